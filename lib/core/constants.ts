@@ -1,0 +1,45 @@
+/**
+ * Every timing default and fixed constant of the system, in one place.
+ * Values marked "Sentinel" are Redis Sentinel's own (reference/sentinel.md §1.1, §4);
+ * the others are lambda-sentinel's additions, each explained where it is used.
+ */
+export const SENTINEL_DEFAULTS = {
+  /** Sentinel: `down-after-milliseconds`. */
+  downAfterMs: 30_000,
+  /** Sentinel: `failover-timeout`. */
+  failoverTimeoutMs: 180_000,
+  /** Sentinel: `parallel-syncs`. */
+  parallelSyncs: 1,
+  /** Sentinel: `master-reboot-down-after-period` (0 = off). */
+  masterRebootDownAfterPeriodMs: 0,
+  /** Sentinel: PING period is min(down-after, 1000). */
+  maxProbePeriodMs: 1_000,
+  /** Project: a probe's hard timeout is min(500, down-after / 2) unless configured. */
+  maxProbeTimeoutMs: 500,
+  /** Sentinel: INFO period. */
+  infoPeriodMs: 10_000,
+  /** Sentinel: INFO period while the master is down or a failover runs. */
+  fastInfoPeriodMs: 1_000,
+  /** Sentinel: peer down reports expire after 5 × ASK period. Here: a down-vote's maximum age. */
+  voteMaxAgeMs: 5_000,
+  /** Project: a sentinel that votes down re-writes its vote this often, so it stays fresh. */
+  voteRefreshMs: 1_000,
+  /** Project: how often a sentinel that sees SDOWN re-reads its peers' votes (Sentinel's ASK period, faster). */
+  voteReadPeriodMs: 100,
+  /** Project: how long an elected leader owns its epoch without renewing (Sentinel waits 2 × failover-timeout). */
+  leaderLeaseMs: 5_000,
+  /** Sentinel: TILT trigger — a timer delta above this (or below 0) means the process was paused. */
+  tiltTriggerMs: 2_000,
+  /** Sentinel: time spent in TILT. */
+  tiltPeriodMs: 30_000,
+  /** Project: the per-sentinel loop lease; a crashed invocation is replaced after this. */
+  loopLeaseMs: 10_000,
+  /** Project: how often the loop renews its lease and writes its heartbeat. */
+  heartbeatPeriodMs: 2_000,
+  /** Project: the fixed sentinel membership when the config names none. */
+  sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] as readonly string[],
+} as const;
+
+/** Sentinel: a replica is considered for promotion only if its INFO is younger than this while the master is SDOWN. */
+export const SENTINEL_REDIS_PORT = 6379;
+export const SENTINEL_PORT = 26379;

@@ -1,0 +1,200 @@
+/**
+ * Domain types shared by the pure core, the adapters and the runtime.
+ * The core never sees Redis wire words or DynamoDB attribute names: adapters translate at the boundary.
+ */
+
+/** A Redis endpoint. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type SentinelId = string;
+
+/** TLS options for connections to Redis (Sentinel's `tls-replication yes` plus the usual `tls-*` files). */
+export interface TlsSettings {
+  readonly enabled: boolean;
+  readonly caCertFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Verify the server certificate (default true). `tls-auth-clients` is a server setting and not used here. */
+  readonly rejectUnauthorized: boolean;
+}
+
+/** Settings that apply to the whole deployment (global `sentinel …` lines). */
+export interface GlobalSettings {
+  /** Fixed membership: the ids of the sentinels that vote. Majority is computed from this list. */
+  readonly sentinelIds: readonly SentinelId[];
+  readonly tiltTriggerMs: number;
+  readonly tiltPeriodMs: number;
+  readonly loopLeaseMs: number;
+  readonly heartbeatPeriodMs: number;
+  readonly tls: TlsSettings;
+}
+
+/** Per-master settings (`sentinel monitor` and the per-master lines). */
+export interface MasterSettings {
+  readonly name: string;
+  /** The address from the monitor line. Only a seed: the store's recorded master wins once it exists. */
+  readonly host: string;
+  readonly port: number;
+  readonly quorum: number;
+  readonly downAfterMs: number;
+  readonly failoverTimeoutMs: number;
+  readonly parallelSyncs: number;
+  readonly authUser?: string;
+  readonly authPass?: string;
+  readonly masterRebootDownAfterPeriodMs: number;
+  /** `rename-command`: lower-case original name → name to send. */
+  readonly renamedCommands: Readonly<Record<string, string>>;
+  readonly probePeriodMs: number;
+  readonly probeTimeoutMs: number;
+  readonly infoPeriodMs: number;
+  readonly voteMaxAgeMs: number;
+  readonly voteRefreshMs: number;
+  readonly leaderLeaseMs: number;
+}
+
+export interface SentinelConfig {
+  readonly global: GlobalSettings;
+  readonly masters: readonly MasterSettings[];
+}
+
+/** What INFO told us, parsed (see lib/adapters/redis/parseInfo.ts). */
+export interface ConnectedReplica {
+  readonly host: string;
+  readonly port: number;
+  readonly state: string;
+  readonly offset: number;
+  readonly lag: number;
+}
+
+export interface ReplicationInfo {
+  readonly runId: string | null;
+  readonly role: 'master' | 'replica';
+  readonly loading: boolean;
+  readonly masterHost: string | null;
+  readonly masterPort: number | null;
+  readonly masterLinkUp: boolean;
+  /** Milliseconds; 0 when the field is absent (Sentinel resets it to 0 then). */
+  readonly masterLinkDownSinceMs: number;
+  readonly replicaPriority: number | null;
+  readonly replicaOffset: number | null;
+  readonly replicaAnnounced: boolean;
+  readonly masterReplOffset: number | null;
+  readonly connectedReplicas: readonly ConnectedReplica[];
+  readonly redisVersion: string | null;
+}
+
+/**
+ * The classes of PING reply. PONG, LOADING and MASTERDOWN are valid (Sentinel §1.3);
+ * anything else (MISCONF, NOAUTH, unknown command, BUSY…) is a reply but not a valid one.
+ */
+export type PingReplyKind = 'pong' | 'loading' | 'masterdown' | 'busy' | 'error';
+
+/** The result of one PING attempt. Probes never throw: failure to observe is a value. */
+export type PingResult =
+  | { readonly type: 'reply'; readonly kind: PingReplyKind; readonly text: string }
+  /** Sent (written to a connected socket) but no reply within the probe timeout. */
+  | { readonly type: 'timeout' }
+  /** Never delivered: connection refused, reset, closed, DNS failure, TLS failure… */
+  | { readonly type: 'unreachable'; readonly reason: string };
+
+export interface PingOutcome {
+  readonly sentAt: number;
+  readonly completedAt: number;
+  readonly result: PingResult;
+}
+
+export type InfoResult =
+  | { readonly type: 'info'; readonly info: ReplicationInfo }
+  | { readonly type: 'timeout' }
+  | { readonly type: 'unreachable'; readonly reason: string }
+  /** A reply that is not an INFO text we can parse, or an error reply (e.g. NOAUTH). */
+  | { readonly type: 'bad-reply'; readonly reason: string };
+
+export interface InfoOutcome {
+  readonly sentAt: number;
+  readonly completedAt: number;
+  readonly result: InfoResult;
+}
+
+/** Failover states, Sentinel's names (§1.7). */
+export const FAILOVER_STATES = [
+  'none',
+  'wait_start',
+  'select_slave',
+  'send_slaveof_noone',
+  'wait_promotion',
+  'reconf_slaves',
+  'update_config',
+] as const;
+export type FailoverState = (typeof FAILOVER_STATES)[number];
+
+/** The record of one monitored master, as stored (one item; every change is conditional on its epoch). */
+export interface MasterRecord {
+  readonly name: string;
+  /** The address clients are told (get-master-addr-by-name). */
+  readonly host: string;
+  readonly port: number;
+  /** Highest epoch any sentinel has started for this master. Only goes up. */
+  readonly currentEpoch: number;
+  /** Epoch of the configuration in force (set at promotion). */
+  readonly configEpoch: number;
+  /** Leader of `currentEpoch`, or null when no epoch was ever led. */
+  readonly leader: SentinelId | null;
+  /** The leader owns the epoch until this time unless it renews. */
+  readonly leaderLeaseUntil: number;
+  readonly failoverState: FailoverState;
+  readonly failoverStartedAt: number | null;
+  readonly updatedAt: number;
+}
+
+/** One sentinel's opinion of one master. At most one item per (master, sentinel). */
+export interface Vote {
+  readonly master: string;
+  readonly sentinelId: SentinelId;
+  readonly down: boolean;
+  /** Time of the observation the vote is based on. Votes older than vote-max-age do not count. */
+  readonly observedAt: number;
+  /** Fencing token of the loop lease the writer held: a stale invocation cannot overwrite a newer one. */
+  readonly token: number;
+  readonly invocationId: string;
+}
+
+/** Per-sentinel loop lease: at most one invocation of a sentinel probes at a time. */
+export interface LoopLease {
+  readonly sentinelId: SentinelId;
+  /** Invocation holding the lease, or null once released. */
+  readonly holder: string | null;
+  /** Fencing token: incremented at every acquisition. */
+  readonly token: number;
+  readonly leaseUntil: number;
+  readonly heartbeatAt: number;
+  /** Set by a newer invocation that wants to take over. */
+  readonly handoverRequestedBy: string | null;
+  /** Opaque state left by the previous holder at release (JSON), so probing continues without a gap. */
+  readonly handoverState: string | null;
+  readonly tilt: boolean;
+  /** Last human summary line, for operators. */
+  readonly summary: string | null;
+}
+
+/** A replica seen in a master's INFO, remembered so that every sentinel and the failover runner know it. */
+export interface ReplicaRecord {
+  readonly master: string;
+  readonly host: string;
+  readonly port: number;
+  readonly runId: string | null;
+  readonly lastSeenAt: number;
+  readonly seenBy: SentinelId;
+}
+
+/** A Sentinel event: the exact channel name and payload (reference/sentinel.md §3). */
+export interface SentinelEvent {
+  readonly type: string;
+  readonly level: 'warning' | 'notice' | 'verbose';
+  readonly payload: string;
+  readonly master: string | null;
+  readonly at: number;
+}

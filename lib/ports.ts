@@ -1,0 +1,140 @@
+/**
+ * Ports: what the runtime needs from the outside world, and the contract each implementation keeps.
+ * Implementations: lib/adapters/dynamodb (real), lib/adapters/memory (in-process, used by unit tests and
+ * simulations), lib/adapters/redis. test/contract/ runs one suite against both stores so they cannot drift.
+ */
+import type {
+  Address,
+  FailoverState,
+  InfoOutcome,
+  LoopLease,
+  MasterRecord,
+  PingOutcome,
+  ReplicaRecord,
+  SentinelId,
+  TlsSettings,
+  Vote,
+} from './core/types.js';
+
+/** Thrown by a store when it cannot be reached or answers with an unexpected error. Retry next tick. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+export interface ClaimEpochRequest {
+  /** The epoch the caller saw as current; the claim is for expectedEpoch + 1. */
+  readonly expectedEpoch: number;
+  readonly sentinelId: SentinelId;
+  readonly leaseUntil: number;
+  /** State the master enters when the claim wins (e.g. 'select_slave'). */
+  readonly failoverState: FailoverState;
+  readonly now: number;
+}
+
+export type ClaimEpochResult =
+  /** The caller leads `record.currentEpoch` (= expectedEpoch + 1). */
+  | { readonly won: true; readonly record: MasterRecord }
+  /** Someone else moved the epoch first; `record` is the current record (its leader is the winner). */
+  | { readonly won: false; readonly record: MasterRecord };
+
+export type AcquireLeaseResult =
+  /** `previous` is the lease as it was before (its handoverState is for the new holder). */
+  | { readonly acquired: true; readonly lease: LoopLease; readonly previous: LoopLease | null }
+  | { readonly acquired: false; readonly current: LoopLease };
+
+export type RenewLeaseResult =
+  | { readonly renewed: true; readonly lease: LoopLease }
+  /** The lease was taken over (or expired and re-acquired): the caller must stop at once. */
+  | { readonly renewed: false; readonly current: LoopLease | null };
+
+/**
+ * The coordination store. Atomicity contract (each line is one conditional write on one item):
+ *
+ * - `ensureMaster`: create the master record only if absent; never overwrite an existing one
+ *   (the recorded master wins over the config's monitor line). Returns the record in force.
+ * - `claimEpoch`: succeeds only if the record's currentEpoch equals `expectedEpoch`; sets
+ *   currentEpoch = expectedEpoch + 1 and leader = caller in the same write. Exactly one of any number of
+ *   concurrent claims for the same expectedEpoch wins; the losers get the record that won.
+ * - `renewLeadership` / `releaseLeadership`: only if currentEpoch = epoch and leader = caller.
+ * - `putVote`: only if no vote exists for (master, sentinel) or the stored vote's token ≤ the new token
+ *   (fencing: an invocation that lost its lease cannot overwrite its successor's vote).
+ * - `acquireLease`: only if no lease exists, or it was released (holder null), or leaseUntil < now.
+ *   Increments the token in the same write.
+ * - `renewLease` / `releaseLease`: only if holder = invocationId and token matches.
+ * - `requestHandover`: only if the lease exists; records the requester.
+ *
+ * Reads that a decision depends on (`getMaster`, `listVotes`, `getLease`) are strongly consistent.
+ * Conflicts are results, not exceptions. Any other failure throws StoreUnavailableError.
+ * Times are milliseconds since the epoch, passed in by the caller (the core reads no clock).
+ */
+export interface SentinelStore {
+  ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord>;
+  getMaster(name: string): Promise<MasterRecord | null>;
+  listMasters(): Promise<MasterRecord[]>;
+  claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult>;
+  renewLeadership(
+    name: string,
+    request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
+  ): Promise<boolean>;
+  /** Ends the leader's attempt: failoverState back to 'none', lease cleared; epochs unchanged. */
+  releaseLeadership(name: string, request: { epoch: number; sentinelId: SentinelId; now: number }): Promise<boolean>;
+
+  putVote(vote: Vote): Promise<'written' | 'fenced'>;
+  listVotes(master: string): Promise<Vote[]>;
+
+  getLease(sentinelId: SentinelId): Promise<LoopLease | null>;
+  listLeases(): Promise<LoopLease[]>;
+  acquireLease(
+    sentinelId: SentinelId,
+    request: { invocationId: string; now: number; ttlMs: number },
+  ): Promise<AcquireLeaseResult>;
+  renewLease(
+    sentinelId: SentinelId,
+    request: {
+      invocationId: string;
+      token: number;
+      now: number;
+      ttlMs: number;
+      tilt: boolean;
+      summary: string | null;
+    },
+  ): Promise<RenewLeaseResult>;
+  requestHandover(sentinelId: SentinelId, request: { invocationId: string }): Promise<LoopLease | null>;
+  releaseLease(
+    sentinelId: SentinelId,
+    request: { invocationId: string; token: number; now: number; handoverState: string | null },
+  ): Promise<boolean>;
+
+  upsertReplica(replica: ReplicaRecord): Promise<void>;
+  listReplicas(master: string): Promise<ReplicaRecord[]>;
+}
+
+/** Options for talking to one Redis instance. */
+export interface RedisProbeOptions {
+  /** Hard timeout for connect + command; must be below down-after. */
+  readonly timeoutMs: number;
+  readonly authUser?: string;
+  readonly authPass?: string;
+  readonly tls?: TlsSettings;
+  /** rename-command map: lower-case command → name to send. */
+  readonly renamedCommands?: Readonly<Record<string, string>>;
+  /** CLIENT SETNAME value (Sentinel uses `sentinel-<id8>-cmd`). */
+  readonly clientName?: string;
+  /** Clock (ms since epoch) used for sentAt / completedAt. */
+  readonly now: () => number;
+}
+
+/**
+ * One connection's worth of probing of one Redis instance.
+ * Contract: `ping()` and `info()` never throw and always settle within timeoutMs plus a small slack,
+ * whatever the server does (killed, SIGSTOPed, black-holed, replying garbage). After a timeout the
+ * connection is dropped so nothing queues behind a dead socket; the next call reconnects.
+ */
+export interface RedisProbe {
+  readonly address: Address;
+  ping(): Promise<PingOutcome>;
+  info(): Promise<InfoOutcome>;
+  close(): Promise<void>;
+}
+
+export type RedisProbeFactory = (address: Address, options: RedisProbeOptions) => RedisProbe;
