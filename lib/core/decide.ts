@@ -1,0 +1,382 @@
+/**
+ * The per-master decision of one sentinel tick: SDOWN, the down-vote to publish, ODOWN, failover
+ * authorisation, and whether to try to lead the next epoch. Pure: everything it knows is in the input
+ * (observations, the store's view, the time); everything it wants done is in the output (actions to run,
+ * events to emit, the memory to carry to the next tick).
+ */
+import { type EventType, type InstanceRef, instanceEvent, type MasterRef, makeEvent } from './events.js';
+import type { InstanceObservation } from './observation.js';
+import { countDownVotes, votesNeededToAuthorise } from './quorum.js';
+import { describeSdownCause, nextSdownDeadline, type SdownCause, sdownCause } from './sdown.js';
+import type { MasterRecord, MasterSettings, SentinelEvent, SentinelId, Vote } from './types.js';
+
+/** What this sentinel carries from one tick to the next for one master. */
+export interface MasterMemory {
+  readonly sdownSince: number | null;
+  readonly odownSince: number | null;
+  readonly replicaSdownSince: Readonly<Record<string, number>>;
+  /** The vote as last written successfully to the store. */
+  readonly voteWritten: {
+    readonly down: boolean;
+    readonly observedAt: number;
+    readonly writtenAt: number;
+  } | null;
+  /** Highest epoch this sentinel has seen (for `+new-epoch`); null until the record is first read. */
+  readonly knownEpoch: number | null;
+  /** The (leader, epoch) pair last announced with `+vote-for-leader` or won by this sentinel. */
+  readonly knownLeader: { readonly sentinelId: SentinelId; readonly epoch: number } | null;
+  /** Set while this sentinel leads an epoch. */
+  readonly leading: { readonly epoch: number; readonly leaseUntil: number } | null;
+  /** The epoch this sentinel last tried to move on from; it never claims twice from the same epoch. */
+  readonly claimedFrom: number | null;
+}
+
+export const INITIAL_MEMORY: MasterMemory = {
+  sdownSince: null,
+  odownSince: null,
+  replicaSdownSince: {},
+  voteWritten: null,
+  knownEpoch: null,
+  knownLeader: null,
+  leading: null,
+  claimedFrom: null,
+};
+
+export type StoreView =
+  | {
+      readonly status: 'ok';
+      readonly record: MasterRecord;
+      readonly votes: readonly Vote[];
+      readonly readAt: number;
+    }
+  | { readonly status: 'unavailable'; readonly reason: string };
+
+export interface MasterTickInput {
+  readonly now: number;
+  readonly self: SentinelId;
+  readonly members: readonly SentinelId[];
+  readonly settings: MasterSettings;
+  readonly master: InstanceObservation;
+  readonly replicas: readonly InstanceObservation[];
+  readonly tilt: boolean;
+  readonly store: StoreView;
+  readonly memory: MasterMemory;
+}
+
+export type MasterAction =
+  | { readonly type: 'write-vote'; readonly down: boolean; readonly observedAt: number }
+  | { readonly type: 'claim-epoch'; readonly expectedEpoch: number; readonly leaseUntil: number }
+  | { readonly type: 'renew-leadership'; readonly epoch: number; readonly leaseUntil: number }
+  | { readonly type: 'release-leadership'; readonly epoch: number };
+
+export type MasterStatus = 'ok' | 'sdown' | 'odown' | 'unknown';
+
+export interface MasterDecision {
+  readonly memory: MasterMemory;
+  readonly events: readonly SentinelEvent[];
+  readonly actions: readonly MasterAction[];
+  readonly status: MasterStatus;
+  /** Human summary of this master for the tick line. */
+  readonly summary: string;
+  /** Wake the loop no later than this (an SDOWN deadline, a vote refresh, a lease renewal). */
+  readonly wakeAt: number | null;
+  /** While the master looks down, peers' votes are read at the fast vote-read period. */
+  readonly wantsFastVoteReads: boolean;
+}
+
+/**
+ * An observation is current if the last PING settled within two probe periods plus a timeout. Anything
+ * older means the loop itself stalled, and a stalled loop must not vote on what it saw before.
+ */
+export function observationIsCurrent(
+  obs: InstanceObservation,
+  settings: MasterSettings,
+  now: number,
+): boolean {
+  if (obs.lastPingSettledAt === null) return false;
+  return now - obs.lastPingSettledAt <= 2 * settings.probePeriodMs + settings.probeTimeoutMs;
+}
+
+export function addressKey(address: { host: string; port: number }): string {
+  return `${address.host}:${address.port}`;
+}
+
+export function decideMaster(input: MasterTickInput): MasterDecision {
+  const { now, settings, memory: previous } = input;
+  const masterRef: MasterRef = { name: settings.name, address: input.master.address };
+  const masterInstance: InstanceRef = { kind: 'master', address: input.master.address };
+  const events: SentinelEvent[] = [];
+  const actions: MasterAction[] = [];
+  const emit = (type: EventType, instance: InstanceRef, suffix?: string) =>
+    events.push(instanceEvent(type, masterRef, instance, now, suffix));
+
+  // --- SDOWN of the master (skipped in TILT or on a stale observation, like Sentinel in TILT) ---
+  const evaluating = !input.tilt && observationIsCurrent(input.master, settings, now);
+  const cause: SdownCause | null = evaluating ? sdownCause(input.master, settings, now) : null;
+  let sdownSince = previous.sdownSince;
+  if (evaluating) {
+    if (cause && sdownSince === null) {
+      sdownSince = now;
+      emit('+sdown', masterInstance);
+    } else if (!cause && sdownSince !== null) {
+      sdownSince = null;
+      emit('-sdown', masterInstance);
+    }
+  }
+  const selfDown = evaluating && sdownSince !== null;
+
+  // --- Replicas: SDOWN only (replicas never become ODOWN) ---
+  const replicaSdownSince: Record<string, number> = {};
+  for (const replica of input.replicas) {
+    const key = addressKey(replica.address);
+    const was = previous.replicaSdownSince[key];
+    const ref: InstanceRef = { kind: 'slave', address: replica.address };
+    if (input.tilt || !observationIsCurrent(replica, settings, now)) {
+      if (was !== undefined) replicaSdownSince[key] = was;
+      continue;
+    }
+    const down = sdownCause(replica, settings, now) !== null;
+    if (down) replicaSdownSince[key] = was ?? now;
+    if (down && was === undefined) emit('+sdown', ref);
+    if (!down && was !== undefined) emit('-sdown', ref);
+  }
+
+  // --- The down-vote this sentinel publishes: written on change, refreshed while down ---
+  const written = previous.voteWritten;
+  const voteIsDue =
+    written === null ||
+    written.down !== selfDown ||
+    (selfDown && now - written.writtenAt >= settings.voteRefreshMs);
+  if (voteIsDue) actions.push({ type: 'write-vote', down: selfDown, observedAt: now });
+
+  // --- ODOWN and authorisation ---
+  const store = input.store;
+  const count = countDownVotes({
+    self: input.self,
+    selfDown,
+    members: input.members,
+    votes: store.status === 'ok' ? store.votes : [],
+    voteMaxAgeMs: settings.voteMaxAgeMs,
+    now,
+  });
+  const downCount = count.downVoters.length;
+  const neededToAuthorise = votesNeededToAuthorise(settings.quorum, input.members.length);
+  let odownSince = previous.odownSince;
+  if (evaluating) {
+    const odown = selfDown && downCount >= settings.quorum;
+    if (odown && odownSince === null) {
+      odownSince = now;
+      emit('+odown', masterInstance, `#quorum ${downCount}/${settings.quorum}`);
+    } else if (!odown && odownSince !== null) {
+      odownSince = null;
+      emit('-odown', masterInstance);
+    }
+  }
+  const odown = odownSince !== null && selfDown;
+  const authorised = odown && downCount >= neededToAuthorise;
+
+  // --- Epochs and leadership, as recorded in the store ---
+  let knownEpoch = previous.knownEpoch;
+  let knownLeader = previous.knownLeader;
+  let leading = previous.leading;
+  let claimedFrom = previous.claimedFrom;
+  let leadershipNote = '';
+  if (store.status === 'ok') {
+    const record = store.record;
+    if (knownEpoch === null) {
+      // First read after start: adopt what is recorded without announcing it, like Sentinel loading its config.
+      knownEpoch = record.currentEpoch;
+      if (record.leader !== null) knownLeader = { sentinelId: record.leader, epoch: record.currentEpoch };
+    }
+    if (record.currentEpoch > knownEpoch) {
+      knownEpoch = record.currentEpoch;
+      events.push(makeEvent('+new-epoch', String(record.currentEpoch), settings.name, now));
+    }
+    if (
+      record.leader !== null &&
+      record.leader !== input.self &&
+      (knownLeader === null ||
+        knownLeader.sentinelId !== record.leader ||
+        knownLeader.epoch !== record.currentEpoch)
+    ) {
+      knownLeader = { sentinelId: record.leader, epoch: record.currentEpoch };
+      events.push(
+        makeEvent('+vote-for-leader', `${record.leader} ${record.currentEpoch}`, settings.name, now),
+      );
+    }
+    if (leading && (record.currentEpoch !== leading.epoch || record.leader !== input.self)) {
+      leadershipNote = `lost leadership of epoch ${leading.epoch}`;
+      leading = null;
+    }
+
+    const leaderActive =
+      record.leader !== null && record.failoverState !== 'none' && record.leaderLeaseUntil > now;
+    const viewIsCurrent = now - store.readAt <= settings.probePeriodMs;
+    if (
+      authorised &&
+      leading === null &&
+      !leaderActive &&
+      viewIsCurrent &&
+      claimedFrom !== record.currentEpoch
+    ) {
+      const epoch = record.currentEpoch + 1;
+      actions.push({
+        type: 'claim-epoch',
+        expectedEpoch: record.currentEpoch,
+        leaseUntil: now + settings.leaderLeaseMs,
+      });
+      claimedFrom = record.currentEpoch;
+      knownEpoch = Math.max(knownEpoch, epoch);
+      events.push(makeEvent('+new-epoch', String(epoch), settings.name, now));
+      emit('+try-failover', masterInstance);
+    }
+
+    if (leading && !input.tilt) {
+      if (evaluating && !selfDown && record.failoverState === 'select_slave') {
+        // The master answers again and nothing has been changed yet: there is nothing left to fail over.
+        actions.push({ type: 'release-leadership', epoch: leading.epoch });
+      } else if (leading.leaseUntil - now <= settings.leaderLeaseMs / 2) {
+        actions.push({
+          type: 'renew-leadership',
+          epoch: leading.epoch,
+          leaseUntil: now + settings.leaderLeaseMs,
+        });
+      }
+    }
+  }
+
+  // --- When to wake up next ---
+  const wakeTimes: number[] = [];
+  if (sdownSince === null) {
+    const deadline = nextSdownDeadline(input.master, settings.downAfterMs);
+    if (deadline !== null) wakeTimes.push(deadline);
+  }
+  for (const replica of input.replicas) {
+    if (replicaSdownSince[addressKey(replica.address)] !== undefined) continue;
+    const deadline = nextSdownDeadline(replica, settings.downAfterMs);
+    if (deadline !== null) wakeTimes.push(deadline);
+  }
+  if (written?.down && selfDown) wakeTimes.push(written.writtenAt + settings.voteRefreshMs);
+  if (leading) wakeTimes.push(leading.leaseUntil - settings.leaderLeaseMs / 2);
+  const wakeAt = wakeTimes.length > 0 ? Math.max(now, Math.min(...wakeTimes)) : null;
+
+  const status: MasterStatus =
+    !evaluating && sdownSince === null ? 'unknown' : odown ? 'odown' : selfDown ? 'sdown' : 'ok';
+  const memory: MasterMemory = {
+    sdownSince,
+    odownSince,
+    replicaSdownSince,
+    voteWritten: written,
+    knownEpoch,
+    knownLeader,
+    leading,
+    claimedFrom,
+  };
+  return {
+    memory,
+    events,
+    actions,
+    status,
+    summary: summarise({
+      input,
+      status,
+      cause,
+      downCount,
+      neededToAuthorise,
+      replicaSdownSince,
+      memory,
+      note: leadershipNote,
+    }),
+    wakeAt,
+    wantsFastVoteReads: selfDown || leading !== null,
+  };
+}
+
+function summarise(args: {
+  input: MasterTickInput;
+  status: MasterStatus;
+  cause: SdownCause | null;
+  downCount: number;
+  neededToAuthorise: number;
+  replicaSdownSince: Readonly<Record<string, number>>;
+  memory: MasterMemory;
+  note: string;
+}): string {
+  const { input, status, cause } = args;
+  const { settings } = input;
+  const parts: string[] = [`${settings.name} ${addressKey(input.master.address)}`];
+  if (status === 'unknown') parts.push(input.tilt ? 'not judged (tilt)' : 'not judged (no current probe)');
+  else if (status === 'ok') parts.push(`ok (${input.master.lastPingText ?? 'no reply yet'})`);
+  else parts.push(`${status.toUpperCase()}${cause ? ` (${describeSdownCause(cause)})` : ''}`);
+  parts.push(
+    `down votes ${args.downCount}/${settings.quorum} quorum, ${args.neededToAuthorise} to fail over`,
+  );
+  if (input.store.status === 'ok') {
+    const record = input.store.record;
+    const leader = record.leader === null ? 'none' : record.leader === input.self ? 'me' : record.leader;
+    parts.push(`epoch ${record.currentEpoch} leader ${leader} state ${record.failoverState}`);
+  } else {
+    parts.push(`store unavailable (${input.store.reason})`);
+  }
+  const replicasDown = Object.keys(args.replicaSdownSince).length;
+  parts.push(`replicas ${input.replicas.length - replicasDown}/${input.replicas.length} up`);
+  if (args.note) parts.push(args.note);
+  return parts.join(', ');
+}
+
+/** Folds the outcome of a claim-epoch action into the memory, with Sentinel's events. */
+export function applyClaimOutcome(
+  memory: MasterMemory,
+  outcome: { won: boolean; record: MasterRecord } | { error: string },
+  master: MasterRef,
+  now: number,
+): { memory: MasterMemory; events: SentinelEvent[] } {
+  const instance: InstanceRef = { kind: 'master', address: master.address };
+  if ('error' in outcome) {
+    // The claim may or may not have landed; the next read of the record tells. Allow a new attempt.
+    return { memory: { ...memory, claimedFrom: null }, events: [] };
+  }
+  const { record } = outcome;
+  if (outcome.won) {
+    return {
+      memory: {
+        ...memory,
+        knownEpoch: Math.max(memory.knownEpoch ?? 0, record.currentEpoch),
+        knownLeader:
+          record.leader === null ? null : { sentinelId: record.leader, epoch: record.currentEpoch },
+        leading: { epoch: record.currentEpoch, leaseUntil: record.leaderLeaseUntil },
+      },
+      events: [
+        instanceEvent('+elected-leader', master, instance, now),
+        instanceEvent('+failover-state-select-slave', master, instance, now),
+      ],
+    };
+  }
+  return {
+    memory: { ...memory, knownEpoch: Math.max(memory.knownEpoch ?? 0, record.currentEpoch) },
+    events: [instanceEvent('-failover-abort-not-elected', master, instance, now)],
+  };
+}
+
+/** Folds the outcome of a renew- or release-leadership action into the memory. */
+export function applyLeadershipOutcome(
+  memory: MasterMemory,
+  action: Extract<MasterAction, { type: 'renew-leadership' | 'release-leadership' }>,
+  succeeded: boolean,
+): MasterMemory {
+  if (!memory.leading || memory.leading.epoch !== action.epoch) return memory;
+  if (action.type === 'renew-leadership' && succeeded) {
+    return { ...memory, leading: { epoch: action.epoch, leaseUntil: action.leaseUntil } };
+  }
+  if (action.type === 'renew-leadership') return { ...memory, leading: null };
+  return succeeded ? { ...memory, leading: null } : memory;
+}
+
+/** Records a vote that reached the store. */
+export function applyVoteWritten(
+  memory: MasterMemory,
+  action: Extract<MasterAction, { type: 'write-vote' }>,
+  writtenAt: number,
+): MasterMemory {
+  return { ...memory, voteWritten: { down: action.down, observedAt: action.observedAt, writtenAt } };
+}
