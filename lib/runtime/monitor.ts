@@ -1,0 +1,207 @@
+/**
+ * Probing of one master and its replicas by one sentinel: a PING loop per instance at the probe period
+ * and an INFO loop at the INFO period, each feeding the core's observation reducers. The loops run on
+ * their own timers, so a slow store call in the decision tick never delays a PING.
+ */
+import { SENTINEL_DEFAULTS } from '../core/constants.js';
+import { type InstanceRef, instanceEvent, type MasterRef } from '../core/events.js';
+import {
+  applyInfoOutcome,
+  applyPingOutcome,
+  type ConfiguredRole,
+  type InstanceObservation,
+  newObservation,
+} from '../core/observation.js';
+import { newlyReportedReplicas } from '../core/replicas.js';
+import type {
+  Address,
+  GlobalSettings,
+  MasterSettings,
+  ReplicationInfo,
+  SentinelEvent,
+} from '../core/types.js';
+import type { RedisProbe, RedisProbeFactory } from '../ports.js';
+import type { Clock } from './clock.js';
+
+interface ProbedInstance {
+  observation: InstanceObservation;
+  readonly probe: RedisProbe;
+  readonly stop: AbortController;
+}
+
+export interface MonitorSnapshot {
+  readonly master: InstanceObservation;
+  readonly replicas: readonly InstanceObservation[];
+}
+
+export interface MasterMonitorOptions {
+  readonly settings: MasterSettings;
+  readonly global: GlobalSettings;
+  readonly masterAddress: Address;
+  readonly probeFactory: RedisProbeFactory;
+  readonly clock: Clock;
+  readonly clientName: string;
+  readonly onEvent: (event: SentinelEvent) => void;
+  readonly onReplicaDiscovered?: (address: Address, info: ReplicationInfo | null) => void;
+  /** Observations handed over by the previous invocation (continuous probing); else start fresh. */
+  readonly resume?: MonitorSnapshot;
+}
+
+export class MasterMonitor {
+  readonly #options: MasterMonitorOptions;
+  #master: ProbedInstance;
+  readonly #replicas = new Map<string, ProbedInstance>();
+  #fastInfo = false;
+  #stopped = false;
+
+  constructor(options: MasterMonitorOptions) {
+    this.#options = options;
+    const now = options.clock.now();
+    const resumed = options.resume?.master;
+    const sameMaster =
+      resumed?.address.host === options.masterAddress.host &&
+      resumed?.address.port === options.masterAddress.port;
+    this.#master = this.#createInstance(
+      sameMaster && resumed ? resumed : newObservation(options.masterAddress, 'master', now),
+    );
+    for (const replica of options.resume?.replicas ?? []) this.#addReplica(replica.address, replica);
+  }
+
+  get masterAddress(): Address {
+    return this.#master.observation.address;
+  }
+
+  snapshot(): MonitorSnapshot {
+    return {
+      master: this.#master.observation,
+      replicas: [...this.#replicas.values()].map((r) => r.observation),
+    };
+  }
+
+  /** While the master looks down, INFO goes to 1 s like Sentinel's during ODOWN or a failover. */
+  setFastInfo(fast: boolean): void {
+    this.#fastInfo = fast;
+  }
+
+  /** Follows a master address change recorded in the store (after a failover). */
+  repoint(address: Address): void {
+    if (address.host === this.masterAddress.host && address.port === this.masterAddress.port) return;
+    const old = this.#master;
+    old.stop.abort();
+    void old.probe.close();
+    const key = `${address.host}:${address.port}`;
+    const asReplica = this.#replicas.get(key);
+    if (asReplica) {
+      asReplica.stop.abort();
+      void asReplica.probe.close();
+      this.#replicas.delete(key);
+    }
+    this.#master = this.#createInstance(newObservation(address, 'master', this.#options.clock.now()));
+    if (!this.#stopped) this.#startLoops(this.#master);
+    this.#addReplica(old.observation.address);
+  }
+
+  start(): void {
+    this.#startLoops(this.#master);
+    for (const replica of this.#replicas.values()) this.#startLoops(replica);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const all = [this.#master, ...this.#replicas.values()];
+    for (const instance of all) instance.stop.abort();
+    await Promise.all(all.map((instance) => instance.probe.close()));
+  }
+
+  #createInstance(observation: InstanceObservation): ProbedInstance {
+    const { settings, global, probeFactory, clock, clientName } = this.#options;
+    const probe = probeFactory(observation.address, {
+      timeoutMs: settings.probeTimeoutMs,
+      authUser: settings.authUser,
+      authPass: settings.authPass,
+      tls: global.tls,
+      renamedCommands: settings.renamedCommands,
+      clientName,
+      now: () => clock.now(),
+    });
+    return { observation, probe, stop: new AbortController() };
+  }
+
+  #addReplica(address: Address, resumed?: InstanceObservation): void {
+    const key = `${address.host}:${address.port}`;
+    if (this.#replicas.has(key) || key === `${this.masterAddress.host}:${this.masterAddress.port}`) return;
+    const observation = resumed ?? newObservation(address, 'replica', this.#options.clock.now());
+    const instance = this.#createInstance(observation);
+    this.#replicas.set(key, instance);
+    if (!resumed) {
+      this.#options.onEvent(
+        instanceEvent('+slave', this.#masterRef(), { kind: 'slave', address }, this.#options.clock.now()),
+      );
+    }
+    if (!this.#stopped) this.#startLoops(instance);
+  }
+
+  #masterRef(): MasterRef {
+    return { name: this.#options.settings.name, address: this.masterAddress };
+  }
+
+  #startLoops(instance: ProbedInstance): void {
+    void this.#pingLoop(instance);
+    void this.#infoLoop(instance);
+  }
+
+  async #pingLoop(instance: ProbedInstance): Promise<void> {
+    const { clock, settings } = this.#options;
+    const signal = instance.stop.signal;
+    while (!signal.aborted) {
+      const outcome = await instance.probe.ping();
+      if (signal.aborted) return;
+      instance.observation = applyPingOutcome(instance.observation, outcome);
+      await clock.sleep(outcome.sentAt + settings.probePeriodMs - clock.now(), signal);
+    }
+  }
+
+  async #infoLoop(instance: ProbedInstance): Promise<void> {
+    const { clock, settings } = this.#options;
+    const signal = instance.stop.signal;
+    while (!signal.aborted) {
+      const outcome = await instance.probe.info();
+      if (signal.aborted) return;
+      const change = applyInfoOutcome(instance.observation, outcome, settings.masterRebootDownAfterPeriodMs);
+      instance.observation = change.observation;
+      const role: ConfiguredRole = instance.observation.configuredRole;
+      const ref: InstanceRef = {
+        kind: role === 'master' ? 'master' : 'slave',
+        address: instance.observation.address,
+      };
+      const now = clock.now();
+      if (change.rebooted) this.#options.onEvent(instanceEvent('+reboot', this.#masterRef(), ref, now));
+      if (change.roleChangedTo) {
+        const matches = change.roleChangedTo === role;
+        const word = change.roleChangedTo === 'master' ? 'master' : 'slave';
+        this.#options.onEvent(
+          instanceEvent(
+            matches ? '+role-change' : '-role-change',
+            this.#masterRef(),
+            ref,
+            now,
+            `new reported role is ${word}`,
+          ),
+        );
+      }
+      if (outcome.result.type === 'info' && instance === this.#master) {
+        const info = outcome.result.info;
+        const known = [...this.#replicas.values()].map((r) => r.observation.address);
+        for (const address of newlyReportedReplicas(known, info)) {
+          this.#addReplica(address);
+          this.#options.onReplicaDiscovered?.(address, null);
+        }
+      }
+      const fast = this.#fastInfo || (instance.observation.info?.masterLinkDownSinceMs ?? 0) > 0;
+      const period = fast
+        ? Math.min(SENTINEL_DEFAULTS.fastInfoPeriodMs, settings.infoPeriodMs)
+        : settings.infoPeriodMs;
+      await clock.sleep(outcome.sentAt + period - clock.now(), signal);
+    }
+  }
+}

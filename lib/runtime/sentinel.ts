@@ -1,0 +1,542 @@
+/**
+ * One sentinel's loop for one invocation: hold the sentinel's loop lease, probe every monitored master
+ * continuously, and on each tick read the store, run the pure core, and carry out what it decided.
+ *
+ * Hand-over: a new invocation of the same sentinel asks the running one to hand over; the running one
+ * releases the lease with its observations at its next heartbeat and stops, and the new one resumes from
+ * them. Probing has no gap (the old one probes until the release) and never runs twice (the lease has one
+ * holder; a holder that lost it is fenced by the lease token on every vote it writes).
+ */
+import { randomUUID } from 'node:crypto';
+import { SENTINEL_DEFAULTS } from '../core/constants.js';
+import {
+  applyClaimOutcome,
+  applyLeadershipOutcome,
+  applyVoteWritten,
+  decideMaster,
+  INITIAL_MEMORY,
+  type MasterAction,
+  type MasterDecision,
+  type MasterMemory,
+  type StoreView,
+} from '../core/decide.js';
+import { formatEvent, makeEvent } from '../core/events.js';
+import { INITIAL_TILT, observeTimer, type TiltState } from '../core/tilt.js';
+import type { LoopLease, MasterSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
+import { type RedisProbeFactory, type SentinelStore, StoreUnavailableError } from '../ports.js';
+import { type Clock, systemClock } from './clock.js';
+import { errorFields, type Log, silentLog } from './log.js';
+import { MasterMonitor, type MonitorSnapshot } from './monitor.js';
+
+export interface SentinelRunnerOptions {
+  readonly sentinelId: SentinelId;
+  readonly config: SentinelConfig;
+  readonly store: SentinelStore;
+  readonly probeFactory: RedisProbeFactory;
+  readonly clock?: Clock;
+  readonly log?: Log;
+  readonly onEvent?: (event: SentinelEvent, sentinelId: SentinelId) => void;
+  readonly invocationId?: string;
+  /** Stop probing and hand over at this time (the Lambda deadline minus a margin). */
+  readonly stopAt?: number;
+  readonly signal?: AbortSignal;
+  /** How long to wait for the lease (a running holder hands over within a heartbeat). */
+  readonly leaseWaitMs?: number;
+}
+
+export type RunEnd = 'deadline' | 'handover' | 'lease-lost' | 'aborted' | 'lease-not-acquired';
+
+export interface RunReport {
+  readonly invocationId: string;
+  readonly end: RunEnd;
+  readonly ticks: number;
+  readonly resumedFromHandover: boolean;
+}
+
+/** What an invocation leaves in the lease for its successor. */
+interface HandoverState {
+  readonly version: 1;
+  readonly savedAt: number;
+  readonly tilt: TiltState;
+  readonly masters: Record<string, { monitor: MonitorSnapshot; memory: MasterMemory }>;
+}
+
+interface MasterSlot {
+  readonly settings: MasterSettings;
+  monitor: MasterMonitor;
+  memory: MasterMemory;
+  view: StoreView | null;
+  nextReadAt: number;
+  lastDecision: MasterDecision | null;
+}
+
+/** How long before its expiry a lease counts as no longer safe to write under. */
+const LEASE_SAFETY_MARGIN_MS = 500;
+/** Poll period while waiting for a running invocation to hand over. */
+const LEASE_POLL_MS = 50;
+
+export class SentinelRunner {
+  readonly #o: SentinelRunnerOptions;
+  readonly #clock: Clock;
+  readonly #log: Log;
+  readonly invocationId: string;
+  #lease: LoopLease | null = null;
+  #tilt: TiltState = INITIAL_TILT;
+  #slots: MasterSlot[] = [];
+  #storeDownSince: number | null = null;
+  #ticks = 0;
+
+  constructor(options: SentinelRunnerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log ?? silentLog;
+    this.invocationId = options.invocationId ?? randomUUID();
+  }
+
+  get sentinelId(): SentinelId {
+    return this.#o.sentinelId;
+  }
+
+  /** Per-master memory, for tests and the local runner's status output. */
+  memories(): Record<string, MasterMemory> {
+    return Object.fromEntries(this.#slots.map((s) => [s.settings.name, s.memory]));
+  }
+
+  async run(): Promise<RunReport> {
+    const acquired = await this.#acquireLease();
+    if (!acquired) return this.#report('lease-not-acquired', false);
+    const resumed = this.#resume(acquired.previous);
+    await this.#startMonitors(resumed);
+    let end: RunEnd = 'deadline';
+    try {
+      end = await this.#loop();
+    } finally {
+      await Promise.all(this.#slots.map((s) => s.monitor.stop()));
+      if (end !== 'lease-lost') await this.#releaseLease();
+    }
+    return this.#report(end, resumed !== null);
+  }
+
+  #report(end: RunEnd, resumedFromHandover: boolean): RunReport {
+    this.#log('info', 'sentinel loop ended', { end, ticks: this.#ticks });
+    return { invocationId: this.invocationId, end, ticks: this.#ticks, resumedFromHandover };
+  }
+
+  #shouldStop(): RunEnd | null {
+    if (this.#o.signal?.aborted) return 'aborted';
+    if (this.#o.stopAt !== undefined && this.#clock.now() >= this.#o.stopAt) return 'deadline';
+    return null;
+  }
+
+  // ---------------------------------------------------------------- lease
+
+  async #acquireLease(): Promise<{ previous: LoopLease | null } | null> {
+    const { store, sentinelId, config } = this.#o;
+    const giveUpAt =
+      this.#clock.now() +
+      (this.#o.leaseWaitMs ?? config.global.loopLeaseMs + config.global.heartbeatPeriodMs);
+    let asked = false;
+    let lastError: string | null = null;
+    while (this.#shouldStop() === null && this.#clock.now() < giveUpAt) {
+      try {
+        const result = await store.acquireLease(sentinelId, {
+          invocationId: this.invocationId,
+          now: this.#clock.now(),
+          ttlMs: config.global.loopLeaseMs,
+        });
+        if (result.acquired) {
+          this.#lease = result.lease;
+          this.#log('info', 'loop lease acquired', {
+            token: result.lease.token,
+            previousHolder: result.previous?.holder ?? null,
+          });
+          return { previous: result.previous };
+        }
+        if (!asked) {
+          await store.requestHandover(sentinelId, { invocationId: this.invocationId });
+          asked = true;
+          this.#log('info', 'loop lease held by another invocation; asked it to hand over', {
+            holder: result.current.holder,
+          });
+        }
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (reason !== lastError) this.#log('warn', 'cannot acquire the loop lease', errorFields(error));
+        lastError = reason;
+      }
+      await this.#clock.sleep(LEASE_POLL_MS, this.#o.signal);
+    }
+    this.#log('warn', 'gave up waiting for the loop lease');
+    return null;
+  }
+
+  /** Renews the lease with a heartbeat. Returns 'lost' if another invocation holds it now. */
+  async #renewLease(summary: string | null): Promise<'ok' | 'lost' | 'handover' | 'unavailable'> {
+    const lease = this.#lease;
+    if (!lease) return 'lost';
+    try {
+      const result = await this.#o.store.renewLease(this.#o.sentinelId, {
+        invocationId: this.invocationId,
+        token: lease.token,
+        now: this.#clock.now(),
+        ttlMs: this.#o.config.global.loopLeaseMs,
+        tilt: this.#tilt.inTilt,
+        summary,
+      });
+      if (!result.renewed) {
+        this.#log('warn', 'loop lease lost to another invocation; stopping without further writes', {
+          holder: result.current?.holder ?? null,
+        });
+        this.#lease = null;
+        return 'lost';
+      }
+      this.#lease = result.lease;
+      this.#noteStoreRecovered();
+      return result.lease.handoverRequestedBy ? 'handover' : 'ok';
+    } catch (error) {
+      this.#noteStoreError(error);
+      return 'unavailable';
+    }
+  }
+
+  async #releaseLease(): Promise<void> {
+    const lease = this.#lease;
+    if (!lease) return;
+    const state: HandoverState = {
+      version: 1,
+      savedAt: this.#clock.now(),
+      tilt: this.#tilt,
+      masters: Object.fromEntries(
+        this.#slots.map((s) => [s.settings.name, { monitor: s.monitor.snapshot(), memory: s.memory }]),
+      ),
+    };
+    try {
+      await this.#o.store.releaseLease(this.#o.sentinelId, {
+        invocationId: this.invocationId,
+        token: lease.token,
+        now: this.#clock.now(),
+        handoverState: JSON.stringify(state),
+      });
+      this.#log('info', 'loop lease released with hand-over state');
+    } catch (error) {
+      // The lease will expire on its own; the successor then starts with fresh observations.
+      this.#log('warn', 'could not release the loop lease', errorFields(error));
+    }
+    this.#lease = null;
+  }
+
+  /** True while this invocation may write under its lease (it has not expired by this clock). */
+  #leaseIsSafe(): boolean {
+    return this.#lease !== null && this.#clock.now() < this.#lease.leaseUntil - LEASE_SAFETY_MARGIN_MS;
+  }
+
+  // ---------------------------------------------------------------- start
+
+  /**
+   * Resumes from the previous holder's observations only if it released the lease moments ago: the
+   * observation window is then continuous. After a gap, everything starts fresh, like a new sentinel.
+   */
+  #resume(previous: LoopLease | null): HandoverState | null {
+    if (!previous?.handoverState) return null;
+    try {
+      const state = JSON.parse(previous.handoverState) as HandoverState;
+      const gap = this.#clock.now() - state.savedAt;
+      if (state.version !== 1 || gap < 0 || gap > this.#o.config.global.tiltTriggerMs) {
+        this.#log('info', 'hand-over state too old; starting with fresh observations', { gapMs: gap });
+        return null;
+      }
+      this.#tilt = state.tilt;
+      this.#log('info', 'resuming from hand-over state', { gapMs: gap });
+      return state;
+    } catch (error) {
+      this.#log('warn', 'unreadable hand-over state; starting fresh', errorFields(error));
+      return null;
+    }
+  }
+
+  async #startMonitors(resumed: HandoverState | null): Promise<void> {
+    const { config, store, sentinelId } = this.#o;
+    for (const settings of config.masters) {
+      let address = { host: settings.host, port: settings.port };
+      let view: StoreView | null = null;
+      try {
+        const record = await store.ensureMaster({ ...address, name: settings.name, now: this.#clock.now() });
+        address = { host: record.host, port: record.port };
+      } catch (error) {
+        this.#noteStoreError(error);
+        view = { status: 'unavailable', reason: this.#storeReason(error) };
+      }
+      const previous = resumed?.masters[settings.name];
+      // The new token must reach the store before this invocation's vote counts: write it again.
+      const memory = previous ? { ...previous.memory, voteWritten: null } : INITIAL_MEMORY;
+      const monitor = new MasterMonitor({
+        settings,
+        global: config.global,
+        masterAddress: address,
+        probeFactory: this.#o.probeFactory,
+        clock: this.#clock,
+        clientName: `sentinel-${sentinelId}-cmd`.replace(/[^\w-]/g, ''),
+        onEvent: (event) => this.#emit(event),
+        onReplicaDiscovered: (replica) => void this.#recordReplica(settings.name, replica),
+        resume: previous?.monitor,
+      });
+      monitor.start();
+      if (!previous) this.#emit(makeMonitorEvent(settings, address, this.#clock.now()));
+      this.#slots.push({ settings, monitor, memory, view, nextReadAt: 0, lastDecision: null });
+    }
+  }
+
+  async #recordReplica(master: string, address: { host: string; port: number }): Promise<void> {
+    try {
+      await this.#o.store.upsertReplica({
+        master,
+        host: address.host,
+        port: address.port,
+        runId: null,
+        lastSeenAt: this.#clock.now(),
+        seenBy: this.#o.sentinelId,
+      });
+    } catch (error) {
+      this.#noteStoreError(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- loop
+
+  async #loop(): Promise<RunEnd> {
+    const { config } = this.#o;
+    let nextHeartbeatAt = this.#clock.now() + config.global.heartbeatPeriodMs;
+    let lastSummary: string | null = null;
+    for (;;) {
+      const stop = this.#shouldStop();
+      if (stop) return stop;
+
+      const now = this.#clock.now();
+      const tilt = observeTimer(this.#tilt, now, config.global);
+      this.#tilt = tilt.state;
+      if (tilt.transition === 'entered') this.#emit(makeEvent('+tilt', '#tilt mode entered', null, now));
+      if (tilt.transition === 'exited') this.#emit(makeEvent('-tilt', '#tilt mode exited', null, now));
+
+      if (now >= nextHeartbeatAt || !this.#leaseIsSafe()) {
+        const renewal = await this.#renewLease(lastSummary);
+        if (renewal === 'lost') return 'lease-lost';
+        if (renewal === 'handover') return 'handover';
+        nextHeartbeatAt = now + config.global.heartbeatPeriodMs;
+      }
+
+      let wakeAt = now + Math.min(...this.#slots.map((s) => s.settings.probePeriodMs));
+      const summaries: string[] = [];
+      for (const slot of this.#slots) {
+        try {
+          const outcome = await this.#tickMaster(slot);
+          if (outcome === 'fenced') return 'lease-lost';
+          const decision = slot.lastDecision;
+          if (decision) {
+            summaries.push(decision.summary);
+            if (decision.wakeAt !== null) wakeAt = Math.min(wakeAt, decision.wakeAt);
+          }
+          wakeAt = Math.min(wakeAt, slot.nextReadAt);
+        } catch (error) {
+          // A bug or an unexpected reply must never stop the sentinel: log it and go on with the next tick.
+          this.#log('error', 'tick failed for master', { master: slot.settings.name, ...errorFields(error) });
+        }
+      }
+      this.#ticks += 1;
+      lastSummary = `${this.#o.sentinelId}${this.#tilt.inTilt ? ' [TILT]' : ''}: ${summaries.join('; ')}`;
+      this.#log('info', lastSummary, {
+        tick: this.#ticks,
+        tilt: this.#tilt.inTilt,
+        storeUnavailable: this.#storeDownSince !== null,
+        masters: this.#slots.map((s) => ({
+          name: s.settings.name,
+          status: s.lastDecision?.status ?? 'unknown',
+          epoch: s.view?.status === 'ok' ? s.view.record.currentEpoch : null,
+          leader: s.view?.status === 'ok' ? s.view.record.leader : null,
+        })),
+      });
+      await this.#clock.sleep(Math.max(1, wakeAt - this.#clock.now()), this.#o.signal);
+    }
+  }
+
+  async #tickMaster(slot: MasterSlot): Promise<'ok' | 'fenced'> {
+    const { settings } = slot;
+    const now = this.#clock.now();
+    if (now >= slot.nextReadAt) await this.#readStore(slot, now);
+
+    const { master, replicas } = slot.monitor.snapshot();
+    const decision = decideMaster({
+      now,
+      self: this.#o.sentinelId,
+      members: this.#o.config.global.sentinelIds,
+      settings,
+      master,
+      replicas,
+      tilt: this.#tilt.inTilt,
+      store: slot.view ?? { status: 'unavailable', reason: 'not read yet' },
+      memory: slot.memory,
+    });
+    slot.memory = decision.memory;
+    slot.lastDecision = decision;
+    for (const event of decision.events) this.#emit(event);
+    slot.monitor.setFastInfo(decision.status === 'sdown' || decision.status === 'odown');
+
+    for (const action of decision.actions) {
+      const result = await this.#execute(slot, action);
+      if (result === 'fenced') return 'fenced';
+      if (result === 'skipped') break;
+    }
+    const period =
+      decision.wantsFastVoteReads && this.#storeDownSince === null
+        ? SENTINEL_DEFAULTS.voteReadPeriodMs
+        : this.#o.config.global.heartbeatPeriodMs;
+    slot.nextReadAt = Math.min(slot.nextReadAt, now + period);
+    return 'ok';
+  }
+
+  async #readStore(slot: MasterSlot, now: number): Promise<void> {
+    const { store } = this.#o;
+    const name = slot.settings.name;
+    try {
+      const [record, votes] = await Promise.all([store.getMaster(name), store.listVotes(name)]);
+      const resolved =
+        record ??
+        (await store.ensureMaster({ name, host: slot.settings.host, port: slot.settings.port, now }));
+      slot.view = { status: 'ok', record: resolved, votes, readAt: this.#clock.now() };
+      slot.monitor.repoint({ host: resolved.host, port: resolved.port });
+      this.#noteStoreRecovered();
+      slot.nextReadAt = now + this.#o.config.global.heartbeatPeriodMs;
+    } catch (error) {
+      this.#noteStoreError(error);
+      slot.view = { status: 'unavailable', reason: this.#storeReason(error) };
+      // Retry at the heartbeat period: a store outage must not turn into a storm of requests.
+      slot.nextReadAt = now + this.#o.config.global.heartbeatPeriodMs;
+    }
+  }
+
+  async #execute(slot: MasterSlot, action: MasterAction): Promise<'done' | 'fenced' | 'skipped'> {
+    const { store, sentinelId } = this.#o;
+    const name = slot.settings.name;
+    const masterRef = { name, address: slot.monitor.masterAddress };
+    // Without a safe lease (or with the store down) nothing is written: no vote, no claim.
+    if (!this.#leaseIsSafe() || this.#storeDownSince !== null) return 'skipped';
+    const lease = this.#lease as LoopLease;
+    try {
+      switch (action.type) {
+        case 'write-vote': {
+          const outcome = await store.putVote({
+            master: name,
+            sentinelId,
+            down: action.down,
+            observedAt: action.observedAt,
+            token: lease.token,
+            invocationId: this.invocationId,
+          });
+          if (outcome === 'fenced') {
+            this.#log('warn', 'vote fenced: a newer invocation of this sentinel holds the lease', {
+              master: name,
+            });
+            return 'fenced';
+          }
+          slot.memory = applyVoteWritten(slot.memory, action, this.#clock.now());
+          return 'done';
+        }
+        case 'claim-epoch': {
+          const result = await store.claimEpoch(name, {
+            expectedEpoch: action.expectedEpoch,
+            sentinelId,
+            leaseUntil: action.leaseUntil,
+            failoverState: 'select_slave',
+            now: this.#clock.now(),
+          });
+          const applied = applyClaimOutcome(slot.memory, result, masterRef, this.#clock.now());
+          slot.memory = applied.memory;
+          for (const event of applied.events) this.#emit(event);
+          if (slot.view?.status === 'ok') slot.view = { ...slot.view, record: result.record };
+          this.#log('info', result.won ? 'won the epoch' : 'lost the epoch', {
+            master: name,
+            epoch: result.record.currentEpoch,
+            leader: result.record.leader,
+          });
+          return 'done';
+        }
+        case 'renew-leadership':
+        case 'release-leadership': {
+          const ok =
+            action.type === 'renew-leadership'
+              ? await store.renewLeadership(name, {
+                  epoch: action.epoch,
+                  sentinelId,
+                  leaseUntil: action.leaseUntil,
+                  now: this.#clock.now(),
+                })
+              : await store.releaseLeadership(name, {
+                  epoch: action.epoch,
+                  sentinelId,
+                  now: this.#clock.now(),
+                });
+          slot.memory = applyLeadershipOutcome(slot.memory, action, ok);
+          slot.nextReadAt = 0;
+          return 'done';
+        }
+      }
+    } catch (error) {
+      this.#noteStoreError(error);
+      if (action.type === 'claim-epoch') {
+        slot.memory = applyClaimOutcome(
+          slot.memory,
+          { error: this.#storeReason(error) },
+          masterRef,
+          0,
+        ).memory;
+      }
+      return 'skipped';
+    }
+  }
+
+  // ---------------------------------------------------------------- events and store health
+
+  #emit(event: SentinelEvent): void {
+    this.#log(event.level === 'verbose' ? 'debug' : 'info', formatEvent(event), {
+      event: event.type,
+      payload: event.payload,
+      master: event.master,
+      eventLevel: event.level,
+    });
+    this.#o.onEvent?.(event, this.#o.sentinelId);
+  }
+
+  #storeReason(error: unknown): string {
+    if (error instanceof StoreUnavailableError) return error.message;
+    return error instanceof Error ? error.message : String(error);
+  }
+
+  #noteStoreError(error: unknown): void {
+    if (this.#storeDownSince === null) {
+      this.#storeDownSince = this.#clock.now();
+      this.#log('warn', 'store unavailable: not voting or claiming until it answers', errorFields(error));
+    }
+    if (!(error instanceof StoreUnavailableError)) {
+      this.#log('error', 'unexpected store error', errorFields(error));
+    }
+  }
+
+  #noteStoreRecovered(): void {
+    if (this.#storeDownSince !== null) {
+      this.#log('info', 'store available again', { outageMs: this.#clock.now() - this.#storeDownSince });
+      this.#storeDownSince = null;
+    }
+  }
+}
+
+function makeMonitorEvent(
+  settings: MasterSettings,
+  address: { host: string; port: number },
+  now: number,
+): SentinelEvent {
+  return makeEvent(
+    '+monitor',
+    `master ${settings.name} ${address.host} ${address.port} quorum ${settings.quorum}`,
+    settings.name,
+    now,
+  );
+}

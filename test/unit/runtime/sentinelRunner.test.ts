@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../../lib/adapters/memory/store.js';
+import type { SentinelConfig } from '../../../lib/core/types.js';
+import { SentinelRunner } from '../../../lib/runtime/sentinel.js';
+import { FakeRedisWorld } from '../../support/fakeRedis.js';
+import { type RunningSentinels, startSentinels } from '../../support/sentinels.js';
+import { globalSettings, masterSettings } from '../../support/settings.js';
+
+const master = { host: '10.0.0.1', port: 6379 };
+const config: SentinelConfig = {
+  global: globalSettings({ heartbeatPeriodMs: 100, loopLeaseMs: 1000 }),
+  masters: [masterSettings({ ...master, downAfterMs: 300, probeTimeoutMs: 100, leaderLeaseMs: 2000 })],
+};
+
+let running: RunningSentinels | null = null;
+afterEach(async () => {
+  await running?.stop();
+  running = null;
+});
+
+function clientName(id: string) {
+  return `sentinel-${id}-cmd`;
+}
+
+describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
+  it('elects exactly one leader when the master dies, and the other sentinels see it', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    running = startSentinels({ config, storeFor: () => store, probeFactoryFor: () => world.factory() });
+    await running.waitFor(() => running?.eventsOf('+monitor').length === 3, 2000, '+monitor x3');
+    await new Promise((r) => setTimeout(r, 300));
+    world.set(master, 'dead');
+    await running.waitFor(() => running?.eventsOf('+elected-leader').length === 1, 3000, '+elected-leader');
+    await running.waitFor(
+      () => running?.eventsOf('+vote-for-leader').length === 2,
+      3000,
+      'others see the leader',
+    );
+    const leader = running.eventsOf('+elected-leader')[0]?.sentinelId;
+    const record = await store.getMaster('mymaster');
+    expect(record?.leader).toBe(leader);
+    expect(record?.currentEpoch).toBe(1);
+    expect(running.eventsOf('+sdown')).toHaveLength(3);
+    for (const seen of running.eventsOf('+vote-for-leader')) expect(seen.payload).toBe(`${leader} 1`);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(running.eventsOf('+elected-leader')).toHaveLength(1);
+  });
+
+  it('keeps running through a store outage without claiming, and elects a leader once the store is back', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    running = startSentinels({ config, storeFor: () => store, probeFactoryFor: () => world.factory() });
+    await running.waitFor(() => running?.eventsOf('+monitor').length === 3, 2000, '+monitor x3');
+    store.setAvailable(false);
+    world.set(master, 'dead');
+    await running.waitFor(() => running?.eventsOf('+sdown').length === 3, 3000, '+sdown x3');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(running.eventsOf('+elected-leader')).toHaveLength(0);
+    expect(running.eventsOf('+try-failover')).toHaveLength(0);
+    expect(running.logs.some((l) => l.message.startsWith('store unavailable'))).toBe(true);
+    const ticksDuringOutage = running.runners.map((r) => r.memories().mymaster);
+    expect(ticksDuringOutage.every((m) => m?.sdownSince !== null)).toBe(true);
+    store.setAvailable(true);
+    await running.waitFor(
+      () => running?.eventsOf('+elected-leader').length === 1,
+      5000,
+      '+elected-leader after outage',
+    );
+    expect(running.logs.some((l) => l.message === 'store available again')).toBe(true);
+  });
+
+  it('hands over to a new invocation of the same sentinel without a gap, resuming its observations', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    const first = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      invocationId: 'first',
+    });
+    const firstDone = first.run();
+    await new Promise((r) => setTimeout(r, 400));
+    const abort = new AbortController();
+    const second = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      invocationId: 'second',
+      signal: abort.signal,
+    });
+    const secondDone = second.run();
+    const firstReport = await firstDone;
+    expect(firstReport.end).toBe('handover');
+    await new Promise((r) => setTimeout(r, 300));
+    const lease = await store.getLease('sentinel-a');
+    expect(lease?.holder).toBe('second');
+    abort.abort();
+    const secondReport = await secondDone;
+    expect(secondReport.resumedFromHandover).toBe(true);
+    expect(secondReport.end).toBe('aborted');
+  });
+
+  it('stops without writing again once another invocation has taken its lease (fencing)', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    const stale = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      invocationId: 'stale',
+    });
+    const done = stale.run();
+    await new Promise((r) => setTimeout(r, 300));
+    // Another invocation takes the lease as if the stale one had been frozen past its expiry.
+    const taken = await store.acquireLease('sentinel-a', {
+      invocationId: 'newer',
+      now: Date.now() + 60_000,
+      ttlMs: 120_000,
+    });
+    expect(taken.acquired).toBe(true);
+    // The master dies right after the takeover: the stale invocation must not vote on it.
+    world.set(master, 'dead');
+    const report = await done;
+    expect(report.end).toBe('lease-lost');
+    await new Promise((r) => setTimeout(r, config.masters[0]!.downAfterMs + 200));
+    const lease = await store.getLease('sentinel-a');
+    expect(lease?.holder).toBe('newer');
+    const votes = await store.listVotes('mymaster');
+    expect(votes).toHaveLength(1);
+    expect(votes[0]).toMatchObject({ sentinelId: 'sentinel-a', invocationId: 'stale', down: false });
+  });
+
+  it('does not reach ODOWN when only one sentinel is cut off from the master (quorum 2)', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    world.cut(clientName('sentinel-a'), master);
+    const store = new MemoryStore();
+    running = startSentinels({ config, storeFor: () => store, probeFactoryFor: () => world.factory() });
+    await running.waitFor(
+      () => running?.eventsOf('+sdown').length === 1,
+      3000,
+      '+sdown by the cut-off sentinel',
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    expect(running.eventsOf('+sdown')[0]?.sentinelId).toBe('sentinel-a');
+    expect(running.eventsOf('+odown')).toHaveLength(0);
+    expect((await store.getMaster('mymaster'))?.currentEpoch).toBe(0);
+  });
+});
