@@ -1,0 +1,944 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  type ConfigIssue,
+  loadSentinelConfig,
+  loadSentinelConfigDetailed,
+  parseSentinelConfig,
+  parseSentinelConfigDetailed,
+} from '../../lib/config/parse.js';
+import { SPLIT_REASONS, splitConfigLine } from '../../lib/config/splitArgs.js';
+import { SENTINEL_DEFAULTS } from '../../lib/core/constants.js';
+import type { MasterSettings, SentinelConfig } from '../../lib/core/types.js';
+
+const FILE = 'sentinel.conf';
+const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
+const MONITOR = 'sentinel monitor mymaster 127.0.0.1 6379 2';
+
+/** Joins lines so that `lines[i]` is line i + 1 of the file: tests read line numbers off the array. */
+function conf(...lines: string[]): string {
+  return lines.join('\n');
+}
+
+function parse(...lines: string[]): SentinelConfig {
+  return parseSentinelConfig(conf(...lines), FILE);
+}
+
+function onlyMaster(config: SentinelConfig): MasterSettings {
+  expect(config.masters).toHaveLength(1);
+  return config.masters[0] as MasterSettings;
+}
+
+function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  expect.fail('expected a ConfigError');
+}
+
+function issuesOf(...lines: string[]): readonly ConfigIssue[] {
+  return configErrorOf(() => parse(...lines)).issues;
+}
+
+/** The one issue reported for `lines`, checked to be on `line` with a reason matching `reason`. */
+function expectSingleIssue(lines: string[], line: number, reason: RegExp): ConfigIssue {
+  const issues = issuesOf(...lines);
+  expect(issues).toHaveLength(1);
+  const [issue] = issues as [ConfigIssue];
+  expect(issue).toMatchObject({ file: FILE, line });
+  expect(issue.reason).toMatch(reason);
+  return issue;
+}
+
+describe('Function: parseSentinelConfig', () => {
+  describe('defaults', () => {
+    it("gives a master Sentinel's defaults: down-after 30000, failover-timeout 180000, parallel-syncs 1, reboot 0", () => {
+      const master = onlyMaster(parse(MONITOR));
+      expect(master).toMatchObject({
+        name: 'mymaster',
+        host: '127.0.0.1',
+        port: 6379,
+        quorum: 2,
+        downAfterMs: 30_000,
+        failoverTimeoutMs: 180_000,
+        parallelSyncs: 1,
+        masterRebootDownAfterPeriodMs: 0,
+        renamedCommands: {},
+      });
+      expect(master.authPass).toBeUndefined();
+      expect(master.authUser).toBeUndefined();
+      expect('authPass' in master).toBe(false);
+    });
+
+    it('uses the project defaults for probing, votes and the leader lease', () => {
+      expect(onlyMaster(parse(MONITOR))).toMatchObject({
+        probePeriodMs: SENTINEL_DEFAULTS.maxProbePeriodMs,
+        probeTimeoutMs: SENTINEL_DEFAULTS.maxProbeTimeoutMs,
+        infoPeriodMs: SENTINEL_DEFAULTS.infoPeriodMs,
+        voteMaxAgeMs: SENTINEL_DEFAULTS.voteMaxAgeMs,
+        voteRefreshMs: SENTINEL_DEFAULTS.voteRefreshMs,
+        leaderLeaseMs: SENTINEL_DEFAULTS.leaderLeaseMs,
+      });
+    });
+
+    it('derives the probe period and timeout from a short down-after', () => {
+      const master = onlyMaster(parse(MONITOR, 'sentinel down-after-milliseconds mymaster 600'));
+      expect(master.probePeriodMs).toBe(600);
+      expect(master.probeTimeoutMs).toBe(300);
+      const odd = onlyMaster(parse(MONITOR, 'sentinel down-after-milliseconds mymaster 3'));
+      expect(odd).toMatchObject({ probePeriodMs: 3, probeTimeoutMs: 1 });
+    });
+
+    it('uses the default membership, timings and TLS off when no global line is given', () => {
+      expect(parse(MONITOR).global).toEqual({
+        sentinelIds: SENTINEL_DEFAULTS.sentinelIds,
+        tiltTriggerMs: SENTINEL_DEFAULTS.tiltTriggerMs,
+        tiltPeriodMs: SENTINEL_DEFAULTS.tiltPeriodMs,
+        loopLeaseMs: SENTINEL_DEFAULTS.loopLeaseMs,
+        heartbeatPeriodMs: SENTINEL_DEFAULTS.heartbeatPeriodMs,
+        tls: { enabled: false, rejectUnauthorized: true },
+      });
+    });
+  });
+
+  describe('directives', () => {
+    it('parses every per-master directive', () => {
+      const master = onlyMaster(
+        parse(
+          'sentinel monitor cache-1.eu_west 10.1.2.3 6380 3',
+          'sentinel down-after-milliseconds cache-1.eu_west 4000',
+          'sentinel failover-timeout cache-1.eu_west 90000',
+          'sentinel parallel-syncs cache-1.eu_west 2',
+          'sentinel auth-pass cache-1.eu_west hunter2',
+          'sentinel auth-user cache-1.eu_west sentinel-user',
+          'sentinel master-reboot-down-after-period cache-1.eu_west 15000',
+          'sentinel rename-command cache-1.eu_west CONFIG my-config',
+          'sentinel rename-command cache-1.eu_west slaveof my-slaveof',
+          'sentinel probe-period cache-1.eu_west 250',
+          'sentinel probe-timeout cache-1.eu_west 200',
+          'sentinel info-period cache-1.eu_west 2000',
+          'sentinel vote-max-age cache-1.eu_west 3000',
+          'sentinel vote-refresh cache-1.eu_west 400',
+          'sentinel leader-lease cache-1.eu_west 7000',
+        ),
+      );
+      expect(master).toEqual({
+        name: 'cache-1.eu_west',
+        host: '10.1.2.3',
+        port: 6380,
+        quorum: 3,
+        downAfterMs: 4000,
+        failoverTimeoutMs: 90_000,
+        parallelSyncs: 2,
+        authPass: 'hunter2',
+        authUser: 'sentinel-user',
+        masterRebootDownAfterPeriodMs: 15_000,
+        renamedCommands: { config: 'my-config', slaveof: 'my-slaveof' },
+        probePeriodMs: 250,
+        probeTimeoutMs: 200,
+        infoPeriodMs: 2000,
+        voteMaxAgeMs: 3000,
+        voteRefreshMs: 400,
+        leaderLeaseMs: 7000,
+      });
+    });
+
+    it('parses every global directive', () => {
+      const { global } = parse(
+        'sentinel members az-a az-b az-c az-d az-e',
+        'sentinel tilt-trigger 1500',
+        'sentinel tilt-period 20000',
+        'sentinel loop-lease 8000',
+        'sentinel heartbeat-period 1000',
+        MONITOR,
+      );
+      expect(global).toMatchObject({
+        sentinelIds: ['az-a', 'az-b', 'az-c', 'az-d', 'az-e'],
+        tiltTriggerMs: 1500,
+        tiltPeriodMs: 20_000,
+        loopLeaseMs: 8000,
+        heartbeatPeriodMs: 1000,
+      });
+    });
+
+    it('parses the TLS directives into TlsSettings', () => {
+      const { tls } = parse(
+        'tls-replication yes',
+        'tls-ca-cert-file /etc/redis/ca.crt',
+        'tls-cert-file "/etc/redis/client cert.crt"',
+        'tls-key-file /etc/redis/client.key',
+        'tls-verify-peer no',
+        MONITOR,
+      ).global;
+      expect(tls).toEqual({
+        enabled: true,
+        caCertFile: '/etc/redis/ca.crt',
+        certFile: '/etc/redis/client cert.crt',
+        keyFile: '/etc/redis/client.key',
+        rejectUnauthorized: false,
+      });
+      expect(parse('TLS-REPLICATION Yes', MONITOR).global.tls).toEqual({
+        enabled: true,
+        rejectUnauthorized: true,
+      });
+    });
+
+    it('accepts per-master lines before the monitor line of their master, as Sentinel does', () => {
+      const master = onlyMaster(
+        parse('sentinel down-after-milliseconds mymaster 5000', 'sentinel auth-pass mymaster pw', MONITOR),
+      );
+      expect(master).toMatchObject({ downAfterMs: 5000, authPass: 'pw' });
+    });
+
+    it('reads directive names case-insensitively but keeps master names as written', () => {
+      const master = onlyMaster(
+        parse('SENTINEL Monitor MyMaster 127.0.0.1 6379 2', 'Sentinel DOWN-AFTER-MILLISECONDS MyMaster 7000'),
+      );
+      expect(master).toMatchObject({ name: 'MyMaster', downAfterMs: 7000 });
+    });
+
+    it('keeps masters in file order, each with its own settings', () => {
+      const { masters } = parse(
+        'sentinel monitor b 10.0.0.2 6379 2',
+        'sentinel monitor a 10.0.0.1 6379 1',
+        'sentinel down-after-milliseconds a 1000',
+      );
+      expect(masters.map((master) => [master.name, master.downAfterMs])).toEqual([
+        ['b', SENTINEL_DEFAULTS.downAfterMs],
+        ['a', 1000],
+      ]);
+    });
+
+    it('accepts host names and IPv6 addresses on the monitor line', () => {
+      const { masters } = parse(
+        'sentinel monitor a redis-a.internal.example 6379 2',
+        'sentinel monitor b ::1 6379 2',
+        'sentinel monitor c fd00:1::5 6379 2',
+      );
+      expect(masters.map((master) => master.host)).toEqual(['redis-a.internal.example', '::1', 'fd00:1::5']);
+    });
+
+    it('treats an empty auth-pass or auth-user as unset, as Sentinel does', () => {
+      const master = onlyMaster(
+        parse(MONITOR, 'sentinel auth-pass mymaster ""', "sentinel auth-user mymaster ''"),
+      );
+      expect('authPass' in master).toBe(false);
+      expect('authUser' in master).toBe(false);
+    });
+
+    it('accepts a master-reboot-down-after-period of 0 (off) and a probe period equal to down-after', () => {
+      const master = onlyMaster(
+        parse(
+          MONITOR,
+          'sentinel master-reboot-down-after-period mymaster 0',
+          'sentinel down-after-milliseconds mymaster 800',
+          'sentinel probe-period mymaster 800',
+        ),
+      );
+      expect(master).toMatchObject({
+        masterRebootDownAfterPeriodMs: 0,
+        probePeriodMs: 800,
+        downAfterMs: 800,
+      });
+    });
+
+    it('accepts a quorum equal to the number of sentinels, and a single-sentinel membership', () => {
+      expect(onlyMaster(parse('sentinel monitor mymaster 127.0.0.1 6379 3')).quorum).toBe(3);
+      const single = parse('sentinel members solo', 'sentinel monitor mymaster 127.0.0.1 6379 1');
+      expect(single.global.sentinelIds).toEqual(['solo']);
+    });
+
+    it('returns frozen settings, down to each master and its renamed commands', () => {
+      const detailed = parseSentinelConfigDetailed(
+        conf('port 26379', MONITOR, 'sentinel rename-command mymaster config c2'),
+        FILE,
+      );
+      const { config } = detailed;
+      const master = onlyMaster(config);
+      for (const value of [
+        detailed,
+        detailed.ignored,
+        detailed.ignored[0],
+        config,
+        config.global,
+        config.global.sentinelIds,
+        config.global.tls,
+        config.masters,
+        master,
+        master.renamedCommands,
+      ]) {
+        expect(Object.isFrozen(value)).toBe(true);
+      }
+    });
+  });
+
+  describe('quoting and comments', () => {
+    it('reads a double-quoted password with spaces and Redis escapes', () => {
+      const master = onlyMaster(parse(MONITOR, String.raw`sentinel auth-pass mymaster "p a\"s\\s\t\x41\n"`));
+      expect(master.authPass).toBe('p a"s\\s\tA\n');
+    });
+
+    it('reads a single-quoted password literally except for an escaped quote', () => {
+      const master = onlyMaster(parse(MONITOR, String.raw`sentinel auth-pass mymaster 'it\'s \n "raw"'`));
+      expect(master.authPass).toBe(String.raw`it's \n "raw"`);
+    });
+
+    it('decodes consecutive \\xHH escapes as UTF-8 and rejects bytes that are not UTF-8', () => {
+      expect(splitConfigLine(String.raw`a "caf\xc3\xa9" "\xZZ"`)).toEqual({
+        ok: true,
+        args: ['a', 'café', 'xZZ'],
+      });
+      expect(splitConfigLine(String.raw`"\xff"`)).toEqual({ ok: false, reason: SPLIT_REASONS.badBytes });
+    });
+
+    it('lets a quote start inside an argument, as Redis does', () => {
+      expect(splitConfigLine(`pass"word x" 'y'`)).toEqual({ ok: true, args: ['password x', 'y'] });
+      expect(splitConfigLine('a "" b')).toEqual({ ok: true, args: ['a', '', 'b'] });
+    });
+
+    it('rejects an unbalanced quote on its line without echoing the line', () => {
+      const issue = expectSingleIssue(
+        [MONITOR, 'sentinel auth-pass mymaster "s3cret'],
+        2,
+        /unbalanced quotes/,
+      );
+      expect(issue.reason).not.toContain('s3cret');
+      expectSingleIssue([MONITOR, "sentinel auth-user mymaster 'bob"], 2, /unbalanced quotes/);
+    });
+
+    it('rejects a closing quote that is followed by more text', () => {
+      expectSingleIssue([MONITOR, 'sentinel auth-user mymaster "bob"x'], 2, /closing quote must be followed/);
+    });
+
+    it('skips comment lines, blank lines, indentation, CRLF endings and a byte-order mark', () => {
+      const text = `\uFEFF# comment\r\n\r\n   ${MONITOR}\r\n\t# indented comment\r\n  sentinel down-after-milliseconds mymaster 900  \r\n`;
+      expect(onlyMaster(parseSentinelConfig(text, FILE)).downAfterMs).toBe(900);
+    });
+
+    it('takes # inside a line as part of an argument, as Redis does', () => {
+      expect(onlyMaster(parse(MONITOR, 'sentinel auth-pass mymaster pa#ss')).authPass).toBe('pa#ss');
+      expectSingleIssue(
+        [MONITOR, 'sentinel down-after-milliseconds mymaster 5000 # five seconds'],
+        2,
+        /^wrong number of arguments for 'sentinel down-after-milliseconds': expected <name> <ms>$/,
+      );
+    });
+  });
+
+  describe('rejections', () => {
+    it('rejects a quorum larger than the number of sentinels, naming the line', () => {
+      expectSingleIssue(
+        ['# three default sentinels', 'sentinel monitor mymaster 127.0.0.1 6379 4'],
+        2,
+        /^quorum 4 is larger than the 3 configured sentinels$/,
+      );
+      expectSingleIssue(
+        ['sentinel members one two', 'sentinel monitor mymaster 127.0.0.1 6379 3'],
+        2,
+        /^quorum 3 is larger than the 2 configured sentinels \(see 'sentinel members' on line 1\)$/,
+      );
+    });
+
+    it.each([['1e3'], ['-5'], ['abc'], ['10ms'], ['0x10'], ['1.5'], ['+7'], [''], ['99999999999999999999']])(
+      'rejects the non-decimal number %j, naming the bad value like Sentinel',
+      (value) => {
+        expectSingleIssue(
+          [MONITOR, `sentinel down-after-milliseconds mymaster "${value}"`],
+          2,
+          new RegExp(`^Invalid argument '${value.replace(/[.+]/g, '\\$&')}' for 'down-after-milliseconds'`),
+        );
+      },
+    );
+
+    it.each([
+      ['down-after-milliseconds'],
+      ['failover-timeout'],
+      ['parallel-syncs'],
+      ['probe-period'],
+      ['probe-timeout'],
+      ['info-period'],
+      ['vote-max-age'],
+      ['vote-refresh'],
+      ['leader-lease'],
+    ])('rejects 0 for %s, which must be greater than 0', (option) => {
+      expectSingleIssue(
+        [MONITOR, `sentinel ${option} mymaster 0`],
+        2,
+        new RegExp(`^Invalid argument '0' for '${option}': expected a decimal integer > 0$`),
+      );
+    });
+
+    it.each([['tilt-trigger'], ['tilt-period'], ['loop-lease'], ['heartbeat-period']])(
+      'rejects 0 for the global %s',
+      (option) => {
+        expectSingleIssue(
+          [`sentinel ${option} 0`, MONITOR],
+          1,
+          new RegExp(`^Invalid argument '0' for '${option}'`),
+        );
+      },
+    );
+
+    it('rejects a negative master-reboot-down-after-period', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel master-reboot-down-after-period mymaster -1'],
+        2,
+        /^Invalid argument '-1' for 'master-reboot-down-after-period': expected a decimal integer >= 0$/,
+      );
+    });
+
+    it.each([
+      ['port 0', 'sentinel monitor m 127.0.0.1 0 2', /^Invalid port '0' for 'sentinel monitor'/],
+      ['port 65536', 'sentinel monitor m 127.0.0.1 65536 2', /^Invalid port '65536'/],
+      ['port abc', 'sentinel monitor m 127.0.0.1 abc 2', /^Invalid port 'abc'/],
+      ['quorum 0', 'sentinel monitor m 127.0.0.1 6379 0', /^Invalid quorum '0' for 'sentinel monitor'/],
+      ['quorum 1e1', 'sentinel monitor m 127.0.0.1 6379 1e1', /^Invalid quorum '1e1'/],
+      ['name with a slash', 'sentinel monitor a/b 127.0.0.1 6379 2', /^Invalid master name 'a\/b'/],
+      ['name with a colon', 'sentinel monitor a:b 127.0.0.1 6379 2', /^Invalid master name 'a:b'/],
+      ['bad IPv4', 'sentinel monitor m 10.0.0.300 6379 2', /^Invalid host '10\.0\.0\.300'/],
+      ['bad host', 'sentinel monitor m red!s 6379 2', /^Invalid host 'red!s'/],
+    ])('rejects a monitor line with a %s', (_case, line, reason) => {
+      expectSingleIssue([line], 1, reason);
+    });
+
+    it('reports every bad value of one monitor line', () => {
+      const issues = issuesOf('sentinel monitor a/b 10.0.0.300 0 0');
+      expect(issues.map((issue) => issue.line)).toEqual([1, 1, 1, 1]);
+      expect(issues.map((issue) => issue.reason.split(' ')[1])).toEqual(['master', 'host', 'port', 'quorum']);
+    });
+
+    it('rejects a second monitor line for the same name as a duplicate master name', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel monitor other 10.0.0.1 6379 2', 'sentinel monitor mymaster 10.0.0.2 6379 2'],
+        3,
+        /^Duplicate master name 'mymaster' \(first monitored on line 1\)$/,
+      );
+    });
+
+    it('rejects a per-master line naming a master that is never monitored', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel down-after-milliseconds mymastr 5000'],
+        2,
+        /^master 'mymastr' is not monitored/,
+      );
+    });
+
+    it('rejects renaming the same command twice, whatever its case', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel rename-command mymaster config c1', 'sentinel rename-command mymaster CONFIG c2'],
+        3,
+        /^command 'config' of master 'mymaster' is already renamed on line 2$/,
+      );
+    });
+
+    it('rejects a rename to an empty name', () => {
+      expectSingleIssue([MONITOR, 'sentinel rename-command mymaster config ""'], 2, /non-empty new name/);
+    });
+
+    it('rejects a setting given twice, naming the line that set it first', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel failover-timeout mymaster 1000', 'sentinel failover-timeout mymaster 2000'],
+        3,
+        /^'sentinel failover-timeout' for master 'mymaster' is already set on line 2$/,
+      );
+      expectSingleIssue(
+        ['sentinel loop-lease 9000', MONITOR, 'sentinel loop-lease 9000'],
+        3,
+        /is already set on line 1/,
+      );
+      expectSingleIssue(['tls-replication yes', 'tls-replication no', MONITOR], 2, /already set on line 1/);
+      expectSingleIssue(
+        ['sentinel members a b c', 'sentinel members a b c', MONITOR],
+        2,
+        /already set on line 1/,
+      );
+    });
+
+    it.each([
+      [
+        'sentinel monitor mymaster 127.0.0.1 6379',
+        /^wrong number of arguments for 'sentinel monitor': expected <name> <host> <port> <quorum>$/,
+      ],
+      [
+        'sentinel down-after-milliseconds mymaster',
+        /^wrong number of arguments for 'sentinel down-after-milliseconds': expected <name> <ms>$/,
+      ],
+      [
+        'sentinel parallel-syncs mymaster 1 2',
+        /^wrong number of arguments for 'sentinel parallel-syncs': expected <name> <count>$/,
+      ],
+      [
+        'sentinel rename-command mymaster config',
+        /^wrong number of arguments for 'sentinel rename-command': expected <name> <command> <renamed-command>$/,
+      ],
+      [
+        'sentinel auth-user mymaster',
+        /^wrong number of arguments for 'sentinel auth-user': expected <name> <user>$/,
+      ],
+      ['sentinel tilt-period', /^wrong number of arguments for 'sentinel tilt-period': expected <ms>$/],
+      ['sentinel members', /^wrong number of arguments for 'sentinel members': expected <sentinel-id>/],
+      ['tls-replication', /^wrong number of arguments for 'tls-replication': expected yes\|no$/],
+      ['tls-cert-file a b', /^wrong number of arguments for 'tls-cert-file': expected <path>$/],
+      ['sentinel', /^wrong number of arguments for 'sentinel': expected <option>/],
+    ])('rejects the wrong number of arguments in %j, saying what was expected', (line, reason) => {
+      const issues = issuesOf('sentinel monitor mymaster 127.0.0.1 6379 2', line);
+      expect(issues.filter((issue) => issue.line === 2)).toEqual([
+        { file: FILE, line: 2, reason: expect.stringMatching(reason) },
+      ]);
+    });
+
+    it('rejects unknown directives, naming them', () => {
+      const issues = issuesOf(
+        MONITOR,
+        'sentinel down-after-milisecond mymaster 5000',
+        'requirepass foo',
+        'Sentinel Frobnicate',
+      );
+      expect(issues.map((issue) => [issue.line, issue.reason])).toEqual([
+        [2, "unknown directive 'sentinel down-after-milisecond'"],
+        [3, "unknown directive 'requirepass'"],
+        [4, "unknown directive 'sentinel frobnicate'"],
+      ]);
+    });
+
+    it('rejects notification-script and client-reconfig-script, pointing to SNS', () => {
+      const issues = issuesOf(
+        MONITOR,
+        'sentinel notification-script mymaster /var/redis/notify.sh',
+        'sentinel client-reconfig-script mymaster /var/redis/reconfig.sh',
+      );
+      expect(issues.map((issue) => issue.line)).toEqual([2, 3]);
+      for (const issue of issues) expect(issue.reason).toMatch(/is not supported: .*SNS.*docs/);
+    });
+
+    it('rejects a probe-timeout that is not shorter than down-after, on the probe-timeout line', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel down-after-milliseconds mymaster 1000', 'sentinel probe-timeout mymaster 1000'],
+        3,
+        /^probe-timeout 1000 must be shorter than down-after-milliseconds 1000: /,
+      );
+    });
+
+    it('reports a relation broken against a default on the line of the setting that was given', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel probe-timeout mymaster 40000'],
+        2,
+        /^probe-timeout 40000 must be shorter than down-after-milliseconds 30000 \(default\)/,
+      );
+      expectSingleIssue(
+        [MONITOR, 'sentinel vote-max-age mymaster 800'],
+        2,
+        /^vote-refresh 1000 \(default\) must be shorter than vote-max-age 800: /,
+      );
+      expectSingleIssue(
+        ['sentinel loop-lease 1500', MONITOR],
+        1,
+        /^heartbeat-period 2000 \(default\) must be shorter than loop-lease 1500: /,
+      );
+    });
+
+    it('rejects a down-after so short that no probe timeout fits below it', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel down-after-milliseconds mymaster 1'],
+        2,
+        /^down-after-milliseconds 1 is too short/,
+      );
+    });
+
+    it('rejects a probe-period longer than down-after', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel down-after-milliseconds mymaster 500', 'sentinel probe-period mymaster 501'],
+        3,
+        /^probe-period 501 must not be longer than down-after-milliseconds 500: /,
+      );
+    });
+
+    it('rejects a vote-refresh that is not shorter than vote-max-age', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel vote-max-age mymaster 2000', 'sentinel vote-refresh mymaster 2000'],
+        3,
+        /^vote-refresh 2000 must be shorter than vote-max-age 2000: /,
+      );
+    });
+
+    it('rejects a heartbeat-period that is not shorter than the loop lease', () => {
+      expectSingleIssue(
+        ['sentinel loop-lease 4000', 'sentinel heartbeat-period 4000', MONITOR],
+        2,
+        /^heartbeat-period 4000 must be shorter than loop-lease 4000: /,
+      );
+    });
+
+    it('rejects a client certificate without its key, and a key without its certificate', () => {
+      expectSingleIssue(
+        ['tls-replication yes', 'tls-cert-file /c.crt', MONITOR],
+        2,
+        /^'tls-cert-file' needs 'tls-key-file' too/,
+      );
+      expectSingleIssue(
+        ['tls-replication yes', MONITOR, 'tls-key-file /c.key'],
+        3,
+        /^'tls-key-file' needs 'tls-cert-file' too/,
+      );
+    });
+
+    it('rejects TLS files and tls-verify-peer without tls-replication yes', () => {
+      const issues = issuesOf(
+        MONITOR,
+        'tls-replication no',
+        'tls-ca-cert-file /ca.crt',
+        'tls-cert-file /c.crt',
+        'tls-key-file /c.key',
+        'tls-verify-peer no',
+      );
+      expect(issues.map((issue) => issue.line)).toEqual([3, 4, 5, 6]);
+      for (const issue of issues)
+        expect(issue.reason).toMatch(/has no effect without 'tls-replication yes'$/);
+    });
+
+    it('rejects a yes/no directive with another value', () => {
+      expectSingleIssue(
+        ['tls-replication true', MONITOR],
+        1,
+        /^Invalid argument 'true' for 'tls-replication': expected yes or no$/,
+      );
+    });
+
+    it('rejects bad sentinel ids and duplicate ids in the membership', () => {
+      const issues = issuesOf('sentinel members sentinel-a Sentinel_B sentinel-a', MONITOR);
+      expect(issues.map((issue) => [issue.line, issue.reason])).toEqual([
+        [1, "Invalid sentinel id 'Sentinel_B' for 'sentinel members': expected 1 to 40 of a-z 0-9 -"],
+        [1, "sentinel id 'sentinel-a' is listed more than once in 'sentinel members'"],
+      ]);
+      expectSingleIssue([`sentinel members ${'x'.repeat(41)}`, MONITOR], 1, /^Invalid sentinel id/);
+    });
+
+    it('rejects a configuration with no monitor line, at line 0', () => {
+      expectSingleIssue(['# nothing here', 'port 26379'], 0, /^no `sentinel monitor` line/);
+      expectSingleIssue([''], 0, /^no `sentinel monitor` line/);
+    });
+
+    it('does not add follow-on errors for the lines of a master whose monitor line is bad', () => {
+      expectSingleIssue(
+        ['sentinel monitor mymaster 127.0.0.1 99999 2', 'sentinel down-after-milliseconds mymaster 5000'],
+        1,
+        /^Invalid port/,
+      );
+      expectSingleIssue(
+        ['sentinel monitor mymaster 127.0.0.1 6379', 'sentinel auth-pass mymaster pw'],
+        1,
+        /^wrong number of arguments/,
+      );
+      expectSingleIssue(
+        ['sentinel heartbeat-period 20000', 'sentinel loop-lease 1e4', MONITOR],
+        2,
+        /^Invalid argument '1e4' for 'loop-lease'/,
+      );
+    });
+
+    it('still checks the values of a master whose monitor line is bad', () => {
+      const issues = issuesOf(
+        'sentinel monitor mymaster 127.0.0.1 0 2',
+        'sentinel failover-timeout mymaster 3s',
+      );
+      expect(issues.map((issue) => issue.line)).toEqual([1, 2]);
+    });
+  });
+
+  describe('reporting', () => {
+    it('reports every bad line in one ConfigError, in line order, one FILE:LINE: reason per line', () => {
+      const error = configErrorOf(() =>
+        parseSentinelConfig(
+          conf(
+            'sentinel down-after-milliseconds mymaster abc',
+            MONITOR,
+            'bogus-directive 1',
+            'sentinel parallel-syncs mymaster 0',
+            'sentinel monitor other 127.0.0.1 6379 9',
+          ),
+          '/etc/redis/sentinel.conf',
+        ),
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(error.name).toBe('ConfigError');
+      expect(error.issues.map((issue) => issue.line)).toEqual([1, 3, 4, 5]);
+      const messageLines = error.message.split('\n');
+      expect(messageLines).toHaveLength(4);
+      expect(messageLines[0]).toBe(
+        "/etc/redis/sentinel.conf:1: Invalid argument 'abc' for 'down-after-milliseconds': expected a decimal integer > 0",
+      );
+      expect(messageLines[2]).toMatch(
+        /^\/etc\/redis\/sentinel\.conf:4: Invalid argument '0' for 'parallel-syncs'/,
+      );
+      expect(Object.isFrozen(error.issues)).toBe(true);
+    });
+
+    it('never shows an auth-pass value in a reason', () => {
+      const secret = 'Tr0ub4dor';
+      const error = configErrorOf(() =>
+        parse(
+          MONITOR,
+          `sentinel auth-pass mymaster ${secret} &3`,
+          `sentinel auth-pass ${secret} mymaster`,
+          `sentinel auth-pass mymaster ${secret}`,
+          `sentinel auth-pass mymaster ${secret}x`,
+          `sentinel auth-pass mymaster "${secret}`,
+          `sentinel auth-pass ${secret}`,
+        ),
+      );
+      expect(error.issues.map((issue) => issue.line)).toEqual([2, 3, 5, 6, 7]);
+      expect(error.message).not.toContain(secret);
+      for (const issue of error.issues.filter((issue) => issue.line !== 6)) {
+        expect(issue.reason).toContain('auth-pass value hidden');
+      }
+    });
+
+    it('does not echo a stray line that does not look like a directive, in case it is a password', () => {
+      const issue = expectSingleIssue([MONITOR, 'Tr0ub4dor&3!'], 2, /^unknown directive \(not shown/);
+      expect(issue.reason).not.toContain('Tr0ub4dor');
+    });
+
+    it('does not show renamed command names', () => {
+      const error = configErrorOf(() =>
+        parse(
+          MONITOR,
+          'sentinel rename-command mymaster config hidden-one',
+          'sentinel rename-command mymaster config hidden-two',
+        ),
+      );
+      expect(error.message).not.toMatch(/hidden-(one|two)/);
+    });
+
+    it('accepts Sentinel lines that do not apply here and reports them as ignored', () => {
+      const lines = [
+        'port 26379',
+        'bind 0.0.0.0',
+        'daemonize yes',
+        'pidfile /var/run/sentinel.pid',
+        'logfile ""',
+        'loglevel notice',
+        'dir /tmp',
+        'protected-mode no',
+        'sentinel myid 0123456789012345678901234567890123456789',
+        'sentinel current-epoch 7',
+        'sentinel config-epoch mymaster 7',
+        'sentinel leader-epoch mymaster 7',
+        'sentinel known-replica mymaster 10.0.0.2 6379',
+        'sentinel known-slave mymaster 10.0.0.3 6379',
+        'sentinel known-sentinel mymaster 10.0.0.4 26379 0123456789012345678901234567890123456789',
+        'sentinel deny-scripts-reconfig yes',
+        'sentinel resolve-hostnames no',
+        'sentinel announce-hostnames no',
+        'sentinel announce-ip 1.2.3.4',
+        'sentinel announce-port 26379',
+        'sentinel sentinel-user peer',
+        'sentinel sentinel-pass peer-secret',
+        'latency-tracking-info-percentiles 50 99 99.9',
+        'user default on nopass ~* &* +@all',
+        MONITOR,
+      ];
+      const { config, ignored } = parseSentinelConfigDetailed(conf(...lines), FILE);
+      expect(config.masters).toHaveLength(1);
+      expect(ignored).toHaveLength(lines.length - 1);
+      expect(ignored[0]).toEqual({ file: FILE, line: 1, directive: 'port' });
+      expect(ignored[8]).toEqual({ file: FILE, line: 9, directive: 'sentinel myid' });
+      expect(ignored.map((entry) => entry.directive)).not.toContain('sentinel monitor');
+      expect(JSON.stringify(ignored)).not.toContain('peer-secret');
+    });
+  });
+});
+
+describe('Function: loadSentinelConfig', () => {
+  it('loads a file that Redis 7 rewrote, ignoring its persisted state', async () => {
+    const path = join(FIXTURES, 'rewritten.conf');
+    const { config, ignored } = await loadSentinelConfigDetailed(path);
+    expect(onlyMaster(config)).toMatchObject({
+      name: 'mymaster',
+      host: '10.0.0.5',
+      downAfterMs: 5000,
+      failoverTimeoutMs: 60_000,
+      authPass: 's3cret with spaces',
+      probeTimeoutMs: 300,
+    });
+    expect(ignored.every((entry) => entry.file === path)).toBe(true);
+    expect(ignored.map((entry) => entry.directive)).toContain('sentinel known-replica');
+    expect((await loadSentinelConfig(path)).masters).toHaveLength(1);
+  });
+
+  it('rejects a bad config file on disk, naming the file and each bad line', async () => {
+    const path = join(FIXTURES, 'bad.conf');
+    const error = await loadSentinelConfig(path).then(
+      () => expect.fail('expected a ConfigError'),
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    const { issues, message } = error as ConfigError;
+    expect(issues).toEqual([
+      {
+        file: path,
+        line: 5,
+        reason: expect.stringMatching(/^Invalid argument '10ms' for 'down-after-milliseconds'/),
+      },
+      { file: path, line: 7, reason: expect.stringMatching(/^Invalid argument '-5' for 'failover-timeout'/) },
+    ]);
+    expect(message).toContain(`${path}:5: `);
+    expect(message).toContain(`${path}:7: `);
+  });
+
+  it('rejects a missing file with line 0 and the operating system reason', async () => {
+    const path = join(FIXTURES, 'does-not-exist.conf');
+    const error = await loadSentinelConfig(path).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([
+      { file: path, line: 0, reason: expect.stringMatching(/^cannot read the file: ENOENT/) },
+    ]);
+    expect((error as ConfigError).cause).toBeInstanceOf(Error);
+  });
+
+  it('rejects a file that is not UTF-8 with line 0', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'lambda-sentinel-config-'));
+    try {
+      const path = join(directory, 'latin1.conf');
+      await writeFile(path, Buffer.from(`${MONITOR}\nsentinel auth-pass mymaster caf\xe9\n`, 'latin1'));
+      const error = await loadSentinelConfig(path).catch((thrown: unknown) => thrown);
+      expect((error as ConfigError).issues).toEqual([
+        { file: path, line: 0, reason: expect.stringMatching(/not valid UTF-8/) },
+      ]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Property: parseSentinelConfig', () => {
+  const directiveWords = fc.constantFrom(
+    'sentinel',
+    'monitor',
+    'members',
+    'down-after-milliseconds',
+    'probe-timeout',
+    'vote-refresh',
+    'auth-pass',
+    'rename-command',
+    'tls-replication',
+    'tls-cert-file',
+    'port',
+    'mymaster',
+    '127.0.0.1',
+    '6379',
+    '2',
+    '0',
+    'yes',
+    '"',
+    "'",
+    '\\x',
+    '#',
+    '__proto__',
+    'constructor',
+  );
+  const word = fc.oneof(directiveWords, fc.string({ unit: 'binary', maxLength: 8 }));
+  const line = fc.array(word, { maxLength: 7 }).map((words) => words.join(' '));
+
+  function throwsOnlyConfigErrors(text: string): void {
+    try {
+      parseSentinelConfigDetailed(text, FILE);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues.length).toBeGreaterThan(0);
+    }
+  }
+
+  it('throws nothing but a ConfigError for arbitrary text', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), throwsOnlyConfigErrors), {
+      numRuns: 300,
+    });
+  });
+
+  it('throws nothing but a ConfigError for arbitrary lines of directive-like words', () => {
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), (lines) =>
+        throwsOnlyConfigErrors(conf(MONITOR, ...lines)),
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  /** A valid master, with its relations satisfied by construction. */
+  const validMaster = fc
+    .record({
+      name: fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/),
+      port: fc.integer({ min: 1, max: 65_535 }),
+      quorum: fc.integer({ min: 1, max: 3 }),
+      downAfterMs: fc.integer({ min: 2, max: 10_000_000 }),
+      failoverTimeoutMs: fc.integer({ min: 1, max: 2 ** 40 }),
+      parallelSyncs: fc.integer({ min: 1, max: 1000 }),
+      masterRebootDownAfterPeriodMs: fc.integer({ min: 0, max: 10_000_000 }),
+      infoPeriodMs: fc.integer({ min: 1, max: 10_000_000 }),
+      voteMaxAgeMs: fc.integer({ min: 2, max: 10_000_000 }),
+      leaderLeaseMs: fc.integer({ min: 1, max: 10_000_000 }),
+      authPass: fc.string({ minLength: 1, maxLength: 20 }),
+      probeFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+      voteFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+    })
+    .map(({ probeFraction, voteFraction, ...master }) => ({
+      ...master,
+      probePeriodMs: 1 + Math.floor(probeFraction * (master.downAfterMs - 1)),
+      probeTimeoutMs: 1 + Math.floor(probeFraction * (master.downAfterMs - 2)),
+      voteRefreshMs: 1 + Math.floor(voteFraction * (master.voteMaxAgeMs - 2)),
+    }));
+
+  /** Writes a string as a double-quoted Redis argument that must read back as the same string. */
+  function quote(value: string): string {
+    return `"${value.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+  }
+
+  it('round-trips the numbers and passwords of generated valid configurations', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(validMaster, { minLength: 1, maxLength: 3, selector: (master) => master.name }),
+        (masters) => {
+          const lines = masters.flatMap((master) => [
+            `sentinel monitor ${master.name} 10.0.0.1 ${master.port} ${master.quorum}`,
+            `sentinel down-after-milliseconds ${master.name} ${master.downAfterMs}`,
+            `sentinel failover-timeout ${master.name} ${master.failoverTimeoutMs}`,
+            `sentinel parallel-syncs ${master.name} ${master.parallelSyncs}`,
+            `sentinel master-reboot-down-after-period ${master.name} ${master.masterRebootDownAfterPeriodMs}`,
+            `sentinel probe-period ${master.name} ${master.probePeriodMs}`,
+            `sentinel probe-timeout ${master.name} ${master.probeTimeoutMs}`,
+            `sentinel info-period ${master.name} ${master.infoPeriodMs}`,
+            `sentinel vote-max-age ${master.name} ${master.voteMaxAgeMs}`,
+            `sentinel vote-refresh ${master.name} ${master.voteRefreshMs}`,
+            `sentinel leader-lease ${master.name} ${master.leaderLeaseMs}`,
+            `sentinel auth-pass ${master.name} ${quote(master.authPass)}`,
+          ]);
+          const parsed = parseSentinelConfig(conf(...lines.reverse()), FILE);
+          expect(parsed.masters.map(({ name }) => name).sort()).toEqual(
+            masters.map(({ name }) => name).sort(),
+          );
+          for (const master of masters) {
+            const found = parsed.masters.find(({ name }) => name === master.name);
+            expect(found).toEqual({ ...master, host: '10.0.0.1', renamedCommands: {} });
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads back any list of arguments written with double quotes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 6 }), (args) => {
+        expect(splitConfigLine(args.map(quote).join(' '))).toEqual({ ok: true, args });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
