@@ -21,6 +21,7 @@ import {
   type StoreView,
 } from '../core/decide.js';
 import { formatEvent, makeEvent } from '../core/events.js';
+import { sdownCause } from '../core/sdown.js';
 import { INITIAL_TILT, observeTimer, type TiltState } from '../core/tilt.js';
 import type { LoopLease, MasterSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
 import { type RedisProbeFactory, type SentinelStore, StoreUnavailableError } from '../ports.js';
@@ -361,7 +362,15 @@ export class SentinelRunner {
   async #tickMaster(slot: MasterSlot): Promise<'ok' | 'fenced'> {
     const { settings } = slot;
     const now = this.#clock.now();
-    if (now >= slot.nextReadAt) await this.#readStore(slot, now);
+    // A master that starts to look down makes peers' votes urgent: read them before deciding, so the
+    // second sentinel to see SDOWN finds the first one's vote in the same tick.
+    const looksDown =
+      slot.memory.sdownSince !== null ||
+      sdownCause(slot.monitor.snapshot().master, slot.settings, now) !== null;
+    const viewAge = slot.view?.status === 'ok' ? now - slot.view.readAt : Number.POSITIVE_INFINITY;
+    const urgent =
+      looksDown && this.#storeDownSince === null && viewAge >= SENTINEL_DEFAULTS.voteReadPeriodMs;
+    if (now >= slot.nextReadAt || urgent) await this.#readStore(slot, now);
 
     const { master, replicas } = slot.monitor.snapshot();
     const decision = decideMaster({

@@ -1,0 +1,131 @@
+/**
+ * `lambda-sentinel local`: the whole system on one machine — three sentinels in this process, an
+ * embedded DynamoDB (dynalite) unless an endpoint is given, and, without --config, a throwaway Redis
+ * master with two replicas so a newcomer sees the sentinels agree in one command.
+ */
+import { createDynamoClient } from '../adapters/dynamodb/client.js';
+import { startEmbeddedDynamo } from '../adapters/dynamodb/embedded.js';
+import { createTable } from '../adapters/dynamodb/schema.js';
+import { DynamoStore } from '../adapters/dynamodb/store.js';
+import { createRedisProbe } from '../adapters/redis/probe.js';
+import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../config/parse.js';
+import { formatEvent } from '../core/events.js';
+import type { SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
+import { jsonLinesLog, type Log } from './log.js';
+import { startTopology, type Topology } from './redisProcess.js';
+import { type RunReport, SentinelRunner } from './sentinel.js';
+
+export const LOCAL_DEFAULTS = {
+  table: 'lambda-sentinel-local',
+  demoMaster: 'mymaster',
+  demoDownAfterMs: 5_000,
+  demoFailoverTimeoutMs: 60_000,
+  demoQuorum: 2,
+} as const;
+
+export interface LocalRunnerOptions {
+  readonly configPath?: string;
+  readonly dynamodbEndpoint?: string;
+  readonly table?: string;
+  /** Print each sentinel's per-tick JSON log line too (stderr). */
+  readonly verbose?: boolean;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly signal: AbortSignal;
+}
+
+function clockTime(at: number): string {
+  return new Date(at).toISOString().slice(11, 23);
+}
+
+/** The demo's configuration, written in sentinel.conf syntax and read by the same parser as any file. */
+export function demoConfigText(masterPort: number): string {
+  const name = LOCAL_DEFAULTS.demoMaster;
+  return [
+    `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${LOCAL_DEFAULTS.demoQuorum}`,
+    `sentinel down-after-milliseconds ${name} ${LOCAL_DEFAULTS.demoDownAfterMs}`,
+    `sentinel failover-timeout ${name} ${LOCAL_DEFAULTS.demoFailoverTimeoutMs}`,
+    '',
+  ].join('\n');
+}
+
+export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]> {
+  const { out, err } = options;
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    let config: SentinelConfig;
+    let topology: Topology | null = null;
+    if (options.configPath) {
+      const parsed = await loadSentinelConfigDetailed(options.configPath);
+      for (const line of parsed.ignored) {
+        out(`note: ${line.file}:${line.line}: '${line.directive}' does not apply here and is ignored`);
+      }
+      config = parsed.config;
+    } else {
+      out('starting a throwaway Redis master with two replicas (redis-server from PATH)…');
+      topology = await startTopology({ replicas: 2 });
+      const started = topology;
+      cleanups.push(() => started.stop());
+      config = parseSentinelConfigDetailed(demoConfigText(topology.master.address.port), '<demo>').config;
+      out(`demo master pid ${topology.master.pid} at 127.0.0.1:${topology.master.address.port}`);
+      for (const replica of topology.replicas) {
+        out(`demo replica pid ${replica.pid} at 127.0.0.1:${replica.address.port}`);
+      }
+    }
+
+    let endpoint = options.dynamodbEndpoint;
+    if (!endpoint) {
+      const embedded = await startEmbeddedDynamo();
+      cleanups.push(() => embedded.close());
+      endpoint = embedded.endpoint;
+      out(`embedded DynamoDB (dynalite) at ${endpoint}`);
+    } else {
+      out(`DynamoDB at ${endpoint}`);
+    }
+    const table = options.table ?? LOCAL_DEFAULTS.table;
+    await createTable(createDynamoClient({ endpoint }), table);
+
+    const onEvent = (event: SentinelEvent, sentinelId: SentinelId) =>
+      out(`${clockTime(event.at)} [${sentinelId}] ${formatEvent(event)}`);
+    const runners = config.global.sentinelIds.map((sentinelId) => {
+      const log: Log = options.verbose
+        ? jsonLinesLog((line) => err(line.trimEnd()), { sentinel: sentinelId })
+        : (level, message, fields) => {
+            if (level === 'warn' || level === 'error') {
+              out(`${clockTime(Date.now())} [${sentinelId}] ${level}: ${message}${describeError(fields)}`);
+            }
+          };
+      return new SentinelRunner({
+        sentinelId,
+        config,
+        store: new DynamoStore(createDynamoClient({ endpoint }), table),
+        probeFactory: createRedisProbe,
+        signal: options.signal,
+        log,
+        onEvent,
+      });
+    });
+    const masters = config.masters.map(
+      (m) => `${m.name} (quorum ${m.quorum}, down-after ${m.downAfterMs} ms)`,
+    );
+    out(
+      `${runners.length} sentinels (${config.global.sentinelIds.join(', ')}) monitoring ${masters.join(', ')}`,
+    );
+    if (topology) {
+      out(
+        `try it: kill -9 ${topology.master.pid}   (the sentinels agree the master is down and elect a leader)`,
+      );
+    }
+    out('press Ctrl-C to stop');
+    return await Promise.all(runners.map((r) => r.run()));
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => err(`cleanup failed: ${String(error)}`));
+    }
+  }
+}
+
+function describeError(fields: Record<string, unknown> | undefined): string {
+  const error = fields?.error as { message?: string } | undefined;
+  return error?.message ? ` (${error.message})` : '';
+}
