@@ -1,0 +1,381 @@
+/**
+ * The single-table layout: keys, attribute names, and the translation between domain records and items.
+ *
+ * | kind    | pk                | sk                       | ttl (epoch seconds)    |
+ * |---------|-------------------|--------------------------|------------------------|
+ * | master  | MASTER#<name>     | RECORD                   | none                   |
+ * | vote    | MASTER#<name>     | VOTE#<sentinelId>        | observedAt + 1 day     |
+ * | replica | MASTER#<name>     | REPLICA#<host>:<port>    | lastSeenAt + 1 day     |
+ * | lease   | SENTINEL#<id>     | LEASE                    | none                   |
+ *
+ * One partition per master, so a single consistent Query returns all its votes (or replicas).
+ * TTL is garbage collection only: DynamoDB deletes expired items up to days late, so every decision
+ * compares observedAt / lastSeenAt / leaseUntil itself and never trusts an item to be gone.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  FAILOVER_STATES,
+  type FailoverState,
+  type LoopLease,
+  type MasterRecord,
+  type ReplicaRecord,
+  type Vote,
+} from '../../core/types.js';
+import { StoreUnavailableError } from '../../ports.js';
+
+/** Attribute names, in one place. Expressions refer to them as `#<name>` (see store.ts). */
+export const ATTR = {
+  pk: 'pk',
+  sk: 'sk',
+  ttl: 'ttl',
+  /** Which kind of item this is (ITEM_KIND), so stream consumers need not parse keys. */
+  kind: 'kind',
+  // master record
+  name: 'name',
+  host: 'host',
+  port: 'port',
+  currentEpoch: 'currentEpoch',
+  configEpoch: 'configEpoch',
+  leader: 'leader',
+  leaderLeaseUntil: 'leaderLeaseUntil',
+  failoverState: 'failoverState',
+  failoverStartedAt: 'failoverStartedAt',
+  updatedAt: 'updatedAt',
+  // vote
+  master: 'master',
+  sentinelId: 'sentinelId',
+  down: 'down',
+  observedAt: 'observedAt',
+  token: 'token',
+  invocationId: 'invocationId',
+  // lease (also sentinelId, token)
+  holder: 'holder',
+  leaseUntil: 'leaseUntil',
+  heartbeatAt: 'heartbeatAt',
+  handoverRequestedBy: 'handoverRequestedBy',
+  handoverState: 'handoverState',
+  tilt: 'tilt',
+  summary: 'summary',
+  // replica (also master, host, port)
+  runId: 'runId',
+  lastSeenAt: 'lastSeenAt',
+  seenBy: 'seenBy',
+} as const;
+
+export type AttributeName = (typeof ATTR)[keyof typeof ATTR];
+
+export const ITEM_KIND = {
+  master: 'master',
+  vote: 'vote',
+  replica: 'replica',
+  lease: 'lease',
+} as const;
+
+export type ItemKind = (typeof ITEM_KIND)[keyof typeof ITEM_KIND];
+
+/** Key prefixes and fixed sort keys. */
+export const KEY = {
+  masterPrefix: 'MASTER#',
+  sentinelPrefix: 'SENTINEL#',
+  recordSk: 'RECORD',
+  leaseSk: 'LEASE',
+  votePrefix: 'VOTE#',
+  replicaPrefix: 'REPLICA#',
+} as const;
+
+/** Votes and replicas are garbage-collected a day after their timestamp (never used for correctness). */
+export const GARBAGE_AFTER_SECONDS = 86_400;
+
+/** How long createTable waits for the table to become ACTIVE. */
+const TABLE_ACTIVE_TIMEOUT_MS = 60_000;
+const TABLE_POLL_MS = 50;
+
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export type Item = Record<string, unknown>;
+
+export const keys = {
+  master: (name: string): ItemKey => ({ pk: KEY.masterPrefix + name, sk: KEY.recordSk }),
+  vote: (master: string, sentinelId: string): ItemKey => ({
+    pk: KEY.masterPrefix + master,
+    sk: KEY.votePrefix + sentinelId,
+  }),
+  replica: (master: string, host: string, port: number): ItemKey => ({
+    pk: KEY.masterPrefix + master,
+    sk: `${KEY.replicaPrefix}${host}:${port}`,
+  }),
+  lease: (sentinelId: string): ItemKey => ({ pk: KEY.sentinelPrefix + sentinelId, sk: KEY.leaseSk }),
+} as const;
+
+const ttlAfter = (ms: number): number => Math.floor(ms / 1000) + GARBAGE_AFTER_SECONDS;
+
+// ---------------------------------------------------------------------------------------------------------
+// Domain → item
+
+export function masterToItem(record: MasterRecord): Item {
+  return {
+    ...keys.master(record.name),
+    [ATTR.kind]: ITEM_KIND.master,
+    [ATTR.name]: record.name,
+    [ATTR.host]: record.host,
+    [ATTR.port]: record.port,
+    [ATTR.currentEpoch]: record.currentEpoch,
+    [ATTR.configEpoch]: record.configEpoch,
+    [ATTR.leader]: record.leader,
+    [ATTR.leaderLeaseUntil]: record.leaderLeaseUntil,
+    [ATTR.failoverState]: record.failoverState,
+    [ATTR.failoverStartedAt]: record.failoverStartedAt,
+    [ATTR.updatedAt]: record.updatedAt,
+  };
+}
+
+export function voteToItem(vote: Vote): Item {
+  return {
+    ...keys.vote(vote.master, vote.sentinelId),
+    [ATTR.kind]: ITEM_KIND.vote,
+    [ATTR.ttl]: ttlAfter(vote.observedAt),
+    [ATTR.master]: vote.master,
+    [ATTR.sentinelId]: vote.sentinelId,
+    [ATTR.down]: vote.down,
+    [ATTR.observedAt]: vote.observedAt,
+    [ATTR.token]: vote.token,
+    [ATTR.invocationId]: vote.invocationId,
+  };
+}
+
+export function replicaToItem(replica: ReplicaRecord): Item {
+  return {
+    ...keys.replica(replica.master, replica.host, replica.port),
+    [ATTR.kind]: ITEM_KIND.replica,
+    [ATTR.ttl]: ttlAfter(replica.lastSeenAt),
+    [ATTR.master]: replica.master,
+    [ATTR.host]: replica.host,
+    [ATTR.port]: replica.port,
+    [ATTR.runId]: replica.runId,
+    [ATTR.lastSeenAt]: replica.lastSeenAt,
+    [ATTR.seenBy]: replica.seenBy,
+  };
+}
+
+export function leaseToItem(lease: LoopLease): Item {
+  return {
+    ...keys.lease(lease.sentinelId),
+    [ATTR.kind]: ITEM_KIND.lease,
+    [ATTR.sentinelId]: lease.sentinelId,
+    [ATTR.holder]: lease.holder,
+    [ATTR.token]: lease.token,
+    [ATTR.leaseUntil]: lease.leaseUntil,
+    [ATTR.heartbeatAt]: lease.heartbeatAt,
+    [ATTR.handoverRequestedBy]: lease.handoverRequestedBy,
+    [ATTR.handoverState]: lease.handoverState,
+    [ATTR.tilt]: lease.tilt,
+    [ATTR.summary]: lease.summary,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Item → domain, validated: whatever is in the table (a hand edit, an older version, another tool) must
+// turn into a StoreUnavailableError that says what is wrong, never a TypeError deep in the core.
+
+class ItemReader {
+  constructor(
+    private readonly item: Item,
+    private readonly what: string,
+  ) {}
+
+  private fail(attr: string, expected: string): never {
+    const value = this.item[attr];
+    const got = value === undefined ? 'nothing' : `${JSON.stringify(value) ?? String(value)}`;
+    throw new StoreUnavailableError(
+      `Malformed ${this.what} item (pk=${String(this.item[ATTR.pk])}, sk=${String(this.item[ATTR.sk])}): ` +
+        `attribute "${attr}" should be ${expected}, got ${got.slice(0, 80)}`,
+    );
+  }
+
+  string(attr: AttributeName): string {
+    const value = this.item[attr];
+    return typeof value === 'string' ? value : this.fail(attr, 'a string');
+  }
+
+  stringOrNull(attr: AttributeName): string | null {
+    const value = this.item[attr];
+    // Absent is read as null: removeUndefinedValues never writes one, but an older writer might not have.
+    if (value === null || value === undefined) return null;
+    return typeof value === 'string' ? value : this.fail(attr, 'a string or null');
+  }
+
+  number(attr: AttributeName): number {
+    const value = this.item[attr];
+    return typeof value === 'number' && Number.isFinite(value) ? value : this.fail(attr, 'a number');
+  }
+
+  numberOrNull(attr: AttributeName): number | null {
+    const value = this.item[attr];
+    if (value === null || value === undefined) return null;
+    return typeof value === 'number' && Number.isFinite(value) ? value : this.fail(attr, 'a number or null');
+  }
+
+  boolean(attr: AttributeName): boolean {
+    const value = this.item[attr];
+    return typeof value === 'boolean' ? value : this.fail(attr, 'a boolean');
+  }
+
+  failoverState(attr: AttributeName): FailoverState {
+    const value = this.item[attr];
+    return typeof value === 'string' && (FAILOVER_STATES as readonly string[]).includes(value)
+      ? (value as FailoverState)
+      : this.fail(attr, `one of ${FAILOVER_STATES.join('|')}`);
+  }
+}
+
+export function masterFromItem(item: Item): MasterRecord {
+  const r = new ItemReader(item, ITEM_KIND.master);
+  return {
+    name: r.string(ATTR.name),
+    host: r.string(ATTR.host),
+    port: r.number(ATTR.port),
+    currentEpoch: r.number(ATTR.currentEpoch),
+    configEpoch: r.number(ATTR.configEpoch),
+    leader: r.stringOrNull(ATTR.leader),
+    leaderLeaseUntil: r.number(ATTR.leaderLeaseUntil),
+    failoverState: r.failoverState(ATTR.failoverState),
+    failoverStartedAt: r.numberOrNull(ATTR.failoverStartedAt),
+    updatedAt: r.number(ATTR.updatedAt),
+  };
+}
+
+export function voteFromItem(item: Item): Vote {
+  const r = new ItemReader(item, ITEM_KIND.vote);
+  return {
+    master: r.string(ATTR.master),
+    sentinelId: r.string(ATTR.sentinelId),
+    down: r.boolean(ATTR.down),
+    observedAt: r.number(ATTR.observedAt),
+    token: r.number(ATTR.token),
+    invocationId: r.string(ATTR.invocationId),
+  };
+}
+
+export function replicaFromItem(item: Item): ReplicaRecord {
+  const r = new ItemReader(item, ITEM_KIND.replica);
+  return {
+    master: r.string(ATTR.master),
+    host: r.string(ATTR.host),
+    port: r.number(ATTR.port),
+    runId: r.stringOrNull(ATTR.runId),
+    lastSeenAt: r.number(ATTR.lastSeenAt),
+    seenBy: r.string(ATTR.seenBy),
+  };
+}
+
+export function leaseFromItem(item: Item): LoopLease {
+  const r = new ItemReader(item, ITEM_KIND.lease);
+  return {
+    sentinelId: r.string(ATTR.sentinelId),
+    holder: r.stringOrNull(ATTR.holder),
+    token: r.number(ATTR.token),
+    leaseUntil: r.number(ATTR.leaseUntil),
+    heartbeatAt: r.number(ATTR.heartbeatAt),
+    handoverRequestedBy: r.stringOrNull(ATTR.handoverRequestedBy),
+    handoverState: r.stringOrNull(ATTR.handoverState),
+    tilt: r.boolean(ATTR.tilt),
+    summary: r.stringOrNull(ATTR.summary),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Table creation (tests, the local runner; in AWS the table comes from infra/).
+
+export interface CreateTableOptions {
+  /** Enable a NEW_AND_OLD_IMAGES stream (the notifier and failover runner consume it). */
+  readonly stream?: boolean;
+}
+
+type AnyDynamoClient = DynamoDBClient | DynamoDBDocumentClient;
+
+/**
+ * Control-plane commands through either client. The document client forwards low-level commands
+ * unchanged at runtime; only its send() typing is limited to the document commands.
+ */
+const lowLevel = (client: AnyDynamoClient): DynamoDBClient => client as DynamoDBClient;
+
+const errorName = (error: unknown): string | undefined => (error instanceof Error ? error.name : undefined);
+
+/**
+ * Create the table if it does not exist (on-demand billing), wait until ACTIVE, enable TTL on `ttl`.
+ * Idempotent. dynalite has no TTL API (UnknownOperationException): TTL is only garbage collection, so
+ * that is tolerated.
+ */
+export async function createTable(
+  client: AnyDynamoClient,
+  tableName: string,
+  options: CreateTableOptions = {},
+): Promise<void> {
+  const dynamo = lowLevel(client);
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: ATTR.pk, AttributeType: 'S' },
+          { AttributeName: ATTR.sk, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: ATTR.pk, KeyType: 'HASH' },
+          { AttributeName: ATTR.sk, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        ...(options.stream
+          ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }
+          : {}),
+      }),
+    );
+  } catch (error) {
+    if (errorName(error) !== 'ResourceInUseException') throw error;
+  }
+  await waitUntilActive(dynamo, tableName);
+  await enableTtl(dynamo, tableName);
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Table ${tableName} not ACTIVE after ${TABLE_ACTIVE_TIMEOUT_MS} ms (${Table?.TableStatus})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, TABLE_POLL_MS));
+  }
+}
+
+async function enableTtl(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    const { TimeToLiveDescription } = await client.send(
+      new DescribeTimeToLiveCommand({ TableName: tableName }),
+    );
+    const status = TimeToLiveDescription?.TimeToLiveStatus;
+    // Enabling twice is a ValidationException, so look first.
+    if (status === 'ENABLED' || status === 'ENABLING') return;
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: ATTR.ttl, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    if (errorName(error) !== 'UnknownOperationException') throw error;
+  }
+}

@@ -1,0 +1,523 @@
+/**
+ * SentinelStore on DynamoDB. Every write named in the ports.ts contract is ONE conditional PutItem or
+ * UpdateItem on one item (no transactions: dynalite, used by the local runner, has none, and none is
+ * needed). Every read is strongly consistent. A failed condition is a result; anything else (network,
+ * throttling, missing table, timeouts, malformed items) is a StoreUnavailableError carrying the cause.
+ *
+ * On a failed condition DynamoDB can return the item as it is (ReturnValuesOnConditionCheckFailure
+ * ALL_OLD), which tells a loser who won without a second read. dynalite ignores that option, so when the
+ * error carries no item we fall back to a consistent GetItem.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
+import {
+  type AcquireLeaseResult,
+  type ClaimEpochRequest,
+  type ClaimEpochResult,
+  type RenewLeaseResult,
+  type SentinelStore,
+  StoreUnavailableError,
+} from '../../ports.js';
+import {
+  ATTR,
+  ITEM_KIND,
+  type Item,
+  type ItemKey,
+  KEY,
+  keys,
+  leaseFromItem,
+  masterFromItem,
+  masterToItem,
+  replicaFromItem,
+  replicaToItem,
+  voteFromItem,
+  voteToItem,
+} from './schema.js';
+
+/**
+ * Condition fragments, named after what they guarantee. `#x` is attribute x (see ATTR), `:x` a value.
+ * These are the atomicity contract of ports.ts, written in DynamoDB's words.
+ */
+export const CONDITION = {
+  /** The item does not exist yet (ensureMaster: the recorded master wins over the config). */
+  absent: `attribute_not_exists(#${ATTR.pk})`,
+  /** The item exists (requestHandover). */
+  present: `attribute_exists(#${ATTR.pk})`,
+  /** The epoch the claimer saw is still current: exactly one claim per epoch can pass. */
+  epochIsExpected: `#${ATTR.currentEpoch} = :expectedEpoch`,
+  /** The caller leads the given epoch. */
+  callerLeadsEpoch: `#${ATTR.currentEpoch} = :epoch AND #${ATTR.leader} = :sentinelId`,
+  /** Fencing: no stored vote, or the stored vote's token is not newer than the writer's. */
+  voteNotNewer: `attribute_not_exists(#${ATTR.pk}) OR #${ATTR.token} <= :token`,
+  /** Lease acquirable: never taken, released (holder stored as NULL), or expired. */
+  leaseFree: `attribute_not_exists(#${ATTR.pk}) OR attribute_type(#${ATTR.holder}, :nullType) OR #${ATTR.leaseUntil} < :now`,
+  /** The caller still holds the lease it acquired (same invocation, same fencing token). */
+  callerHoldsLease: `#${ATTR.holder} = :invocationId AND #${ATTR.token} = :token`,
+} as const;
+
+const UPDATE = {
+  claimEpoch:
+    `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
+    `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.failoverState} = :failoverState, ` +
+    `#${ATTR.failoverStartedAt} = :now, #${ATTR.updatedAt} = :now`,
+  renewLeadership: `SET #${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.updatedAt} = :now`,
+  // The leader stays recorded as the leader of its epoch; only its attempt and its lease end.
+  releaseLeadership: `SET #${ATTR.failoverState} = :none, #${ATTR.leaderLeaseUntil} = :zero, #${ATTR.updatedAt} = :now`,
+  // The token is incremented in the same write that takes the lease, so it is a fencing token.
+  // The previous holder's summary stays visible to operators until the new holder writes one.
+  acquireLease:
+    `SET #${ATTR.kind} = :kind, #${ATTR.sentinelId} = :sentinelId, #${ATTR.holder} = :invocationId, ` +
+    `#${ATTR.token} = if_not_exists(#${ATTR.token}, :zero) + :one, #${ATTR.leaseUntil} = :leaseUntil, ` +
+    `#${ATTR.heartbeatAt} = :now, #${ATTR.handoverRequestedBy} = :null, #${ATTR.handoverState} = :null, ` +
+    `#${ATTR.tilt} = :false, #${ATTR.summary} = if_not_exists(#${ATTR.summary}, :null)`,
+  renewLease:
+    `SET #${ATTR.leaseUntil} = :leaseUntil, #${ATTR.heartbeatAt} = :now, ` +
+    `#${ATTR.tilt} = :tilt, #${ATTR.summary} = :summary`,
+  requestHandover: `SET #${ATTR.handoverRequestedBy} = :invocationId`,
+  releaseLease:
+    `SET #${ATTR.holder} = :null, #${ATTR.leaseUntil} = :now, #${ATTR.heartbeatAt} = :now, ` +
+    `#${ATTR.handoverState} = :handoverState`,
+} as const;
+
+const KEY_CONDITION = {
+  partitionWithPrefix: `#${ATTR.pk} = :pk AND begins_with(#${ATTR.sk}, :skPrefix)`,
+} as const;
+
+const FILTER = {
+  sortKeyIs: `#${ATTR.sk} = :sk`,
+} as const;
+
+const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set(Object.values(ATTR));
+
+/**
+ * ExpressionAttributeNames/Values for a set of expressions. DynamoDB rejects unused names or values, so
+ * both are derived from the expressions themselves: names from `#x` tokens, values picked from `values`.
+ */
+function expressionParts(
+  expressions: readonly string[],
+  values: Record<string, unknown> = {},
+): {
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  const text = expressions.join(' ');
+  const names: Record<string, string> = {};
+  for (const [, attr] of text.matchAll(/#(\w+)/g)) {
+    if (attr === undefined || !KNOWN_ATTRIBUTES.has(attr))
+      throw new Error(`Unknown attribute #${attr} in "${text}"`);
+    names[`#${attr}`] = attr;
+  }
+  const used: Record<string, unknown> = {};
+  for (const [, key] of text.matchAll(/:(\w+)/g)) {
+    if (key === undefined || !(key in values)) throw new Error(`No value for :${key} in "${text}"`);
+    used[`:${key}`] = values[key];
+  }
+  return Object.keys(used).length > 0
+    ? { ExpressionAttributeNames: names, ExpressionAttributeValues: used }
+    : { ExpressionAttributeNames: names };
+}
+
+type Conditional<T> =
+  | { readonly ok: true; readonly output: T }
+  | { readonly ok: false; readonly current?: Item };
+
+const isConditionFailure = (error: unknown): error is Error & { Item?: Record<string, AttributeValue> } =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+export class DynamoStore implements SentinelStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
+    const record: MasterRecord = {
+      name: seed.name,
+      host: seed.host,
+      port: seed.port,
+      currentEpoch: 0,
+      configEpoch: 0,
+      leader: null,
+      leaderLeaseUntil: 0,
+      failoverState: 'none',
+      failoverStartedAt: null,
+      updatedAt: seed.now,
+    };
+    const put = await this.conditional('ensureMaster', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: masterToItem(record),
+          ConditionExpression: CONDITION.absent,
+          ...expressionParts([CONDITION.absent]),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (put.ok) return record;
+    const current = await this.currentAfterConflict('ensureMaster', keys.master(seed.name), put.current);
+    if (current === undefined) {
+      // It existed a moment ago and is gone now: a concurrent remove. Let the caller retry next tick.
+      throw new StoreUnavailableError(`Master "${seed.name}" was removed while ensureMaster ran`);
+    }
+    return masterFromItem(current);
+  }
+
+  async getMaster(name: string): Promise<MasterRecord | null> {
+    const item = await this.getItem('getMaster', keys.master(name));
+    return item === undefined ? null : masterFromItem(item);
+  }
+
+  /** A Scan of the whole table: fine for the handful of masters a deployment has (and for the API). */
+  async listMasters(): Promise<MasterRecord[]> {
+    const items = await this.scanSortKey('listMasters', KEY.recordSk);
+    return items.map(masterFromItem).sort((a, b) => compare(a.name, b.name));
+  }
+
+  async claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult> {
+    const values = {
+      expectedEpoch: request.expectedEpoch,
+      nextEpoch: request.expectedEpoch + 1,
+      sentinelId: request.sentinelId,
+      leaseUntil: request.leaseUntil,
+      failoverState: request.failoverState,
+      now: request.now,
+    };
+    const update = await this.conditional('claimEpoch', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(name),
+          ConditionExpression: CONDITION.epochIsExpected,
+          UpdateExpression: UPDATE.claimEpoch,
+          ...expressionParts([CONDITION.epochIsExpected, UPDATE.claimEpoch], values),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (update.ok) return { won: true, record: masterFromItem(this.attributes('claimEpoch', update.output)) };
+    const current = await this.currentAfterConflict('claimEpoch', keys.master(name), update.current);
+    if (current === undefined) {
+      throw new StoreUnavailableError(`claimEpoch: no record for master "${name}" (ensureMaster first)`);
+    }
+    return { won: false, record: masterFromItem(current) };
+  }
+
+  async renewLeadership(
+    name: string,
+    request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
+  ): Promise<boolean> {
+    const update = await this.conditional('renewLeadership', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(name),
+          ConditionExpression: CONDITION.callerLeadsEpoch,
+          UpdateExpression: UPDATE.renewLeadership,
+          ...expressionParts([CONDITION.callerLeadsEpoch, UPDATE.renewLeadership], request),
+        }),
+      ),
+    );
+    return update.ok;
+  }
+
+  async releaseLeadership(
+    name: string,
+    request: { epoch: number; sentinelId: SentinelId; now: number },
+  ): Promise<boolean> {
+    const update = await this.conditional('releaseLeadership', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(name),
+          ConditionExpression: CONDITION.callerLeadsEpoch,
+          UpdateExpression: UPDATE.releaseLeadership,
+          ...expressionParts([CONDITION.callerLeadsEpoch, UPDATE.releaseLeadership], {
+            ...request,
+            none: 'none',
+            zero: 0,
+          }),
+        }),
+      ),
+    );
+    return update.ok;
+  }
+
+  async putVote(vote: Vote): Promise<'written' | 'fenced'> {
+    const put = await this.conditional('putVote', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: voteToItem(vote),
+          ConditionExpression: CONDITION.voteNotNewer,
+          ...expressionParts([CONDITION.voteNotNewer], { token: vote.token }),
+        }),
+      ),
+    );
+    return put.ok ? 'written' : 'fenced';
+  }
+
+  async listVotes(master: string): Promise<Vote[]> {
+    const items = await this.queryPrefix('listVotes', KEY.masterPrefix + master, KEY.votePrefix);
+    return items.map(voteFromItem);
+  }
+
+  async getLease(sentinelId: SentinelId): Promise<LoopLease | null> {
+    const item = await this.getItem('getLease', keys.lease(sentinelId));
+    return item === undefined ? null : leaseFromItem(item);
+  }
+
+  async listLeases(): Promise<LoopLease[]> {
+    const items = await this.scanSortKey('listLeases', KEY.leaseSk);
+    return items.map(leaseFromItem).sort((a, b) => compare(a.sentinelId, b.sentinelId));
+  }
+
+  async acquireLease(
+    sentinelId: SentinelId,
+    request: { invocationId: string; now: number; ttlMs: number },
+  ): Promise<AcquireLeaseResult> {
+    const leaseUntil = request.now + request.ttlMs;
+    const values = {
+      kind: ITEM_KIND.lease,
+      sentinelId,
+      invocationId: request.invocationId,
+      leaseUntil,
+      now: request.now,
+      nullType: 'NULL',
+      null: null,
+      zero: 0,
+      one: 1,
+      false: false,
+    };
+    const update = await this.conditional('acquireLease', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.lease(sentinelId),
+          ConditionExpression: CONDITION.leaseFree,
+          UpdateExpression: UPDATE.acquireLease,
+          ...expressionParts([CONDITION.leaseFree, UPDATE.acquireLease], values),
+          // The old image is what the caller needs (handoverState); the new one follows from it exactly.
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (update.ok) {
+      const old = update.output.Attributes;
+      const previous = old === undefined ? null : leaseFromItem(old);
+      const lease: LoopLease = {
+        sentinelId,
+        holder: request.invocationId,
+        token: (previous?.token ?? 0) + 1,
+        leaseUntil,
+        heartbeatAt: request.now,
+        handoverRequestedBy: null,
+        handoverState: null,
+        tilt: false,
+        summary: previous?.summary ?? null,
+      };
+      return { acquired: true, lease, previous };
+    }
+    const current = await this.currentAfterConflict('acquireLease', keys.lease(sentinelId), update.current);
+    if (current === undefined) {
+      throw new StoreUnavailableError(`acquireLease: lease of ${sentinelId} vanished while being acquired`);
+    }
+    return { acquired: false, current: leaseFromItem(current) };
+  }
+
+  async renewLease(
+    sentinelId: SentinelId,
+    request: {
+      invocationId: string;
+      token: number;
+      now: number;
+      ttlMs: number;
+      tilt: boolean;
+      summary: string | null;
+    },
+  ): Promise<RenewLeaseResult> {
+    const values = {
+      invocationId: request.invocationId,
+      token: request.token,
+      leaseUntil: request.now + request.ttlMs,
+      now: request.now,
+      tilt: request.tilt,
+      summary: request.summary,
+    };
+    const update = await this.conditional('renewLease', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.lease(sentinelId),
+          ConditionExpression: CONDITION.callerHoldsLease,
+          UpdateExpression: UPDATE.renewLease,
+          ...expressionParts([CONDITION.callerHoldsLease, UPDATE.renewLease], values),
+          // ALL_NEW carries handoverRequestedBy, which is how a holder learns a successor is waiting.
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (update.ok)
+      return { renewed: true, lease: leaseFromItem(this.attributes('renewLease', update.output)) };
+    const current = await this.currentAfterConflict('renewLease', keys.lease(sentinelId), update.current);
+    return { renewed: false, current: current === undefined ? null : leaseFromItem(current) };
+  }
+
+  async requestHandover(
+    sentinelId: SentinelId,
+    request: { invocationId: string },
+  ): Promise<LoopLease | null> {
+    const update = await this.conditional('requestHandover', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.lease(sentinelId),
+          ConditionExpression: CONDITION.present,
+          UpdateExpression: UPDATE.requestHandover,
+          ...expressionParts([CONDITION.present, UPDATE.requestHandover], request),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return update.ok ? leaseFromItem(this.attributes('requestHandover', update.output)) : null;
+  }
+
+  async releaseLease(
+    sentinelId: SentinelId,
+    request: { invocationId: string; token: number; now: number; handoverState: string | null },
+  ): Promise<boolean> {
+    const update = await this.conditional('releaseLease', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.lease(sentinelId),
+          ConditionExpression: CONDITION.callerHoldsLease,
+          UpdateExpression: UPDATE.releaseLease,
+          ...expressionParts([CONDITION.callerHoldsLease, UPDATE.releaseLease], { ...request, null: null }),
+        }),
+      ),
+    );
+    return update.ok;
+  }
+
+  async upsertReplica(replica: ReplicaRecord): Promise<void> {
+    await this.call('upsertReplica', () =>
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: replicaToItem(replica) })),
+    );
+  }
+
+  async listReplicas(master: string): Promise<ReplicaRecord[]> {
+    const items = await this.queryPrefix('listReplicas', KEY.masterPrefix + master, KEY.replicaPrefix);
+    return items.map(replicaFromItem);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  /** Runs one request; any failure becomes a StoreUnavailableError that names the operation. */
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw this.unavailable(operation, error);
+    }
+  }
+
+  /** Runs one conditional write; a failed condition is a value carrying the item as it is, if DynamoDB sent it. */
+  private async conditional<T>(operation: string, run: () => Promise<T>): Promise<Conditional<T>> {
+    try {
+      return { ok: true, output: await run() };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw this.unavailable(operation, error);
+      try {
+        // The document client does not translate errors, so the item is in wire format.
+        return error.Item === undefined ? { ok: false } : { ok: false, current: unmarshall(error.Item) };
+      } catch (unmarshallError) {
+        throw this.unavailable(operation, unmarshallError);
+      }
+    }
+  }
+
+  /** The item after a failed condition: from the error when DynamoDB returned it, else a consistent read. */
+  private async currentAfterConflict(operation: string, key: ItemKey, fromError: Item | undefined) {
+    return fromError ?? (await this.getItem(`${operation} (re-read after conflict)`, key));
+  }
+
+  private attributes(operation: string, output: { Attributes?: Item }): Item {
+    if (output.Attributes === undefined) {
+      throw new StoreUnavailableError(`DynamoDB ${operation} on ${this.tableName} returned no attributes`);
+    }
+    return output.Attributes;
+  }
+
+  private async getItem(operation: string, key: ItemKey): Promise<Item | undefined> {
+    const output = await this.call(operation, () =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
+    return output.Item;
+  }
+
+  private async queryPrefix(operation: string, pk: string, skPrefix: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.call(operation, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: KEY_CONDITION.partitionWithPrefix,
+            ...expressionParts([KEY_CONDITION.partitionWithPrefix], { pk, skPrefix }),
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  private async scanSortKey(operation: string, sk: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.call(operation, () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: FILTER.sortKeyIs,
+            ...expressionParts([FILTER.sortKeyIs], { sk }),
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  private unavailable(operation: string, error: unknown): StoreUnavailableError {
+    if (error instanceof StoreUnavailableError) return error;
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return new StoreUnavailableError(`DynamoDB ${operation} on table ${this.tableName} failed: ${detail}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Code-unit order, like DynamoDB's sort-key order for the ASCII names used here. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

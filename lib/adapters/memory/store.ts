@@ -1,0 +1,281 @@
+/**
+ * SentinelStore in process memory, for unit tests and simulations. It keeps the same contract as the
+ * DynamoDB store (test/contract runs one suite against both):
+ *
+ * - linearizable: after the (optional) simulated latency, each method reads, checks and writes
+ *   synchronously, so no other call can interleave inside a check-and-set;
+ * - values are deep-copied in and out, so a caller mutating what it passed or got cannot change the store;
+ * - `setAvailable(false)` simulates an outage: every call rejects with StoreUnavailableError.
+ */
+import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
+import {
+  type AcquireLeaseResult,
+  type ClaimEpochRequest,
+  type ClaimEpochResult,
+  type RenewLeaseResult,
+  type SentinelStore,
+  StoreUnavailableError,
+} from '../../ports.js';
+
+export interface MemoryStoreOptions {
+  /** Delay before each call takes effect, in ms (real timers); 0 = answer on the next microtask. */
+  readonly latencyMs?: number;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** Code-unit order, matching the DynamoDB store's sort-key order for ASCII names. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export class MemoryStore implements SentinelStore {
+  private readonly masters = new Map<string, MasterRecord>();
+  /** master → sentinelId → vote */
+  private readonly votes = new Map<string, Map<SentinelId, Vote>>();
+  private readonly leases = new Map<SentinelId, LoopLease>();
+  /** master → "host:port" → replica */
+  private readonly replicas = new Map<string, Map<string, ReplicaRecord>>();
+  private available = true;
+  private latencyMs: number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.latencyMs = options.latencyMs ?? 0;
+  }
+
+  /** false: every call (including ones already waiting out their latency) rejects with StoreUnavailableError. */
+  setAvailable(available: boolean): void {
+    this.available = available;
+  }
+
+  setLatency(latencyMs: number): void {
+    this.latencyMs = latencyMs;
+  }
+
+  async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
+    await this.enter('ensureMaster');
+    const existing = this.masters.get(seed.name);
+    if (existing !== undefined) return copy(existing);
+    const record: MasterRecord = {
+      name: seed.name,
+      host: seed.host,
+      port: seed.port,
+      currentEpoch: 0,
+      configEpoch: 0,
+      leader: null,
+      leaderLeaseUntil: 0,
+      failoverState: 'none',
+      failoverStartedAt: null,
+      updatedAt: seed.now,
+    };
+    this.masters.set(seed.name, record);
+    return copy(record);
+  }
+
+  async getMaster(name: string): Promise<MasterRecord | null> {
+    await this.enter('getMaster');
+    return copy(this.masters.get(name) ?? null);
+  }
+
+  async listMasters(): Promise<MasterRecord[]> {
+    await this.enter('listMasters');
+    return [...this.masters.values()].sort((a, b) => compare(a.name, b.name)).map(copy);
+  }
+
+  async claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult> {
+    await this.enter('claimEpoch');
+    const current = this.masters.get(name);
+    if (current === undefined) {
+      throw new StoreUnavailableError(`claimEpoch: no record for master "${name}" (ensureMaster first)`);
+    }
+    if (current.currentEpoch !== request.expectedEpoch) return { won: false, record: copy(current) };
+    const record: MasterRecord = {
+      ...current,
+      currentEpoch: request.expectedEpoch + 1,
+      leader: request.sentinelId,
+      leaderLeaseUntil: request.leaseUntil,
+      failoverState: request.failoverState,
+      failoverStartedAt: request.now,
+      updatedAt: request.now,
+    };
+    this.masters.set(name, record);
+    return { won: true, record: copy(record) };
+  }
+
+  async renewLeadership(
+    name: string,
+    request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
+  ): Promise<boolean> {
+    await this.enter('renewLeadership');
+    const current = this.masters.get(name);
+    if (!leads(current, request)) return false;
+    this.masters.set(name, { ...current, leaderLeaseUntil: request.leaseUntil, updatedAt: request.now });
+    return true;
+  }
+
+  async releaseLeadership(
+    name: string,
+    request: { epoch: number; sentinelId: SentinelId; now: number },
+  ): Promise<boolean> {
+    await this.enter('releaseLeadership');
+    const current = this.masters.get(name);
+    if (!leads(current, request)) return false;
+    this.masters.set(name, {
+      ...current,
+      failoverState: 'none',
+      leaderLeaseUntil: 0,
+      updatedAt: request.now,
+    });
+    return true;
+  }
+
+  async putVote(vote: Vote): Promise<'written' | 'fenced'> {
+    await this.enter('putVote');
+    let byMaster = this.votes.get(vote.master);
+    if (byMaster === undefined) {
+      byMaster = new Map();
+      this.votes.set(vote.master, byMaster);
+    }
+    const stored = byMaster.get(vote.sentinelId);
+    if (stored !== undefined && stored.token > vote.token) return 'fenced';
+    byMaster.set(vote.sentinelId, copy(vote));
+    return 'written';
+  }
+
+  async listVotes(master: string): Promise<Vote[]> {
+    await this.enter('listVotes');
+    const byMaster = this.votes.get(master);
+    if (byMaster === undefined) return [];
+    return [...byMaster.values()].sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy);
+  }
+
+  async getLease(sentinelId: SentinelId): Promise<LoopLease | null> {
+    await this.enter('getLease');
+    return copy(this.leases.get(sentinelId) ?? null);
+  }
+
+  async listLeases(): Promise<LoopLease[]> {
+    await this.enter('listLeases');
+    return [...this.leases.values()].sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy);
+  }
+
+  async acquireLease(
+    sentinelId: SentinelId,
+    request: { invocationId: string; now: number; ttlMs: number },
+  ): Promise<AcquireLeaseResult> {
+    await this.enter('acquireLease');
+    const previous = this.leases.get(sentinelId) ?? null;
+    if (previous !== null && previous.holder !== null && previous.leaseUntil >= request.now) {
+      return { acquired: false, current: copy(previous) };
+    }
+    const lease: LoopLease = {
+      sentinelId,
+      holder: request.invocationId,
+      token: (previous?.token ?? 0) + 1,
+      leaseUntil: request.now + request.ttlMs,
+      heartbeatAt: request.now,
+      handoverRequestedBy: null,
+      handoverState: null,
+      tilt: false,
+      summary: previous?.summary ?? null,
+    };
+    this.leases.set(sentinelId, lease);
+    return { acquired: true, lease: copy(lease), previous: copy(previous) };
+  }
+
+  async renewLease(
+    sentinelId: SentinelId,
+    request: {
+      invocationId: string;
+      token: number;
+      now: number;
+      ttlMs: number;
+      tilt: boolean;
+      summary: string | null;
+    },
+  ): Promise<RenewLeaseResult> {
+    await this.enter('renewLease');
+    const current = this.leases.get(sentinelId);
+    if (!holds(current, request)) return { renewed: false, current: copy(current ?? null) };
+    const lease: LoopLease = {
+      ...current,
+      leaseUntil: request.now + request.ttlMs,
+      heartbeatAt: request.now,
+      tilt: request.tilt,
+      summary: request.summary,
+    };
+    this.leases.set(sentinelId, lease);
+    return { renewed: true, lease: copy(lease) };
+  }
+
+  async requestHandover(
+    sentinelId: SentinelId,
+    request: { invocationId: string },
+  ): Promise<LoopLease | null> {
+    await this.enter('requestHandover');
+    const current = this.leases.get(sentinelId);
+    if (current === undefined) return null;
+    const lease: LoopLease = { ...current, handoverRequestedBy: request.invocationId };
+    this.leases.set(sentinelId, lease);
+    return copy(lease);
+  }
+
+  async releaseLease(
+    sentinelId: SentinelId,
+    request: { invocationId: string; token: number; now: number; handoverState: string | null },
+  ): Promise<boolean> {
+    await this.enter('releaseLease');
+    const current = this.leases.get(sentinelId);
+    if (!holds(current, request)) return false;
+    this.leases.set(sentinelId, {
+      ...current,
+      holder: null,
+      leaseUntil: request.now,
+      heartbeatAt: request.now,
+      handoverState: request.handoverState,
+    });
+    return true;
+  }
+
+  async upsertReplica(replica: ReplicaRecord): Promise<void> {
+    await this.enter('upsertReplica');
+    let byMaster = this.replicas.get(replica.master);
+    if (byMaster === undefined) {
+      byMaster = new Map();
+      this.replicas.set(replica.master, byMaster);
+    }
+    byMaster.set(`${replica.host}:${replica.port}`, copy(replica));
+  }
+
+  async listReplicas(master: string): Promise<ReplicaRecord[]> {
+    await this.enter('listReplicas');
+    const byMaster = this.replicas.get(master);
+    if (byMaster === undefined) return [];
+    return [...byMaster.entries()].sort(([a], [b]) => compare(a, b)).map(([, replica]) => copy(replica));
+  }
+
+  /**
+   * Every method awaits this first and then runs to completion without awaiting again: that is what makes
+   * each check-and-set atomic. Availability is checked after the latency, so an outage that starts while
+   * a call is "in flight" fails it, as a real network would.
+   */
+  private async enter(operation: string): Promise<void> {
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    if (!this.available)
+      throw new StoreUnavailableError(`MemoryStore ${operation}: store unavailable (simulated)`);
+  }
+}
+
+function leads(
+  record: MasterRecord | undefined,
+  request: { epoch: number; sentinelId: SentinelId },
+): record is MasterRecord {
+  return (
+    record !== undefined && record.currentEpoch === request.epoch && record.leader === request.sentinelId
+  );
+}
+
+function holds(
+  lease: LoopLease | undefined,
+  request: { invocationId: string; token: number },
+): lease is LoopLease {
+  return lease !== undefined && lease.holder === request.invocationId && lease.token === request.token;
+}

@@ -1,0 +1,603 @@
+/**
+ * The SentinelStore contract (lib/ports.ts), as one suite that every implementation runs, so the
+ * in-memory store used by unit tests and simulations cannot drift from the DynamoDB store.
+ *
+ * The store is made once per suite; every test uses fresh master and sentinel names (`fresh()`), so a
+ * factory may hand out stores that share a table.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoopLease, MasterRecord, ReplicaRecord, Vote } from '../../lib/core/types.js';
+import { type SentinelStore, StoreUnavailableError } from '../../lib/ports.js';
+
+export interface StoreUnderTest {
+  readonly store: SentinelStore;
+  readonly cleanup?: () => Promise<void>;
+}
+
+/** A unique name for this test, readable in a table dump. */
+const fresh = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
+
+const T0 = 1_700_000_000_000;
+const LEASE_TTL = 10_000;
+
+/** One call of every store method, typed so that a method added to the port must be added here. */
+export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelStore) => Promise<unknown>> {
+  const master = fresh('m');
+  return {
+    ensureMaster: (s) => s.ensureMaster({ name: master, host: '10.0.0.1', port: 6379, now: T0 }),
+    getMaster: (s) => s.getMaster(master),
+    listMasters: (s) => s.listMasters(),
+    claimEpoch: (s) =>
+      s.claimEpoch(master, {
+        expectedEpoch: 0,
+        sentinelId: 'a',
+        leaseUntil: T0 + 5000,
+        failoverState: 'select_slave',
+        now: T0,
+      }),
+    renewLeadership: (s) => s.renewLeadership(master, { epoch: 1, sentinelId: 'a', leaseUntil: T0, now: T0 }),
+    releaseLeadership: (s) => s.releaseLeadership(master, { epoch: 1, sentinelId: 'a', now: T0 }),
+    putVote: (s) =>
+      s.putVote({ master, sentinelId: 'a', down: true, observedAt: T0, token: 1, invocationId: 'i' }),
+    listVotes: (s) => s.listVotes(master),
+    getLease: (s) => s.getLease('a'),
+    listLeases: (s) => s.listLeases(),
+    acquireLease: (s) => s.acquireLease(fresh('s'), { invocationId: 'i', now: T0, ttlMs: LEASE_TTL }),
+    renewLease: (s) =>
+      s.renewLease('a', {
+        invocationId: 'i',
+        token: 1,
+        now: T0,
+        ttlMs: LEASE_TTL,
+        tilt: false,
+        summary: null,
+      }),
+    requestHandover: (s) => s.requestHandover('a', { invocationId: 'j' }),
+    releaseLease: (s) => s.releaseLease('a', { invocationId: 'i', token: 1, now: T0, handoverState: null }),
+    upsertReplica: (s) =>
+      s.upsertReplica({ master, host: '10.0.0.2', port: 6379, runId: null, lastSeenAt: T0, seenBy: 'a' }),
+    listReplicas: (s) => s.listReplicas(master),
+  };
+}
+
+export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`Contract: SentinelStore (${name})`, () => {
+    let store: SentinelStore;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      ({ store, cleanup } = await makeStore());
+    });
+
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    const ensure = (master: string, host = '10.0.0.1', port = 6379): Promise<MasterRecord> =>
+      store.ensureMaster({ name: master, host, port, now: T0 });
+
+    const claim = (master: string, expectedEpoch: number, sentinelId: string, now = T0 + 100) =>
+      store.claimEpoch(master, {
+        expectedEpoch,
+        sentinelId,
+        leaseUntil: now + 5_000,
+        failoverState: 'select_slave',
+        now,
+      });
+
+    describe('master records', () => {
+      it('returns null from getMaster for a master never ensured', async () => {
+        expect(await store.getMaster(fresh('unknown'))).toBeNull();
+      });
+
+      it('creates the record on the first ensureMaster: epoch 0, no leader, no failover', async () => {
+        const master = fresh('m');
+        const created = await ensure(master, '10.0.0.1', 6379);
+        const expected: MasterRecord = {
+          name: master,
+          host: '10.0.0.1',
+          port: 6379,
+          currentEpoch: 0,
+          configEpoch: 0,
+          leader: null,
+          leaderLeaseUntil: 0,
+          failoverState: 'none',
+          failoverStartedAt: null,
+          updatedAt: T0,
+        };
+        expect(created).toEqual(expected);
+        expect(await store.getMaster(master)).toEqual(expected);
+      });
+
+      it('never overwrites: a second ensureMaster with another address returns the recorded master', async () => {
+        const master = fresh('m');
+        const first = await ensure(master, '10.0.0.1', 6379);
+        await claim(master, 0, 'sentinel-a');
+        const again = await store.ensureMaster({
+          name: master,
+          host: '10.9.9.9',
+          port: 7000,
+          now: T0 + 1_000,
+        });
+        expect(again.host).toBe(first.host);
+        expect(again.port).toBe(first.port);
+        expect(again.currentEpoch).toBe(1);
+        expect(await store.getMaster(master)).toEqual(again);
+      });
+
+      it('gives concurrent ensureMaster calls with different seeds one and the same record', async () => {
+        const master = fresh('m');
+        const results = await Promise.all([
+          ensure(master, '10.0.0.1', 6379),
+          ensure(master, '10.0.0.2', 6380),
+          ensure(master, '10.0.0.3', 6381),
+        ]);
+        const stored = await store.getMaster(master);
+        for (const result of results) expect(result).toEqual(stored);
+      });
+
+      it('lists every ensured master in listMasters', async () => {
+        const names = [fresh('m'), fresh('m'), fresh('m')];
+        for (const master of names) await ensure(master);
+        const listed = await store.listMasters();
+        for (const master of names) {
+          expect(listed.filter((record) => record.name === master)).toEqual([await store.getMaster(master)]);
+        }
+      });
+
+      it('hands out copies: mutating a returned record does not change the store', async () => {
+        const master = fresh('m');
+        const created = await ensure(master);
+        (created as { host: string }).host = 'mutated';
+        const read = await store.getMaster(master);
+        expect(read?.host).toBe('10.0.0.1');
+        (read as { currentEpoch: number }).currentEpoch = 99;
+        expect((await store.getMaster(master))?.currentEpoch).toBe(0);
+      });
+    });
+
+    describe('epochs', () => {
+      it('wins a claim on the expected epoch and records epoch + 1, leader, lease and failover state', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        const result = await store.claimEpoch(master, {
+          expectedEpoch: 0,
+          sentinelId: 'sentinel-a',
+          leaseUntil: T0 + 5_100,
+          failoverState: 'select_slave',
+          now: T0 + 100,
+        });
+        expect(result.won).toBe(true);
+        expect(result.record).toMatchObject({
+          name: master,
+          currentEpoch: 1,
+          configEpoch: 0,
+          leader: 'sentinel-a',
+          leaderLeaseUntil: T0 + 5_100,
+          failoverState: 'select_slave',
+          failoverStartedAt: T0 + 100,
+          updatedAt: T0 + 100,
+        });
+        expect(await store.getMaster(master)).toEqual(result.record);
+      });
+
+      it('loses a claim on a stale epoch and returns the winner’s record', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        const winner = await claim(master, 0, 'sentinel-a');
+        const loser = await claim(master, 0, 'sentinel-b');
+        expect(loser.won).toBe(false);
+        expect(loser.record).toEqual(winner.record);
+        expect(loser.record.leader).toBe('sentinel-a');
+      });
+
+      it('loses a claim for an epoch ahead of the current one: epochs move by exactly one', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        const result = await claim(master, 5, 'sentinel-a');
+        expect(result.won).toBe(false);
+        expect(result.record.currentEpoch).toBe(0);
+        expect(result.record.leader).toBeNull();
+      });
+
+      it('lets exactly one of three concurrent claims win, and every loser sees the winner', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        const results = await Promise.all([
+          claim(master, 0, 'sentinel-a'),
+          claim(master, 0, 'sentinel-b'),
+          claim(master, 0, 'sentinel-c'),
+        ]);
+        const winners = results.filter((result) => result.won);
+        expect(winners).toHaveLength(1);
+        const leader = winners[0]?.record.leader;
+        for (const result of results) {
+          expect(result.record.currentEpoch).toBe(1);
+          expect(result.record.leader).toBe(leader);
+        }
+        expect((await store.getMaster(master))?.leader).toBe(leader);
+      });
+
+      it('only ever raises the epoch: a late claim on an old epoch changes nothing', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        for (let epoch = 0; epoch < 3; epoch++) {
+          const result = await claim(master, epoch, epoch % 2 === 0 ? 'sentinel-a' : 'sentinel-b');
+          expect(result).toMatchObject({ won: true, record: { currentEpoch: epoch + 1 } });
+        }
+        const late = await claim(master, 1, 'sentinel-c');
+        expect(late.won).toBe(false);
+        expect(late.record).toMatchObject({ currentEpoch: 3, leader: 'sentinel-a' });
+        expect((await store.getMaster(master))?.currentEpoch).toBe(3);
+      });
+
+      it('rejects a claim on a master that has no record with StoreUnavailableError', async () => {
+        await expect(claim(fresh('absent'), 0, 'sentinel-a')).rejects.toBeInstanceOf(StoreUnavailableError);
+      });
+    });
+
+    describe('leadership', () => {
+      it('renews leadership only for the leader of that epoch', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        const renew = (epoch: number, sentinelId: string) =>
+          store.renewLeadership(master, { epoch, sentinelId, leaseUntil: T0 + 9_000, now: T0 + 4_000 });
+        expect(await renew(1, 'sentinel-b')).toBe(false);
+        expect(await renew(0, 'sentinel-a')).toBe(false);
+        expect(await renew(2, 'sentinel-a')).toBe(false);
+        expect((await store.getMaster(master))?.leaderLeaseUntil).toBe(T0 + 5_100);
+        expect(await renew(1, 'sentinel-a')).toBe(true);
+        expect(await store.getMaster(master)).toMatchObject({
+          currentEpoch: 1,
+          leader: 'sentinel-a',
+          leaderLeaseUntil: T0 + 9_000,
+          updatedAt: T0 + 4_000,
+        });
+      });
+
+      it('releases leadership only for the leader: failover back to none, lease cleared, epoch kept', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        expect(
+          await store.releaseLeadership(master, { epoch: 1, sentinelId: 'sentinel-b', now: T0 + 200 }),
+        ).toBe(false);
+        expect((await store.getMaster(master))?.failoverState).toBe('select_slave');
+        expect(
+          await store.releaseLeadership(master, { epoch: 1, sentinelId: 'sentinel-a', now: T0 + 300 }),
+        ).toBe(true);
+        expect(await store.getMaster(master)).toMatchObject({
+          currentEpoch: 1,
+          leader: 'sentinel-a',
+          leaderLeaseUntil: 0,
+          failoverState: 'none',
+          updatedAt: T0 + 300,
+        });
+      });
+
+      it('refuses renew and release to the leader of an epoch that was superseded', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        await claim(master, 1, 'sentinel-b');
+        expect(
+          await store.renewLeadership(master, {
+            epoch: 1,
+            sentinelId: 'sentinel-a',
+            leaseUntil: T0 + 9_999,
+            now: T0,
+          }),
+        ).toBe(false);
+        expect(await store.releaseLeadership(master, { epoch: 1, sentinelId: 'sentinel-a', now: T0 })).toBe(
+          false,
+        );
+        expect(await store.getMaster(master)).toMatchObject({
+          currentEpoch: 2,
+          leader: 'sentinel-b',
+          failoverState: 'select_slave',
+        });
+      });
+
+      it('returns false when renewing or releasing leadership of a master that has no record', async () => {
+        const master = fresh('absent');
+        expect(
+          await store.renewLeadership(master, { epoch: 1, sentinelId: 'a', leaseUntil: T0, now: T0 }),
+        ).toBe(false);
+        expect(await store.releaseLeadership(master, { epoch: 1, sentinelId: 'a', now: T0 })).toBe(false);
+      });
+    });
+
+    describe('votes', () => {
+      const vote = (
+        master: string,
+        sentinelId: string,
+        token: number,
+        observedAt: number,
+        down = true,
+      ): Vote => ({
+        master,
+        sentinelId,
+        down,
+        observedAt,
+        token,
+        invocationId: `inv-${sentinelId}-${token}`,
+      });
+
+      it('returns an empty list for a master without votes', async () => {
+        expect(await store.listVotes(fresh('m'))).toEqual([]);
+      });
+
+      it('writes a first vote and lists it', async () => {
+        const master = fresh('m');
+        const first = vote(master, 'sentinel-a', 1, T0);
+        expect(await store.putVote(first)).toBe('written');
+        expect(await store.listVotes(master)).toEqual([first]);
+      });
+
+      it('fences a vote with a lower token than the stored one, and keeps the stored vote', async () => {
+        const master = fresh('m');
+        const newer = vote(master, 'sentinel-a', 5, T0 + 1_000);
+        await store.putVote(newer);
+        expect(await store.putVote(vote(master, 'sentinel-a', 4, T0 + 2_000, false))).toBe('fenced');
+        expect(await store.listVotes(master)).toEqual([newer]);
+      });
+
+      it('overwrites with an equal token (a refresh) and with a higher token (a successor)', async () => {
+        const master = fresh('m');
+        await store.putVote(vote(master, 'sentinel-a', 3, T0));
+        const refresh = vote(master, 'sentinel-a', 3, T0 + 1_000, false);
+        expect(await store.putVote(refresh)).toBe('written');
+        expect(await store.listVotes(master)).toEqual([refresh]);
+        const successor = vote(master, 'sentinel-a', 4, T0 + 2_000);
+        expect(await store.putVote(successor)).toBe('written');
+        expect(await store.listVotes(master)).toEqual([successor]);
+      });
+
+      it('lists the latest vote of each sentinel, and only this master’s votes', async () => {
+        const master = fresh('m');
+        const other = fresh('m');
+        await store.putVote(vote(master, 'sentinel-a', 1, T0));
+        await store.putVote(vote(master, 'sentinel-a', 1, T0 + 1_000, false));
+        await store.putVote(vote(master, 'sentinel-b', 7, T0 + 500));
+        await store.putVote(vote(master, 'sentinel-c', 2, T0 + 800));
+        await store.putVote(vote(other, 'sentinel-a', 9, T0 + 900));
+        const votes = await store.listVotes(master);
+        expect(votes).toHaveLength(3);
+        expect(votes).toEqual(
+          expect.arrayContaining([
+            vote(master, 'sentinel-a', 1, T0 + 1_000, false),
+            vote(master, 'sentinel-b', 7, T0 + 500),
+            vote(master, 'sentinel-c', 2, T0 + 800),
+          ]),
+        );
+      });
+    });
+
+    describe('loop leases', () => {
+      const acquire = (sentinelId: string, invocationId: string, now: number, ttlMs = LEASE_TTL) =>
+        store.acquireLease(sentinelId, { invocationId, now, ttlMs });
+      const renew = (
+        sentinelId: string,
+        invocationId: string,
+        token: number,
+        now: number,
+        extra: { tilt?: boolean; summary?: string | null } = {},
+      ) =>
+        store.renewLease(sentinelId, {
+          invocationId,
+          token,
+          now,
+          ttlMs: LEASE_TTL,
+          tilt: extra.tilt ?? false,
+          summary: extra.summary ?? null,
+        });
+      const release = (
+        sentinelId: string,
+        invocationId: string,
+        token: number,
+        now: number,
+        state: string | null,
+      ) => store.releaseLease(sentinelId, { invocationId, token, now, handoverState: state });
+
+      it('returns null from getLease for a sentinel that never held a lease', async () => {
+        expect(await store.getLease(fresh('s'))).toBeNull();
+      });
+
+      it('acquires an absent lease with token 1 and no previous lease', async () => {
+        const sentinel = fresh('s');
+        const result = await acquire(sentinel, 'inv-1', T0);
+        const lease: LoopLease = {
+          sentinelId: sentinel,
+          holder: 'inv-1',
+          token: 1,
+          leaseUntil: T0 + LEASE_TTL,
+          heartbeatAt: T0,
+          handoverRequestedBy: null,
+          handoverState: null,
+          tilt: false,
+          summary: null,
+        };
+        expect(result).toEqual({ acquired: true, lease, previous: null });
+        expect(await store.getLease(sentinel)).toEqual(lease);
+      });
+
+      it('refuses a live lease (up to and including leaseUntil) and returns the current holder', async () => {
+        const sentinel = fresh('s');
+        const first = await acquire(sentinel, 'inv-1', T0);
+        for (const now of [T0 + 1, T0 + LEASE_TTL]) {
+          const refused = await acquire(sentinel, 'inv-2', now);
+          expect(refused).toEqual({ acquired: false, current: first.acquired ? first.lease : null });
+        }
+      });
+
+      it('acquires an expired lease, increments the token and returns the expired lease as previous', async () => {
+        const sentinel = fresh('s');
+        const first = await acquire(sentinel, 'inv-1', T0);
+        const second = await acquire(sentinel, 'inv-2', T0 + LEASE_TTL + 1);
+        expect(second).toMatchObject({
+          acquired: true,
+          lease: { holder: 'inv-2', token: 2, leaseUntil: T0 + 2 * LEASE_TTL + 1 },
+          previous: first.acquired ? first.lease : null,
+        });
+      });
+
+      it('increments the token at every acquisition', async () => {
+        const sentinel = fresh('s');
+        const tokens: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          const result = await acquire(sentinel, `inv-${i}`, T0 + i * (LEASE_TTL + 1));
+          if (result.acquired) tokens.push(result.lease.token);
+        }
+        expect(tokens).toEqual([1, 2, 3, 4]);
+      });
+
+      it('lets exactly one of three concurrent acquisitions of a free lease succeed', async () => {
+        const sentinel = fresh('s');
+        const results = await Promise.all([
+          acquire(sentinel, 'inv-a', T0),
+          acquire(sentinel, 'inv-b', T0),
+          acquire(sentinel, 'inv-c', T0),
+        ]);
+        const winners = results.filter((result) => result.acquired);
+        expect(winners).toHaveLength(1);
+        const holder = winners[0]?.acquired ? winners[0].lease.holder : undefined;
+        for (const result of results) {
+          if (!result.acquired) expect(result.current).toMatchObject({ holder, token: 1 });
+        }
+      });
+
+      it('renews only for the holder with its token, storing heartbeat, tilt and summary', async () => {
+        const sentinel = fresh('s');
+        await acquire(sentinel, 'inv-1', T0);
+        const wrongHolder = await renew(sentinel, 'inv-2', 1, T0 + 1_000);
+        expect(wrongHolder).toMatchObject({ renewed: false, current: { holder: 'inv-1', token: 1 } });
+        const wrongToken = await renew(sentinel, 'inv-1', 2, T0 + 1_000);
+        expect(wrongToken).toMatchObject({ renewed: false, current: { holder: 'inv-1', token: 1 } });
+        const renewed = await renew(sentinel, 'inv-1', 1, T0 + 2_000, { tilt: true, summary: 'all good' });
+        const expected: LoopLease = {
+          sentinelId: sentinel,
+          holder: 'inv-1',
+          token: 1,
+          leaseUntil: T0 + 2_000 + LEASE_TTL,
+          heartbeatAt: T0 + 2_000,
+          handoverRequestedBy: null,
+          handoverState: null,
+          tilt: true,
+          summary: 'all good',
+        };
+        expect(renewed).toEqual({ renewed: true, lease: expected });
+        expect(await store.getLease(sentinel)).toEqual(expected);
+      });
+
+      it('refuses a renew after a takeover and reports the new holder', async () => {
+        const sentinel = fresh('s');
+        await acquire(sentinel, 'inv-1', T0);
+        await acquire(sentinel, 'inv-2', T0 + LEASE_TTL + 1);
+        const late = await renew(sentinel, 'inv-1', 1, T0 + LEASE_TTL + 2);
+        expect(late).toMatchObject({ renewed: false, current: { holder: 'inv-2', token: 2 } });
+      });
+
+      it('refuses a renew of a lease that does not exist, with current null', async () => {
+        expect(await renew(fresh('s'), 'inv-1', 1, T0)).toEqual({ renewed: false, current: null });
+      });
+
+      it('shows a handover request to the holder on its next renew', async () => {
+        const sentinel = fresh('s');
+        await acquire(sentinel, 'inv-1', T0);
+        const requested = await store.requestHandover(sentinel, { invocationId: 'inv-2' });
+        expect(requested).toMatchObject({ holder: 'inv-1', token: 1, handoverRequestedBy: 'inv-2' });
+        const renewed = await renew(sentinel, 'inv-1', 1, T0 + 500);
+        expect(renewed).toMatchObject({ renewed: true, lease: { handoverRequestedBy: 'inv-2' } });
+      });
+
+      it('returns null from requestHandover when the lease does not exist, and creates nothing', async () => {
+        const sentinel = fresh('s');
+        expect(await store.requestHandover(sentinel, { invocationId: 'inv-2' })).toBeNull();
+        expect(await store.getLease(sentinel)).toBeNull();
+      });
+
+      it('releases only for the holder with its token, and only once', async () => {
+        const sentinel = fresh('s');
+        await acquire(sentinel, 'inv-1', T0);
+        expect(await release(sentinel, 'inv-2', 1, T0 + 100, 'x')).toBe(false);
+        expect(await release(sentinel, 'inv-1', 2, T0 + 100, 'x')).toBe(false);
+        expect((await store.getLease(sentinel))?.holder).toBe('inv-1');
+        expect(await release(sentinel, 'inv-1', 1, T0 + 100, 'x')).toBe(true);
+        expect(await store.getLease(sentinel)).toMatchObject({ holder: null, token: 1, handoverState: 'x' });
+        expect(await release(sentinel, 'inv-1', 1, T0 + 200, 'y')).toBe(false);
+        expect((await store.getLease(sentinel))?.handoverState).toBe('x');
+      });
+
+      it('acquires a released lease before it expires and hands the release’s handoverState to the successor', async () => {
+        const sentinel = fresh('s');
+        await acquire(sentinel, 'inv-1', T0);
+        await store.requestHandover(sentinel, { invocationId: 'inv-2' });
+        const state = JSON.stringify({ sdownSince: T0 - 3_000 });
+        expect(await release(sentinel, 'inv-1', 1, T0 + 1_000, state)).toBe(true);
+        const next = await acquire(sentinel, 'inv-2', T0 + 1_001);
+        expect(next.acquired).toBe(true);
+        if (!next.acquired) return;
+        expect(next.previous).toMatchObject({ holder: null, token: 1, handoverState: state });
+        expect(next.lease).toMatchObject({
+          holder: 'inv-2',
+          token: 2,
+          handoverState: null,
+          handoverRequestedBy: null,
+        });
+        expect(await store.getLease(sentinel)).toEqual(next.lease);
+      });
+
+      it('lists the leases of every sentinel in listLeases', async () => {
+        const sentinels = [fresh('s'), fresh('s')];
+        for (const sentinel of sentinels) await acquire(sentinel, `inv-${sentinel}`, T0);
+        const leases = await store.listLeases();
+        for (const sentinel of sentinels) {
+          expect(leases.filter((lease) => lease.sentinelId === sentinel)).toEqual([
+            await store.getLease(sentinel),
+          ]);
+        }
+      });
+    });
+
+    describe('replicas', () => {
+      const replica = (master: string, host: string, port: number, lastSeenAt: number): ReplicaRecord => ({
+        master,
+        host,
+        port,
+        runId: `run-${host}-${port}`,
+        lastSeenAt,
+        seenBy: 'sentinel-a',
+      });
+
+      it('returns an empty list for a master without replicas', async () => {
+        expect(await store.listReplicas(fresh('m'))).toEqual([]);
+      });
+
+      it('upserts replicas by address and lists only this master’s', async () => {
+        const master = fresh('m');
+        const a = replica(master, '10.0.0.2', 6379, T0);
+        const b = { ...replica(master, '10.0.0.3', 6379, T0), runId: null };
+        await store.upsertReplica(a);
+        await store.upsertReplica(b);
+        await store.upsertReplica(replica(fresh('m'), '10.0.0.4', 6379, T0));
+        const listed = await store.listReplicas(master);
+        expect(listed).toHaveLength(2);
+        expect(listed).toEqual(expect.arrayContaining([a, b]));
+      });
+
+      it('replaces the record of the same address instead of adding one', async () => {
+        const master = fresh('m');
+        await store.upsertReplica(replica(master, '10.0.0.2', 6379, T0));
+        const seenAgain = {
+          ...replica(master, '10.0.0.2', 6379, T0 + 5_000),
+          seenBy: 'sentinel-b',
+          runId: 'new',
+        };
+        await store.upsertReplica(seenAgain);
+        expect(await store.listReplicas(master)).toEqual([seenAgain]);
+      });
+    });
+  });
+}
