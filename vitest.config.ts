@@ -9,6 +9,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: run files in parallel but not so many that timing-based tests starve.
     maxWorkers: 2,
-    minWorkers: 1,
   },
 });

@@ -1,0 +1,159 @@
+/**
+ * The INFO and PING boundary: Redis wire words in, domain values out (reference/sentinel.md §1.3, §1.8).
+ * Pure and total: any input yields a value, nothing here throws.
+ */
+import type { ConnectedReplica, PingReplyKind, ReplicationInfo } from '../../core/types.js';
+
+export type ParseInfoResult =
+  | { readonly ok: true; readonly info: ReplicationInfo }
+  | { readonly ok: false; readonly reason: string };
+
+/** INFO field names as Redis writes them. */
+const FIELD = Object.freeze({
+  runId: 'run_id',
+  role: 'role',
+  loading: 'loading',
+  masterHost: 'master_host',
+  masterPort: 'master_port',
+  masterLinkStatus: 'master_link_status',
+  masterLinkDownSinceSeconds: 'master_link_down_since_seconds',
+  // Redis 5+ writes slave_priority; newer versions may also (or only) write replica_priority.
+  slavePriority: 'slave_priority',
+  replicaPriority: 'replica_priority',
+  slaveReplOffset: 'slave_repl_offset',
+  replicaAnnounced: 'replica_announced',
+  masterReplOffset: 'master_repl_offset',
+  redisVersion: 'redis_version',
+});
+
+/** Wire values with a meaning of their own. */
+const WIRE = Object.freeze({
+  roleMaster: 'master',
+  roleReplica: 'slave',
+  linkUp: 'up',
+  flagOn: '1',
+  flagOff: '0',
+});
+
+/** `slave0`, `slave1`, … : one line per connected replica in a master's INFO. */
+const REPLICA_LINE_KEY = /^slave\d+$/;
+const INTEGER = /^[+-]?\d+$/;
+const MS_PER_SECOND = 1_000;
+/** Above this a port is not a port; such replica lines are skipped like Sentinel skips unparsable ones. */
+const MAX_PORT = 65_535;
+
+/**
+ * Prefixes of the PING replies Sentinel tells apart (§1.3). Sentinel compares the reply's first bytes,
+ * case-sensitively, so `PONG` and `PONG extra` are both a pong and `pong` is not.
+ */
+const PING_REPLY_PREFIXES: readonly (readonly [string, PingReplyKind])[] = Object.freeze([
+  ['PONG', 'pong'],
+  ['LOADING', 'loading'],
+  ['MASTERDOWN', 'masterdown'],
+  ['BUSY', 'busy'],
+] as const);
+
+/** Classify a PING reply: a status text (`PONG`) or an error reply's text without the leading `-`. */
+export function classifyPingReply(textOrError: string): PingReplyKind {
+  for (const [prefix, kind] of PING_REPLY_PREFIXES) {
+    if (textOrError.startsWith(prefix)) return kind;
+  }
+  return 'error';
+}
+
+function parseInteger(value: string | undefined): number | null {
+  if (value === undefined || !INTEGER.test(value)) return null;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+function parsePort(value: string | undefined): number | null {
+  const n = parseInteger(value);
+  return n !== null && n >= 0 && n <= MAX_PORT ? n : null;
+}
+
+/**
+ * A `slaveN:` value. Two forms exist, and Sentinel reads both:
+ * `ip=10.0.0.2,port=6380,state=online,offset=123,lag=0` (Redis ≥ 2.8) and `10.0.0.2,6380,online` (older).
+ * Returns null for a line without a usable ip and port (Sentinel skips those too).
+ */
+function parseReplicaLine(value: string): ConnectedReplica | null {
+  const parts = value.split(',');
+  if (!value.includes('=')) {
+    const [host, port, state] = parts;
+    const portNumber = parsePort(port);
+    if (!host || portNumber === null) return null;
+    return { host, port: portNumber, state: state ?? '', offset: 0, lag: 0 };
+  }
+  const fields = new Map<string, string>();
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const host = fields.get('ip');
+  const port = parsePort(fields.get('port'));
+  if (!host || port === null) return null;
+  return {
+    host,
+    port,
+    state: fields.get('state') ?? '',
+    offset: parseInteger(fields.get('offset')) ?? 0,
+    lag: parseInteger(fields.get('lag')) ?? 0,
+  };
+}
+
+/**
+ * Parse the text of `INFO` (any sections; `\r\n` or `\n`). Unknown fields are ignored. The only hard
+ * requirement is a `role:` line reading `master` or `slave`: without it the text is not an INFO reply
+ * this code can act on. Fields that are present but malformed read as absent (null).
+ *
+ * `master_link_down_since_seconds` is converted to milliseconds as Sentinel does (×1000, 0 when
+ * absent). Redis reports -1 while a replica has never been linked since it started; that stays -1000,
+ * as in Sentinel, so "≠ 0" still means "link not up".
+ */
+export function parseInfo(text: string): ParseInfoResult {
+  if (typeof text !== 'string') return { ok: false, reason: 'INFO reply is not text' };
+  const fields = new Map<string, string>();
+  const replicas: ConnectedReplica[] = [];
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon);
+    const value = line.slice(colon + 1);
+    if (REPLICA_LINE_KEY.test(key)) {
+      const replica = parseReplicaLine(value);
+      if (replica) replicas.push(replica);
+      continue;
+    }
+    fields.set(key, value);
+  }
+
+  const roleWord = fields.get(FIELD.role);
+  if (roleWord === undefined) return { ok: false, reason: 'no role field in INFO reply' };
+  if (roleWord !== WIRE.roleMaster && roleWord !== WIRE.roleReplica) {
+    return { ok: false, reason: `unknown role in INFO reply: ${JSON.stringify(roleWord.slice(0, 40))}` };
+  }
+  const role = roleWord === WIRE.roleMaster ? 'master' : 'replica';
+  const downSinceSeconds = parseInteger(fields.get(FIELD.masterLinkDownSinceSeconds));
+
+  const info: ReplicationInfo = {
+    runId: fields.get(FIELD.runId) || null,
+    role,
+    loading: fields.get(FIELD.loading) === WIRE.flagOn,
+    masterHost: fields.get(FIELD.masterHost) || null,
+    masterPort: parsePort(fields.get(FIELD.masterPort)),
+    masterLinkUp: fields.get(FIELD.masterLinkStatus) === WIRE.linkUp,
+    masterLinkDownSinceMs: downSinceSeconds === null ? 0 : downSinceSeconds * MS_PER_SECOND,
+    replicaPriority:
+      parseInteger(fields.get(FIELD.slavePriority)) ?? parseInteger(fields.get(FIELD.replicaPriority)),
+    replicaOffset: parseInteger(fields.get(FIELD.slaveReplOffset)),
+    // Absent on versions before 6.2, which announce every replica.
+    replicaAnnounced: fields.get(FIELD.replicaAnnounced) !== WIRE.flagOff,
+    masterReplOffset: parseInteger(fields.get(FIELD.masterReplOffset)),
+    connectedReplicas: replicas,
+    redisVersion: fields.get(FIELD.redisVersion) || null,
+  };
+  return { ok: true, info };
+}
