@@ -77,7 +77,10 @@ export interface SentinelStore {
     request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
   ): Promise<boolean>;
   /** Ends the leader's attempt: failoverState back to 'none', lease cleared; epochs unchanged. */
-  releaseLeadership(name: string, request: { epoch: number; sentinelId: SentinelId; now: number }): Promise<boolean>;
+  releaseLeadership(
+    name: string,
+    request: { epoch: number; sentinelId: SentinelId; now: number },
+  ): Promise<boolean>;
 
   putVote(vote: Vote): Promise<'written' | 'fenced'>;
   listVotes(master: string): Promise<Vote[]>;
@@ -122,6 +125,12 @@ export interface RedisProbeOptions {
   readonly clientName?: string;
   /** Clock (ms since epoch) used for sentAt / completedAt. */
   readonly now: () => number;
+  /**
+   * Called when an established connection is closed by the other side (server killed or restarted,
+   * CLIENT KILL), not when the probe drops it itself. Lets the caller try again at once, as Sentinel
+   * does when its link drops, instead of noticing only at the next probe period.
+   */
+  readonly onConnectionLost?: () => void;
 }
 
 /**

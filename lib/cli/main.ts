@@ -53,8 +53,8 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
   }
   const abort = new AbortController();
   const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     await runLocal({
       configPath: values.config,

@@ -24,8 +24,14 @@ export const SENTINEL_DEFAULTS = {
   voteMaxAgeMs: 5_000,
   /** Project: a sentinel that votes down re-writes its vote this often, so it stays fresh. */
   voteRefreshMs: 1_000,
-  /** Project: how often a sentinel that sees SDOWN re-reads its peers' votes (Sentinel's ASK period, faster). */
-  voteReadPeriodMs: 100,
+  /**
+   * Project: how often a sentinel that sees SDOWN re-reads its peers' votes (Sentinel asks every 1000 ms).
+   * Fast for the first moments of an SDOWN, when peers are about to vote; slower after that, so a
+   * sentinel cut off from a healthy master for hours does not poll the store 40 times a second.
+   */
+  voteReadPeriodMs: 25,
+  voteReadFastWindowMs: 5_000,
+  slowVoteReadPeriodMs: 500,
   /** Project: how long an elected leader owns its epoch without renewing (Sentinel waits 2 × failover-timeout). */
   leaderLeaseMs: 5_000,
   /** Sentinel: TILT trigger — a timer delta above this (or below 0) means the process was paused. */

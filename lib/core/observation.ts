@@ -2,9 +2,11 @@
  * What one sentinel has observed of one Redis instance, and how each probe result changes it.
  * Pure reducers: the runtime feeds them probe outcomes in the order they complete.
  *
- * The timing model is Sentinel's (§1.3): the down timer runs from the send time of the oldest PING
- * still without a valid reply; when no PING could be delivered (the link is down), it runs from the
- * last valid reply. An invalid reply (MISCONF, NOAUTH, unknown command…) keeps the timer running.
+ * The timing model is Sentinel's (§1.3): the down timer runs from the oldest PING still without a valid
+ * reply. A PING that could not even be delivered (connection refused or reset) starts the timer too, as
+ * in Sentinel, which queues a PING on the reconnecting link: so only a *continuous* down-after without a
+ * valid reply makes an instance down — a blip just after a long quiet period does not. An invalid reply
+ * (MISCONF, NOAUTH, unknown command…) keeps the timer running.
  */
 import type { Address, InfoOutcome, PingOutcome, ReplicationInfo } from './types.js';
 
@@ -102,8 +104,13 @@ export function applyPingOutcome(obs: InstanceObservation, outcome: PingOutcome)
         lastPingText: 'timeout',
       };
     case 'unreachable':
-      // Nothing was delivered: the timer keeps running from the last valid reply (or the pending PING).
-      return { ...obs, ...settled, linkConnected: false, lastPingText: `unreachable: ${result.reason}` };
+      return {
+        ...obs,
+        ...settled,
+        linkConnected: false,
+        oldestUnansweredPingAt: obs.oldestUnansweredPingAt ?? sentAt,
+        lastPingText: `unreachable: ${result.reason}`,
+      };
   }
 }
 

@@ -27,6 +27,8 @@ interface ProbedInstance {
   observation: InstanceObservation;
   readonly probe: RedisProbe;
   readonly stop: AbortController;
+  /** Aborted to cut the PING loop's wait short (the connection dropped: probe again now). */
+  wake: AbortController;
 }
 
 export interface MonitorSnapshot {
@@ -115,6 +117,7 @@ export class MasterMonitor {
 
   #createInstance(observation: InstanceObservation): ProbedInstance {
     const { settings, global, probeFactory, clock, clientName } = this.#options;
+    const holder: { instance?: ProbedInstance } = {};
     const probe = probeFactory(observation.address, {
       timeoutMs: settings.probeTimeoutMs,
       authUser: settings.authUser,
@@ -123,8 +126,10 @@ export class MasterMonitor {
       renamedCommands: settings.renamedCommands,
       clientName,
       now: () => clock.now(),
+      onConnectionLost: () => holder.instance?.wake.abort(),
     });
-    return { observation, probe, stop: new AbortController() };
+    holder.instance = { observation, probe, stop: new AbortController(), wake: new AbortController() };
+    return holder.instance;
   }
 
   #addReplica(address: Address, resumed?: InstanceObservation): void {
@@ -157,7 +162,9 @@ export class MasterMonitor {
       const outcome = await instance.probe.ping();
       if (signal.aborted) return;
       instance.observation = applyPingOutcome(instance.observation, outcome);
-      await clock.sleep(outcome.sentAt + settings.probePeriodMs - clock.now(), signal);
+      if (instance.wake.signal.aborted) instance.wake = new AbortController();
+      const wake = AbortSignal.any([signal, instance.wake.signal]);
+      await clock.sleep(outcome.sentAt + settings.probePeriodMs - clock.now(), wake);
     }
   }
 

@@ -75,6 +75,11 @@ interface MasterSlot {
 const LEASE_SAFETY_MARGIN_MS = 500;
 /** Poll period while waiting for a running invocation to hand over. */
 const LEASE_POLL_MS = 50;
+/**
+ * TILT is judged on its own timer, like Sentinel's timer handler (10 Hz): a late timer means the
+ * process was paused. Tick lateness would not do — a tick legitimately waits on store calls.
+ */
+const TILT_TIMER_PERIOD_MS = 100;
 
 export class SentinelRunner {
   readonly #o: SentinelRunnerOptions;
@@ -85,6 +90,10 @@ export class SentinelRunner {
   #tilt: TiltState = INITIAL_TILT;
   #slots: MasterSlot[] = [];
   #storeDownSince: number | null = null;
+  #storeDownReason = 'store unavailable';
+  #storeCheckInFlight = false;
+  #nextStoreCheckAt = 0;
+  #backgroundCheck: 'ok' | 'lost' | 'handover' = 'ok';
   #ticks = 0;
 
   constructor(options: SentinelRunnerOptions) {
@@ -108,10 +117,13 @@ export class SentinelRunner {
     if (!acquired) return this.#report('lease-not-acquired', false);
     const resumed = this.#resume(acquired.previous);
     await this.#startMonitors(resumed);
+    this.#observeTimer();
+    const tiltTimer = setInterval(() => this.#observeTimer(), TILT_TIMER_PERIOD_MS);
     let end: RunEnd = 'deadline';
     try {
       end = await this.#loop();
     } finally {
+      clearInterval(tiltTimer);
       await Promise.all(this.#slots.map((s) => s.monitor.stop()));
       if (end !== 'lease-lost') await this.#releaseLease();
     }
@@ -313,12 +325,12 @@ export class SentinelRunner {
       if (stop) return stop;
 
       const now = this.#clock.now();
-      const tilt = observeTimer(this.#tilt, now, config.global);
-      this.#tilt = tilt.state;
-      if (tilt.transition === 'entered') this.#emit(makeEvent('+tilt', '#tilt mode entered', null, now));
-      if (tilt.transition === 'exited') this.#emit(makeEvent('-tilt', '#tilt mode exited', null, now));
-
-      if (now >= nextHeartbeatAt || !this.#leaseIsSafe()) {
+      if (this.#storeDownSince !== null) {
+        // During an outage no tick waits on the store: one background renewal per heartbeat checks it.
+        const check = this.#checkStoreInBackground(lastSummary);
+        if (check === 'lost') return 'lease-lost';
+        if (check === 'handover') return 'handover';
+      } else if (now >= nextHeartbeatAt || !this.#leaseIsSafe()) {
         const renewal = await this.#renewLease(lastSummary);
         if (renewal === 'lost') return 'lease-lost';
         if (renewal === 'handover') return 'handover';
@@ -368,9 +380,13 @@ export class SentinelRunner {
       slot.memory.sdownSince !== null ||
       sdownCause(slot.monitor.snapshot().master, slot.settings, now) !== null;
     const viewAge = slot.view?.status === 'ok' ? now - slot.view.readAt : Number.POSITIVE_INFINITY;
-    const urgent =
-      looksDown && this.#storeDownSince === null && viewAge >= SENTINEL_DEFAULTS.voteReadPeriodMs;
-    if (now >= slot.nextReadAt || urgent) await this.#readStore(slot, now);
+    const urgent = looksDown && viewAge >= SENTINEL_DEFAULTS.voteReadPeriodMs;
+    if (this.#storeDownSince !== null) {
+      if (slot.view?.status !== 'unavailable')
+        slot.view = { status: 'unavailable', reason: this.#storeDownReason };
+    } else if (now >= slot.nextReadAt || urgent) {
+      await this.#readStore(slot, now);
+    }
 
     const { master, replicas } = slot.monitor.snapshot();
     const decision = decideMaster({
@@ -394,10 +410,12 @@ export class SentinelRunner {
       if (result === 'fenced') return 'fenced';
       if (result === 'skipped') break;
     }
-    const period =
-      decision.wantsFastVoteReads && this.#storeDownSince === null
+    const sdownFor = slot.memory.sdownSince === null ? null : now - slot.memory.sdownSince;
+    const period = !decision.wantsFastVoteReads
+      ? this.#o.config.global.heartbeatPeriodMs
+      : sdownFor !== null && sdownFor < SENTINEL_DEFAULTS.voteReadFastWindowMs
         ? SENTINEL_DEFAULTS.voteReadPeriodMs
-        : this.#o.config.global.heartbeatPeriodMs;
+        : SENTINEL_DEFAULTS.slowVoteReadPeriodMs;
     slot.nextReadAt = Math.min(slot.nextReadAt, now + period);
     return 'ok';
   }
@@ -502,6 +520,28 @@ export class SentinelRunner {
     }
   }
 
+  #observeTimer(): void {
+    const now = this.#clock.now();
+    const tilt = observeTimer(this.#tilt, now, this.#o.config.global);
+    this.#tilt = tilt.state;
+    if (tilt.transition === 'entered') this.#emit(makeEvent('+tilt', '#tilt mode entered', null, now));
+    if (tilt.transition === 'exited') this.#emit(makeEvent('-tilt', '#tilt mode exited', null, now));
+  }
+
+  /** Starts at most one store check per heartbeat period without waiting for it; reports its last verdict. */
+  #checkStoreInBackground(summary: string | null): 'ok' | 'lost' | 'handover' {
+    const now = this.#clock.now();
+    if (!this.#storeCheckInFlight && now >= this.#nextStoreCheckAt) {
+      this.#storeCheckInFlight = true;
+      this.#nextStoreCheckAt = now + this.#o.config.global.heartbeatPeriodMs;
+      void this.#renewLease(summary).then((result) => {
+        this.#storeCheckInFlight = false;
+        if (result === 'lost' || result === 'handover') this.#backgroundCheck = result;
+      });
+    }
+    return this.#backgroundCheck;
+  }
+
   // ---------------------------------------------------------------- events and store health
 
   #emit(event: SentinelEvent): void {
@@ -520,6 +560,7 @@ export class SentinelRunner {
   }
 
   #noteStoreError(error: unknown): void {
+    this.#storeDownReason = this.#storeReason(error);
     if (this.#storeDownSince === null) {
       this.#storeDownSince = this.#clock.now();
       this.#log('warn', 'store unavailable: not voting or claiming until it answers', errorFields(error));

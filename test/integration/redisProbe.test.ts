@@ -199,6 +199,23 @@ describe('server failures', () => {
     expect(info.ms).toBeLessThan(FAST_BOUND_MS);
   });
 
+  it('reports a connection closed by the server (killed), but not one it closes itself', async () => {
+    const redis = await server();
+    let lost = 0;
+    const p = probe(redis.address, { onConnectionLost: () => lost++ });
+    expect((await p.ping()).result).toMatchObject({ kind: 'pong' });
+    await redis.kill();
+    await expect.poll(() => lost, { timeout: 2_000 }).toBe(1);
+
+    const other = await server();
+    let lostOther = 0;
+    const q = probe(other.address, { onConnectionLost: () => lostOther++ });
+    expect((await q.ping()).result).toMatchObject({ kind: 'pong' });
+    await q.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(lostOther).toBe(0);
+  });
+
   it('SIGKILL then restart on the same port → pong again on the next call', async () => {
     const redis = await server();
     const p = probe(redis.address);

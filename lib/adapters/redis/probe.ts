@@ -90,7 +90,7 @@ class Connection {
   constructor(
     readonly client: Redis,
     now: () => number,
-    onEnd: (connection: Connection) => void,
+    onEnd: (connection: Connection, byPeer: boolean) => void,
   ) {
     client.on('error', (error: unknown) => {
       this.lastError = errorText(error);
@@ -100,8 +100,10 @@ class Connection {
     });
     // The server closed the socket (killed, restarted, CLIENT KILL) or we disconnected it.
     client.on('end', () => {
+      // Not dropped by us and it had been connected: the peer closed it.
+      const byPeer = this.dropped === null && this.socketConnectedAt !== null;
       this.dropped ??= 'closed';
-      onEnd(this);
+      onEnd(this, byPeer);
     });
     // connect() itself rejects with a generic "Connection is closed."; prefer the cause seen above.
     this.ready = client.connect().then(
@@ -259,8 +261,9 @@ class IoredisProbe implements RedisProbe {
       if (!CLOSED_STATUSES.has(existing.client.status)) return existing;
       existing.dropped = 'closed';
     }
-    const connection = new Connection(new Redis(clientOptions), this.options.now, (ended) => {
+    const connection = new Connection(new Redis(clientOptions), this.options.now, (ended, byPeer) => {
       if (this.connection === ended) this.connection = null;
+      if (byPeer && !this.closed) this.options.onConnectionLost?.();
     });
     this.connection = connection;
     return connection;

@@ -17,7 +17,7 @@ const members = ['sentinel-a', 'sentinel-b', 'sentinel-c'] as const;
 const address = { host: '127.0.0.1', port: 6379 };
 const settings = masterSettings({ downAfterMs: 1000, quorum: 2 });
 
-/** A master that answered until `lastPong` and has been refusing connections since. */
+/** A master that answered at `lastPong` and has refused every PING since (the first 1 ms later, then every 100 ms). */
 function deadSince(lastPong: number, now: number): InstanceObservation {
   let obs = newObservation(address, 'master', 0);
   obs = applyPingOutcome(obs, {
@@ -25,7 +25,7 @@ function deadSince(lastPong: number, now: number): InstanceObservation {
     completedAt: lastPong,
     result: { type: 'reply', kind: 'pong', text: 'PONG' },
   });
-  for (let t = lastPong + 100; t <= now; t += 100) {
+  for (let t = lastPong + 1; t <= now; t += 100) {
     obs = applyPingOutcome(obs, {
       sentAt: t,
       completedAt: t,
@@ -420,7 +420,7 @@ describe('Function: decideMaster', () => {
   it('asks to be woken exactly when down-after would expire', () => {
     const obs = deadSince(100, 600);
     const d = decideMaster(input({ now: 600, master: obs }));
-    expect(d.wakeAt).toBe(100 + settings.downAfterMs + 1);
+    expect(d.wakeAt).toBe(101 + settings.downAfterMs + 1);
   });
 
   it('emits -odown and -sdown when the master answers again', () => {

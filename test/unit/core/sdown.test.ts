@@ -37,12 +37,28 @@ describe('Function: sdownCause', () => {
     expect(sdownCause(obs, timings, 5000)).toBeNull();
   });
 
-  it('times a killed instance from its last valid reply, since no PING can be delivered', () => {
+  it('times a killed instance from the first PING that could not be delivered', () => {
     let obs = ping(newObservation(address, 'master', 0), 0, pong); // valid reply at 1
-    obs = ping(obs, 1000, { type: 'unreachable', reason: 'ECONNREFUSED' });
+    obs = ping(obs, 600, { type: 'unreachable', reason: 'ECONNREFUSED' }, 0);
+    obs = ping(obs, 1600, { type: 'unreachable', reason: 'ECONNREFUSED' }, 0);
+    expect(sdownCause(obs, timings, 1600)).toBeNull();
+    expect(sdownCause(obs, timings, 1601)).toEqual({ rule: 'no-valid-reply', elapsedMs: 1001 });
+    expect(nextSdownDeadline(obs, timings.downAfterMs)).toBe(1601);
+  });
+
+  it('does not call a refused connection down at once just because the last PONG is older than down-after', () => {
+    let obs = ping(newObservation(address, 'master', 0), 0, pong);
+    // A restart blip: the PING at 1000 is refused, the one at 1300 answered.
+    obs = ping(obs, 1000, { type: 'unreachable', reason: 'ECONNREFUSED' }, 0);
     expect(sdownCause(obs, timings, 1001)).toBeNull();
-    expect(sdownCause(obs, timings, 1002)).toEqual({ rule: 'no-valid-reply', elapsedMs: 1001 });
-    expect(nextSdownDeadline(obs, timings.downAfterMs)).toBe(1002);
+    obs = ping(obs, 1300, pong);
+    expect(sdownCause(obs, timings, 2500)).toBeNull();
+  });
+
+  it('times an instance never reached since the observation began from the start of the observation', () => {
+    const obs = newObservation(address, 'master', 5000);
+    expect(sdownCause(obs, timings, 6000)).toBeNull();
+    expect(sdownCause(obs, timings, 6001)?.rule).toBe('no-valid-reply');
   });
 
   it('times a frozen instance from the oldest unanswered PING, so a pause shorter than down-after is not down', () => {

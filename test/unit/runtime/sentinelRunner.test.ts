@@ -7,9 +7,12 @@ import { type RunningSentinels, startSentinels } from '../../support/sentinels.j
 import { globalSettings, masterSettings } from '../../support/settings.js';
 
 const master = { host: '10.0.0.1', port: 6379 };
+const DOWN_AFTER_MS = 300;
 const config: SentinelConfig = {
   global: globalSettings({ heartbeatPeriodMs: 100, loopLeaseMs: 1000 }),
-  masters: [masterSettings({ ...master, downAfterMs: 300, probeTimeoutMs: 100, leaderLeaseMs: 2000 })],
+  masters: [
+    masterSettings({ ...master, downAfterMs: DOWN_AFTER_MS, probeTimeoutMs: 100, leaderLeaseMs: 2000 }),
+  ],
 };
 
 let running: RunningSentinels | null = null;
@@ -129,7 +132,7 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
     world.set(master, 'dead');
     const report = await done;
     expect(report.end).toBe('lease-lost');
-    await new Promise((r) => setTimeout(r, config.masters[0]!.downAfterMs + 200));
+    await new Promise((r) => setTimeout(r, DOWN_AFTER_MS + 200));
     const lease = await store.getLease('sentinel-a');
     expect(lease?.holder).toBe('newer');
     const votes = await store.listVotes('mymaster');
@@ -152,5 +155,41 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
     expect(running.eventsOf('+sdown')[0]?.sentinelId).toBe('sentinel-a');
     expect(running.eventsOf('+odown')).toHaveLength(0);
     expect((await store.getMaster('mymaster'))?.currentEpoch).toBe(0);
+  });
+});
+
+describe('TILT in the running loop', () => {
+  it('enters TILT after the process stalls and does not vote on what it saw before the stall', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    const tiltConfig: SentinelConfig = {
+      ...config,
+      global: { ...config.global, tiltTriggerMs: 1_000, tiltPeriodMs: 1_500 },
+    };
+    running = startSentinels({
+      config: tiltConfig,
+      storeFor: () => store,
+      probeFactoryFor: () => world.factory(),
+    });
+    const s = running;
+    await s.waitFor(() => s.eventsOf('+monitor').length === 3, 2000, '+monitor x3');
+    await new Promise((r) => setTimeout(r, 300));
+    world.set(master, 'dead');
+    // Freeze the whole process (all three sentinels) for longer than the TILT trigger and down-after.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+    await s.waitFor(() => s.eventsOf('+tilt').length === 3, 2000, '+tilt x3');
+    // Inside the TILT period nothing is judged, though the master has not answered for >1.5 s.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(s.eventsOf('+sdown')).toHaveLength(0);
+    const votes = await store.listVotes('mymaster');
+    expect(votes.some((v) => v.down)).toBe(false);
+    // After TILT, fresh observations are judged normally.
+    await s.waitFor(() => s.eventsOf('-tilt').length === 3, 3000, '-tilt x3');
+    await s.waitFor(() => s.eventsOf('+elected-leader').length === 1, 3000, '+elected-leader after TILT');
+    for (const id of ['sentinel-a', 'sentinel-b', 'sentinel-c']) {
+      const own = s.events.filter((e) => e.sentinelId === id).map((e) => e.type);
+      expect(own.indexOf('-tilt')).toBeLessThan(own.indexOf('+sdown'));
+    }
   });
 });
