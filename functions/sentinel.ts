@@ -1,0 +1,82 @@
+/**
+ * The sentinel function. Invoked every minute by its schedule; each invocation probes for most of its
+ * timeout, then hands over to the next one through the sentinel's loop lease (lib/runtime/sentinel.ts).
+ * The Lambda timeout is set above the schedule period so that a late next invocation leaves no gap.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
+import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { createRedisProbe } from '../lib/adapters/redis/probe.js';
+import { readSentinelDeployment, type SentinelDeployment } from '../lib/runtime/lambdaConfig.js';
+import type { Log } from '../lib/runtime/log.js';
+import { type RunReport, SentinelRunner } from '../lib/runtime/sentinel.js';
+
+/** Stop probing this long before the Lambda deadline, to release the lease with the hand-over state. */
+export const HANDOVER_MARGIN_MS = 3_000;
+/**
+ * A scheduled event older than this is a late or repeated delivery (the schedule's own maximum event age
+ * should already drop it): the invocation for that minute has been covered by the running loop.
+ */
+export const MAX_EVENT_LATENESS_MS = 90_000;
+
+const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'sentinel' } });
+
+let deployment: Promise<SentinelDeployment> | undefined;
+let store: DynamoStore | undefined;
+
+/** Parsed once per container: a bad configuration fails the first invocation with a clear error. */
+async function deps(): Promise<{ deployment: SentinelDeployment; store: DynamoStore }> {
+  deployment ??= readSentinelDeployment(process.env);
+  const d = await deployment;
+  store ??= new DynamoStore(createDynamoClient({ endpoint: d.dynamodbEndpoint }), d.tableName);
+  return { deployment: d, store };
+}
+
+const powertoolsLog: Log = (level, message, fields) => {
+  switch (level) {
+    case 'debug':
+      return logger.debug(message, fields ?? {});
+    case 'info':
+      return logger.info(message, fields ?? {});
+    case 'warn':
+      return logger.warn(message, fields ?? {});
+    case 'error':
+      return logger.error(message, fields ?? {});
+  }
+};
+
+export interface SentinelInvocationResult {
+  readonly skipped?: string;
+  readonly report?: RunReport;
+}
+
+async function runSentinel(
+  event: Partial<ScheduledEvent>,
+  context: Context,
+): Promise<SentinelInvocationResult> {
+  const now = Date.now();
+  const scheduledAt = event.time ? Date.parse(event.time) : Number.NaN;
+  if (Number.isFinite(scheduledAt) && now - scheduledAt > MAX_EVENT_LATENESS_MS) {
+    logger.warn('dropping a late scheduled event', { scheduledAt: event.time, lateMs: now - scheduledAt });
+    return { skipped: 'late event' };
+  }
+  const { deployment: d, store: s } = await deps();
+  logger.appendKeys({ sentinel: d.sentinelId });
+  const runner = new SentinelRunner({
+    sentinelId: d.sentinelId,
+    config: d.config,
+    store: s,
+    probeFactory: createRedisProbe,
+    log: powertoolsLog,
+    invocationId: context.awsRequestId,
+    stopAt: now + context.getRemainingTimeInMillis() - HANDOVER_MARGIN_MS,
+  });
+  return { report: await runner.run() };
+}
+
+export const handler = middy<Partial<ScheduledEvent>, SentinelInvocationResult, Error, Context>(
+  runSentinel,
+).use(injectLambdaContext(logger, { clearState: true }));

@@ -1,0 +1,77 @@
+/**
+ * The Lambda handler, invoked as the runtime would: a scheduled event and a context with a deadline.
+ * Real redis-server and DynamoDB Local.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
+import { createTable } from '../../lib/adapters/dynamodb/schema.js';
+import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
+import { allocatePorts, type RedisHandle, startRedis } from '../../lib/runtime/redisProcess.js';
+
+let redis: RedisHandle;
+let table: string;
+let handler: typeof import('../../functions/sentinel.js')['handler'];
+
+beforeAll(async () => {
+  const [port] = await allocatePorts(1);
+  redis = await startRedis({ port: port as number });
+  table = `t-${randomUUID()}`;
+  const endpoint = inject('dynamodbEndpoint');
+  await createTable(createDynamoClient({ endpoint }), table);
+  process.env.SENTINEL_ID = 'sentinel-b';
+  process.env.TABLE_NAME = table;
+  process.env.DYNAMODB_ENDPOINT = endpoint;
+  process.env.SENTINEL_CONFIG = [
+    `sentinel monitor mymaster 127.0.0.1 ${redis.address.port} 2`,
+    'sentinel down-after-milliseconds mymaster 1000',
+  ].join('\n');
+  process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+  ({ handler } = await import('../../functions/sentinel.js'));
+});
+
+afterAll(async () => {
+  await redis?.stop();
+});
+
+function context(remainingMs: number): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    awsRequestId: randomUUID(),
+    functionName: 'lambda-sentinel-dev-sentinelB',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-sentinel-dev-sentinelB',
+    memoryLimitInMB: '256',
+    logGroupName: '/aws/lambda/lambda-sentinel-dev-sentinelB',
+    logStreamName: 'stream',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+describe('functions/sentinel handler', () => {
+  it('probes until shortly before the deadline, then releases its lease for the next invocation', async () => {
+    const result = await handler({ time: new Date().toISOString() }, context(4_500));
+    expect(result.report?.end).toBe('deadline');
+    expect(result.report?.ticks).toBeGreaterThan(0);
+    const store = new DynamoStore(createDynamoClient({ endpoint: inject('dynamodbEndpoint') }), table);
+    const lease = await store.getLease('sentinel-b');
+    expect(lease?.holder).toBeNull();
+    expect(lease?.handoverState).toContain('"version":1');
+    const votes = await store.listVotes('mymaster');
+    expect(votes).toEqual([expect.objectContaining({ sentinelId: 'sentinel-b', down: false })]);
+
+    // The next invocation, right after, resumes the observations instead of starting blind.
+    const next = await handler({ time: new Date().toISOString() }, context(4_000));
+    expect(next.report?.resumedFromHandover).toBe(true);
+  });
+
+  it('drops a scheduled event delivered long after its time', async () => {
+    const result = await handler({ time: new Date(Date.now() - 10 * 60_000).toISOString() }, context(4_000));
+    expect(result).toEqual({ skipped: 'late event' });
+  });
+});
