@@ -1,0 +1,94 @@
+/**
+ * `lambda-sentinel local` as a newcomer runs it: a child process, real redis-servers, embedded DynamoDB.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const bin = join(root, 'bin/lambda-sentinel.js');
+let child: ChildProcess | null = null;
+
+afterEach(() => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  child = null;
+});
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const proc = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return {
+    proc,
+    exited,
+    out: () => stdout,
+    err: () => stderr,
+    waitForOutput: async (pattern: RegExp, timeoutMs: number) => {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const match = stdout.match(pattern);
+        if (match) return match;
+        if (Date.now() > until || proc.exitCode !== null) {
+          throw new Error(`no ${pattern} within ${timeoutMs}ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('lambda-sentinel local', () => {
+  it('starts a demo topology, and the three sentinels agree that a killed master is down', async () => {
+    const cli = run(['local']);
+    const master = await cli.waitForOutput(/demo master pid (\d+)/, 20_000);
+    const replicaPids = [...cli.out().matchAll(/demo replica pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(replicaPids).toHaveLength(2);
+    await cli.waitForOutput(/\[sentinel-c\] \+slave .*\n.*\[sentinel-c\] \+slave/, 20_000);
+    process.kill(Number(master[1]), 'SIGKILL');
+    await cli.waitForOutput(/\+elected-leader master mymaster/, 30_000);
+    const out = cli.out();
+    for (const id of ['sentinel-a', 'sentinel-b', 'sentinel-c']) {
+      expect(out).toMatch(new RegExp(`\\[${id}\\] \\+sdown master mymaster`));
+    }
+    expect(out).toMatch(/\+odown master mymaster 127\.0\.0\.1 \d+ #quorum \d\/2/);
+    expect(out.match(/\+elected-leader/g)).toHaveLength(1);
+    cli.proc.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    for (const pid of replicaPids) expect(isRunning(pid)).toBe(false);
+  });
+
+  it('rejects a bad config file, naming the file and line, with exit code 2', async () => {
+    const cli = run(['local', '--config', 'test/fixtures/config/bad.conf']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.err()).toMatch(/test\/fixtures\/config\/bad\.conf:5: /);
+  });
+
+  it('says clearly that redis-server is missing when the demo cannot start it', async () => {
+    const cli = run(['local'], { ...process.env, PATH: dirname(process.execPath) });
+    expect(await cli.exited).toBe(1);
+    expect(cli.err()).toMatch(/redis-server not found on PATH/);
+  });
+
+  it('rejects an unknown option with exit code 2', async () => {
+    const cli = run(['local', '--bogus']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.err()).toMatch(/bogus/);
+  });
+});
