@@ -1,0 +1,320 @@
+/**
+ * The event log on the single table (lib/eventLog.ts has the contract), and the notifier's
+ * "already done" markers.
+ *
+ * | kind            | pk                    | sk                                        | ttl              |
+ * |-----------------|-----------------------|-------------------------------------------|------------------|
+ * | event           | EVENTS                | EVENT#<at:15>#<sentinelId>#<seq:16>        | at + 14 days     |
+ * | event-by-master | EVENTS#<master>       | EVENT#<at:15>#<sentinelId>#<seq:16>        | at + 14 days     |
+ * | notified        | NOTIFIED#<event id>   | <action> (sns, route53, eventbridge)      | done + 2 days    |
+ *
+ * Why these keys. Both reads the API needs — the newest events of one master, and the newest events of
+ * all masters — are then one Query each (descending on sk, `sk >= EVENT#<since>`), never a Scan:
+ * - every event is one `event` item in the single `EVENTS` partition. Sentinel events are rare (a few per
+ *   failover, a `+monitor` per cold start, TILT): even a storm of failovers on many masters stays
+ *   orders of magnitude below one partition's 1,000 writes per second, and TTL bounds the partition to
+ *   14 days of events. One partition also keeps the stream in write order for all events, which is what
+ *   the notifier relies on (a `+switch-master` is never applied before an older one). A day-bucketed key
+ *   (`EVENTS#<date>`) would spread writes nobody needs spread, and make "newest N" a loop over days.
+ * - an event about a master also gets an `event-by-master` copy under `EVENTS#<master>`, so a master's
+ *   history is a Query of its own partition, not a filtered read of everyone's. (The table's GSIs belong
+ *   to the deployment; this layout needs none.) `+tilt`/`-tilt` have no master and no copy.
+ * - events live outside `MASTER#<name>` so removing or resetting a master never touches its history.
+ * Only `event` items are published by functions/notify.ts (it ignores every other kind, including the
+ * copy), so each event is notified once.
+ *
+ * Atomicity of append: two conditional puts (`attribute_not_exists(pk)`), copy first, `event` item last.
+ * A put whose item already exists is a no-op, so a retry of the same record (same id, same keys) finishes
+ * what a failed attempt started and never writes anything twice. Because the `event` item is written last,
+ * an event that was notified is also in its master's history. (No transaction: dynalite, which the local
+ * runner embeds, has none, and none is needed.)
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SentinelEvent } from '../../core/types.js';
+import {
+  type EventLog,
+  type EventQuery,
+  type EventRecord,
+  effectiveLimit,
+  eventSortKey,
+  eventSortKeyFrom,
+  isExpired,
+  type NotifyMarkers,
+  redactSecrets,
+} from '../../eventLog.js';
+import { StoreUnavailableError } from '../../ports.js';
+
+/** Attribute names of event and marker items (the shared ones — pk, sk, kind, ttl — match schema.ts). */
+export const EVENT_ATTR = {
+  pk: 'pk',
+  sk: 'sk',
+  kind: 'kind',
+  ttl: 'ttl',
+  id: 'id',
+  type: 'type',
+  level: 'level',
+  payload: 'payload',
+  master: 'master',
+  at: 'at',
+  sentinelId: 'sentinelId',
+  seq: 'seq',
+  epoch: 'epoch',
+  action: 'action',
+  doneAt: 'doneAt',
+} as const;
+
+export const EVENT_KIND = {
+  /** The one item per event; the stream's INSERT of it is what gets notified. */
+  event: 'event',
+  /** The copy in the master's own partition (history by master). Never notified. */
+  byMaster: 'event-by-master',
+  /** The notifier's marker: action done for this event. */
+  notified: 'notified',
+} as const;
+
+export const EVENT_KEY = {
+  allPk: 'EVENTS',
+  masterPkPrefix: 'EVENTS#',
+  notifiedPkPrefix: 'NOTIFIED#',
+} as const;
+
+/** Markers outlive any redelivery: a DynamoDB stream keeps records for 24 hours. */
+export const MARKER_RETENTION_SECONDS = 2 * 86_400;
+
+const LEVELS: ReadonlySet<string> = new Set<SentinelEvent['level']>(['warning', 'notice', 'verbose']);
+
+type Item = Record<string, unknown>;
+
+export const eventKeys = {
+  all: (record: EventRecord) => ({ pk: EVENT_KEY.allPk, sk: eventSortKey(record) }),
+  byMaster: (record: EventRecord & { master: string }) => ({
+    pk: EVENT_KEY.masterPkPrefix + record.master,
+    sk: eventSortKey(record),
+  }),
+  notified: (eventId: string, action: string) => ({ pk: EVENT_KEY.notifiedPkPrefix + eventId, sk: action }),
+} as const;
+
+function recordAttributes(record: EventRecord): Item {
+  return {
+    [EVENT_ATTR.ttl]: record.ttl,
+    [EVENT_ATTR.id]: record.id,
+    [EVENT_ATTR.type]: record.type,
+    [EVENT_ATTR.level]: record.level,
+    [EVENT_ATTR.payload]: record.payload,
+    [EVENT_ATTR.master]: record.master,
+    [EVENT_ATTR.at]: record.at,
+    [EVENT_ATTR.sentinelId]: record.sentinelId,
+    [EVENT_ATTR.seq]: record.seq,
+    [EVENT_ATTR.epoch]: record.epoch,
+  };
+}
+
+export function eventToItem(record: EventRecord): Item {
+  return { ...eventKeys.all(record), [EVENT_ATTR.kind]: EVENT_KIND.event, ...recordAttributes(record) };
+}
+
+export function eventCopyToItem(record: EventRecord & { master: string }): Item {
+  return {
+    ...eventKeys.byMaster(record),
+    [EVENT_ATTR.kind]: EVENT_KIND.byMaster,
+    ...recordAttributes(record),
+  };
+}
+
+export class MalformedEventItemError extends StoreUnavailableError {}
+
+/**
+ * An `event` or `event-by-master` item (plain JS values: a document-client item, or a stream image after
+ * unmarshall) → EventRecord, validated. Whatever is wrong is named in the error.
+ */
+export function eventFromItem(item: Item): EventRecord {
+  const fail = (attr: string, expected: string): never => {
+    const value = item[attr];
+    const got = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
+    throw new MalformedEventItemError(
+      `Malformed event item (pk=${String(item[EVENT_ATTR.pk])}, sk=${String(item[EVENT_ATTR.sk])}): ` +
+        `attribute "${attr}" should be ${expected}, got ${got.slice(0, 80)}`,
+    );
+  };
+  const string = (attr: string): string => {
+    const v = item[attr];
+    return typeof v === 'string' && v.length > 0 ? v : fail(attr, 'a non-empty string');
+  };
+  const integer = (attr: string): number => {
+    const v = item[attr];
+    return typeof v === 'number' && Number.isSafeInteger(v) ? v : fail(attr, 'an integer');
+  };
+  const orNull = <T>(attr: string, read: (attr: string) => T): T | null =>
+    item[attr] === null || item[attr] === undefined ? null : read(attr);
+  const level = string(EVENT_ATTR.level);
+  if (!LEVELS.has(level)) fail(EVENT_ATTR.level, 'warning, notice or verbose');
+  const payload = item[EVENT_ATTR.payload];
+  if (typeof payload !== 'string') fail(EVENT_ATTR.payload, 'a string');
+  return {
+    id: string(EVENT_ATTR.id),
+    type: string(EVENT_ATTR.type),
+    level: level as SentinelEvent['level'],
+    payload: payload as string,
+    master: orNull(EVENT_ATTR.master, string),
+    at: integer(EVENT_ATTR.at),
+    sentinelId: string(EVENT_ATTR.sentinelId),
+    seq: integer(EVENT_ATTR.seq),
+    epoch: orNull(EVENT_ATTR.epoch, integer),
+    ttl: integer(EVENT_ATTR.ttl),
+  };
+}
+
+const CONDITION_ABSENT = 'attribute_not_exists(#pk)';
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+function unavailable(operation: string, error: unknown): StoreUnavailableError {
+  if (error instanceof StoreUnavailableError) return error;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new StoreUnavailableError(`${operation} failed: ${message}`, { cause: error });
+}
+
+export interface DynamoEventLogOptions {
+  /** auth-pass values (and any other secret) to hide before anything is stored. */
+  readonly secrets?: readonly string[];
+  /** Clock for filtering expired records (TTL deletion lags by up to days). */
+  readonly now?: () => number;
+}
+
+export class DynamoEventLog implements EventLog {
+  readonly #secrets: readonly string[];
+  readonly #now: () => number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: DynamoEventLogOptions = {},
+  ) {
+    this.#secrets = options.secrets ?? [];
+    this.#now = options.now ?? Date.now;
+  }
+
+  async append(record: EventRecord): Promise<void> {
+    const safe = redactSecrets(record, this.#secrets);
+    // Copy first, the notified `event` item last (see the header).
+    if (safe.master !== null) await this.#putIfAbsent(eventCopyToItem({ ...safe, master: safe.master }));
+    await this.#putIfAbsent(eventToItem(safe));
+  }
+
+  async list(query: EventQuery): Promise<EventRecord[]> {
+    const limit = effectiveLimit(query.limit);
+    const pk = query.master === undefined ? EVENT_KEY.allPk : EVENT_KEY.masterPkPrefix + query.master;
+    const from = eventSortKeyFrom(query.since ?? 0);
+    const now = this.#now();
+    const out: EventRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      let page: { Items?: Item[]; LastEvaluatedKey?: Record<string, unknown> };
+      try {
+        page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+            ExpressionAttributeNames: { '#pk': EVENT_ATTR.pk, '#sk': EVENT_ATTR.sk },
+            ExpressionAttributeValues: { ':pk': pk, ':from': from },
+            ScanIndexForward: false,
+            ConsistentRead: true,
+            Limit: limit - out.length,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+      } catch (error) {
+        throw unavailable('list events', error);
+      }
+      for (const item of page.Items ?? []) {
+        const record = eventFromItem(item);
+        // Newest first and ttl grows with at: the first expired record means all the rest are too.
+        if (isExpired(record, now)) return out;
+        out.push(record);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && out.length < limit);
+    return out;
+  }
+
+  async #putIfAbsent(item: Item): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: CONDITION_ABSENT,
+          ExpressionAttributeNames: { '#pk': EVENT_ATTR.pk },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return; // already stored: a retry of the same record
+      throw unavailable('append event', error);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Notifier markers
+
+export class DynamoNotifyMarkers implements NotifyMarkers {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async done(eventId: string): Promise<Set<string>> {
+    const actions = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': EVENT_ATTR.pk },
+            ExpressionAttributeValues: { ':pk': EVENT_KEY.notifiedPkPrefix + eventId },
+            ConsistentRead: true,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const sk = item[EVENT_ATTR.sk];
+          if (typeof sk === 'string') actions.add(sk);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    } catch (error) {
+      throw unavailable('read notify markers', error);
+    }
+    return actions;
+  }
+
+  async mark(eventId: string, action: string, now: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...eventKeys.notified(eventId, action),
+            [EVENT_ATTR.kind]: EVENT_KIND.notified,
+            [EVENT_ATTR.id]: eventId,
+            [EVENT_ATTR.action]: action,
+            [EVENT_ATTR.doneAt]: now,
+            [EVENT_ATTR.ttl]: Math.floor(now / 1000) + MARKER_RETENTION_SECONDS,
+          },
+        }),
+      );
+    } catch (error) {
+      throw unavailable('write notify marker', error);
+    }
+  }
+}
+
+/** For tests and tools that hold raw attribute values (a stream image): the kind of an item. */
+export function kindOfImage(image: Record<string, AttributeValue> | undefined): string | undefined {
+  const kind = image?.[EVENT_ATTR.kind];
+  return kind !== undefined && 'S' in kind ? kind.S : undefined;
+}
