@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { createTable } from '../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { parseSentinelConfig } from '../lib/config/parse.js';
 import type { SentinelEvent } from '../lib/core/types.js';
@@ -72,6 +73,7 @@ async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise
           config,
           store: new DynamoStore(createDynamoClient({ endpoint }), table),
           probeFactory: createRedisProbe,
+          controlFactory: createRedisControl,
           signal: abort.signal,
           onEvent: (event) => events.push(event),
         }),

@@ -9,6 +9,7 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { readSentinelDeployment, type SentinelDeployment } from '../lib/runtime/lambdaConfig.js';
 import type { Log } from '../lib/runtime/log.js';
@@ -70,6 +71,7 @@ async function runSentinel(
     config: d.config,
     store: s,
     probeFactory: createRedisProbe,
+    controlFactory: createRedisControl,
     log: powertoolsLog,
     invocationId: context.awsRequestId,
     stopAt: now + context.getRemainingTimeInMillis() - HANDOVER_MARGIN_MS,

@@ -5,6 +5,7 @@
  */
 import type {
   Address,
+  FailoverProgress,
   FailoverState,
   InfoOutcome,
   LoopLease,
@@ -21,15 +22,43 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
 
-export interface ClaimEpochRequest {
+interface ClaimEpochBase {
   /** The epoch the caller saw as current; the claim is for expectedEpoch + 1. */
   readonly expectedEpoch: number;
   readonly sentinelId: SentinelId;
   readonly leaseUntil: number;
-  /** State the master enters when the claim wins (e.g. 'select_slave'). */
-  readonly failoverState: FailoverState;
   readonly now: number;
 }
+
+export type ClaimEpochRequest =
+  /** Start a new failover: only while none is in progress. The master enters 'select_slave'. */
+  | (ClaimEpochBase & { readonly mode: 'start'; readonly progress: FailoverProgress })
+  /**
+   * Take over a failover in progress whose leader's lease has expired: epoch and leader change, the
+   * recorded state and progress do not, so the new leader continues exactly where the old one stopped.
+   */
+  | (ClaimEpochBase & { readonly mode: 'resume' });
+
+export interface AdvanceFailoverRequest {
+  readonly epoch: number;
+  readonly sentinelId: SentinelId;
+  readonly now: number;
+  /** The step may only be taken from one of these states (makes each step idempotent). */
+  readonly from: readonly FailoverState[];
+  readonly to: FailoverState;
+  readonly progress: FailoverProgress | null;
+  /** Renews the leader's lease in the same write. */
+  readonly leaseUntil: number;
+  /** At promotion: the new master address, with configEpoch = epoch. Lookups switch with this write. */
+  readonly switchTo?: { readonly host: string; readonly port: number };
+  /** On abort: no new automatic failover before this time. */
+  readonly retryNotBefore?: number;
+}
+
+export type AdvanceFailoverResult =
+  | { readonly ok: true; readonly record: MasterRecord }
+  /** The caller no longer leads this epoch, or the state moved: it must stop. `record` is current. */
+  | { readonly ok: false; readonly record: MasterRecord | null };
 
 export type ClaimEpochResult =
   /** The caller leads `record.currentEpoch` (= expectedEpoch + 1). */
@@ -52,9 +81,13 @@ export type RenewLeaseResult =
  *
  * - `ensureMaster`: create the master record only if absent; never overwrite an existing one
  *   (the recorded master wins over the config's monitor line). Returns the record in force.
- * - `claimEpoch`: succeeds only if the record's currentEpoch equals `expectedEpoch`; sets
- *   currentEpoch = expectedEpoch + 1 and leader = caller in the same write. Exactly one of any number of
- *   concurrent claims for the same expectedEpoch wins; the losers get the record that won.
+ * - `claimEpoch`: succeeds only if the record's currentEpoch equals `expectedEpoch` and, for 'start', no
+ *   failover is in progress (failoverState 'none'), or, for 'resume', one is in progress and its leader's
+ *   lease has expired (leaderLeaseUntil < now). Sets currentEpoch = expectedEpoch + 1, leader = caller and
+ *   the lease in the same write ('start' also sets failoverState 'select_slave' and the progress). Exactly
+ *   one of any number of concurrent claims for the same expectedEpoch wins; the losers get the record.
+ * - `advanceFailover`: only if currentEpoch = epoch, leader = caller and failoverState ∈ from. This is
+ *   the fence on every topology step: a leader that lost its epoch can record nothing more.
  * - `renewLeadership` / `releaseLeadership`: only if currentEpoch = epoch and leader = caller.
  * - `putVote`: only if no vote exists for (master, sentinel) or the stored vote's token ≤ the new token
  *   (fencing: an invocation that lost its lease cannot overwrite its successor's vote).
@@ -76,6 +109,7 @@ export interface SentinelStore {
     name: string,
     request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
   ): Promise<boolean>;
+  advanceFailover(name: string, request: AdvanceFailoverRequest): Promise<AdvanceFailoverResult>;
   /** Ends the leader's attempt: failoverState back to 'none', lease cleared; epochs unchanged. */
   releaseLeadership(
     name: string,
@@ -147,3 +181,21 @@ export interface RedisProbe {
 }
 
 export type RedisProbeFactory = (address: Address, options: RedisProbeOptions) => RedisProbe;
+
+export type ReplicaOfResult =
+  /** `warning`: the role changed but persisting it (CONFIG REWRITE) failed for another reason than no file. */
+  { readonly ok: true; readonly warning?: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Topology changes on one Redis instance. Contract: never throws, settles within the timeout, and sends
+ * each reconfiguration as ONE transaction, like Sentinel: MULTI, REPLICAOF <master> (or NO ONE),
+ * CONFIG REWRITE, CLIENT KILL TYPE normal, CLIENT KILL TYPE pubsub, EXEC. The CLIENT KILLs make clients
+ * reconnect and look the master up again. CONFIG REWRITE failing because the server runs without a
+ * config file is tolerated; REPLICAOF failing is not. Fencing (the epoch) is the caller's: it records
+ * the step in the store before calling this.
+ */
+export interface RedisControl {
+  replicaOf(target: Address, master: Address | null): Promise<ReplicaOfResult>;
+}
+
+export type RedisControlFactory = (options: RedisProbeOptions) => RedisControl;

@@ -42,6 +42,15 @@ export const SENTINEL_DEFAULTS = {
   loopLeaseMs: 10_000,
   /** Project: how often the loop renews its lease and writes its heartbeat. */
   heartbeatPeriodMs: 2_000,
+  /**
+   * Sentinel: an instance's reported role (or followed master) must have been stable this long before it is
+   * reconfigured outside a failover (4 × the hello period): +convert-to-slave, +fix-slave-config.
+   */
+  roleReportStableMs: 8_000,
+  /** Project: how often the failover runner polls INFO while waiting for a promotion or a re-link. */
+  failoverPollMs: 50,
+  /** Sentinel: a replica in RECONF_SENT this long is treated as done. */
+  replicaReconfTimeoutMs: 10_000,
   /** Project: the fixed sentinel membership when the config names none. */
   sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] as readonly string[],
 } as const;

@@ -4,11 +4,21 @@
  * (observations, the store's view, the time); everything it wants done is in the output (actions to run,
  * events to emit, the memory to carry to the next tick).
  */
+
+import { SENTINEL_DEFAULTS } from './constants.js';
 import { type EventType, type InstanceRef, instanceEvent, type MasterRef, makeEvent } from './events.js';
 import type { InstanceObservation } from './observation.js';
 import { countDownVotes, votesNeededToAuthorise } from './quorum.js';
 import { describeSdownCause, nextSdownDeadline, type SdownCause, sdownCause } from './sdown.js';
-import type { MasterRecord, MasterSettings, SentinelEvent, SentinelId, Vote } from './types.js';
+import type {
+  Address,
+  FailoverProgress,
+  MasterRecord,
+  MasterSettings,
+  SentinelEvent,
+  SentinelId,
+  Vote,
+} from './types.js';
 
 /** What this sentinel carries from one tick to the next for one master. */
 export interface MasterMemory {
@@ -29,6 +39,10 @@ export interface MasterMemory {
   readonly leading: { readonly epoch: number; readonly leaseUntil: number } | null;
   /** The epoch this sentinel last tried to move on from; it never claims twice from the same epoch. */
   readonly claimedFrom: number | null;
+  /** The master configuration last seen (config epoch and address), for observers' `+switch-master`. */
+  readonly knownConfig: { readonly epoch: number; readonly host: string; readonly port: number } | null;
+  /** When each replica was last reconfigured outside a failover (no repeat within the stable period). */
+  readonly reconfiguredAt: Readonly<Record<string, number>>;
 }
 
 export const INITIAL_MEMORY: MasterMemory = {
@@ -40,6 +54,8 @@ export const INITIAL_MEMORY: MasterMemory = {
   knownLeader: null,
   leading: null,
   claimedFrom: null,
+  knownConfig: null,
+  reconfiguredAt: {},
 };
 
 export type StoreView =
@@ -63,11 +79,34 @@ export interface MasterTickInput {
   readonly memory: MasterMemory;
 }
 
+export type ClaimAction =
+  | {
+      readonly type: 'claim-epoch';
+      readonly mode: 'start';
+      readonly expectedEpoch: number;
+      readonly leaseUntil: number;
+      readonly progress: FailoverProgress;
+    }
+  | {
+      readonly type: 'claim-epoch';
+      readonly mode: 'resume';
+      readonly expectedEpoch: number;
+      readonly leaseUntil: number;
+    };
+
+export type ReconfigurationReason = 'convert-to-slave' | 'fix-slave-config';
+
 export type MasterAction =
   | { readonly type: 'write-vote'; readonly down: boolean; readonly observedAt: number }
-  | { readonly type: 'claim-epoch'; readonly expectedEpoch: number; readonly leaseUntil: number }
-  | { readonly type: 'renew-leadership'; readonly epoch: number; readonly leaseUntil: number }
-  | { readonly type: 'release-leadership'; readonly epoch: number };
+  | ClaimAction
+  /** Run (or keep running) the failover runner for the epoch this sentinel leads. */
+  | { readonly type: 'run-failover'; readonly epoch: number }
+  /** REPLICAOF the recorded master, sent to a replica that reports the wrong role or master. */
+  | {
+      readonly type: 'reconfigure-replica';
+      readonly address: Address;
+      readonly reason: ReconfigurationReason;
+    };
 
 export type MasterStatus = 'ok' | 'sdown' | 'odown' | 'unknown';
 
@@ -175,11 +214,13 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
   const odown = odownSince !== null && selfDown;
   const authorised = odown && downCount >= neededToAuthorise;
 
-  // --- Epochs and leadership, as recorded in the store ---
+  // --- Epochs, leadership and failovers, as recorded in the store ---
   let knownEpoch = previous.knownEpoch;
   let knownLeader = previous.knownLeader;
+  let knownConfig = previous.knownConfig;
   let leading = previous.leading;
   let claimedFrom = previous.claimedFrom;
+  const reconfiguredAt: Record<string, number> = { ...previous.reconfiguredAt };
   let leadershipNote = '';
   if (store.status === 'ok') {
     const record = store.record;
@@ -204,43 +245,90 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
         makeEvent('+vote-for-leader', `${record.leader} ${record.currentEpoch}`, settings.name, now),
       );
     }
+    if (knownConfig === null) {
+      knownConfig = { epoch: record.configEpoch, host: record.host, port: record.port };
+    } else if (record.configEpoch > knownConfig.epoch) {
+      // A failover led by another sentinel switched the master: this sentinel follows, as Sentinel's
+      // observers do on a hello with a newer config. The leader announces its own at the end.
+      if (
+        record.leader !== input.self &&
+        (record.host !== knownConfig.host || record.port !== knownConfig.port)
+      ) {
+        const payload = `${settings.name} ${knownConfig.host} ${knownConfig.port} ${record.host} ${record.port}`;
+        events.push(makeEvent('+switch-master', payload, settings.name, now));
+      }
+      knownConfig = { epoch: record.configEpoch, host: record.host, port: record.port };
+    }
     if (leading && (record.currentEpoch !== leading.epoch || record.leader !== input.self)) {
       leadershipNote = `lost leadership of epoch ${leading.epoch}`;
       leading = null;
     }
 
-    const leaderActive =
-      record.leader !== null && record.failoverState !== 'none' && record.leaderLeaseUntil > now;
+    const inProgress = record.failoverState !== 'none';
+    const leaderActive = record.leader !== null && inProgress && record.leaderLeaseUntil > now;
     const viewIsCurrent = now - store.readAt <= settings.probePeriodMs;
-    if (
-      authorised &&
-      leading === null &&
-      !leaderActive &&
-      viewIsCurrent &&
-      claimedFrom !== record.currentEpoch
-    ) {
-      const epoch = record.currentEpoch + 1;
-      actions.push({
-        type: 'claim-epoch',
-        expectedEpoch: record.currentEpoch,
-        leaseUntil: now + settings.leaderLeaseMs,
-      });
-      claimedFrom = record.currentEpoch;
-      knownEpoch = Math.max(knownEpoch, epoch);
-      events.push(makeEvent('+new-epoch', String(epoch), settings.name, now));
-      emit('+try-failover', masterInstance);
-    }
-
-    if (leading && !input.tilt) {
-      if (evaluating && !selfDown && record.failoverState === 'select_slave') {
-        // The master answers again and nothing has been changed yet: there is nothing left to fail over.
-        actions.push({ type: 'release-leadership', epoch: leading.epoch });
-      } else if (leading.leaseUntil - now <= settings.leaderLeaseMs / 2) {
+    if (!input.tilt && viewIsCurrent) {
+      if (!inProgress) {
+        if (authorised && now >= record.retryNotBefore && claimedFrom !== record.currentEpoch) {
+          const epoch = record.currentEpoch + 1;
+          actions.push({
+            type: 'claim-epoch',
+            mode: 'start',
+            expectedEpoch: record.currentEpoch,
+            leaseUntil: now + settings.leaderLeaseMs,
+            progress: {
+              oldMaster: { host: record.host, port: record.port },
+              promoted: null,
+              rejected: [],
+              promotionSentAt: null,
+              replicas: [],
+              forced: false,
+            },
+          });
+          claimedFrom = record.currentEpoch;
+          knownEpoch = Math.max(knownEpoch, epoch);
+          events.push(makeEvent('+new-epoch', String(epoch), settings.name, now));
+          emit('+try-failover', masterInstance);
+        }
+      } else if (record.leader === input.self) {
+        // This sentinel leads the failover in progress (just elected, or a new invocation of it): run it.
+        leading = { epoch: record.currentEpoch, leaseUntil: record.leaderLeaseUntil };
+        actions.push({ type: 'run-failover', epoch: record.currentEpoch });
+      } else if (!leaderActive && claimedFrom !== record.currentEpoch) {
+        // The leader of a failover in progress stopped renewing: take it over where it stands.
         actions.push({
-          type: 'renew-leadership',
-          epoch: leading.epoch,
+          type: 'claim-epoch',
+          mode: 'resume',
+          expectedEpoch: record.currentEpoch,
           leaseUntil: now + settings.leaderLeaseMs,
         });
+        claimedFrom = record.currentEpoch;
+        knownEpoch = Math.max(knownEpoch, record.currentEpoch + 1);
+        events.push(makeEvent('+new-epoch', String(record.currentEpoch + 1), settings.name, now));
+        leadershipNote = `taking over the failover of epoch ${record.currentEpoch} from ${record.leader ?? 'nobody'}`;
+      }
+
+      // --- Reconciliation outside a failover, only while the recorded master looks sane ---
+      if (!inProgress && masterIsSane(input, record, sdownSince)) {
+        for (const replica of input.replicas) {
+          const key = addressKey(replica.address);
+          const fix = reconfigurationNeeded(
+            replica,
+            record,
+            replicaSdownSince[key] !== undefined,
+            settings,
+            now,
+          );
+          const last = reconfiguredAt[key];
+          if (fix === null || (last !== undefined && now - last < SENTINEL_DEFAULTS.roleReportStableMs))
+            continue;
+          reconfiguredAt[key] = now;
+          actions.push({ type: 'reconfigure-replica', address: replica.address, reason: fix });
+          emit(fix === 'convert-to-slave' ? '+convert-to-slave' : '+fix-slave-config', {
+            kind: 'slave',
+            address: replica.address,
+          });
+        }
       }
     }
   }
@@ -257,7 +345,6 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
     if (deadline !== null) wakeTimes.push(deadline);
   }
   if (written?.down && selfDown) wakeTimes.push(written.writtenAt + settings.voteRefreshMs);
-  if (leading) wakeTimes.push(leading.leaseUntil - settings.leaderLeaseMs / 2);
   const wakeAt = wakeTimes.length > 0 ? Math.max(now, Math.min(...wakeTimes)) : null;
 
   const status: MasterStatus =
@@ -271,6 +358,8 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
     knownLeader,
     leading,
     claimedFrom,
+    knownConfig,
+    reconfiguredAt,
   };
   return {
     memory,
@@ -327,6 +416,7 @@ function summarise(args: {
 /** Folds the outcome of a claim-epoch action into the memory, with Sentinel's events. */
 export function applyClaimOutcome(
   memory: MasterMemory,
+  action: ClaimAction,
   outcome: { won: boolean; record: MasterRecord } | { error: string },
   master: MasterRef,
   now: number,
@@ -338,6 +428,9 @@ export function applyClaimOutcome(
   }
   const { record } = outcome;
   if (outcome.won) {
+    const events = [instanceEvent('+elected-leader', master, instance, now)];
+    if (action.mode === 'start')
+      events.push(instanceEvent('+failover-state-select-slave', master, instance, now));
     return {
       memory: {
         ...memory,
@@ -346,30 +439,62 @@ export function applyClaimOutcome(
           record.leader === null ? null : { sentinelId: record.leader, epoch: record.currentEpoch },
         leading: { epoch: record.currentEpoch, leaseUntil: record.leaderLeaseUntil },
       },
-      events: [
-        instanceEvent('+elected-leader', master, instance, now),
-        instanceEvent('+failover-state-select-slave', master, instance, now),
-      ],
+      events,
     };
   }
   return {
     memory: { ...memory, knownEpoch: Math.max(memory.knownEpoch ?? 0, record.currentEpoch) },
-    events: [instanceEvent('-failover-abort-not-elected', master, instance, now)],
+    events:
+      action.mode === 'start' ? [instanceEvent('-failover-abort-not-elected', master, instance, now)] : [],
   };
 }
 
-/** Folds the outcome of a renew- or release-leadership action into the memory. */
-export function applyLeadershipOutcome(
-  memory: MasterMemory,
-  action: Extract<MasterAction, { type: 'renew-leadership' | 'release-leadership' }>,
-  succeeded: boolean,
-): MasterMemory {
-  if (!memory.leading || memory.leading.epoch !== action.epoch) return memory;
-  if (action.type === 'renew-leadership' && succeeded) {
-    return { ...memory, leading: { epoch: action.epoch, leaseUntil: action.leaseUntil } };
+/**
+ * Sentinel's "master looks sane" before it reconfigures anything outside a failover: this sentinel sees
+ * the recorded master answering, not down, reporting role master, with recent INFO.
+ */
+export function masterIsSane(
+  input: MasterTickInput,
+  record: MasterRecord,
+  sdownSince: number | null,
+): boolean {
+  const { master, settings, now } = input;
+  return (
+    sdownSince === null &&
+    master.address.host === record.host &&
+    master.address.port === record.port &&
+    observationIsCurrent(master, settings, now) &&
+    master.reportedRole === 'master' &&
+    master.infoAt !== null &&
+    now - master.infoAt <= 2 * settings.infoPeriodMs
+  );
+}
+
+/**
+ * What a replica needs to follow the recorded master, if anything: the old master back as a master
+ * (+convert-to-slave), or a replica following another master (+fix-slave-config). Only once what it
+ * reports has been stable for the role-report period, and never for a replica that is down.
+ */
+export function reconfigurationNeeded(
+  replica: InstanceObservation,
+  record: MasterRecord,
+  replicaIsDown: boolean,
+  settings: MasterSettings,
+  now: number,
+): ReconfigurationReason | null {
+  const stable = SENTINEL_DEFAULTS.roleReportStableMs;
+  const info = replica.info;
+  if (replicaIsDown || info === null || replica.infoAt === null) return null;
+  if (!observationIsCurrent(replica, settings, now) || now - replica.infoAt > 2 * settings.infoPeriodMs)
+    return null;
+  if (replica.reportedRole === 'master') {
+    return replica.reportedRoleSince !== null && now - replica.reportedRoleSince >= stable
+      ? 'convert-to-slave'
+      : null;
   }
-  if (action.type === 'renew-leadership') return { ...memory, leading: null };
-  return succeeded ? { ...memory, leading: null } : memory;
+  const followsRecorded = info.masterHost === record.host && info.masterPort === record.port;
+  if (followsRecorded || replica.reportedMasterSince === null) return null;
+  return now - replica.reportedMasterSince >= stable ? 'fix-slave-config' : null;
 }
 
 /** Records a vote that reached the store. */

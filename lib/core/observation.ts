@@ -31,6 +31,8 @@ export interface InstanceObservation {
   readonly runId: string | null;
   readonly reportedRole: ConfiguredRole | null;
   readonly reportedRoleSince: number | null;
+  /** Since when a replica has reported following its current master_host:master_port. */
+  readonly reportedMasterSince: number | null;
   /** Set when a master's run_id changes while master-reboot-down-after-period is on; cleared by a PONG. */
   readonly rebootSince: number | null;
 }
@@ -55,6 +57,7 @@ export function newObservation(
     runId: null,
     reportedRole: null,
     reportedRoleSince: null,
+    reportedMasterSince: null,
     rebootSince: null,
   };
 }
@@ -132,6 +135,8 @@ export function applyInfoOutcome(
   const at = outcome.completedAt;
   const rebooted = obs.runId !== null && info.runId !== null && info.runId !== obs.runId;
   const roleChanged = obs.reportedRole !== info.role;
+  const masterChanged =
+    obs.info === null || obs.info.masterHost !== info.masterHost || obs.info.masterPort !== info.masterPort;
   const rebootSince =
     rebooted && obs.configuredRole === 'master' && masterRebootDownAfterPeriodMs > 0 ? at : obs.rebootSince;
   return {
@@ -142,6 +147,7 @@ export function applyInfoOutcome(
       runId: info.runId ?? obs.runId,
       reportedRole: info.role,
       reportedRoleSince: roleChanged ? at : obs.reportedRoleSince,
+      reportedMasterSince: masterChanged ? at : obs.reportedMasterSince,
       rebootSince,
     },
     rebooted,

@@ -131,6 +131,35 @@ export const FAILOVER_STATES = [
 ] as const;
 export type FailoverState = (typeof FAILOVER_STATES)[number];
 
+/** Progress of one replica's reconfiguration during a failover (Sentinel's RECONF_* flags). */
+export type ReplicaReconfState = 'pending' | 'sent' | 'inprog' | 'done';
+
+export interface ReplicaReconf {
+  readonly host: string;
+  readonly port: number;
+  readonly state: ReplicaReconfState;
+  readonly sentAt: number | null;
+  /** Why it was marked done without being seen done (timeout, unreachable, best effort). */
+  readonly note: string | null;
+}
+
+/**
+ * What a failover has done so far, recorded before each step's side effect so that whoever resumes it
+ * (the next invocation, another sentinel) continues with the same choices — never a second replica.
+ */
+export interface FailoverProgress {
+  /** The master being failed over. */
+  readonly oldMaster: Address;
+  /** The replica chosen for promotion; set before REPLICAOF NO ONE is sent, never changed after. */
+  readonly promoted: Address | null;
+  /** Every replica not chosen, with the reason (Sentinel's exclusion rules, or "ranked lower"). */
+  readonly rejected: ReadonlyArray<{ readonly host: string; readonly port: number; readonly reason: string }>;
+  readonly promotionSentAt: number | null;
+  readonly replicas: readonly ReplicaReconf[];
+  /** A manual failover (SENTINEL FAILOVER): no ODOWN needed. */
+  readonly forced: boolean;
+}
+
 /** The record of one monitored master, as stored (one item; every change is conditional on its epoch). */
 export interface MasterRecord {
   readonly name: string;
@@ -147,6 +176,10 @@ export interface MasterRecord {
   readonly leaderLeaseUntil: number;
   readonly failoverState: FailoverState;
   readonly failoverStartedAt: number | null;
+  /** The running (or last aborted) failover's recorded progress. */
+  readonly failover: FailoverProgress | null;
+  /** After an abort, no new automatic failover of this master starts before this time. */
+  readonly retryNotBefore: number;
   readonly updatedAt: number;
 }
 

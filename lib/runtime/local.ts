@@ -7,6 +7,7 @@ import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { startEmbeddedDynamo } from '../adapters/dynamodb/embedded.js';
 import { createTable } from '../adapters/dynamodb/schema.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
+import { createRedisControl } from '../adapters/redis/control.js';
 import { createRedisProbe } from '../adapters/redis/probe.js';
 import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../config/parse.js';
 import { formatEvent } from '../core/events.js';
@@ -100,6 +101,7 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
         config,
         store: new DynamoStore(createDynamoClient({ endpoint }), table),
         probeFactory: createRedisProbe,
+        controlFactory: createRedisControl,
         signal: options.signal,
         log,
         onEvent,

@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { SENTINEL_DEFAULTS } from '../core/constants.js';
 import {
+  addressKey,
   applyClaimOutcome,
-  applyLeadershipOutcome,
   applyVoteWritten,
   decideMaster,
   INITIAL_MEMORY,
@@ -24,8 +24,15 @@ import { formatEvent, makeEvent } from '../core/events.js';
 import { sdownCause } from '../core/sdown.js';
 import { INITIAL_TILT, observeTimer, type TiltState } from '../core/tilt.js';
 import type { LoopLease, MasterSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
-import { type RedisProbeFactory, type SentinelStore, StoreUnavailableError } from '../ports.js';
+import {
+  type RedisControl,
+  type RedisControlFactory,
+  type RedisProbeFactory,
+  type SentinelStore,
+  StoreUnavailableError,
+} from '../ports.js';
 import { type Clock, systemClock } from './clock.js';
+import { FailoverRunner } from './failover.js';
 import { errorFields, type Log, silentLog } from './log.js';
 import { MasterMonitor, type MonitorSnapshot } from './monitor.js';
 
@@ -43,6 +50,8 @@ export interface SentinelRunnerOptions {
   readonly signal?: AbortSignal;
   /** How long to wait for the lease (a running holder hands over within a heartbeat). */
   readonly leaseWaitMs?: number;
+  /** Sends REPLICAOF transactions (failovers, reconciliation). */
+  readonly controlFactory: RedisControlFactory;
 }
 
 export type RunEnd = 'deadline' | 'handover' | 'lease-lost' | 'aborted' | 'lease-not-acquired';
@@ -89,6 +98,8 @@ export class SentinelRunner {
   #lease: LoopLease | null = null;
   #tilt: TiltState = INITIAL_TILT;
   #slots: MasterSlot[] = [];
+  /** Failover runners in flight, by master name. */
+  readonly #failovers = new Map<string, { epoch: number; abort: AbortController; done: Promise<void> }>();
   #storeDownSince: number | null = null;
   #storeDownReason = 'store unavailable';
   #storeCheckInFlight = false;
@@ -124,6 +135,10 @@ export class SentinelRunner {
       end = await this.#loop();
     } finally {
       clearInterval(tiltTimer);
+      // A failover in flight stops between steps; the next invocation of this sentinel (or another
+      // sentinel, once the lease expires) resumes it from the recorded step.
+      for (const failover of this.#failovers.values()) failover.abort.abort();
+      await Promise.all([...this.#failovers.values()].map((f) => f.done));
       await Promise.all(this.#slots.map((s) => s.monitor.stop()));
       if (end !== 'lease-lost') await this.#releaseLease();
     }
@@ -468,49 +483,52 @@ export class SentinelRunner {
           return 'done';
         }
         case 'claim-epoch': {
-          const result = await store.claimEpoch(name, {
-            expectedEpoch: action.expectedEpoch,
-            sentinelId,
-            leaseUntil: action.leaseUntil,
-            failoverState: 'select_slave',
-            now: this.#clock.now(),
-          });
-          const applied = applyClaimOutcome(slot.memory, result, masterRef, this.#clock.now());
-          slot.memory = applied.memory;
-          for (const event of applied.events) this.#emit(event);
-          if (slot.view?.status === 'ok') slot.view = { ...slot.view, record: result.record };
-          this.#log('info', result.won ? 'won the epoch' : 'lost the epoch', {
-            master: name,
-            epoch: result.record.currentEpoch,
-            leader: result.record.leader,
-          });
-          return 'done';
-        }
-        case 'renew-leadership':
-        case 'release-leadership': {
-          const ok =
-            action.type === 'renew-leadership'
-              ? await store.renewLeadership(name, {
-                  epoch: action.epoch,
+          const result = await store.claimEpoch(
+            name,
+            action.mode === 'start'
+              ? {
+                  mode: 'start',
+                  expectedEpoch: action.expectedEpoch,
+                  sentinelId,
+                  leaseUntil: action.leaseUntil,
+                  progress: action.progress,
+                  now: this.#clock.now(),
+                }
+              : {
+                  mode: 'resume',
+                  expectedEpoch: action.expectedEpoch,
                   sentinelId,
                   leaseUntil: action.leaseUntil,
                   now: this.#clock.now(),
-                })
-              : await store.releaseLeadership(name, {
-                  epoch: action.epoch,
-                  sentinelId,
-                  now: this.#clock.now(),
-                });
-          slot.memory = applyLeadershipOutcome(slot.memory, action, ok);
-          slot.nextReadAt = 0;
+                },
+          );
+          const applied = applyClaimOutcome(slot.memory, action, result, masterRef, this.#clock.now());
+          slot.memory = applied.memory;
+          for (const event of applied.events) this.#emit(event);
+          if (slot.view?.status === 'ok') slot.view = { ...slot.view, record: result.record };
+          this.#log('info', result.won ? `won epoch ${result.record.currentEpoch}` : 'lost the epoch', {
+            master: name,
+            mode: action.mode,
+            epoch: result.record.currentEpoch,
+            leader: result.record.leader,
+          });
+          // Fast path: the elected sentinel runs the failover itself, at once, without waiting for a tick.
+          if (result.won) this.#startFailover(slot, result.record.currentEpoch);
           return 'done';
         }
+        case 'run-failover':
+          this.#startFailover(slot, action.epoch);
+          return 'done';
+        case 'reconfigure-replica':
+          await this.#reconfigureReplica(slot, action.address, action.reason);
+          return 'done';
       }
     } catch (error) {
       this.#noteStoreError(error);
       if (action.type === 'claim-epoch') {
         slot.memory = applyClaimOutcome(
           slot.memory,
+          action,
           { error: this.#storeReason(error) },
           masterRef,
           0,
@@ -540,6 +558,86 @@ export class SentinelRunner {
       });
     }
     return this.#backgroundCheck;
+  }
+
+  // ---------------------------------------------------------------- failovers and reconciliation
+
+  #controlFor(settings: MasterSettings): RedisControl {
+    return this.#o.controlFactory({
+      timeoutMs: settings.probeTimeoutMs,
+      authUser: settings.authUser,
+      authPass: settings.authPass,
+      tls: this.#o.config.global.tls,
+      renamedCommands: settings.renamedCommands,
+      clientName: `sentinel-${this.#o.sentinelId}-cmd`.replace(/[^\w-]/g, ''),
+      now: () => this.#clock.now(),
+    });
+  }
+
+  #startFailover(slot: MasterSlot, epoch: number): void {
+    const name = slot.settings.name;
+    const running = this.#failovers.get(name);
+    if (running && running.epoch === epoch) return;
+    running?.abort.abort();
+    const abort = new AbortController();
+    const runner = new FailoverRunner({
+      settings: slot.settings,
+      global: this.#o.config.global,
+      sentinelId: this.#o.sentinelId,
+      epoch,
+      store: this.#o.store,
+      control: this.#controlFor(slot.settings),
+      probeFactory: this.#o.probeFactory,
+      clock: this.#clock,
+      log: this.#log,
+      emit: (event) => this.#emit(event),
+      view: () => {
+        const snapshot = slot.monitor.snapshot();
+        return {
+          replicas: snapshot.replicas.map((observation) => ({
+            observation,
+            sdown: slot.memory.replicaSdownSince[addressKey(observation.address)] !== undefined,
+          })),
+          masterSdownSince: slot.memory.sdownSince,
+        };
+      },
+      signal: abort.signal,
+    });
+    this.#log('info', 'running the failover', { master: name, epoch });
+    const done = runner.run().then(
+      (end) => {
+        this.#log('info', `failover runner ended: ${end}`, { master: name, epoch, end });
+        if (this.#failovers.get(name)?.abort === abort) this.#failovers.delete(name);
+        slot.nextReadAt = 0;
+      },
+      (error: unknown) => {
+        this.#log('error', 'failover runner crashed', { master: name, epoch, ...errorFields(error) });
+        if (this.#failovers.get(name)?.abort === abort) this.#failovers.delete(name);
+      },
+    );
+    this.#failovers.set(name, { epoch, abort, done });
+  }
+
+  /** +convert-to-slave / +fix-slave-config: re-checked against a consistent read of the record first. */
+  async #reconfigureReplica(
+    slot: MasterSlot,
+    address: { host: string; port: number },
+    reason: string,
+  ): Promise<void> {
+    const record = await this.#o.store.getMaster(slot.settings.name);
+    if (!record) return;
+    if (record.failoverState !== 'none') return;
+    if (record.host === address.host && record.port === address.port) return;
+    const result = await this.#controlFor(slot.settings).replicaOf(address, {
+      host: record.host,
+      port: record.port,
+    });
+    this.#log(result.ok ? 'info' : 'warn', `${reason}: ${result.ok ? 'sent' : 'failed'}`, {
+      master: slot.settings.name,
+      replica: address,
+      to: { host: record.host, port: record.port },
+      ...(result.ok ? {} : { reason: result.reason }),
+    });
   }
 
   // ---------------------------------------------------------------- events and store health

@@ -7,7 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoopLease, MasterRecord, ReplicaRecord, Vote } from '../../lib/core/types.js';
+import type {
+  FailoverProgress,
+  FailoverState,
+  LoopLease,
+  MasterRecord,
+  ReplicaRecord,
+  Vote,
+} from '../../lib/core/types.js';
 import { type SentinelStore, StoreUnavailableError } from '../../lib/ports.js';
 
 export interface StoreUnderTest {
@@ -19,6 +26,17 @@ export interface StoreUnderTest {
 const fresh = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
 const T0 = 1_700_000_000_000;
+
+function progressFor(host: string): FailoverProgress {
+  return {
+    oldMaster: { host, port: 6379 },
+    promoted: null,
+    rejected: [],
+    promotionSentAt: null,
+    replicas: [],
+    forced: false,
+  };
+}
 const LEASE_TTL = 10_000;
 
 /** One call of every store method, typed so that a method added to the port must be added here. */
@@ -30,11 +48,22 @@ export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelSt
     listMasters: (s) => s.listMasters(),
     claimEpoch: (s) =>
       s.claimEpoch(master, {
+        mode: 'start',
         expectedEpoch: 0,
         sentinelId: 'a',
         leaseUntil: T0 + 5000,
-        failoverState: 'select_slave',
+        progress: progressFor('10.0.0.1'),
         now: T0,
+      }),
+    advanceFailover: (s) =>
+      s.advanceFailover(master, {
+        epoch: 1,
+        sentinelId: 'a',
+        now: T0,
+        from: ['select_slave'],
+        to: 'none',
+        progress: null,
+        leaseUntil: 0,
       }),
     renewLeadership: (s) => s.renewLeadership(master, { epoch: 1, sentinelId: 'a', leaseUntil: T0, now: T0 }),
     releaseLeadership: (s) => s.releaseLeadership(master, { epoch: 1, sentinelId: 'a', now: T0 }),
@@ -79,12 +108,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     const claim = (master: string, expectedEpoch: number, sentinelId: string, now = T0 + 100) =>
       store.claimEpoch(master, {
+        mode: 'start',
         expectedEpoch,
         sentinelId,
         leaseUntil: now + 5_000,
-        failoverState: 'select_slave',
+        progress: progressFor('10.0.0.1'),
         now,
       });
+
+    /** Takes over the failover of epoch `expectedEpoch` after its leader's lease (5 s) has run out. */
+    const takeOver = (master: string, expectedEpoch: number, sentinelId: string, now = T0 + 60_000) =>
+      store.claimEpoch(master, { mode: 'resume', expectedEpoch, sentinelId, leaseUntil: now + 5_000, now });
 
     describe('master records', () => {
       it('returns null from getMaster for a master never ensured', async () => {
@@ -104,6 +138,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leaderLeaseUntil: 0,
           failoverState: 'none',
           failoverStartedAt: null,
+          failover: null,
+          retryNotBefore: 0,
           updatedAt: T0,
         };
         expect(created).toEqual(expected);
@@ -162,10 +198,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const master = fresh('m');
         await ensure(master);
         const result = await store.claimEpoch(master, {
+          mode: 'start',
           expectedEpoch: 0,
           sentinelId: 'sentinel-a',
           leaseUntil: T0 + 5_100,
-          failoverState: 'select_slave',
+          progress: progressFor('10.0.0.1'),
           now: T0 + 100,
         });
         expect(result.won).toBe(true);
@@ -177,6 +214,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leaderLeaseUntil: T0 + 5_100,
           failoverState: 'select_slave',
           failoverStartedAt: T0 + 100,
+          failover: progressFor('10.0.0.1'),
           updatedAt: T0 + 100,
         });
         expect(await store.getMaster(master)).toEqual(result.record);
@@ -223,7 +261,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const master = fresh('m');
         await ensure(master);
         for (let epoch = 0; epoch < 3; epoch++) {
-          const result = await claim(master, epoch, epoch % 2 === 0 ? 'sentinel-a' : 'sentinel-b');
+          const id = epoch % 2 === 0 ? 'sentinel-a' : 'sentinel-b';
+          const result =
+            epoch === 0 ? await claim(master, 0, id) : await takeOver(master, epoch, id, T0 + 60_000 * epoch);
           expect(result).toMatchObject({ won: true, record: { currentEpoch: epoch + 1 } });
         }
         const late = await claim(master, 1, 'sentinel-c');
@@ -232,6 +272,144 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.getMaster(master))?.currentEpoch).toBe(3);
       });
 
+      it('refuses to start a failover while one is in progress, even on the current epoch', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        const second = await claim(master, 1, 'sentinel-b', T0 + 60_000);
+        expect(second.won).toBe(false);
+        expect(second.record).toMatchObject({ currentEpoch: 1, leader: 'sentinel-a' });
+      });
+
+      it('takes over a failover only after its leader’s lease expired, keeping its state and progress', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a'); // lease until T0 + 5_100
+        const early = await takeOver(master, 1, 'sentinel-b', T0 + 5_100);
+        expect(early.won).toBe(false);
+        const progress = { ...progressFor('10.0.0.1'), promoted: { host: '10.0.0.2', port: 6379 } };
+        await store.advanceFailover(master, {
+          epoch: 1,
+          sentinelId: 'sentinel-a',
+          now: T0 + 200,
+          from: ['select_slave'],
+          to: 'send_slaveof_noone',
+          progress,
+          leaseUntil: T0 + 5_200,
+        });
+        const late = await takeOver(master, 1, 'sentinel-b', T0 + 5_201);
+        expect(late.won).toBe(true);
+        expect(late.record).toMatchObject({
+          currentEpoch: 2,
+          leader: 'sentinel-b',
+          leaderLeaseUntil: T0 + 5_201 + 5_000,
+          failoverState: 'send_slaveof_noone',
+          failover: progress,
+          failoverStartedAt: T0 + 100,
+        });
+      });
+
+      it('refuses to take over when no failover is in progress', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        expect((await takeOver(master, 0, 'sentinel-b')).won).toBe(false);
+      });
+
+      it('lets exactly one of three concurrent take-overs win', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        const results = await Promise.all(
+          ['sentinel-a', 'sentinel-b', 'sentinel-c'].map((id) => takeOver(master, 1, id)),
+        );
+        expect(results.filter((r) => r.won)).toHaveLength(1);
+      });
+    });
+
+    describe('failover steps (advanceFailover)', () => {
+      const step = (
+        master: string,
+        sentinelId: string,
+        from: FailoverState[],
+        to: FailoverState,
+        extra = {},
+      ) =>
+        store.advanceFailover(master, {
+          epoch: 1,
+          sentinelId,
+          now: T0 + 300,
+          from,
+          to,
+          progress: progressFor('10.0.0.1'),
+          leaseUntil: T0 + 9_000,
+          ...extra,
+        });
+
+      it('advances only the leader of the epoch, only from the allowed states, renewing its lease', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        expect((await step(master, 'sentinel-b', ['select_slave'], 'send_slaveof_noone')).ok).toBe(false);
+        expect((await step(master, 'sentinel-a', ['wait_promotion'], 'reconf_slaves')).ok).toBe(false);
+        const ok = await step(master, 'sentinel-a', ['select_slave'], 'send_slaveof_noone');
+        expect(ok).toMatchObject({
+          ok: true,
+          record: { failoverState: 'send_slaveof_noone', leaderLeaseUntil: T0 + 9_000 },
+        });
+        // Idempotent replay of the same step from a resumed runner is refused, not applied twice.
+        const again = await step(master, 'sentinel-a', ['select_slave'], 'send_slaveof_noone');
+        expect(again.ok).toBe(false);
+        expect(again.record?.failoverState).toBe('send_slaveof_noone');
+      });
+
+      it('switches the master address and config epoch in the promotion step', async () => {
+        const master = fresh('m');
+        await ensure(master, '10.0.0.1', 6379);
+        await claim(master, 0, 'sentinel-a');
+        const result = await step(master, 'sentinel-a', ['select_slave'], 'reconf_slaves', {
+          switchTo: { host: '10.0.0.2', port: 6380 },
+        });
+        expect(result.record).toMatchObject({
+          host: '10.0.0.2',
+          port: 6380,
+          configEpoch: 1,
+          currentEpoch: 1,
+        });
+        expect(await store.getMaster(master)).toMatchObject({ host: '10.0.0.2', port: 6380, configEpoch: 1 });
+      });
+
+      it('records a retry delay on abort and clears the progress when asked', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        const result = await step(master, 'sentinel-a', ['select_slave'], 'none', {
+          progress: null,
+          retryNotBefore: T0 + 99_000,
+          leaseUntil: 0,
+        });
+        expect(result.record).toMatchObject({
+          failoverState: 'none',
+          failover: null,
+          retryNotBefore: T0 + 99_000,
+        });
+      });
+
+      it('fences a leader whose epoch was taken over: its next step is refused', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'sentinel-a');
+        await takeOver(master, 1, 'sentinel-b');
+        const stale = await step(master, 'sentinel-a', ['select_slave'], 'send_slaveof_noone');
+        expect(stale.ok).toBe(false);
+        expect(stale.record).toMatchObject({
+          currentEpoch: 2,
+          leader: 'sentinel-b',
+          failoverState: 'select_slave',
+        });
+      });
+    });
+
+    describe('claims on unknown masters', () => {
       it('rejects a claim on a master that has no record with StoreUnavailableError', async () => {
         await expect(claim(fresh('absent'), 0, 'sentinel-a')).rejects.toBeInstanceOf(StoreUnavailableError);
       });
@@ -281,7 +459,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const master = fresh('m');
         await ensure(master);
         await claim(master, 0, 'sentinel-a');
-        await claim(master, 1, 'sentinel-b');
+        expect((await takeOver(master, 1, 'sentinel-b')).won).toBe(true);
         expect(
           await store.renewLeadership(master, {
             epoch: 1,

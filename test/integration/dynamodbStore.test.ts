@@ -166,10 +166,10 @@ describe('Class: DynamoStore', () => {
       // A losing claim reads the record to report the winner: that path validates too.
       await expect(
         store.claimEpoch('broken', {
+          mode: 'resume',
           expectedEpoch: 0,
           sentinelId: 'a',
           leaseUntil: 1,
-          failoverState: 'select_slave',
           now: 1,
         }),
       ).rejects.toThrow(StoreUnavailableError);

@@ -14,6 +14,15 @@ const ROUNDS = 200;
 const SENTINELS = ['sentinel-a', 'sentinel-b', 'sentinel-c'] as const;
 const MASTER = 'race';
 
+const PROGRESS = {
+  oldMaster: { host: '10.0.0.1', port: 6379 },
+  promoted: null,
+  rejected: [],
+  promotionSentAt: null,
+  replicas: [],
+  forced: false,
+};
+
 describe('Integration: claimEpoch race on DynamoDB Local', () => {
   const tableName = `t-${randomUUID()}`;
   let clients: DynamoDBDocumentClient[];
@@ -39,13 +48,24 @@ describe('Integration: claimEpoch race on DynamoDB Local', () => {
       const now = 1_000 * (epoch + 1);
       const results = await Promise.all(
         stores.map((store, i) =>
-          store.claimEpoch(MASTER, {
-            expectedEpoch: epoch,
-            sentinelId: SENTINELS[i] as string,
-            leaseUntil: now + 5_000,
-            failoverState: 'select_slave',
-            now,
-          }),
+          // Round 0 starts a failover; every later round takes it over from the previous winner, whose
+          // lease (500 ms) has expired by then: both kinds of claim race here.
+          epoch === 0
+            ? store.claimEpoch(MASTER, {
+                mode: 'start',
+                expectedEpoch: epoch,
+                sentinelId: SENTINELS[i] as string,
+                leaseUntil: now + 500,
+                progress: { ...PROGRESS },
+                now,
+              })
+            : store.claimEpoch(MASTER, {
+                mode: 'resume',
+                expectedEpoch: epoch,
+                sentinelId: SENTINELS[i] as string,
+                leaseUntil: now + 500,
+                now,
+              }),
         ),
       );
       const winners = results.flatMap((result, i) => (result.won ? [SENTINELS[i]] : []));

@@ -3,7 +3,12 @@
  * hand-over, fencing, store outages). Behaviour against real servers is tested in test/integration.
  */
 import type { Address, InfoOutcome, PingOutcome, ReplicationInfo } from '../../lib/core/types.js';
-import type { RedisProbe, RedisProbeFactory, RedisProbeOptions } from '../../lib/ports.js';
+import type {
+  RedisControlFactory,
+  RedisProbe,
+  RedisProbeFactory,
+  RedisProbeOptions,
+} from '../../lib/ports.js';
 
 export type FakeState = 'up' | 'dead' | 'frozen';
 
@@ -28,6 +33,34 @@ export class FakeRedisWorld {
   factory(): RedisProbeFactory {
     return (address, options) => new FakeProbe(this, address, options);
   }
+
+  /** REPLICAOF on the fake: changes the role the instance reports in INFO. */
+  controlFactory(): RedisControlFactory {
+    return () => ({
+      replicaOf: async (target, master) => {
+        if (this.#states.get(key(target)) !== 'up') return { ok: false, reason: 'ECONNREFUSED' };
+        const info = this.#info.get(key(target));
+        if (info) {
+          this.#info.set(
+            key(target),
+            master === null
+              ? { ...info, role: 'master', masterHost: null, masterPort: null, masterLinkUp: false }
+              : {
+                  ...info,
+                  role: 'replica',
+                  masterHost: master.host,
+                  masterPort: master.port,
+                  masterLinkUp: true,
+                },
+          );
+        }
+        this.replicaOfCalls.push({ target, master });
+        return { ok: true };
+      },
+    });
+  }
+
+  readonly replicaOfCalls: Array<{ target: Address; master: Address | null }> = [];
 
   stateFor(address: Address, clientName: string | undefined): FakeState {
     if (this.#cut.has(`${clientName}|${key(address)}`)) return 'frozen';

@@ -4,11 +4,13 @@
  * between that sentinel and the master only).
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { createTable } from '../../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
+import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
-import type { Address, SentinelConfig } from '../../lib/core/types.js';
+import type { Address, MasterSettings, SentinelConfig } from '../../lib/core/types.js';
 import type { RedisProbeFactory } from '../../lib/ports.js';
 import { startTopology, type Topology } from '../../lib/runtime/redisProcess.js';
 import { type RunningSentinels, startSentinels } from './sentinels.js';
@@ -34,8 +36,15 @@ export async function startRealCluster(args: {
   endpoint: string;
   downAfterMs?: number;
   quorum?: number;
+  settings?: Partial<MasterSettings>;
+  /** Extra redis-server arguments per replica (index 0, 1), e.g. ['--replica-priority', '0']. */
+  replicaArgs?: ReadonlyArray<readonly string[]>;
 }): Promise<RealCluster> {
   const topology = await startTopology({ replicas: 2 });
+  for (const [i, extra] of (args.replicaArgs ?? []).entries()) {
+    const replica = topology.replicas[i];
+    if (replica && extra.length > 0) await configSet(replica.address, extra);
+  }
   const proxies: Record<string, TcpProxy> = {};
   try {
     for (const id of SENTINEL_IDS) proxies[id] = await startTcpProxy(topology.master.address);
@@ -48,6 +57,7 @@ export async function startRealCluster(args: {
           ...topology.master.address,
           downAfterMs: args.downAfterMs ?? 1_000,
           quorum: args.quorum ?? 2,
+          ...args.settings,
         }),
       ],
     };
@@ -63,6 +73,8 @@ export async function startRealCluster(args: {
       config,
       storeFor: () => new DynamoStore(createDynamoClient({ endpoint: args.endpoint }), table),
       probeFactoryFor,
+      // Reconfigurations go straight to the servers: the proxies only model what each sentinel can see.
+      controlFactoryFor: () => createRedisControl,
     });
     const store = new DynamoStore(createDynamoClient({ endpoint: args.endpoint }), table);
     return {
@@ -81,5 +93,38 @@ export async function startRealCluster(args: {
     await Promise.all(Object.values(proxies).map((p) => p.close()));
     await topology.stop();
     throw error;
+  }
+}
+
+/** CONFIG SET on a running server: `['--replica-priority', '0']` → CONFIG SET replica-priority 0. */
+export async function configSet(address: Address, args: readonly string[]): Promise<void> {
+  const client = new Redis({ ...address, lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    for (let i = 0; i < args.length; i += 2) {
+      await client.config('SET', (args[i] as string).replace(/^--/, ''), args[i + 1] as string);
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** INFO replication of a server, parsed. */
+export async function roleOf(
+  address: Address,
+): Promise<{ role: string; masterPort: number | null; linkUp: boolean }> {
+  const client = new Redis({ ...address, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 1000 });
+  try {
+    await client.connect();
+    const text = await client.info('replication');
+    const field = (name: string) => text.match(new RegExp(`^${name}:(.*)$`, 'm'))?.[1]?.trim() ?? null;
+    const port = field('master_port');
+    return {
+      role: field('role') ?? '?',
+      masterPort: port ? Number(port) : null,
+      linkUp: field('master_link_status') === 'up',
+    };
+  } finally {
+    client.disconnect();
   }
 }

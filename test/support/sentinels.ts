@@ -3,7 +3,7 @@
  * arrangement as the local runner, for tests.
  */
 import type { SentinelConfig, SentinelEvent, SentinelId } from '../../lib/core/types.js';
-import type { RedisProbeFactory, SentinelStore } from '../../lib/ports.js';
+import type { RedisControlFactory, RedisProbeFactory, SentinelStore } from '../../lib/ports.js';
 import type { Log } from '../../lib/runtime/log.js';
 import { type RunReport, SentinelRunner } from '../../lib/runtime/sentinel.js';
 
@@ -23,6 +23,8 @@ export interface RunningSentinels {
   readonly done: Promise<RunReport[]>;
   eventsOf(type: string): CollectedEvent[];
   waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void>;
+  /** Stops one sentinel (its loop and any failover it runs), as if its Lambda had died. */
+  stopSentinel(sentinelId: SentinelId): void;
   stop(): Promise<RunReport[]>;
 }
 
@@ -31,20 +33,25 @@ export function startSentinels(args: {
   /** One store per sentinel (each Lambda has its own client) or one shared. */
   storeFor: (sentinelId: SentinelId) => SentinelStore;
   probeFactoryFor: (sentinelId: SentinelId) => RedisProbeFactory;
+  controlFactoryFor: (sentinelId: SentinelId) => RedisControlFactory;
   ids?: readonly SentinelId[];
 }): RunningSentinels {
   const abort = new AbortController();
   const events: CollectedEvent[] = [];
   const logs: RunningSentinels['logs'] = [];
   const ids = args.ids ?? args.config.global.sentinelIds;
+  const own = new Map<SentinelId, AbortController>();
   const runners = ids.map((sentinelId) => {
     const log: Log = (level, message, fields) => logs.push({ sentinelId, level, message, fields });
+    const mine = new AbortController();
+    own.set(sentinelId, mine);
     return new SentinelRunner({
       sentinelId,
       config: args.config,
       store: args.storeFor(sentinelId),
       probeFactory: args.probeFactoryFor(sentinelId),
-      signal: abort.signal,
+      controlFactory: args.controlFactoryFor(sentinelId),
+      signal: AbortSignal.any([abort.signal, mine.signal]),
       log,
       onEvent: (event) => events.push({ ...event, sentinelId }),
     });
@@ -66,6 +73,7 @@ export function startSentinels(args: {
         await new Promise((r) => setTimeout(r, 10));
       }
     },
+    stopSentinel: (sentinelId) => own.get(sentinelId)?.abort(),
     stop: async () => {
       abort.abort();
       return done;

@@ -22,9 +22,11 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   FAILOVER_STATES,
+  type FailoverProgress,
   type FailoverState,
   type LoopLease,
   type MasterRecord,
+  type ReplicaReconfState,
   type ReplicaRecord,
   type Vote,
 } from '../../core/types.js';
@@ -47,6 +49,9 @@ export const ATTR = {
   leaderLeaseUntil: 'leaderLeaseUntil',
   failoverState: 'failoverState',
   failoverStartedAt: 'failoverStartedAt',
+  /** FailoverProgress as a JSON string (or NULL): written whole by one conditional update per step. */
+  failover: 'failover',
+  retryNotBefore: 'retryNotBefore',
   updatedAt: 'updatedAt',
   // vote
   master: 'master',
@@ -135,8 +140,14 @@ export function masterToItem(record: MasterRecord): Item {
     [ATTR.leaderLeaseUntil]: record.leaderLeaseUntil,
     [ATTR.failoverState]: record.failoverState,
     [ATTR.failoverStartedAt]: record.failoverStartedAt,
+    [ATTR.failover]: record.failover === null ? null : JSON.stringify(record.failover),
+    [ATTR.retryNotBefore]: record.retryNotBefore,
     [ATTR.updatedAt]: record.updatedAt,
   };
+}
+
+export function failoverProgressToAttribute(progress: FailoverProgress | null): string | null {
+  return progress === null ? null : JSON.stringify(progress);
 }
 
 export function voteToItem(vote: Vote): Item {
@@ -230,6 +241,19 @@ class ItemReader {
     return typeof value === 'boolean' ? value : this.fail(attr, 'a boolean');
   }
 
+  failoverProgress(attr: AttributeName): FailoverProgress | null {
+    const text = this.stringOrNull(attr);
+    if (text === null) return null;
+    try {
+      return parseFailoverProgress(JSON.parse(text));
+    } catch (error) {
+      return this.fail(
+        attr,
+        `a failover progress JSON (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+  }
+
   failoverState(attr: AttributeName): FailoverState {
     const value = this.item[attr];
     return typeof value === 'string' && (FAILOVER_STATES as readonly string[]).includes(value)
@@ -250,6 +274,9 @@ export function masterFromItem(item: Item): MasterRecord {
     leaderLeaseUntil: r.number(ATTR.leaderLeaseUntil),
     failoverState: r.failoverState(ATTR.failoverState),
     failoverStartedAt: r.numberOrNull(ATTR.failoverStartedAt),
+    failover: r.failoverProgress(ATTR.failover),
+    // Absent in records written before failovers existed: no retry delay.
+    retryNotBefore: r.numberOrNull(ATTR.retryNotBefore) ?? 0,
     updatedAt: r.number(ATTR.updatedAt),
   };
 }
@@ -378,4 +405,49 @@ async function enableTtl(client: DynamoDBClient, tableName: string): Promise<voi
   } catch (error) {
     if (errorName(error) !== 'UnknownOperationException') throw error;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// FailoverProgress: checked field by field, since it decides which replica gets promoted.
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function address(value: unknown, what: string): { host: string; port: number } {
+  if (!isRecord(value) || typeof value.host !== 'string' || typeof value.port !== 'number') {
+    throw new Error(`${what} should be {host, port}`);
+  }
+  return { host: value.host, port: value.port };
+}
+
+const RECONF_STATES: readonly string[] = ['pending', 'sent', 'inprog', 'done'];
+
+export function parseFailoverProgress(value: unknown): FailoverProgress {
+  if (!isRecord(value)) throw new Error('not an object');
+  const rejected = Array.isArray(value.rejected) ? value.rejected : [];
+  const replicas = Array.isArray(value.replicas) ? value.replicas : [];
+  return {
+    oldMaster: address(value.oldMaster, 'oldMaster'),
+    promoted:
+      value.promoted === null || value.promoted === undefined ? null : address(value.promoted, 'promoted'),
+    rejected: rejected.map((r, i) => {
+      if (!isRecord(r) || typeof r.reason !== 'string')
+        throw new Error(`rejected[${i}] should have a reason`);
+      return { ...address(r, `rejected[${i}]`), reason: r.reason };
+    }),
+    promotionSentAt: typeof value.promotionSentAt === 'number' ? value.promotionSentAt : null,
+    replicas: replicas.map((r, i) => {
+      if (!isRecord(r) || typeof r.state !== 'string' || !RECONF_STATES.includes(r.state)) {
+        throw new Error(`replicas[${i}] should have a state`);
+      }
+      return {
+        ...address(r, `replicas[${i}]`),
+        state: r.state as ReplicaReconfState,
+        sentAt: typeof r.sentAt === 'number' ? r.sentAt : null,
+        note: typeof r.note === 'string' ? r.note : null,
+      };
+    }),
+    forced: value.forced === true,
+  };
 }

@@ -21,6 +21,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
 import {
   type AcquireLeaseResult,
+  type AdvanceFailoverRequest,
+  type AdvanceFailoverResult,
   type ClaimEpochRequest,
   type ClaimEpochResult,
   type RenewLeaseResult,
@@ -29,6 +31,7 @@ import {
 } from '../../ports.js';
 import {
   ATTR,
+  failoverProgressToAttribute,
   ITEM_KIND,
   type Item,
   type ItemKey,
@@ -54,6 +57,12 @@ export const CONDITION = {
   present: `attribute_exists(#${ATTR.pk})`,
   /** The epoch the claimer saw is still current: exactly one claim per epoch can pass. */
   epochIsExpected: `#${ATTR.currentEpoch} = :expectedEpoch`,
+  /** A new failover may start only when none is in progress. */
+  epochIsExpectedAndIdle: `#${ATTR.currentEpoch} = :expectedEpoch AND #${ATTR.failoverState} = :none`,
+  /** A failover in progress may be taken over only once its leader's lease has expired. */
+  epochIsExpectedAndLeaderGone:
+    `#${ATTR.currentEpoch} = :expectedEpoch AND #${ATTR.failoverState} <> :none ` +
+    `AND #${ATTR.leaderLeaseUntil} < :now`,
   /** The caller leads the given epoch. */
   callerLeadsEpoch: `#${ATTR.currentEpoch} = :epoch AND #${ATTR.leader} = :sentinelId`,
   /** Fencing: no stored vote, or the stored vote's token is not newer than the writer's. */
@@ -65,10 +74,13 @@ export const CONDITION = {
 } as const;
 
 const UPDATE = {
-  claimEpoch:
+  claimEpochStart:
     `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
-    `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.failoverState} = :failoverState, ` +
-    `#${ATTR.failoverStartedAt} = :now, #${ATTR.updatedAt} = :now`,
+    `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.failoverState} = :selectSlave, ` +
+    `#${ATTR.failoverStartedAt} = :now, #${ATTR.failover} = :progress, #${ATTR.updatedAt} = :now`,
+  claimEpochResume:
+    `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
+    `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.updatedAt} = :now`,
   renewLeadership: `SET #${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.updatedAt} = :now`,
   // The leader stays recorded as the leader of its epoch; only its attempt and its lease end.
   releaseLeadership: `SET #${ATTR.failoverState} = :none, #${ATTR.leaderLeaseUntil} = :zero, #${ATTR.updatedAt} = :now`,
@@ -150,6 +162,8 @@ export class DynamoStore implements SentinelStore {
       leaderLeaseUntil: 0,
       failoverState: 'none',
       failoverStartedAt: null,
+      failover: null,
+      retryNotBefore: 0,
       updatedAt: seed.now,
     };
     const put = await this.conditional('ensureMaster', () =>
@@ -189,17 +203,22 @@ export class DynamoStore implements SentinelStore {
       nextEpoch: request.expectedEpoch + 1,
       sentinelId: request.sentinelId,
       leaseUntil: request.leaseUntil,
-      failoverState: request.failoverState,
       now: request.now,
+      none: 'none',
+      selectSlave: 'select_slave',
+      progress: request.mode === 'start' ? failoverProgressToAttribute(request.progress) : null,
     };
+    const condition =
+      request.mode === 'start' ? CONDITION.epochIsExpectedAndIdle : CONDITION.epochIsExpectedAndLeaderGone;
+    const updateExpression = request.mode === 'start' ? UPDATE.claimEpochStart : UPDATE.claimEpochResume;
     const update = await this.conditional('claimEpoch', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.master(name),
-          ConditionExpression: CONDITION.epochIsExpected,
-          UpdateExpression: UPDATE.claimEpoch,
-          ...expressionParts([CONDITION.epochIsExpected, UPDATE.claimEpoch], values),
+          ConditionExpression: condition,
+          UpdateExpression: updateExpression,
+          ...expressionParts([condition, updateExpression], values),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -211,6 +230,53 @@ export class DynamoStore implements SentinelStore {
       throw new StoreUnavailableError(`claimEpoch: no record for master "${name}" (ensureMaster first)`);
     }
     return { won: false, record: masterFromItem(current) };
+  }
+
+  async advanceFailover(name: string, request: AdvanceFailoverRequest): Promise<AdvanceFailoverResult> {
+    const fromValues = Object.fromEntries(request.from.map((state, i) => [`from${i}`, state]));
+    const condition = `${CONDITION.callerLeadsEpoch} AND #${ATTR.failoverState} IN (${request.from
+      .map((_, i) => `:from${i}`)
+      .join(', ')})`;
+    const sets = [
+      `#${ATTR.failoverState} = :to`,
+      `#${ATTR.failover} = :progress`,
+      `#${ATTR.leaderLeaseUntil} = :leaseUntil`,
+      `#${ATTR.updatedAt} = :now`,
+    ];
+    if (request.switchTo) {
+      sets.push(`#${ATTR.host} = :host`, `#${ATTR.port} = :port`, `#${ATTR.configEpoch} = :epoch`);
+    }
+    if (request.retryNotBefore !== undefined) sets.push(`#${ATTR.retryNotBefore} = :retryNotBefore`);
+    const updateExpression = `SET ${sets.join(', ')}`;
+    const values = {
+      ...fromValues,
+      epoch: request.epoch,
+      sentinelId: request.sentinelId,
+      to: request.to,
+      progress: failoverProgressToAttribute(request.progress),
+      leaseUntil: request.leaseUntil,
+      now: request.now,
+      host: request.switchTo?.host,
+      port: request.switchTo?.port,
+      retryNotBefore: request.retryNotBefore,
+    };
+    const update = await this.conditional('advanceFailover', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(name),
+          ConditionExpression: condition,
+          UpdateExpression: updateExpression,
+          ...expressionParts([condition, updateExpression], values),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (update.ok)
+      return { ok: true, record: masterFromItem(this.attributes('advanceFailover', update.output)) };
+    const current = await this.currentAfterConflict('advanceFailover', keys.master(name), update.current);
+    return { ok: false, record: current === undefined ? null : masterFromItem(current) };
   }
 
   async renewLeadership(

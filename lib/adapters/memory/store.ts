@@ -10,6 +10,8 @@
 import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
 import {
   type AcquireLeaseResult,
+  type AdvanceFailoverRequest,
+  type AdvanceFailoverResult,
   type ClaimEpochRequest,
   type ClaimEpochResult,
   type RenewLeaseResult,
@@ -64,6 +66,8 @@ export class MemoryStore implements SentinelStore {
       leaderLeaseUntil: 0,
       failoverState: 'none',
       failoverStartedAt: null,
+      failover: null,
+      retryNotBefore: 0,
       updatedAt: seed.now,
     };
     this.masters.set(seed.name, record);
@@ -86,18 +90,51 @@ export class MemoryStore implements SentinelStore {
     if (current === undefined) {
       throw new StoreUnavailableError(`claimEpoch: no record for master "${name}" (ensureMaster first)`);
     }
-    if (current.currentEpoch !== request.expectedEpoch) return { won: false, record: copy(current) };
-    const record: MasterRecord = {
+    const allowed =
+      current.currentEpoch === request.expectedEpoch &&
+      (request.mode === 'start'
+        ? current.failoverState === 'none'
+        : current.failoverState !== 'none' && current.leaderLeaseUntil < request.now);
+    if (!allowed) return { won: false, record: copy(current) };
+    const claimed = {
       ...current,
       currentEpoch: request.expectedEpoch + 1,
       leader: request.sentinelId,
       leaderLeaseUntil: request.leaseUntil,
-      failoverState: request.failoverState,
-      failoverStartedAt: request.now,
       updatedAt: request.now,
     };
+    const record: MasterRecord =
+      request.mode === 'start'
+        ? {
+            ...claimed,
+            failoverState: 'select_slave',
+            failoverStartedAt: request.now,
+            failover: copy(request.progress),
+          }
+        : claimed;
     this.masters.set(name, record);
     return { won: true, record: copy(record) };
+  }
+
+  async advanceFailover(name: string, request: AdvanceFailoverRequest): Promise<AdvanceFailoverResult> {
+    await this.enter('advanceFailover');
+    const current = this.masters.get(name);
+    if (!leads(current, request) || !request.from.includes(current.failoverState)) {
+      return { ok: false, record: copy(current ?? null) };
+    }
+    const record: MasterRecord = {
+      ...current,
+      failoverState: request.to,
+      failover: copy(request.progress),
+      leaderLeaseUntil: request.leaseUntil,
+      updatedAt: request.now,
+      ...(request.switchTo
+        ? { host: request.switchTo.host, port: request.switchTo.port, configEpoch: request.epoch }
+        : {}),
+      ...(request.retryNotBefore !== undefined ? { retryNotBefore: request.retryNotBefore } : {}),
+    };
+    this.masters.set(name, record);
+    return { ok: true, record: copy(record) };
   }
 
   async renewLeadership(

@@ -123,7 +123,7 @@ function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
-function readTlsOptions(tls: TlsSettings): ConnectionOptions {
+export function readTlsOptions(tls: TlsSettings): ConnectionOptions {
   return {
     rejectUnauthorized: tls.rejectUnauthorized,
     ...(tls.caCertFile ? { ca: readFileSync(tls.caCertFile) } : {}),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyClaimOutcome,
   applyVoteWritten,
+  type ClaimAction,
   decideMaster,
   INITIAL_MEMORY,
   type MasterAction,
@@ -54,6 +55,8 @@ function record(overrides: Partial<MasterRecord> = {}): MasterRecord {
     leaderLeaseUntil: 0,
     failoverState: 'none',
     failoverStartedAt: null,
+    failover: null,
+    retryNotBefore: 0,
     updatedAt: 0,
     ...overrides,
   };
@@ -126,8 +129,17 @@ describe('Function: decideMaster', () => {
     expect(d.events[2]?.payload).toBe('5');
     expect(d.actions).toContainEqual({
       type: 'claim-epoch',
+      mode: 'start',
       expectedEpoch: 4,
       leaseUntil: now + settings.leaderLeaseMs,
+      progress: {
+        oldMaster: address,
+        promoted: null,
+        rejected: [],
+        promotionSentAt: null,
+        replicas: [],
+        forced: false,
+      },
     });
   });
 
@@ -284,9 +296,11 @@ describe('Function: decideMaster', () => {
     const d = decideMaster(input({ now, master: deadSince(100, now), store }));
     expect(d.actions).toContainEqual({
       type: 'claim-epoch',
+      mode: 'resume',
       expectedEpoch: 5,
       leaseUntil: now + settings.leaderLeaseMs,
     });
+    expect(d.summary).toContain('taking over the failover of epoch 5 from sentinel-b');
   });
 
   it('never claims twice from the same epoch', () => {
@@ -324,8 +338,23 @@ describe('Function: decideMaster', () => {
 
   it('emits +elected-leader on a won claim and -failover-abort-not-elected on a lost one', () => {
     const master = { name: 'mymaster', address };
+    const start: ClaimAction = {
+      type: 'claim-epoch',
+      mode: 'start',
+      expectedEpoch: 0,
+      leaseUntil: 9000,
+      progress: {
+        oldMaster: address,
+        promoted: null,
+        rejected: [],
+        promotionSentAt: null,
+        replicas: [],
+        forced: false,
+      },
+    };
     const won = applyClaimOutcome(
       INITIAL_MEMORY,
+      start,
       {
         won: true,
         record: record({
@@ -342,6 +371,7 @@ describe('Function: decideMaster', () => {
     expect(won.memory.leading).toEqual({ epoch: 1, leaseUntil: 9000 });
     const lost = applyClaimOutcome(
       INITIAL_MEMORY,
+      start,
       { won: false, record: record({ currentEpoch: 1, leader: 'sentinel-b' }) },
       master,
       1000,
@@ -350,41 +380,76 @@ describe('Function: decideMaster', () => {
     expect(lost.memory.leading).toBeNull();
   });
 
-  it('renews its leadership before the lease runs out, and releases it if the master answers before any change', () => {
+  it('runs the failover it leads, and none it does not lead', () => {
     const now = 3000;
-    const memory: MasterMemory = {
-      ...INITIAL_MEMORY,
-      knownEpoch: 1,
-      leading: { epoch: 1, leaseUntil: now + 1000 },
-    };
     const rec = record({
       currentEpoch: 1,
       leader: 'sentinel-a',
-      failoverState: 'select_slave',
-      leaderLeaseUntil: now + 1000,
+      failoverState: 'send_slaveof_noone',
+      leaderLeaseUntil: now + 1,
     });
-    const down = decideMaster(
+    const mine = decideMaster(
       input({
         now,
         master: deadSince(100, now),
-        memory,
         store: { status: 'ok', record: rec, votes: [], readAt: now },
       }),
     );
-    expect(down.actions).toContainEqual({
-      type: 'renew-leadership',
-      epoch: 1,
-      leaseUntil: now + settings.leaderLeaseMs,
-    });
-    const back = decideMaster(
+    expect(mine.actions).toContainEqual({ type: 'run-failover', epoch: 1 });
+    const theirs = decideMaster(
       input({
         now,
-        memory: { ...memory, sdownSince: 1200 },
-        store: { status: 'ok', record: rec, votes: [], readAt: now },
+        master: deadSince(100, now),
+        store: { status: 'ok', record: { ...rec, leader: 'sentinel-b' }, votes: [], readAt: now },
       }),
     );
-    expect(back.actions).toContainEqual({ type: 'release-leadership', epoch: 1 });
-    expect(eventTypes(back)).toContain('-sdown');
+    expect(types(theirs.actions)).not.toContain('run-failover');
+    expect(types(theirs.actions)).not.toContain('claim-epoch');
+  });
+
+  it('does not start a new failover before the retry delay recorded by an abort', () => {
+    const now = 1200;
+    const store: StoreView = {
+      status: 'ok',
+      record: record({ retryNotBefore: now + 1 }),
+      votes: [downVote('sentinel-b', now)],
+      readAt: now,
+    };
+    const d = decideMaster(input({ now, master: deadSince(100, now), store }));
+    expect(d.status).toBe('odown');
+    expect(types(d.actions)).not.toContain('claim-epoch');
+  });
+
+  it("announces +switch-master when another sentinel's failover switches the recorded master", () => {
+    const now = 5000;
+    const memory: MasterMemory = {
+      ...INITIAL_MEMORY,
+      knownEpoch: 1,
+      knownConfig: { epoch: 0, host: address.host, port: address.port },
+    };
+    const switched = record({
+      currentEpoch: 1,
+      configEpoch: 1,
+      host: '127.0.0.1',
+      port: 6380,
+      leader: 'sentinel-b',
+      failoverState: 'reconf_slaves',
+      leaderLeaseUntil: now + 1000,
+    });
+    const d = decideMaster(
+      input({ now, memory, store: { status: 'ok', record: switched, votes: [], readAt: now } }),
+    );
+    const event = d.events.find((e) => e.type === '+switch-master');
+    expect(event?.payload).toBe('mymaster 127.0.0.1 6379 127.0.0.1 6380');
+    const leader = decideMaster(
+      input({
+        now,
+        memory,
+        self: 'sentinel-b',
+        store: { status: 'ok', record: switched, votes: [], readAt: now },
+      }),
+    );
+    expect(eventTypes(leader)).not.toContain('+switch-master');
   });
 
   it('forgets its leadership when the record shows another leader or a later epoch', () => {
@@ -413,7 +478,7 @@ describe('Function: decideMaster', () => {
       }),
     );
     expect(d.memory.leading).toBeNull();
-    expect(types(d.actions)).not.toContain('renew-leadership');
+    expect(types(d.actions)).not.toContain('run-failover');
     expect(d.summary).toContain('lost leadership of epoch 1');
   });
 

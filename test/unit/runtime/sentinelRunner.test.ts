@@ -30,7 +30,12 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
     const world = new FakeRedisWorld();
     world.set(master, 'up');
     const store = new MemoryStore();
-    running = startSentinels({ config, storeFor: () => store, probeFactoryFor: () => world.factory() });
+    running = startSentinels({
+      config,
+      storeFor: () => store,
+      probeFactoryFor: () => world.factory(),
+      controlFactoryFor: () => world.controlFactory(),
+    });
     await running.waitFor(() => running?.eventsOf('+monitor').length === 3, 2000, '+monitor x3');
     await new Promise((r) => setTimeout(r, 300));
     world.set(master, 'dead');
@@ -54,7 +59,12 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
     const world = new FakeRedisWorld();
     world.set(master, 'up');
     const store = new MemoryStore();
-    running = startSentinels({ config, storeFor: () => store, probeFactoryFor: () => world.factory() });
+    running = startSentinels({
+      config,
+      storeFor: () => store,
+      probeFactoryFor: () => world.factory(),
+      controlFactoryFor: () => world.controlFactory(),
+    });
     await running.waitFor(() => running?.eventsOf('+monitor').length === 3, 2000, '+monitor x3');
     store.setAvailable(false);
     world.set(master, 'dead');
@@ -83,6 +93,7 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
       config,
       store,
       probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
       invocationId: 'first',
     });
     const firstDone = first.run();
@@ -93,6 +104,7 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
       config,
       store,
       probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
       invocationId: 'second',
       signal: abort.signal,
     });
@@ -117,6 +129,7 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
       config,
       store,
       probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
       invocationId: 'stale',
     });
     const done = stale.run();
@@ -145,7 +158,12 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
     world.set(master, 'up');
     world.cut(clientName('sentinel-a'), master);
     const store = new MemoryStore();
-    running = startSentinels({ config, storeFor: () => store, probeFactoryFor: () => world.factory() });
+    running = startSentinels({
+      config,
+      storeFor: () => store,
+      probeFactoryFor: () => world.factory(),
+      controlFactoryFor: () => world.controlFactory(),
+    });
     await running.waitFor(
       () => running?.eventsOf('+sdown').length === 1,
       3000,
@@ -171,6 +189,7 @@ describe('TILT in the running loop', () => {
       config: tiltConfig,
       storeFor: () => store,
       probeFactoryFor: () => world.factory(),
+      controlFactoryFor: () => world.controlFactory(),
     });
     const s = running;
     await s.waitFor(() => s.eventsOf('+monitor').length === 3, 2000, '+monitor x3');

@@ -1,0 +1,84 @@
+/**
+ * RedisControl over ioredis: a fresh fail-fast connection per reconfiguration, one MULTI/EXEC, closed
+ * at once. Reconfigurations are rare, so a dedicated connection costs nothing and never shares a socket
+ * with the probes' timeouts.
+ */
+import { Redis } from 'ioredis';
+import type { Address } from '../../core/types.js';
+import type { RedisControl, RedisControlFactory, RedisProbeOptions, ReplicaOfResult } from '../../ports.js';
+import { PROBE_CLIENT_OPTIONS, PROBE_TIMING, readTlsOptions } from './probe.js';
+
+/** Redis's error when CONFIG REWRITE has no file to write: tolerated, as Sentinel does. */
+const NO_CONFIG_FILE = /without a config file/i;
+
+function commandName(options: RedisProbeOptions, name: string): string {
+  return options.renamedCommands?.[name] ?? name;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+class IoredisControl implements RedisControl {
+  readonly #tls;
+
+  constructor(private readonly options: RedisProbeOptions) {
+    this.#tls = options.tls?.enabled ? readTlsOptions(options.tls) : undefined;
+  }
+
+  async replicaOf(target: Address, master: Address | null): Promise<ReplicaOfResult> {
+    const { options } = this;
+    const client = new Redis({
+      ...PROBE_CLIENT_OPTIONS,
+      host: target.host,
+      port: target.port,
+      connectTimeout: options.timeoutMs,
+      commandTimeout: options.timeoutMs,
+      ...(options.authUser ? { username: options.authUser } : {}),
+      ...(options.authPass ? { password: options.authPass } : {}),
+      ...(this.#tls ? { tls: this.#tls } : {}),
+      ...(options.clientName ? { connectionName: options.clientName } : {}),
+    });
+    client.on('error', () => {});
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<ReplicaOfResult>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ ok: false, reason: 'timeout' }),
+        2 * options.timeoutMs + PROBE_TIMING.outerDeadlineSlackMs,
+      );
+    });
+    try {
+      return await Promise.race([this.#transaction(client, master), deadline]);
+    } finally {
+      clearTimeout(timer);
+      client.disconnect();
+    }
+  }
+
+  async #transaction(client: Redis, master: Address | null): Promise<ReplicaOfResult> {
+    const { options } = this;
+    try {
+      await client.connect();
+      const args = master === null ? ['NO', 'ONE'] : [master.host, String(master.port)];
+      const results = await client
+        .multi()
+        .call(commandName(options, 'replicaof'), ...args)
+        .call(commandName(options, 'config'), 'REWRITE')
+        .call(commandName(options, 'client'), 'KILL', 'TYPE', 'normal')
+        .call(commandName(options, 'client'), 'KILL', 'TYPE', 'pubsub')
+        .exec();
+      if (results === null) return { ok: false, reason: 'transaction discarded' };
+      const [replicaOf, rewrite] = results;
+      if (replicaOf?.[0]) return { ok: false, reason: `REPLICAOF failed: ${errorText(replicaOf[0])}` };
+      if (rewrite?.[0] && !NO_CONFIG_FILE.test(errorText(rewrite[0]))) {
+        // The role changed (REPLICAOF succeeded); only persisting it failed. Report it, don't undo it.
+        return { ok: true, warning: `CONFIG REWRITE failed: ${errorText(rewrite[0])}` };
+      }
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: errorText(error) };
+    }
+  }
+}
+
+export const createRedisControl: RedisControlFactory = (options) => new IoredisControl(options);

@@ -1,0 +1,264 @@
+/**
+ * Failovers on real processes: redis-server started and killed by PID, DynamoDB Local, three sentinels.
+ * Sentinel's own acceptance scenarios (reference/sentinel.md §5), as far as they apply.
+ */
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { MasterRecord } from '../../lib/core/types.js';
+import { type RealCluster, roleOf, startRealCluster } from '../support/realCluster.js';
+
+const DOWN_AFTER_MS = 1_000;
+const WITHIN_MS = 20_000;
+/** Fast INFO and a short failover-timeout and leader lease, so the scenarios finish in seconds. */
+const SETTINGS = { infoPeriodMs: 1_000, failoverTimeoutMs: 10_000, leaderLeaseMs: 2_000 };
+
+let cluster: RealCluster | null = null;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = null;
+});
+
+async function started(
+  options: Parameters<typeof startRealCluster>[0] extends infer O ? Partial<O> : never = {},
+) {
+  cluster = await startRealCluster({
+    endpoint: inject('dynamodbEndpoint'),
+    downAfterMs: DOWN_AFTER_MS,
+    ...options,
+    settings: { ...SETTINGS, ...options.settings },
+  });
+  const c = cluster;
+  await c.sentinels.waitFor(() => c.sentinels.eventsOf('+slave').length === 6, 10_000, 'replicas discovered');
+  return c;
+}
+
+async function waitForRecord(
+  c: RealCluster,
+  predicate: (r: MasterRecord) => boolean,
+  what: string,
+): Promise<MasterRecord> {
+  const until = Date.now() + WITHIN_MS;
+  for (;;) {
+    const record = await c.store.getMaster('mymaster');
+    if (record && predicate(record)) return record;
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}; record: ${JSON.stringify(record)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function eventually<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  timeoutMs = WITHIN_MS,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && ok(value)) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const LEADER_SEQUENCE = [
+  '+sdown',
+  '+odown',
+  '+try-failover',
+  '+elected-leader',
+  '+failover-state-select-slave',
+  '+selected-slave',
+  '+failover-state-send-slaveof-noone',
+  '+failover-state-wait-promotion',
+  '+promoted-slave',
+  '+failover-state-reconf-slaves',
+  '+slave-reconf-sent',
+  '+slave-reconf-inprog',
+  '+slave-reconf-done',
+  '+failover-end',
+  '+switch-master',
+];
+
+describe('Failover on real Redis and DynamoDB Local', () => {
+  it('promotes a replica, re-points the other, switches the address, and converts the old master when it returns', async () => {
+    const c = await started();
+    const s = c.sentinels;
+    const oldPort = c.topology.master.address.port;
+    const replicaPorts = c.topology.replicas.map((r) => r.address.port);
+    await c.topology.master.kill();
+
+    const record = await waitForRecord(
+      c,
+      (r) => r.failoverState === 'none' && r.configEpoch >= 1,
+      'failover end',
+    );
+    expect(replicaPorts).toContain(record.port);
+    expect(record.configEpoch).toBe(record.currentEpoch);
+    const promoted = record.port;
+    const other = replicaPorts.find((p) => p !== promoted) as number;
+
+    // The new master is a master; the other replica follows it with its link up.
+    expect((await roleOf({ host: '127.0.0.1', port: promoted })).role).toBe('master');
+    await eventually(
+      () => roleOf({ host: '127.0.0.1', port: other }),
+      (r) => r.role === 'slave' && r.masterPort === promoted && r.linkUp,
+      'the other replica linked to the new master',
+    );
+
+    // The leader's events, in Sentinel's order, with Sentinel's payloads.
+    const leader = s.eventsOf('+elected-leader')[0]?.sentinelId;
+    const leaderEvents = s.events
+      .filter((e) => e.sentinelId === leader && e.payload.includes('mymaster'))
+      .map((e) => e.type);
+    const sequence = leaderEvents.filter((t) => LEADER_SEQUENCE.includes(t));
+    expect(sequence.filter((t, i) => sequence.indexOf(t) === i)).toEqual(LEADER_SEQUENCE);
+    const switchMaster = s.events.find((e) => e.sentinelId === leader && e.type === '+switch-master');
+    expect(switchMaster?.payload).toBe(`mymaster 127.0.0.1 ${oldPort} 127.0.0.1 ${promoted}`);
+    // The observers switch too.
+    await s.waitFor(
+      () => s.eventsOf('+switch-master').length === 3,
+      5_000,
+      '+switch-master from every sentinel',
+    );
+    expect(s.eventsOf('+elected-leader')).toHaveLength(1);
+
+    // The old master comes back as a master with an old dataset: it is converted into a replica.
+    await c.topology.master.restart();
+    await s.waitFor(() => s.eventsOf('+convert-to-slave').length >= 1, WITHIN_MS, '+convert-to-slave');
+    await eventually(
+      () => roleOf(c.topology.master.address),
+      (r) => r.role === 'slave' && r.masterPort === promoted && r.linkUp,
+      'the old master replicating from the new one',
+    );
+    expect((await c.store.getMaster('mymaster'))?.port).toBe(promoted);
+  });
+
+  it('never promotes a replica with replica-priority 0', async () => {
+    const c = await started({ replicaArgs: [['--replica-priority', '0']] });
+    const neverPromoted = c.topology.replicas[0]?.address.port;
+    await c.topology.master.kill();
+    const record = await waitForRecord(c, (r) => r.configEpoch >= 1, 'promotion');
+    expect(record.port).toBe(c.topology.replicas[1]?.address.port);
+    expect(record.failover?.rejected).toContainEqual({
+      host: '127.0.0.1',
+      port: neverPromoted,
+      reason: 'replica-priority is 0',
+    });
+  });
+
+  it('aborts with -failover-abort-no-good-slave and the reasons when no replica qualifies', async () => {
+    const c = await started({
+      replicaArgs: [
+        ['--replica-priority', '0'],
+        ['--replica-priority', '0'],
+      ],
+    });
+    const oldPort = c.topology.master.address.port;
+    await c.topology.master.kill();
+    const s = c.sentinels;
+    await s.waitFor(() => s.eventsOf('-failover-abort-no-good-slave').length === 1, WITHIN_MS, 'the abort');
+    const record = await waitForRecord(
+      c,
+      (r) => r.failoverState === 'none' && r.retryNotBefore > 0,
+      'abort recorded',
+    );
+    expect(record.port).toBe(oldPort);
+    expect(record.configEpoch).toBe(0);
+    expect(record.failover?.rejected.map((r) => r.reason)).toEqual([
+      'replica-priority is 0',
+      'replica-priority is 0',
+    ]);
+    // No new attempt (no new epoch, no second election) before the retry delay.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(s.eventsOf('+elected-leader')).toHaveLength(1);
+    expect((await c.store.getMaster('mymaster'))?.currentEpoch).toBe(record.currentEpoch);
+  });
+
+  it('finishes the failover when the leader dies right after its election', async () => {
+    const c = await started();
+    const s = c.sentinels;
+    const replicaPorts = c.topology.replicas.map((r) => r.address.port);
+    let crashed: string | undefined;
+    const watch = setInterval(() => {
+      const elected = s.eventsOf('+elected-leader')[0];
+      if (elected && !crashed) {
+        crashed = elected.sentinelId;
+        s.stopSentinel(crashed);
+      }
+    }, 1);
+    try {
+      await c.topology.master.kill();
+      const record = await waitForRecord(
+        c,
+        (r) => r.failoverState === 'none' && r.configEpoch >= 1,
+        'failover end',
+      );
+      expect(replicaPorts).toContain(record.port);
+      expect(record.leader).not.toBe(crashed);
+      expect(record.currentEpoch).toBeGreaterThanOrEqual(2);
+      expect((await roleOf({ host: '127.0.0.1', port: record.port })).role).toBe('master');
+    } finally {
+      clearInterval(watch);
+    }
+  });
+
+  it('finishes the failover when the leader dies right after the promotion, with the same promoted replica', async () => {
+    const c = await started();
+    const s = c.sentinels;
+    let crashed: string | undefined;
+    const watch = setInterval(() => {
+      const promoted = s.eventsOf('+promoted-slave')[0];
+      if (promoted && !crashed) {
+        crashed = promoted.sentinelId;
+        s.stopSentinel(crashed);
+      }
+    }, 1);
+    try {
+      await c.topology.master.kill();
+      const record = await waitForRecord(
+        c,
+        (r) => r.failoverState === 'none' && r.configEpoch >= 1,
+        'failover end',
+      );
+      expect(record.leader).not.toBe(crashed);
+      const promotedEvent = s.eventsOf('+promoted-slave')[0];
+      expect(promotedEvent?.payload).toContain(`127.0.0.1:${record.port} `);
+      const other = c.topology.replicas.map((r) => r.address.port).find((p) => p !== record.port) as number;
+      await eventually(
+        () => roleOf({ host: '127.0.0.1', port: other }),
+        (r) => r.role === 'slave' && r.masterPort === record.port,
+        'the other replica re-pointed by the new leader',
+      );
+      // Exactly one replica was ever promoted.
+      const selected = new Set(s.eventsOf('+selected-slave').map((e) => e.payload.split(' ')[1]));
+      expect(selected.size).toBe(1);
+    } finally {
+      clearInterval(watch);
+    }
+  });
+
+  it('re-points a replica that was down during the failover once it returns', async () => {
+    const c = await started();
+    const s = c.sentinels;
+    const [first, second] = c.topology.replicas;
+    if (!first || !second) throw new Error('topology');
+    await second.kill();
+    await c.topology.master.kill();
+    const record = await waitForRecord(
+      c,
+      (r) => r.failoverState === 'none' && r.configEpoch >= 1,
+      'failover end',
+    );
+    expect(record.port).toBe(first.address.port);
+    await second.restart();
+    await eventually(
+      () => roleOf(second.address),
+      (r) => r.role === 'slave' && r.masterPort === first.address.port && r.linkUp,
+      'the returning replica following the new master',
+      30_000,
+    );
+    expect(
+      s.eventsOf('+fix-slave-config').length + s.eventsOf('+convert-to-slave').length,
+    ).toBeGreaterThanOrEqual(1);
+  });
+});
