@@ -136,7 +136,7 @@ export function createSlackHandler(deps: SlackDeps, log: Logger = slackLogger())
     return { posted };
   }
 
-  return middy<SNSEvent, { posted: number }, Error, SlackContext>(deliver)
+  const chain = middy<SNSEvent, { posted: number }, Error, SlackContext>(deliver)
     .use(injectLambdaContext(log, { clearState: true }))
     .use(
       ssm({
@@ -151,6 +151,9 @@ export function createSlackHandler(deps: SlackDeps, log: Logger = slackLogger())
         ...(deps.ssmClientOptions ? { awsClientOptions: deps.ssmClientOptions } : {}),
       }),
     );
+  // @middy/ssm adds slackWebhookUrl to the context; callers pass the plain Lambda context.
+  return (event: SNSEvent, context: Context): Promise<{ posted: number }> =>
+    chain(event, context as Parameters<typeof chain>[1]);
 }
 
 type SlackHandler = ReturnType<typeof createSlackHandler>;
@@ -159,5 +162,5 @@ let defaultHandler: SlackHandler | undefined;
 /** Built at the first invocation (so a missing variable fails that invocation clearly), then kept. */
 export const handler = (event: SNSEvent, context: Context): Promise<{ posted: number }> => {
   defaultHandler ??= createSlackHandler(slackDepsFromEnv(process.env));
-  return defaultHandler(event, context as Parameters<SlackHandler>[1]);
+  return defaultHandler(event, context);
 };
