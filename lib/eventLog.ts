@@ -230,8 +230,26 @@ export class EventRecorder {
     return this.#queue.length;
   }
 
-  async flush(): Promise<void> {
-    while (this.#draining) await this.#draining;
+  /**
+   * Resolves when everything queued so far is stored or dropped, or after `timeoutMs` (whatever is left
+   * then stays queued and goes on in the background — in Lambda, when the container next thaws).
+   * Returns true when the queue was drained.
+   */
+  async flush(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs));
+    });
+    try {
+      while (this.#draining) {
+        if ((await Promise.race([this.#draining.then(() => 'drained' as const), timeout])) === 'timeout') {
+          return false;
+        }
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #drain(): Promise<void> {

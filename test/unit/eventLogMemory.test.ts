@@ -160,6 +160,25 @@ describe('EventRecorder', () => {
   });
 });
 
+describe('EventRecorder.flush with a deadline', () => {
+  it('returns false when the store is still failing at the deadline, true once drained', async () => {
+    const log = new MemoryEventLog();
+    log.setAvailable(false);
+    const recorder = new EventRecorder({
+      sentinelId: 's',
+      log,
+      baseDelayMs: 20,
+      maxDelayMs: 20,
+      maxAttempts: 100,
+    });
+    recorder.record(ev('+sdown', 'x'), null);
+    expect(await recorder.flush(60)).toBe(false);
+    log.setAvailable(true);
+    expect(await recorder.flush(2_000)).toBe(true);
+    expect(log.all()).toHaveLength(1);
+  });
+});
+
 describe('MemoryNotifyMarkers', () => {
   it('remembers actions per event', async () => {
     const markers = new MemoryNotifyMarkers();
