@@ -86,6 +86,7 @@ export type RenewLeaseResult =
  *   lease has expired (leaderLeaseUntil < now). Sets currentEpoch = expectedEpoch + 1, leader = caller and
  *   the lease in the same write ('start' also sets failoverState 'select_slave' and the progress). Exactly
  *   one of any number of concurrent claims for the same expectedEpoch wins; the losers get the record.
+ * - `requestFailover`: only if the record exists and failoverState is 'none'.
  * - `advanceFailover`: only if currentEpoch = epoch, leader = caller and failoverState ∈ from. This is
  *   the fence on every topology step: a leader that lost its epoch can record nothing more.
  * - `renewLeadership` / `releaseLeadership`: only if currentEpoch = epoch and leader = caller.
@@ -110,6 +111,14 @@ export interface SentinelStore {
     request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
   ): Promise<boolean>;
   advanceFailover(name: string, request: AdvanceFailoverRequest): Promise<AdvanceFailoverResult>;
+  /**
+   * SENTINEL FAILOVER: records a request for a forced failover, only if none is in progress. The
+   * sentinels start it at their next tick (a 'start' claim clears the request).
+   */
+  requestFailover(
+    name: string,
+    request: { now: number },
+  ): Promise<'requested' | 'in-progress' | 'no-such-master'>;
   /** Ends the leader's attempt: failoverState back to 'none', lease cleared; epochs unchanged. */
   releaseLeadership(
     name: string,

@@ -2,10 +2,20 @@
  * The `lambda-sentinel` command line. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
  */
 import { parseArgs } from 'node:util';
+import { createDynamoClient } from '../adapters/dynamodb/client.js';
+import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { ConfigError } from '../config/parse.js';
-import { runLocal } from '../runtime/local.js';
+import { LOCAL_DEFAULTS, runLocal } from '../runtime/local.js';
+import { requestManualFailover } from '../runtime/manualFailover.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  inProgress: 3,
+  noGoodReplica: 4,
+  noSuchMaster: 5,
+} as const;
 
 const USAGE = `usage: lambda-sentinel <command> [options]
 
@@ -13,6 +23,11 @@ commands:
   local [--config FILE] [--dynamodb-endpoint URL] [--table NAME] [--verbose]
         Run three sentinels on this machine. Without --config, start a throwaway Redis master with
         two replicas (redis-server on PATH) and monitor it. Events are printed as they happen.
+  failover <name> [--dynamodb-endpoint URL] [--table NAME] [--wait-ms N] [--json]
+        SENTINEL FAILOVER: ask the sentinels for a failover of <name> without waiting for it to be
+        down, and wait until a replica is promoted. Talks to the table directly (AWS credentials and
+        region from the environment, or the local runner's endpoint, which it prints at start).
+        Exit codes: 0 OK, 3 INPROG, 4 NOGOODSLAVE, 5 no such master, 1 anything else.
   help  Show this message.
 `;
 
@@ -21,6 +36,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'local':
       return runLocalCommand(rest);
+    case 'failover':
+      return runFailoverCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -77,4 +94,73 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+async function runFailoverCommand(args: readonly string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseFailoverArgs>;
+  try {
+    parsed = parseFailoverArgs(args);
+  } catch (error) {
+    process.stderr.write(`lambda-sentinel failover: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const { name, values } = parsed;
+  const table = values.table ?? process.env.TABLE_NAME ?? LOCAL_DEFAULTS.table;
+  const store = new DynamoStore(createDynamoClient({ endpoint: values['dynamodb-endpoint'] }), table);
+  const waitMs = values['wait-ms'] === undefined ? undefined : Number(values['wait-ms']);
+  if (waitMs !== undefined && !(Number.isInteger(waitMs) && waitMs >= 0)) {
+    process.stderr.write(`lambda-sentinel failover: --wait-ms must be a whole number of milliseconds\n`);
+    return EXIT.usage;
+  }
+  try {
+    const outcome = await requestManualFailover(store, name, { waitMs });
+    if (values.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    switch (outcome.reply) {
+      case 'OK':
+        if (!values.json) {
+          process.stdout.write(
+            `OK ${name} now at ${outcome.promoted.host}:${outcome.promoted.port} (epoch ${outcome.epoch})\n`,
+          );
+        }
+        return EXIT.ok;
+      case 'INPROG':
+        if (!values.json) process.stderr.write('INPROG Failover already in progress\n');
+        return EXIT.inProgress;
+      case 'NOGOODSLAVE':
+        if (!values.json) {
+          process.stderr.write('NOGOODSLAVE No suitable replica to promote\n');
+          for (const r of outcome.rejected) process.stderr.write(`  ${r.host}:${r.port}: ${r.reason}\n`);
+        }
+        return EXIT.noGoodReplica;
+      case 'NOSUCHMASTER':
+        if (!values.json) process.stderr.write('ERR No such master with that name\n');
+        return EXIT.noSuchMaster;
+      case 'ABORTED':
+        if (!values.json) process.stderr.write(`failover aborted: ${outcome.reason}\n`);
+        return EXIT.failure;
+      case 'TIMEOUT':
+        if (!values.json)
+          process.stderr.write('no sentinel started the failover in time; the request stands\n');
+        return EXIT.failure;
+    }
+  } catch (error) {
+    process.stderr.write(`lambda-sentinel failover: ${(error as Error).message}\n`);
+    return EXIT.failure;
+  }
+}
+
+function parseFailoverArgs(args: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      'dynamodb-endpoint': { type: 'string' },
+      table: { type: 'string' },
+      'wait-ms': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new Error('expected exactly one master name');
+  return { name: positionals[0] as string, values };
 }

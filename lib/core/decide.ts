@@ -269,7 +269,10 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
     const viewIsCurrent = now - store.readAt <= settings.probePeriodMs;
     if (!input.tilt && viewIsCurrent) {
       if (!inProgress) {
-        if (authorised && now >= record.retryNotBefore && claimedFrom !== record.currentEpoch) {
+        // SENTINEL FAILOVER: forced, no ODOWN or authorisation needed, no retry delay.
+        const requested = record.failoverRequestedAt !== null;
+        const automatic = authorised && now >= record.retryNotBefore;
+        if ((requested || automatic) && claimedFrom !== record.currentEpoch) {
           const epoch = record.currentEpoch + 1;
           actions.push({
             type: 'claim-epoch',
@@ -282,7 +285,7 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
               rejected: [],
               promotionSentAt: null,
               replicas: [],
-              forced: false,
+              forced: requested,
             },
           });
           claimedFrom = record.currentEpoch;

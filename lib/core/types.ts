@@ -180,6 +180,8 @@ export interface MasterRecord {
   readonly failover: FailoverProgress | null;
   /** After an abort, no new automatic failover of this master starts before this time. */
   readonly retryNotBefore: number;
+  /** SENTINEL FAILOVER asked for a failover at this time; the next sentinel tick starts it (forced). */
+  readonly failoverRequestedAt: number | null;
   readonly updatedAt: number;
 }
 

@@ -159,6 +159,8 @@ export class FailoverRunner {
     }
     const promoted = selection.chosen.address;
     const others = await this.#replicasToRepoint(progress.oldMaster, promoted, view.replicas);
+    // A forced failover leaves the old master running: it is re-pointed with the replicas.
+    if (progress.forced) others.push(progress.oldMaster);
     const next: FailoverProgress = {
       ...progress,
       promoted,

@@ -114,8 +114,9 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
       `${runners.length} sentinels (${config.global.sentinelIds.join(', ')}) monitoring ${masters.join(', ')}`,
     );
     if (topology) {
+      out(`try it: kill -9 ${topology.master.pid}   (the sentinels agree the master is down and fail over)`);
       out(
-        `try it: kill -9 ${topology.master.pid}   (the sentinels agree the master is down and elect a leader)`,
+        `or: npx lambda-sentinel failover ${LOCAL_DEFAULTS.demoMaster} --dynamodb-endpoint ${endpoint} --table ${table}`,
       );
     }
     out('press Ctrl-C to stop');

@@ -29,6 +29,8 @@ interface ProbedInstance {
   readonly stop: AbortController;
   /** Aborted to cut the PING loop's wait short (the connection dropped: probe again now). */
   wake: AbortController;
+  /** Aborted to cut the INFO loop's wait short (the master went down: replicas' INFO is needed now). */
+  infoWake: AbortController;
 }
 
 export interface MonitorSnapshot {
@@ -82,7 +84,11 @@ export class MasterMonitor {
 
   /** While the master looks down, INFO goes to 1 s like Sentinel's during ODOWN or a failover. */
   setFastInfo(fast: boolean): void {
+    const turningOn = fast && !this.#fastInfo;
     this.#fastInfo = fast;
+    // Replica selection needs INFO younger than 5 probe periods once the master is down: ask at once
+    // rather than at the end of a 10 s INFO period.
+    if (turningOn) for (const replica of this.#replicas.values()) replica.infoWake.abort();
   }
 
   /** Follows a master address change recorded in the store (after a failover). */
@@ -128,7 +134,13 @@ export class MasterMonitor {
       now: () => clock.now(),
       onConnectionLost: () => holder.instance?.wake.abort(),
     });
-    holder.instance = { observation, probe, stop: new AbortController(), wake: new AbortController() };
+    holder.instance = {
+      observation,
+      probe,
+      stop: new AbortController(),
+      wake: new AbortController(),
+      infoWake: new AbortController(),
+    };
     return holder.instance;
   }
 
@@ -208,7 +220,11 @@ export class MasterMonitor {
       const period = fast
         ? Math.min(SENTINEL_DEFAULTS.fastInfoPeriodMs, settings.infoPeriodMs)
         : settings.infoPeriodMs;
-      await clock.sleep(outcome.sentAt + period - clock.now(), signal);
+      if (instance.infoWake.signal.aborted) instance.infoWake = new AbortController();
+      await clock.sleep(
+        outcome.sentAt + period - clock.now(),
+        AbortSignal.any([signal, instance.infoWake.signal]),
+      );
     }
   }
 }

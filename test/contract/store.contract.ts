@@ -55,6 +55,7 @@ export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelSt
         progress: progressFor('10.0.0.1'),
         now: T0,
       }),
+    requestFailover: (s) => s.requestFailover(master, { now: T0 }),
     advanceFailover: (s) =>
       s.advanceFailover(master, {
         epoch: 1,
@@ -140,6 +141,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           failoverStartedAt: null,
           failover: null,
           retryNotBefore: 0,
+          failoverRequestedAt: null,
           updatedAt: T0,
         };
         expect(created).toEqual(expected);
@@ -406,6 +408,20 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leader: 'sentinel-b',
           failoverState: 'select_slave',
         });
+      });
+    });
+
+    describe('manual failover requests', () => {
+      it('records a request only while no failover is in progress, and a start claim clears it', async () => {
+        const master = fresh('m');
+        expect(await store.requestFailover(master, { now: T0 })).toBe('no-such-master');
+        await ensure(master);
+        expect(await store.requestFailover(master, { now: T0 + 1 })).toBe('requested');
+        expect((await store.getMaster(master))?.failoverRequestedAt).toBe(T0 + 1);
+        const claimed = await claim(master, 0, 'sentinel-a');
+        expect(claimed.record.failoverRequestedAt).toBeNull();
+        expect(await store.requestFailover(master, { now: T0 + 2 })).toBe('in-progress');
+        expect((await store.getMaster(master))?.failoverRequestedAt).toBeNull();
       });
     });
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { MasterRecord } from '../../lib/core/types.js';
+import { requestManualFailover } from '../../lib/runtime/manualFailover.js';
 import { type RealCluster, roleOf, startRealCluster } from '../support/realCluster.js';
 
 const DOWN_AFTER_MS = 1_000;
@@ -133,6 +134,16 @@ describe('Failover on real Redis and DynamoDB Local', () => {
     expect((await c.store.getMaster('mymaster'))?.port).toBe(promoted);
   });
 
+  it('fails over with the default 10 s INFO period: replicas are asked for INFO as soon as the master looks down', async () => {
+    const c = await started({ settings: { infoPeriodMs: 10_000 } });
+    // Let the replicas' last INFO age past the 5 s limit that applies once the master is down.
+    await new Promise((r) => setTimeout(r, 5_500));
+    await c.topology.master.kill();
+    const record = await waitForRecord(c, (r) => r.configEpoch >= 1, 'promotion');
+    expect(c.topology.replicas.map((r) => r.address.port)).toContain(record.port);
+    expect(c.sentinels.eventsOf('-failover-abort-no-good-slave')).toHaveLength(0);
+  });
+
   it('never promotes a replica with replica-priority 0', async () => {
     const c = await started({ replicaArgs: [['--replica-priority', '0']] });
     const neverPromoted = c.topology.replicas[0]?.address.port;
@@ -260,5 +271,49 @@ describe('Failover on real Redis and DynamoDB Local', () => {
     expect(
       s.eventsOf('+fix-slave-config').length + s.eventsOf('+convert-to-slave').length,
     ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('Manual failover (SENTINEL FAILOVER)', () => {
+  it('fails over a healthy master on request, answers INPROG while it runs, and re-points the old master', async () => {
+    const c = await started();
+    const oldMaster = c.topology.master.address;
+    const first = requestManualFailover(c.store, 'mymaster', { waitMs: WITHIN_MS });
+    const second = await eventually(
+      () => requestManualFailover(c.store, 'mymaster', { waitMs: 0 }),
+      (o) => o.reply === 'INPROG',
+      'INPROG for a second request while the first runs',
+    );
+    expect(second.reply).toBe('INPROG');
+    const outcome = await first;
+    expect(outcome.reply).toBe('OK');
+    if (outcome.reply !== 'OK') return;
+    expect(c.topology.replicas.map((r) => r.address.port)).toContain(outcome.promoted.port);
+    await waitForRecord(c, (r) => r.failoverState === 'none', 'failover end');
+    await eventually(
+      () => roleOf(oldMaster),
+      (r) => r.role === 'slave' && r.masterPort === outcome.promoted.port,
+      'the old master following the promoted replica',
+    );
+    expect(c.sentinels.eventsOf('+odown')).toHaveLength(0);
+  });
+
+  it('answers NOGOODSLAVE with the reasons when no replica can be promoted', async () => {
+    const c = await started({
+      replicaArgs: [
+        ['--replica-priority', '0'],
+        ['--replica-priority', '0'],
+      ],
+    });
+    const outcome = await requestManualFailover(c.store, 'mymaster', { waitMs: WITHIN_MS });
+    expect(outcome.reply).toBe('NOGOODSLAVE');
+    if (outcome.reply !== 'NOGOODSLAVE') return;
+    expect(outcome.rejected.map((r) => r.reason)).toEqual(['replica-priority is 0', 'replica-priority is 0']);
+    expect((await c.store.getMaster('mymaster'))?.port).toBe(c.topology.master.address.port);
+  });
+
+  it('answers NOSUCHMASTER for an unknown name', async () => {
+    const c = await started();
+    expect(await requestManualFailover(c.store, 'nope', { waitMs: 0 })).toEqual({ reply: 'NOSUCHMASTER' });
   });
 });

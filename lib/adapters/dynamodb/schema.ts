@@ -52,6 +52,7 @@ export const ATTR = {
   /** FailoverProgress as a JSON string (or NULL): written whole by one conditional update per step. */
   failover: 'failover',
   retryNotBefore: 'retryNotBefore',
+  failoverRequestedAt: 'failoverRequestedAt',
   updatedAt: 'updatedAt',
   // vote
   master: 'master',
@@ -142,6 +143,7 @@ export function masterToItem(record: MasterRecord): Item {
     [ATTR.failoverStartedAt]: record.failoverStartedAt,
     [ATTR.failover]: record.failover === null ? null : JSON.stringify(record.failover),
     [ATTR.retryNotBefore]: record.retryNotBefore,
+    [ATTR.failoverRequestedAt]: record.failoverRequestedAt,
     [ATTR.updatedAt]: record.updatedAt,
   };
 }
@@ -277,6 +279,7 @@ export function masterFromItem(item: Item): MasterRecord {
     failover: r.failoverProgress(ATTR.failover),
     // Absent in records written before failovers existed: no retry delay.
     retryNotBefore: r.numberOrNull(ATTR.retryNotBefore) ?? 0,
+    failoverRequestedAt: r.numberOrNull(ATTR.failoverRequestedAt),
     updatedAt: r.number(ATTR.updatedAt),
   };
 }

@@ -77,7 +77,9 @@ const UPDATE = {
   claimEpochStart:
     `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
     `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.failoverState} = :selectSlave, ` +
-    `#${ATTR.failoverStartedAt} = :now, #${ATTR.failover} = :progress, #${ATTR.updatedAt} = :now`,
+    `#${ATTR.failoverStartedAt} = :now, #${ATTR.failover} = :progress, #${ATTR.updatedAt} = :now, ` +
+    `#${ATTR.failoverRequestedAt} = :null`,
+  requestFailover: `SET #${ATTR.failoverRequestedAt} = :now`,
   claimEpochResume:
     `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
     `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.updatedAt} = :now`,
@@ -164,6 +166,7 @@ export class DynamoStore implements SentinelStore {
       failoverStartedAt: null,
       failover: null,
       retryNotBefore: 0,
+      failoverRequestedAt: null,
       updatedAt: seed.now,
     };
     const put = await this.conditional('ensureMaster', () =>
@@ -206,6 +209,7 @@ export class DynamoStore implements SentinelStore {
       now: request.now,
       none: 'none',
       selectSlave: 'select_slave',
+      null: null,
       progress: request.mode === 'start' ? failoverProgressToAttribute(request.progress) : null,
     };
     const condition =
@@ -277,6 +281,28 @@ export class DynamoStore implements SentinelStore {
       return { ok: true, record: masterFromItem(this.attributes('advanceFailover', update.output)) };
     const current = await this.currentAfterConflict('advanceFailover', keys.master(name), update.current);
     return { ok: false, record: current === undefined ? null : masterFromItem(current) };
+  }
+
+  async requestFailover(
+    name: string,
+    request: { now: number },
+  ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
+    const condition = `${CONDITION.present} AND #${ATTR.failoverState} = :none`;
+    const update = await this.conditional('requestFailover', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(name),
+          ConditionExpression: condition,
+          UpdateExpression: UPDATE.requestFailover,
+          ...expressionParts([condition, UPDATE.requestFailover], { now: request.now, none: 'none' }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (update.ok) return 'requested';
+    const current = await this.currentAfterConflict('requestFailover', keys.master(name), update.current);
+    return current === undefined ? 'no-such-master' : 'in-progress';
   }
 
   async renewLeadership(

@@ -68,6 +68,7 @@ export class MemoryStore implements SentinelStore {
       failoverStartedAt: null,
       failover: null,
       retryNotBefore: 0,
+      failoverRequestedAt: null,
       updatedAt: seed.now,
     };
     this.masters.set(seed.name, record);
@@ -110,6 +111,7 @@ export class MemoryStore implements SentinelStore {
             failoverState: 'select_slave',
             failoverStartedAt: request.now,
             failover: copy(request.progress),
+            failoverRequestedAt: null,
           }
         : claimed;
     this.masters.set(name, record);
@@ -135,6 +137,18 @@ export class MemoryStore implements SentinelStore {
     };
     this.masters.set(name, record);
     return { ok: true, record: copy(record) };
+  }
+
+  async requestFailover(
+    name: string,
+    request: { now: number },
+  ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
+    await this.enter('requestFailover');
+    const current = this.masters.get(name);
+    if (current === undefined) return 'no-such-master';
+    if (current.failoverState !== 'none') return 'in-progress';
+    this.masters.set(name, { ...current, failoverRequestedAt: request.now });
+    return 'requested';
   }
 
   async renewLeadership(

@@ -57,6 +57,7 @@ function record(overrides: Partial<MasterRecord> = {}): MasterRecord {
     failoverStartedAt: null,
     failover: null,
     retryNotBefore: 0,
+    failoverRequestedAt: null,
     updatedAt: 0,
     ...overrides,
   };
@@ -405,6 +406,23 @@ describe('Function: decideMaster', () => {
     );
     expect(types(theirs.actions)).not.toContain('run-failover');
     expect(types(theirs.actions)).not.toContain('claim-epoch');
+  });
+
+  it('starts a forced failover on a SENTINEL FAILOVER request, with no ODOWN and despite a retry delay', () => {
+    const now = 5000;
+    const store: StoreView = {
+      status: 'ok',
+      record: record({ currentEpoch: 2, failoverRequestedAt: now - 10, retryNotBefore: now + 60_000 }),
+      votes: [],
+      readAt: now,
+    };
+    const d = decideMaster(input({ now, store }));
+    expect(d.status).toBe('ok');
+    const claim = d.actions.find((a) => a.type === 'claim-epoch');
+    expect(claim).toMatchObject({ mode: 'start', expectedEpoch: 2, progress: { forced: true } });
+    expect(decideMaster(input({ now, store, tilt: true })).actions.map((a) => a.type)).not.toContain(
+      'claim-epoch',
+    );
   });
 
   it('does not start a new failover before the retry delay recorded by an abort', () => {

@@ -1,0 +1,299 @@
+/**
+ * bench:failover — master SIGKILLed → replica promoted, get-master-addr-by-name switched, a SET to the new
+ * master accepted, the other replica re-linked.
+ *
+ * For each down-after value and each run, on a fresh topology (1 master, 2 replicas, random ports):
+ * lambda-sentinel (3 sentinels in this process, DynamoDB Local) and the real `redis-server --sentinel`
+ * (3 sentinels, quorum 2), one after the other, polled every 10 ms from the SIGKILL on.
+ *
+ * lambda-sentinel's address is read the way its lookup API answers it: a consistent read of the master
+ * record in DynamoDB. Sentinel's is `SENTINEL get-master-addr-by-name` on one of its sentinels.
+ *
+ *   npm run bench:failover -- [--runs 5] [--down-after 1000,5000] [--only lambda|sentinel]
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
+import { createTable } from '../lib/adapters/dynamodb/schema.js';
+import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { createRedisControl } from '../lib/adapters/redis/control.js';
+import { createRedisProbe } from '../lib/adapters/redis/probe.js';
+import { parseSentinelConfig } from '../lib/config/parse.js';
+import type { Address, SentinelEvent } from '../lib/core/types.js';
+import { startTopology, type Topology } from '../lib/runtime/redisProcess.js';
+import { SentinelRunner } from '../lib/runtime/sentinel.js';
+import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
+import { startRealSentinels } from './support/realSentinel.js';
+import { formatTriple, markdownTable, summarise } from './support/stats.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    'down-after': { type: 'string', default: '1000,5000' },
+    only: { type: 'string' },
+  },
+});
+const RUNS = Number(opts.runs);
+const DOWN_AFTERS = (opts['down-after'] ?? '').split(',').map(Number);
+const FAILOVER_TIMEOUT_MS = 60_000;
+const SETTLE_MS = 1_500;
+const POLL_MS = 10;
+const GIVE_UP_AFTER_MS = 30_000;
+
+interface Timings {
+  promoted?: number;
+  switched?: number;
+  written?: number;
+  relinked?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A short-lived, fail-fast client: the failover's CLIENT KILL closes long-lived ones, as it should. */
+async function withClient<T>(address: Address, call: (client: Redis) => Promise<T>): Promise<T | undefined> {
+  const client = new Redis({
+    ...address,
+    lazyConnect: true,
+    connectTimeout: 200,
+    commandTimeout: 200,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    protocol: 2,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await call(client);
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function replication(
+  address: Address,
+): Promise<{ role: string; masterPort: number | null; linkUp: boolean } | undefined> {
+  return withClient(address, async (client) => {
+    const text = await client.info('replication');
+    const field = (name: string) => text.match(new RegExp(`^${name}:(.*)$`, 'm'))?.[1]?.trim() ?? null;
+    const port = field('master_port');
+    return {
+      role: field('role') ?? '?',
+      masterPort: port ? Number(port) : null,
+      linkUp: field('master_link_status') === 'up',
+    };
+  });
+}
+
+/** Polls every POLL_MS from the kill until the four moments are all seen. */
+async function measure(
+  topology: Topology,
+  lookup: () => Promise<Address | undefined>,
+  killedAt: number,
+): Promise<Timings> {
+  const t: Timings = {};
+  const old = topology.master.address;
+  let newMaster: Address | undefined;
+  while (Date.now() - killedAt < GIVE_UP_AFTER_MS) {
+    const elapsed = () => Date.now() - killedAt;
+    if (t.promoted === undefined) {
+      for (const replica of topology.replicas) {
+        if ((await replication(replica.address))?.role === 'master') {
+          t.promoted = elapsed();
+          break;
+        }
+      }
+    }
+    if (t.switched === undefined) {
+      const address = await lookup();
+      if (address && (address.host !== old.host || address.port !== old.port)) {
+        t.switched = elapsed();
+        newMaster = address;
+      }
+    }
+    if (newMaster && t.written === undefined) {
+      const target = newMaster;
+      const ok = await withClient(target, (client) => client.set('bench:key', String(Date.now())));
+      if (ok === 'OK') t.written = elapsed();
+    }
+    if (newMaster && t.relinked === undefined) {
+      const target = newMaster;
+      const other = topology.replicas.find((r) => r.address.port !== target.port);
+      const state = other ? await replication(other.address) : undefined;
+      if (state?.role === 'slave' && state.masterPort === target.port && state.linkUp) t.relinked = elapsed();
+    }
+    if (
+      t.promoted !== undefined &&
+      t.switched !== undefined &&
+      t.written !== undefined &&
+      t.relinked !== undefined
+    ) {
+      return t;
+    }
+    await sleep(POLL_MS);
+  }
+  return t;
+}
+
+async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise<Timings> {
+  const topology = await startTopology({ replicas: 2 });
+  const abort = new AbortController();
+  const events: SentinelEvent[] = [];
+  try {
+    const table = `bench-${randomUUID()}`;
+    await createTable(createDynamoClient({ endpoint }), table);
+    const config = parseSentinelConfig(
+      [
+        `sentinel monitor mymaster 127.0.0.1 ${topology.master.address.port} 2`,
+        `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
+        `sentinel failover-timeout mymaster ${FAILOVER_TIMEOUT_MS}`,
+      ].join('\n'),
+      '<bench>',
+    );
+    const runners = config.global.sentinelIds.map(
+      (sentinelId) =>
+        new SentinelRunner({
+          sentinelId,
+          config,
+          store: new DynamoStore(createDynamoClient({ endpoint }), table),
+          probeFactory: createRedisProbe,
+          controlFactory: createRedisControl,
+          signal: abort.signal,
+          onEvent: (event) => events.push(event),
+        }),
+    );
+    const done = Promise.all(runners.map((r) => r.run()));
+    const until = Date.now() + 15_000;
+    while (events.filter((e) => e.type === '+slave').length < 6) {
+      if (Date.now() > until) throw new Error('replica discovery timed out');
+      await sleep(10);
+    }
+    await sleep(SETTLE_MS);
+    const lookupStore = new DynamoStore(createDynamoClient({ endpoint }), table);
+    const killedAt = Date.now();
+    await topology.master.kill();
+    const timings = await measure(
+      topology,
+      async () => {
+        const record = await lookupStore.getMaster('mymaster').catch(() => null);
+        return record ? { host: record.host, port: record.port } : undefined;
+      },
+      killedAt,
+    );
+    abort.abort();
+    await done;
+    return timings;
+  } finally {
+    abort.abort();
+    await topology.stop();
+  }
+}
+
+async function runRealSentinel(downAfterMs: number): Promise<Timings> {
+  const topology = await startTopology({ replicas: 2 });
+  try {
+    const sentinels = await startRealSentinels({
+      master: topology.master.address,
+      downAfterMs,
+      failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+      replicas: 2,
+    });
+    try {
+      await sleep(SETTLE_MS);
+      const sentinel = { host: '127.0.0.1', port: sentinels.ports[0] as number };
+      const killedAt = Date.now();
+      await topology.master.kill();
+      return await measure(
+        topology,
+        async () => {
+          const reply = await withClient(sentinel, (c) =>
+            c.call('SENTINEL', 'get-master-addr-by-name', 'mymaster'),
+          );
+          return Array.isArray(reply) ? { host: String(reply[0]), port: Number(reply[1]) } : undefined;
+        },
+        killedAt,
+      );
+    } finally {
+      await sentinels.stop();
+    }
+  } finally {
+    await topology.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const systems = opts.only ? [opts.only] : ['lambda', 'sentinel'];
+  const dynamo = systems.includes('lambda') ? await startDynamoDbLocal() : null;
+  const results = new Map<string, Timings[]>();
+  try {
+    for (const downAfterMs of DOWN_AFTERS) {
+      for (let run = 1; run <= RUNS; run += 1) {
+        for (const system of systems) {
+          const t =
+            system === 'lambda' && dynamo
+              ? await runLambdaSentinel(dynamo.endpoint, downAfterMs)
+              : await runRealSentinel(downAfterMs);
+          const key = `${downAfterMs}|${system}`;
+          results.set(key, [...(results.get(key) ?? []), t]);
+          process.stderr.write(
+            `down-after ${downAfterMs} run ${run} ${system}: promoted ${t.promoted} switched ${t.switched} ` +
+              `written ${t.written} relinked ${t.relinked} ms\n`,
+          );
+        }
+      }
+    }
+  } finally {
+    await dynamo?.stop();
+  }
+
+  const rows: string[][] = [];
+  const col = (runs: Timings[], key: keyof Timings) => runs.map((t) => t[key] ?? Number.NaN);
+  for (const downAfterMs of DOWN_AFTERS) {
+    const sentinelRuns = results.get(`${downAfterMs}|sentinel`) ?? [];
+    for (const system of systems) {
+      const runs = results.get(`${downAfterMs}|${system}`) ?? [];
+      const written = summarise(col(runs, 'written')).median;
+      const ratio =
+        system === 'lambda' && sentinelRuns.length > 0
+          ? (
+              summarise(col(runs, 'switched')).median / summarise(col(sentinelRuns, 'switched')).median
+            ).toFixed(2)
+          : '—';
+      rows.push([
+        String(downAfterMs),
+        system === 'lambda' ? 'lambda-sentinel' : 'redis-server --sentinel 7.0',
+        String(runs.length),
+        formatTriple(col(runs, 'promoted')),
+        `**${formatTriple(col(runs, 'switched'))}**`,
+        `**${formatTriple(col(runs, 'written'))}**`,
+        formatTriple(col(runs, 'relinked')),
+        `${Math.round(written - downAfterMs) >= 0 ? '+' : ''}${Math.round(written - downAfterMs)}`,
+        ratio,
+      ]);
+    }
+  }
+  process.stdout.write(
+    `\nMaster SIGKILLed → ms after the kill (min / median / max over ${RUNS} runs); 3 sentinels, quorum 2, 1 master + 2 replicas, failover-timeout ${FAILOVER_TIMEOUT_MS}, same machine, same run, polled every ${POLL_MS} ms.\n\n`,
+  );
+  process.stdout.write(
+    `${markdownTable(
+      [
+        'down-after',
+        'system',
+        'runs',
+        'replica promoted',
+        'address switched',
+        'SET accepted',
+        'other replica re-linked',
+        'write median − down-after',
+        'switch vs Sentinel',
+      ],
+      rows,
+    )}\n`,
+  );
+}
+
+await main();
