@@ -19,7 +19,8 @@
  *
  * Ordering and partial failures: a stream batch is ordered (all events share one partition, so one shard,
  * in write order). Records are handled one by one; at the first failure the handler stops and reports
- * that record and every later one in `batchItemFailures` — Lambda checkpoints before the first reported
+ * that record and every later one in `batchItemFailures` (itemIdentifier = the record's
+ * dynamodb.SequenceNumber, as Lambda requires for streams) — Lambda checkpoints before the first reported
  * record and redelivers from there, so later events are never handled before an earlier one that failed.
  * Already-handled records of a redelivered batch find their markers and are not published again. A
  * malformed event record is reported the same way (not thrown), so it ends in the on-failure destination
@@ -247,10 +248,13 @@ export function createNotifyHandler(
       } catch (error) {
         const failed = records.slice(index);
         const batchItemFailures: DynamoDBBatchItemFailure[] = failed.map((r) => ({
-          itemIdentifier: r.eventID ?? '',
+          // The stream record's sequence number: Lambda checkpoints before the lowest one reported.
+          // (A record without one makes the whole batch fail, which is the right outcome for it.)
+          itemIdentifier: r.dynamodb?.SequenceNumber ?? '',
         }));
         logger().error('record failed: it and the rest of the batch will be retried', {
           eventID: record.eventID,
+          sequenceNumber: record.dynamodb?.SequenceNumber,
           error: errorText(error),
           malformed: error instanceof MalformedRecordError || error instanceof MalformedEventItemError,
           reported: failed.length,

@@ -301,7 +301,7 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
     sns.failWhen = ({ message }) => message.startsWith('+new-epoch ');
     const first = await handler(batch(records), context());
     expect(first.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
-      records.slice(2).map((r) => r.eventID),
+      records.slice(2).map((r) => r.dynamodb?.SequenceNumber),
     );
     expect(sns.messages.map((m) => m.attributes.event?.value)).toEqual(['+sdown', '+odown']);
     // Nothing after the failure was even tried (order is kept).
@@ -376,13 +376,16 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
     const bad = streamRecord({ ...good, level: 'loud', id: 'bad-1' });
     const handler = handlerWith();
     const result = await handler(batch([streamRecord(good), bad, streamRecord(later)]), context());
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([bad.eventID, expect.any(String)]);
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      bad.dynamodb?.SequenceNumber,
+      expect.any(String),
+    ]);
     expect(sns.messages.map((m) => m.attributes.event?.value)).toEqual(['+sdown']);
     expect(stdout.join('')).toMatch(/Malformed event item.*attribute \\?"level\\?"/);
 
     const noImage = streamRecord(good, 'INSERT', { withoutNewImage: true });
     expect((await handler(batch([noImage]), context())).batchItemFailures).toEqual([
-      { itemIdentifier: noImage.eventID },
+      { itemIdentifier: noImage.dynamodb?.SequenceNumber },
     ]);
     const garbage = {
       ...streamRecord(good),

@@ -210,6 +210,7 @@ describe('notify on +switch-master', () => {
     vi.restoreAllMocks();
   });
 
+  let sequence = 100;
   const context = {
     awsRequestId: randomUUID(),
     getRemainingTimeInMillis: () => 60_000,
@@ -224,6 +225,7 @@ describe('notify on +switch-master', () => {
         string,
         AttributeValue
       > as never,
+      SequenceNumber: String(sequence++).padStart(21, '0'),
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     },
   });
@@ -257,7 +259,7 @@ describe('notify on +switch-master', () => {
     route53.failures = 1;
     const record = streamRecord(switchRecord('mymaster 10.0.0.1 6379 10.0.0.2 6380'));
     const first = await handler({ Records: [record] }, context);
-    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.eventID }]);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: record.dynamodb?.SequenceNumber }]);
     expect([sns.calls.length, route53.calls.length, events.calls.length]).toEqual([1, 1, 0]);
     expect(await handler({ Records: [record] }, context)).toEqual({ batchItemFailures: [] });
     // SNS not published again; Route 53 retried; EventBridge done once.
