@@ -36,8 +36,14 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value.trim();
 }
 
-export async function readSentinelDeployment(env: NodeJS.ProcessEnv): Promise<SentinelDeployment> {
-  const sentinelId = required(env, SENTINEL_ENV.sentinelId);
+/** What every function of a deployment reads: the table and the configuration. */
+export interface Deployment {
+  readonly tableName: string;
+  readonly config: SentinelConfig;
+  readonly dynamodbEndpoint?: string;
+}
+
+export async function readDeployment(env: NodeJS.ProcessEnv): Promise<Deployment> {
   const tableName = required(env, SENTINEL_ENV.tableName);
   const text = env[SENTINEL_ENV.configText];
   const file = env[SENTINEL_ENV.configFile];
@@ -51,11 +57,18 @@ export async function readSentinelDeployment(env: NodeJS.ProcessEnv): Promise<Se
       `set ${SENTINEL_ENV.configText} (sentinel.conf text) or ${SENTINEL_ENV.configFile} (a path in the bundle)`,
     );
   }
-  if (!config.global.sentinelIds.includes(sentinelId)) {
+  const endpoint = env[SENTINEL_ENV.dynamodbEndpoint];
+  return { tableName, config, ...(endpoint ? { dynamodbEndpoint: endpoint } : {}) };
+}
+
+/** A sentinel's deployment: also its id, which must be one of the configured members. */
+export async function readSentinelDeployment(env: NodeJS.ProcessEnv): Promise<SentinelDeployment> {
+  const sentinelId = required(env, SENTINEL_ENV.sentinelId);
+  const deployment = await readDeployment(env);
+  if (!deployment.config.global.sentinelIds.includes(sentinelId)) {
     throw new DeploymentConfigError(
-      `${SENTINEL_ENV.sentinelId}=${sentinelId} is not one of the configured members (${config.global.sentinelIds.join(', ')})`,
+      `${SENTINEL_ENV.sentinelId}=${sentinelId} is not one of the configured members (${deployment.config.global.sentinelIds.join(', ')})`,
     );
   }
-  const endpoint = env[SENTINEL_ENV.dynamodbEndpoint];
-  return { sentinelId, tableName, config, ...(endpoint ? { dynamodbEndpoint: endpoint } : {}) };
+  return { sentinelId, ...deployment };
 }

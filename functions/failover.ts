@@ -1,0 +1,93 @@
+/**
+ * The failover function: takes over a failover whose leader stopped renewing its lease and finishes it
+ * with the same runner the sentinels use. The fast path does not involve it: the elected sentinel runs
+ * its failover inline. This function is the second way to resume a failover, besides the sentinels'
+ * own ticks. Invoke it directly (`{"master": "mymaster"}`), or from the table's stream, where it
+ * looks at master records that have a failover in progress.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
+import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { createRedisControl } from '../lib/adapters/redis/control.js';
+import { createRedisProbe } from '../lib/adapters/redis/probe.js';
+import { formatEvent } from '../lib/core/events.js';
+import { systemClock } from '../lib/runtime/clock.js';
+import { readDeployment } from '../lib/runtime/lambdaConfig.js';
+import type { Log } from '../lib/runtime/log.js';
+import { type ResumeOutcome, resumeFailover } from '../lib/runtime/resumeFailover.js';
+
+/** Stop this long before the Lambda deadline: an unfinished failover is resumed by someone else. */
+const DEADLINE_MARGIN_MS = 2_000;
+
+const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'failover' } });
+const log: Log = (level, message, fields) => logger[level](message, fields ?? {});
+
+export type FailoverEvent = { master: string } | Partial<DynamoDBStreamEvent>;
+
+/** Master names with a failover in progress, from a direct invocation or a stream batch. */
+export function mastersToCheck(event: FailoverEvent): string[] {
+  if ('master' in event && typeof event.master === 'string') return [event.master];
+  const names = new Set<string>();
+  for (const record of (event as Partial<DynamoDBStreamEvent>).Records ?? []) {
+    const image = record.dynamodb?.NewImage;
+    if (
+      image?.kind?.S !== 'master' ||
+      image.failoverState?.S === undefined ||
+      image.failoverState.S === 'none'
+    )
+      continue;
+    if (image.name?.S) names.add(image.name.S);
+  }
+  return [...names];
+}
+
+async function handle(event: FailoverEvent, context: Context): Promise<Record<string, ResumeOutcome>> {
+  const deployment = await readDeployment(process.env);
+  const store = new DynamoStore(
+    createDynamoClient({ endpoint: deployment.dynamodbEndpoint }),
+    deployment.tableName,
+  );
+  const abort = new AbortController();
+  const timer = setTimeout(
+    () => abort.abort(),
+    Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
+  );
+  const outcomes: Record<string, ResumeOutcome> = {};
+  try {
+    for (const name of mastersToCheck(event)) {
+      const settings = deployment.config.masters.find((m) => m.name === name);
+      if (!settings) {
+        log('warn', 'failover requested for a master not in the configuration', { master: name });
+        continue;
+      }
+      outcomes[name] = await resumeFailover({
+        store,
+        settings,
+        global: deployment.config.global,
+        probeFactory: createRedisProbe,
+        control: createRedisControl({
+          timeoutMs: settings.probeTimeoutMs,
+          authUser: settings.authUser,
+          authPass: settings.authPass,
+          tls: deployment.config.global.tls,
+          renamedCommands: settings.renamedCommands,
+          now: Date.now,
+        }),
+        clock: systemClock,
+        log,
+        emit: (e) => log('info', formatEvent(e), { event: e.type, payload: e.payload, master: e.master }),
+        signal: abort.signal,
+      });
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return outcomes;
+}
+
+export const handler = middy<FailoverEvent, Record<string, ResumeOutcome>, Error, Context>(handle).use(
+  injectLambdaContext(logger, { clearState: true }),
+);
