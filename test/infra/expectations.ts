@@ -1,0 +1,59 @@
+/**
+ * What the deployment grants each function, in one place: the template test checks that each role
+ * allows exactly this, and the bundle test checks that the bundle sends nothing else to DynamoDB.
+ */
+
+/** What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by lib/runtime/sentinel.ts). */
+export const SENTINEL_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const;
+
+/** The actions a VPC-attached function needs for its network interfaces (no resource-level ARNs). */
+export const VPC_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+
+export const OWN_LOG_GROUP_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
+
+/** What a function needs to read the table's stream through an event source mapping. */
+export const STREAM_READ_ACTIONS = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+] as const;
+
+/** The failover function uses the same store as the sentinels (lib/runtime/resumeFailover.ts). */
+export const FAILOVER_DYNAMODB_OPERATIONS = SENTINEL_DYNAMODB_OPERATIONS;
+
+/** The notifier's markers (lib/adapters/dynamodb/eventLog.ts, DynamoNotifyMarkers). */
+export const NOTIFY_DYNAMODB_OPERATIONS = ['Query', 'PutItem'] as const;
+
+/** Allowed actions per handler (serverless.yml `handler`). A new function must be added here. */
+export const ALLOWED_ACTIONS_BY_HANDLER: Readonly<Record<string, readonly string[]>> = {
+  'dist/sentinel.handler': [
+    ...SENTINEL_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+    ...OWN_LOG_GROUP_ACTIONS,
+    ...VPC_ENI_ACTIONS,
+  ],
+  'dist/failover.handler': [
+    ...FAILOVER_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+    ...STREAM_READ_ACTIONS,
+    'sqs:SendMessage',
+    ...OWN_LOG_GROUP_ACTIONS,
+    ...VPC_ENI_ACTIONS,
+  ],
+  'dist/notify.handler': [
+    ...NOTIFY_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+    ...STREAM_READ_ACTIONS,
+    'sns:Publish',
+    'sqs:SendMessage',
+    ...OWN_LOG_GROUP_ACTIONS,
+  ],
+  'dist/slack.handler': ['ssm:GetParameters', 'sqs:SendMessage', ...OWN_LOG_GROUP_ACTIONS],
+};
+
+export const SENTINEL_IDS = ['sentinel-a', 'sentinel-b', 'sentinel-c'] as const;

@@ -1,0 +1,460 @@
+/**
+ * The CloudFormation template that `npm run package` (build + osls `sls package --stage ci`) produces,
+ * with no AWS credentials and no parameters: the example values in serverless.yml are enough.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ATTR } from '../../lib/adapters/dynamodb/schema.js';
+import { parseSentinelConfig } from '../../lib/config/parse.js';
+import { ROOT } from '../../scripts/build.js';
+import { ALLOWED_ACTIONS_BY_HANDLER, SENTINEL_IDS, VPC_ENI_ACTIONS } from './expectations.js';
+import { zipEntryNames } from './zip.js';
+
+type Json = Record<string, unknown>;
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Json;
+  readonly Condition?: string;
+  readonly DependsOn?: string | string[];
+}
+interface Statement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Principal?: unknown;
+}
+
+const SERVERLESS_DIR = join(ROOT, '.serverless');
+const EXAMPLE_CONFIG = 'config/sentinel.example.conf';
+
+let template: { Resources: Record<string, Resource>; Conditions?: Json; Outputs?: Json };
+
+beforeAll(async () => {
+  // No AWS credentials of any kind: packaging must not need an account.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('AWS_')) env[key] = value;
+  }
+  env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent';
+  env.AWS_CONFIG_FILE = '/nonexistent';
+  await promisify(execFile)('npm', ['run', 'package', '--', '--stage', 'ci'], {
+    cwd: ROOT,
+    env,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  template = JSON.parse(
+    readFileSync(join(SERVERLESS_DIR, 'cloudformation-template-update-stack.json'), 'utf8'),
+  );
+}, 120_000);
+
+// ---------------------------------------------------------------------------------------------------------
+
+const resourcesOfType = (type: string): [string, Resource][] =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+const resource = (logicalId: string): Resource => {
+  const r = template.Resources[logicalId];
+  if (!r) throw new Error(`no resource ${logicalId} in the template`);
+  return r;
+};
+
+const asArray = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+/** The logical id behind { "Fn::GetAtt": [id, attr] } or { "Ref": id }. */
+function refOf(value: unknown): string | undefined {
+  if (value && typeof value === 'object') {
+    const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+    return v.Ref ?? v['Fn::GetAtt']?.[0];
+  }
+  return undefined;
+}
+
+function sentinelFunctions(): [string, Resource][] {
+  return resourcesOfType('AWS::Lambda::Function').filter(
+    ([, r]) => r.Properties.Handler === 'dist/sentinel.handler',
+  );
+}
+
+function envOf(fn: Resource): Record<string, unknown> {
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+function policyStatements(role: Resource): Statement[] {
+  const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+function allowedActions(role: Resource): string[] {
+  return policyStatements(role)
+    .filter((s) => s.Effect === 'Allow')
+    .flatMap((s) => asArray(s.Action))
+    .sort();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('the sentinel functions', () => {
+  it('are exactly three, one per sentinel id, each in its own single subnet', () => {
+    const fns = sentinelFunctions();
+    expect(fns).toHaveLength(3);
+    const ids = fns.map(([, fn]) => envOf(fn).SENTINEL_ID);
+    expect([...ids].sort()).toEqual([...SENTINEL_IDS]);
+    const subnets = fns.map(([, fn]) => (fn.Properties.VpcConfig as { SubnetIds: string[] }).SubnetIds);
+    for (const list of subnets) expect(list).toHaveLength(1);
+    expect(new Set(subnets.flat()).size).toBe(3);
+    for (const [, fn] of fns) {
+      const vpc = fn.Properties.VpcConfig as { SecurityGroupIds: string[] };
+      expect(vpc.SecurityGroupIds).toHaveLength(1);
+    }
+  });
+
+  it('run the bundled handler on nodejs24.x, arm64, 256 MB, 120 s, with no reserved concurrency', () => {
+    for (const [, fn] of sentinelFunctions()) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 256,
+        Timeout: 120,
+      });
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(envOf(fn)).toMatchObject({
+        TABLE_NAME: { Ref: 'StateTable' },
+        SENTINEL_CONFIG_FILE: `/var/task/${EXAMPLE_CONFIG}`,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    }
+  });
+
+  it('every function runs on nodejs24.x and arm64', () => {
+    const fns = resourcesOfType('AWS::Lambda::Function');
+    expect(fns.length).toBeGreaterThanOrEqual(3);
+    for (const [, fn] of fns) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+    }
+  });
+
+  it('drop late or failed asynchronous deliveries: maximum event age 60 s, no retries', () => {
+    const configs = resourcesOfType('AWS::Lambda::EventInvokeConfig');
+    for (const [id] of sentinelFunctions()) {
+      const config = configs.find(([, c]) => refOf(c.Properties.FunctionName) === id);
+      expect(config, `EventInvokeConfig of ${id}`).toBeDefined();
+      expect(config?.[1].Properties).toMatchObject({
+        MaximumEventAgeInSeconds: 60,
+        MaximumRetryAttempts: 0,
+        Qualifier: '$LATEST',
+      });
+    }
+  });
+
+  it('ship only their bundle, its source map and the sentinel.conf, which parses', () => {
+    for (const [id] of sentinelFunctions()) {
+      const zip = `${id.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase())}.zip`;
+      const names = zipEntryNames(readFileSync(join(SERVERLESS_DIR, zip))).sort();
+      expect(names).toEqual([EXAMPLE_CONFIG, 'dist/sentinel.mjs', 'dist/sentinel.mjs.map']);
+    }
+    const config = parseSentinelConfig(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8'), EXAMPLE_CONFIG);
+    expect([...config.global.sentinelIds].sort()).toEqual([...SENTINEL_IDS]);
+    expect(config.masters.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the schedules', () => {
+  it('start each sentinel every minute, with no retry and a 60 s maximum event age', () => {
+    const schedules = resourcesOfType('AWS::Scheduler::Schedule');
+    const fnIds = sentinelFunctions().map(([id]) => id);
+    expect(schedules).toHaveLength(3);
+    const targets = schedules.map(([, s]) => {
+      const target = s.Properties.Target as Json;
+      expect(s.Properties.ScheduleExpression).toBe('rate(1 minute)');
+      expect(s.Properties.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      expect(s.Properties.State).toBe('ENABLED');
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+      // The handler reads the scheduled time from `time` to drop stale deliveries.
+      expect(JSON.parse(target.Input as string)).toMatchObject({ time: '<aws.scheduler.scheduled-time>' });
+      return refOf(target.Arn);
+    });
+    expect([...targets].sort()).toEqual([...fnIds].sort());
+  });
+
+  it('invoke through their own role, allowed to invoke exactly that function', () => {
+    for (const [, schedule] of resourcesOfType('AWS::Scheduler::Schedule')) {
+      const target = schedule.Properties.Target as Json;
+      const roleId = refOf(target.RoleArn) as string;
+      const role = resource(roleId);
+      const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+      expect(trust).toHaveLength(1);
+      expect(trust[0]?.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+      const statements = policyStatements(role);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]?.Action).toBe('lambda:InvokeFunction');
+      expect(statements[0]?.Resource).toEqual(target.Arn);
+    }
+  });
+});
+
+describe('the state table', () => {
+  it('is on-demand, keyed pk/sk, with TTL on `ttl`, a NEW_AND_OLD_IMAGES stream and point-in-time recovery', () => {
+    const table = resource('StateTable');
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: ATTR.pk, KeyType: 'HASH' },
+        { AttributeName: ATTR.sk, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: ATTR.ttl, Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: 'true',
+    });
+  });
+});
+
+describe('IAM', () => {
+  const allStatements = (): [string, Statement][] =>
+    [
+      ...resourcesOfType('AWS::IAM::Role'),
+      ...resourcesOfType('AWS::IAM::Policy'),
+      ...resourcesOfType('AWS::IAM::ManagedPolicy'),
+    ].flatMap(([id, r]) => {
+      const inline = policyStatements(r);
+      const direct =
+        (r.Properties.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? [];
+      return [...inline, ...direct].map((s): [string, Statement] => [id, s]);
+    });
+
+  it('has no statement allowing every action, or a whole service, on every resource', () => {
+    const statements = allStatements();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const [id, s] of statements) {
+      if (s.Effect !== 'Allow') continue;
+      const actions = asArray(s.Action);
+      const resources = asArray(s.Resource as unknown);
+      const everyResource = resources.includes('*');
+      expect(actions.includes('*') && everyResource, `${id}: Action * on Resource *`).toBe(false);
+      for (const action of actions) {
+        expect(action === '*' || action.endsWith(':*'), `${id}: wildcard action ${action}`).toBe(false);
+      }
+      // The only statement on every resource is the VPC network-interface one.
+      if (everyResource) expect([...actions].sort(), id).toEqual([...VPC_ENI_ACTIONS].sort());
+    }
+  });
+
+  it('attaches no managed policies and has no shared default role', () => {
+    for (const [id, role] of resourcesOfType('AWS::IAM::Role')) {
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+    }
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('gives each function its own role, allowing exactly the actions listed for its handler', () => {
+    const roles = new Set<string>();
+    for (const [id, fn] of resourcesOfType('AWS::Lambda::Function')) {
+      const handler = fn.Properties.Handler as string;
+      const expected = ALLOWED_ACTIONS_BY_HANDLER[handler];
+      expect(expected, `${id}: add the actions of ${handler} to test/infra/expectations.ts`).toBeDefined();
+      const roleId = refOf(fn.Properties.Role) as string;
+      expect(roles.has(roleId), `${id} shares role ${roleId}`).toBe(false);
+      roles.add(roleId);
+      expect(allowedActions(resource(roleId))).toEqual([...(expected ?? [])].sort());
+    }
+  });
+
+  it("scopes a sentinel's DynamoDB access to the state table and its logs to its own log group", () => {
+    for (const [id, fn] of sentinelFunctions()) {
+      const role = resource(refOf(fn.Properties.Role) as string);
+      const logGroup = id.replace(/LambdaFunction$/, 'LogGroup');
+      for (const s of policyStatements(role)) {
+        const actions = asArray(s.Action);
+        if (actions.every((a) => a.startsWith('dynamodb:'))) {
+          expect(s.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
+        } else if (actions.every((a) => a.startsWith('logs:'))) {
+          expect(s.Resource).toEqual({ 'Fn::GetAtt': [logGroup, 'Arn'] });
+        } else {
+          expect(s.Resource).toBe('*');
+        }
+      }
+      expect(resource(logGroup).Properties.RetentionInDays).toBe(30);
+    }
+  });
+});
+
+describe('alerts', () => {
+  it('has the alert topic with its e-mail subscription and a topic policy for CloudWatch alarms', () => {
+    expect(resource('AlertTopic').Type).toBe('AWS::SNS::Topic');
+    expect(resource('AlertEmailSubscription').Properties).toMatchObject({
+      Protocol: 'email',
+      Endpoint: 'alerts@example.com',
+      TopicArn: { Ref: 'AlertTopic' },
+    });
+    const policy = resource('AlertTopicPolicy').Properties.PolicyDocument as { Statement: Statement[] };
+    for (const s of policy.Statement.filter((x) => x.Effect === 'Allow')) {
+      expect(s.Principal).toEqual({ Service: 'cloudwatch.amazonaws.com' });
+    }
+  });
+
+  it('has the dead-letter queue for the notifier', () => {
+    expect(resource('NotifyDeadLetterQueue')).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 1209600 },
+    });
+  });
+
+  it("alarms on each sentinel's stale loop, missing invocations and errors, to the alert topic", () => {
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    for (const [id, fn] of sentinelFunctions()) {
+      const sentinel = envOf(fn).SENTINEL_ID as string;
+      const stale = alarms.find(
+        ([, a]) =>
+          a.Properties.MetricName === 'LoopTicks' &&
+          (a.Properties.Dimensions as { Value: unknown }[])[0]?.Value === sentinel,
+      );
+      expect(stale?.[1].Properties).toMatchObject({
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'breaching',
+      });
+      for (const metric of ['Invocations', 'Errors']) {
+        const alarm = alarms.find(
+          ([, a]) =>
+            a.Properties.MetricName === metric &&
+            refOf((a.Properties.Dimensions as { Value: unknown }[])[0]?.Value) === id,
+        );
+        expect(alarm, `${metric} alarm of ${id}`).toBeDefined();
+      }
+    }
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'AlertTopic' }]);
+    }
+  });
+
+  it("counts loop ticks, +try-failover and -failover-abort-* from each sentinel's JSON log records", () => {
+    const filters = resourcesOfType('AWS::Logs::MetricFilter');
+    for (const [id] of sentinelFunctions()) {
+      const logGroup = id.replace(/LambdaFunction$/, 'LogGroup');
+      const patterns = filters
+        .filter(([, f]) => refOf(f.Properties.LogGroupName) === logGroup)
+        .map(([, f]) => f.Properties.FilterPattern)
+        .sort();
+      expect(patterns).toEqual([
+        '{ $.event = "+try-failover" }',
+        '{ $.event = "-failover-abort-*" }',
+        '{ $.tick > 0 }',
+      ]);
+    }
+    const names = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.MetricName);
+    expect(names).toEqual(expect.arrayContaining(['FailoverStarted', 'FailoverAborted']));
+  });
+
+  it('has a dashboard whose body is valid JSON', () => {
+    const body = resource('Dashboard').Properties.DashboardBody as { 'Fn::Sub': string };
+    const substituted = body['Fn::Sub'].replace(/\$\{[^}]+\}/g, 'x');
+    const parsed = JSON.parse(substituted) as { widgets: unknown[] };
+    expect(parsed.widgets.length).toBeGreaterThan(3);
+  });
+});
+
+describe('the event functions', () => {
+  const eventSourceMappingOf = (fnId: string): Json => {
+    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => refOf(m.Properties.FunctionName) === fnId,
+    );
+    expect(mappings, `stream mapping of ${fnId}`).toHaveLength(1);
+    return (mappings[0] as [string, Resource])[1].Properties;
+  };
+  const filterOf = (mapping: Json): unknown =>
+    JSON.parse((mapping.FilterCriteria as { Filters: { Pattern: string }[] }).Filters[0]?.Pattern ?? 'null');
+  const deadLetters = { OnFailure: { Destination: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] } } };
+
+  it('notify reads the table stream outside the VPC, in order, with partial batch responses and a DLQ', () => {
+    const fn = resource('NotifyLambdaFunction');
+    expect(fn.Properties.Handler).toBe('dist/notify.handler');
+    expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(envOf(fn).TOPIC_ARN).toEqual({ Ref: 'AlertTopic' });
+    const mapping = eventSourceMappingOf('NotifyLambdaFunction');
+    expect(mapping).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['StateTable', 'StreamArn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      StartingPosition: 'LATEST',
+      BatchSize: 10,
+      ParallelizationFactor: 1,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 3600,
+      BisectBatchOnFunctionError: true,
+      DestinationConfig: deadLetters,
+    });
+    expect(filterOf(mapping)).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { NewImage: { kind: { S: ['event'] } } },
+    });
+  });
+
+  it('failover runs in the VPC across the three sentinel subnets, on master records with a failover in progress', () => {
+    const fn = resource('FailoverLambdaFunction');
+    expect(fn.Properties.Handler).toBe('dist/failover.handler');
+    const subnets = (fn.Properties.VpcConfig as { SubnetIds: string[] }).SubnetIds;
+    const sentinelSubnets = sentinelFunctions().flatMap(
+      ([, s]) => (s.Properties.VpcConfig as { SubnetIds: string[] }).SubnetIds,
+    );
+    expect([...subnets].sort()).toEqual([...sentinelSubnets].sort());
+    expect(envOf(fn).SENTINEL_CONFIG_FILE).toBe(`/var/task/${EXAMPLE_CONFIG}`);
+    const mapping = eventSourceMappingOf('FailoverLambdaFunction');
+    expect(mapping).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['StateTable', 'StreamArn'] },
+      DestinationConfig: deadLetters,
+    });
+    expect(filterOf(mapping)).toEqual({
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: {
+        NewImage: { kind: { S: ['master'] }, failoverState: { S: [{ 'anything-but': ['none'] }] } },
+      },
+    });
+  });
+
+  it('slack subscribes to the alert topic outside the VPC, reads an SSM parameter, and is optional', () => {
+    const fn = resource('SlackLambdaFunction');
+    expect(fn.Condition).toBe('HasSlack');
+    expect(fn.Properties.VpcConfig).toBeUndefined();
+    const parameter = envOf(fn).SLACK_WEBHOOK_PARAMETER as string;
+    expect(parameter).toMatch(/^\//);
+    expect(resource('SlackSubscription')).toMatchObject({
+      Condition: 'HasSlack',
+      Properties: { Protocol: 'lambda', TopicArn: { Ref: 'AlertTopic' } },
+    });
+    expect(resource('SlackInvokePermission')).toMatchObject({
+      Condition: 'HasSlack',
+      Properties: { Principal: 'sns.amazonaws.com', SourceArn: { Ref: 'AlertTopic' } },
+    });
+    const config = resourcesOfType('AWS::Lambda::EventInvokeConfig').find(
+      ([, c]) => refOf(c.Properties.FunctionName) === 'SlackLambdaFunction',
+    );
+    expect(config?.[1].Properties).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: deadLetters });
+    const ssm = policyStatements(resource('SlackRole')).find((st) => st.Action === 'ssm:GetParameters');
+    expect(JSON.stringify(ssm?.Resource)).toContain(`:parameter${parameter}`);
+    // Every conditional resource has the same condition (nothing points at a missing function).
+    for (const [id, r] of Object.entries(template.Resources)) {
+      if (JSON.stringify(r).includes('SlackLambdaFunction')) expect(r.Condition, id).toBe('HasSlack');
+    }
+  });
+});
+
+describe('networking', () => {
+  it('creates the DynamoDB gateway endpoint only when asked (default: not)', () => {
+    const endpoint = resource('DynamoDbGatewayEndpoint');
+    expect(endpoint.Condition).toBe('CreateDynamoDbEndpoint');
+    expect(endpoint.Properties.VpcEndpointType).toBe('Gateway');
+    expect(template.Conditions?.CreateDynamoDbEndpoint).toEqual({ 'Fn::Equals': ['false', 'true'] });
+  });
+
+  it('needs no NAT gateway or interface endpoint', () => {
+    expect(resourcesOfType('AWS::EC2::NatGateway')).toEqual([]);
+    const interfaces = resourcesOfType('AWS::EC2::VPCEndpoint').filter(
+      ([, r]) => r.Properties.VpcEndpointType !== 'Gateway',
+    );
+    expect(interfaces).toEqual([]);
+  });
+});
