@@ -10,14 +10,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
+import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { formatEvent } from '../lib/core/events.js';
+import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import { systemClock } from '../lib/runtime/clock.js';
 import { readDeployment } from '../lib/runtime/lambdaConfig.js';
 import type { Log } from '../lib/runtime/log.js';
-import { type ResumeOutcome, resumeFailover } from '../lib/runtime/resumeFailover.js';
+import { FAILOVER_FUNCTION_ID, type ResumeOutcome, resumeFailover } from '../lib/runtime/resumeFailover.js';
 
 /** Stop this long before the Lambda deadline: an unfinished failover is resumed by someone else. */
 const DEADLINE_MARGIN_MS = 2_000;
@@ -56,6 +58,18 @@ async function handle(event: FailoverEvent, context: Context): Promise<Record<st
     Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
   );
   const outcomes: Record<string, ResumeOutcome> = {};
+  const recorder = new EventRecorder({
+    sentinelId: FAILOVER_FUNCTION_ID,
+    log: new DynamoEventLog(
+      createDynamoClient({ endpoint: deployment.dynamodbEndpoint }),
+      deployment.tableName,
+      {
+        secrets: secretsOf(deployment.config),
+      },
+    ),
+    onDrop: (record, why) =>
+      log('error', 'event not stored', { eventId: record.id, event: record.type, why }),
+  });
   try {
     for (const name of mastersToCheck(event)) {
       const settings = deployment.config.masters.find((m) => m.name === name);
@@ -78,12 +92,16 @@ async function handle(event: FailoverEvent, context: Context): Promise<Record<st
         }),
         clock: systemClock,
         log,
-        emit: (e) => log('info', formatEvent(e), { event: e.type, payload: e.payload, master: e.master }),
+        emit: (e) => {
+          log('info', formatEvent(e), { event: e.type, payload: e.payload, master: e.master });
+          recorder.record(e, null);
+        },
         signal: abort.signal,
       });
     }
   } finally {
     clearTimeout(timer);
+    await recorder.flush(DEADLINE_MARGIN_MS / 2);
   }
   return outcomes;
 }

@@ -8,9 +8,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
+import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
+import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import { readSentinelDeployment, type SentinelDeployment } from '../lib/runtime/lambdaConfig.js';
 import type { Log } from '../lib/runtime/log.js';
 import { type RunReport, SentinelRunner } from '../lib/runtime/sentinel.js';
@@ -27,12 +29,25 @@ const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { co
 
 let deployment: Promise<SentinelDeployment> | undefined;
 let store: DynamoStore | undefined;
+let recorder: EventRecorder | undefined;
+
+/** How long the handler waits for queued events to reach the log before it returns. */
+export const EVENT_FLUSH_MS = HANDOVER_MARGIN_MS - 1_000;
 
 /** Parsed once per container: a bad configuration fails the first invocation with a clear error. */
 async function deps(): Promise<{ deployment: SentinelDeployment; store: DynamoStore }> {
   deployment ??= readSentinelDeployment(process.env);
   const d = await deployment;
   store ??= new DynamoStore(createDynamoClient({ endpoint: d.dynamodbEndpoint }), d.tableName);
+  // Events go to the table's event log (and from its stream to SNS), never blocking the loop.
+  recorder ??= new EventRecorder({
+    sentinelId: d.sentinelId,
+    log: new DynamoEventLog(createDynamoClient({ endpoint: d.dynamodbEndpoint }), d.tableName, {
+      secrets: secretsOf(d.config),
+    }),
+    onDrop: (record, why) =>
+      logger.error('event not stored', { eventId: record.id, event: record.type, why }),
+  });
   return { deployment: d, store };
 }
 
@@ -75,8 +90,12 @@ async function runSentinel(
     log: powertoolsLog,
     invocationId: context.awsRequestId,
     stopAt: now + context.getRemainingTimeInMillis() - HANDOVER_MARGIN_MS,
+    onEvent: (event, _sentinelId, epoch) => recorder?.record(event, epoch),
   });
-  return { report: await runner.run() };
+  const report = await runner.run();
+  // The container is frozen once the handler returns: give queued events their chance first.
+  await recorder?.flush(EVENT_FLUSH_MS);
+  return { report };
 }
 
 export const handler = middy<Partial<ScheduledEvent>, SentinelInvocationResult, Error, Context>(

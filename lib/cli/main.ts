@@ -20,7 +20,7 @@ export const EXIT = {
 const USAGE = `usage: lambda-sentinel <command> [options]
 
 commands:
-  local [--config FILE] [--dynamodb-endpoint URL] [--table NAME] [--verbose]
+  local [--config FILE] [--dynamodb-endpoint URL] [--table NAME] [--webhook URL] [--verbose]
         Run three sentinels on this machine. Without --config, start a throwaway Redis master with
         two replicas (redis-server on PATH) and monitor it. Events are printed as they happen.
   failover <name> [--dynamodb-endpoint URL] [--table NAME] [--wait-ms N] [--json]
@@ -51,7 +51,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function runLocalCommand(args: readonly string[]): Promise<number> {
-  let values: { config?: string; 'dynamodb-endpoint'?: string; table?: string; verbose?: boolean };
+  let values: {
+    config?: string;
+    'dynamodb-endpoint'?: string;
+    table?: string;
+    webhook?: string;
+    verbose?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -59,6 +65,7 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
         config: { type: 'string' },
         'dynamodb-endpoint': { type: 'string' },
         table: { type: 'string' },
+        webhook: { type: 'string' },
         verbose: { type: 'boolean' },
       },
       strict: true,
@@ -78,6 +85,7 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
       dynamodbEndpoint: values['dynamodb-endpoint'],
       table: values.table,
       verbose: values.verbose,
+      webhookUrl: values.webhook,
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,

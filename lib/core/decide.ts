@@ -97,7 +97,12 @@ export type ClaimAction =
 export type ReconfigurationReason = 'convert-to-slave' | 'fix-slave-config';
 
 export type MasterAction =
-  | { readonly type: 'write-vote'; readonly down: boolean; readonly observedAt: number }
+  | {
+      readonly type: 'write-vote';
+      readonly down: boolean;
+      readonly observedAt: number;
+      readonly configEpoch: number;
+    }
   | ClaimAction
   /** Run (or keep running) the failover runner for the epoch this sentinel leads. */
   | { readonly type: 'run-failover'; readonly epoch: number }
@@ -186,7 +191,11 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
     written === null ||
     written.down !== selfDown ||
     (selfDown && now - written.writtenAt >= settings.voteRefreshMs);
-  if (voteIsDue) actions.push({ type: 'write-vote', down: selfDown, observedAt: now });
+  // The vote is about the configuration this sentinel is probing (it repoints when the record switches).
+  const voteConfigEpoch =
+    input.store.status === 'ok' ? input.store.record.configEpoch : (previous.knownConfig?.epoch ?? 0);
+  if (voteIsDue)
+    actions.push({ type: 'write-vote', down: selfDown, observedAt: now, configEpoch: voteConfigEpoch });
 
   // --- ODOWN and authorisation ---
   const store = input.store;
@@ -196,6 +205,7 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
     members: input.members,
     votes: store.status === 'ok' ? store.votes : [],
     voteMaxAgeMs: settings.voteMaxAgeMs,
+    configEpoch: store.status === 'ok' ? store.record.configEpoch : (previous.knownConfig?.epoch ?? 0),
     now,
   });
   const downCount = count.downVoters.length;
@@ -490,6 +500,9 @@ export function reconfigurationNeeded(
   if (replicaIsDown || info === null || replica.infoAt === null) return null;
   if (!observationIsCurrent(replica, settings, now) || now - replica.infoAt > 2 * settings.infoPeriodMs)
     return null;
+  // Judge only on INFO received after the record last changed (a failover's end): older INFO may show
+  // the configuration the failover has just replaced.
+  if (replica.infoAt <= record.updatedAt) return null;
   if (replica.reportedRole === 'master') {
     return replica.reportedRoleSince !== null && now - replica.reportedRoleSince >= stable
       ? 'convert-to-slave'

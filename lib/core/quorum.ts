@@ -34,6 +34,8 @@ export function countDownVotes(args: {
   members: readonly SentinelId[];
   votes: readonly Vote[];
   voteMaxAgeMs: number;
+  /** Only votes about this master configuration count. */
+  configEpoch: number;
   now: number;
 }): DownCount {
   const downVoters: SentinelId[] = args.selfDown ? [args.self] : [];
@@ -42,6 +44,10 @@ export function countDownVotes(args: {
     if (vote.sentinelId === args.self || !vote.down) continue;
     if (!args.members.includes(vote.sentinelId)) {
       ignored.push({ sentinelId: vote.sentinelId, reason: 'not a configured sentinel' });
+      continue;
+    }
+    if (vote.configEpoch !== args.configEpoch) {
+      ignored.push({ sentinelId: vote.sentinelId, reason: `about config epoch ${vote.configEpoch}` });
       continue;
     }
     const age = args.now - vote.observedAt;

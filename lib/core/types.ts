@@ -192,6 +192,11 @@ export interface Vote {
   readonly down: boolean;
   /** Time of the observation the vote is based on. Votes older than vote-max-age do not count. */
   readonly observedAt: number;
+  /**
+   * The master configuration (config epoch) the vote is about: after a failover, a vote about the old
+   * master must never count against the new one.
+   */
+  readonly configEpoch: number;
   /** Fencing token of the loop lease the writer held: a stale invocation cannot overwrite a newer one. */
   readonly token: number;
   readonly invocationId: string;

@@ -5,16 +5,22 @@
  */
 import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { startEmbeddedDynamo } from '../adapters/dynamodb/embedded.js';
+import { DynamoEventLog } from '../adapters/dynamodb/eventLog.js';
 import { createTable } from '../adapters/dynamodb/schema.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { createRedisControl } from '../adapters/redis/control.js';
 import { createRedisProbe } from '../adapters/redis/probe.js';
 import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../config/parse.js';
-import { formatEvent } from '../core/events.js';
 import type { SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
+import { EventRecorder, secretsOf } from '../eventLog.js';
+import { createEventPrinter } from './eventPrinter.js';
 import { jsonLinesLog, type Log } from './log.js';
 import { startTopology, type Topology } from './redisProcess.js';
 import { type RunReport, SentinelRunner } from './sentinel.js';
+import { createWebhookSink } from './webhook.js';
+
+/** How long shutdown waits for queued events to reach the log and the webhook. */
+const SHUTDOWN_FLUSH_MS = 2_000;
 
 export const LOCAL_DEFAULTS = {
   table: 'lambda-sentinel-local',
@@ -30,6 +36,8 @@ export interface LocalRunnerOptions {
   readonly table?: string;
   /** Print each sentinel's per-tick JSON log line too (stderr). */
   readonly verbose?: boolean;
+  /** POST every event as JSON to this URL. */
+  readonly webhookUrl?: string;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly signal: AbortSignal;
@@ -86,8 +94,32 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     const table = options.table ?? LOCAL_DEFAULTS.table;
     await createTable(createDynamoClient({ endpoint }), table);
 
-    const onEvent = (event: SentinelEvent, sentinelId: SentinelId) =>
-      out(`${clockTime(event.at)} [${sentinelId}] ${formatEvent(event)}`);
+    const secrets = secretsOf(config);
+    const print = createEventPrinter(out, { secrets });
+    const webhook = options.webhookUrl ? createWebhookSink(options.webhookUrl, { secrets, warn: err }) : null;
+    if (webhook) {
+      out(`posting events to ${options.webhookUrl}`);
+      cleanups.push(async () => {
+        await webhook.flush(SHUTDOWN_FLUSH_MS);
+        webhook.close();
+      });
+    }
+    // The event log in the table, as deployed (the notifier reads it from the stream in AWS).
+    const eventLog = new DynamoEventLog(createDynamoClient({ endpoint }), table, { secrets });
+    const recorders = new Map(
+      config.global.sentinelIds.map((sentinelId) => [
+        sentinelId,
+        new EventRecorder({ sentinelId, log: eventLog }),
+      ]),
+    );
+    cleanups.push(async () => {
+      await Promise.all([...recorders.values()].map((r) => r.flush(SHUTDOWN_FLUSH_MS)));
+    });
+    const onEvent = (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => {
+      print(event, sentinelId);
+      webhook?.send(event, sentinelId, epoch);
+      recorders.get(sentinelId)?.record(event, epoch);
+    };
     const runners = config.global.sentinelIds.map((sentinelId) => {
       const log: Log = options.verbose
         ? jsonLinesLog((line) => err(line.trimEnd()), { sentinel: sentinelId })

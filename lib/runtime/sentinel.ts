@@ -24,6 +24,7 @@ import { formatEvent, makeEvent } from '../core/events.js';
 import { sdownCause } from '../core/sdown.js';
 import { INITIAL_TILT, observeTimer, type TiltState } from '../core/tilt.js';
 import type { LoopLease, MasterSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
+import { redactSecrets, secretsOf } from '../eventLog.js';
 import {
   type RedisControl,
   type RedisControlFactory,
@@ -43,7 +44,8 @@ export interface SentinelRunnerOptions {
   readonly probeFactory: RedisProbeFactory;
   readonly clock?: Clock;
   readonly log?: Log;
-  readonly onEvent?: (event: SentinelEvent, sentinelId: SentinelId) => void;
+  /** Every event, secrets redacted, with the epoch it belongs to (null when not known). */
+  readonly onEvent?: (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => void;
   readonly invocationId?: string;
   /** Stop probing and hand over at this time (the Lambda deadline minus a margin). */
   readonly stopAt?: number;
@@ -112,6 +114,7 @@ export class SentinelRunner {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLog;
     this.invocationId = options.invocationId ?? randomUUID();
+    this.#secrets = secretsOf(options.config);
   }
 
   get sentinelId(): SentinelId {
@@ -444,6 +447,12 @@ export class SentinelRunner {
         record ??
         (await store.ensureMaster({ name, host: slot.settings.host, port: slot.settings.port, now }));
       slot.view = { status: 'ok', record: resolved, votes, readAt: this.#clock.now() };
+      const before = slot.monitor.masterAddress;
+      if (before.host !== resolved.host || before.port !== resolved.port) {
+        // The master switched: what was judged of the old one does not carry over (Sentinel resets the
+        // master's flags at a switch, without -sdown/-odown), and the vote must be re-cast for the new one.
+        slot.memory = { ...slot.memory, sdownSince: null, odownSince: null, voteWritten: null };
+      }
       slot.monitor.repoint({ host: resolved.host, port: resolved.port });
       this.#noteStoreRecovered();
       slot.nextReadAt = now + this.#o.config.global.heartbeatPeriodMs;
@@ -470,6 +479,7 @@ export class SentinelRunner {
             sentinelId,
             down: action.down,
             observedAt: action.observedAt,
+            configEpoch: action.configEpoch,
             token: lease.token,
             invocationId: this.invocationId,
           });
@@ -590,7 +600,7 @@ export class SentinelRunner {
       probeFactory: this.#o.probeFactory,
       clock: this.#clock,
       log: this.#log,
-      emit: (event) => this.#emit(event),
+      emit: (event) => this.#emit(event, epoch),
       view: () => {
         const snapshot = slot.monitor.snapshot();
         return {
@@ -642,15 +652,21 @@ export class SentinelRunner {
 
   // ---------------------------------------------------------------- events and store health
 
-  #emit(event: SentinelEvent): void {
+  #emit(raw: SentinelEvent, epoch?: number | null): void {
+    // An auth-pass must never reach a log line, the event log or an alert.
+    const event = redactSecrets(raw, this.#secrets);
+    const slot = this.#slots.find((s) => s.settings.name === event.master);
+    const known = slot?.view?.status === 'ok' ? slot.view.record.currentEpoch : null;
     this.#log(event.level === 'verbose' ? 'debug' : 'info', formatEvent(event), {
       event: event.type,
       payload: event.payload,
       master: event.master,
       eventLevel: event.level,
     });
-    this.#o.onEvent?.(event, this.#o.sentinelId);
+    this.#o.onEvent?.(event, this.#o.sentinelId, epoch ?? known);
   }
+
+  readonly #secrets: readonly string[];
 
   #storeReason(error: unknown): string {
     if (error instanceof StoreUnavailableError) return error.message;

@@ -69,7 +69,15 @@ export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelSt
     renewLeadership: (s) => s.renewLeadership(master, { epoch: 1, sentinelId: 'a', leaseUntil: T0, now: T0 }),
     releaseLeadership: (s) => s.releaseLeadership(master, { epoch: 1, sentinelId: 'a', now: T0 }),
     putVote: (s) =>
-      s.putVote({ master, sentinelId: 'a', down: true, observedAt: T0, token: 1, invocationId: 'i' }),
+      s.putVote({
+        master,
+        sentinelId: 'a',
+        down: true,
+        observedAt: T0,
+        configEpoch: 0,
+        token: 1,
+        invocationId: 'i',
+      }),
     listVotes: (s) => s.listVotes(master),
     getLease: (s) => s.getLease('a'),
     listLeases: (s) => s.listLeases(),
@@ -515,6 +523,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         sentinelId,
         down,
         observedAt,
+        configEpoch: 0,
         token,
         invocationId: `inv-${sentinelId}-${token}`,
       });

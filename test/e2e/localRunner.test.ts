@@ -4,6 +4,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
+import { DynamoEventLog } from '../../lib/adapters/dynamodb/eventLog.js';
+import { LOCAL_DEFAULTS } from '../../lib/runtime/local.js';
 
 const root = join(import.meta.dirname, '../..');
 const bin = join(root, 'bin/lambda-sentinel.js');
@@ -62,13 +65,49 @@ describe('lambda-sentinel local', () => {
     expect(replicaPids).toHaveLength(2);
     await cli.waitForOutput(/\[sentinel-c\] \+slave .*\n.*\[sentinel-c\] \+slave/, 20_000);
     process.kill(Number(master[1]), 'SIGKILL');
-    await cli.waitForOutput(/\+elected-leader master mymaster/, 30_000);
+    const elected = await cli.waitForOutput(/\[(sentinel-\w)\] \+elected-leader master mymaster/, 30_000);
+    const leader = elected[1] as string;
+    await cli.waitForOutput(new RegExp(`\\[${leader}\\] \\+switch-master mymaster`), 30_000);
     const out = cli.out();
     for (const id of ['sentinel-a', 'sentinel-b', 'sentinel-c']) {
       expect(out).toMatch(new RegExp(`\\[${id}\\] \\+sdown master mymaster`));
     }
     expect(out).toMatch(/\+odown master mymaster 127\.0\.0\.1 \d+ #quorum \d\/2/);
     expect(out.match(/\+elected-leader/g)).toHaveLength(1);
+
+    // The leader's events, as printed: the whole failover, in Sentinel's order.
+    const printed = out
+      .split('\n')
+      .filter((line) => line.includes(`[${leader}] `))
+      .map((line) => line.slice(line.indexOf('] ') + 2));
+    const types = printed.map((line) => line.split(' ')[0]);
+    const expectedOrder = [
+      '+sdown',
+      '+odown',
+      '+try-failover',
+      '+elected-leader',
+      '+selected-slave',
+      '+promoted-slave',
+      '+failover-end',
+      '+switch-master',
+    ];
+    expect(types.filter((t) => expectedOrder.includes(t as string))).toEqual(expectedOrder);
+
+    // The event log in the table reads back the same lines, in the same order.
+    const endpoint = (out.match(/embedded DynamoDB \(dynalite\) at (\S+)/) as RegExpMatchArray)[1] as string;
+    const log = new DynamoEventLog(createDynamoClient({ endpoint }), LOCAL_DEFAULTS.table);
+    await expect
+      .poll(
+        async () => {
+          const stored = (await log.list({ master: 'mymaster', limit: 1_000 }))
+            .filter((r) => r.sentinelId === leader)
+            .reverse()
+            .map((r) => `${r.type} ${r.payload}`);
+          return stored;
+        },
+        { timeout: 5_000 },
+      )
+      .toEqual(printed.filter((line) => !line.startsWith('+tilt') && !line.startsWith('-tilt')));
     cli.proc.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     for (const pid of replicaPids) expect(isRunning(pid)).toBe(false);

@@ -115,6 +115,7 @@ describe('Class: DynamoStore', () => {
         sentinelId: 'sentinel-a',
         down: true,
         observedAt,
+        configEpoch: 0,
         token: 1,
         invocationId: 'i',
       });
@@ -265,5 +266,13 @@ describe('Class: DynamoStore', () => {
 });
 
 function everyVote() {
-  return { master: 'm', sentinelId: 'a', down: true, observedAt: 1, token: 1, invocationId: 'i' };
+  return {
+    master: 'm',
+    sentinelId: 'a',
+    down: true,
+    observedAt: 1,
+    configEpoch: 0,
+    token: 1,
+    invocationId: 'i',
+  };
 }

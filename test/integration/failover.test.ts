@@ -132,6 +132,12 @@ describe('Failover on real Redis and DynamoDB Local', () => {
       'the old master replicating from the new one',
     );
     expect((await c.store.getMaster('mymaster'))?.port).toBe(promoted);
+    // The switch resets what was judged of the old master: no -sdown/-odown naming the new one, and
+    // no +fix-slave-config for the replica the failover itself re-pointed.
+    expect(
+      s.events.filter((e) => e.type === '-sdown' && e.payload === `master mymaster 127.0.0.1 ${promoted}`),
+    ).toEqual([]);
+    expect(s.eventsOf('+fix-slave-config')).toEqual([]);
   });
 
   it('fails over with the default 10 s INFO period: replicas are asked for INFO as soon as the master looks down', async () => {

@@ -27,7 +27,15 @@ describe('Class: MemoryStore', () => {
 
   it('does not let a caller change the store through a value it passed in', async () => {
     const store = new MemoryStore();
-    const vote = { master: 'm', sentinelId: 'a', down: true, observedAt: 1, token: 1, invocationId: 'i' };
+    const vote = {
+      master: 'm',
+      sentinelId: 'a',
+      down: true,
+      observedAt: 1,
+      configEpoch: 0,
+      token: 1,
+      invocationId: 'i',
+    };
     await store.putVote(vote);
     vote.down = false;
     expect((await store.listVotes('m'))[0]?.down).toBe(true);

@@ -161,6 +161,7 @@ export function voteToItem(vote: Vote): Item {
     [ATTR.sentinelId]: vote.sentinelId,
     [ATTR.down]: vote.down,
     [ATTR.observedAt]: vote.observedAt,
+    [ATTR.configEpoch]: vote.configEpoch,
     [ATTR.token]: vote.token,
     [ATTR.invocationId]: vote.invocationId,
   };
@@ -291,6 +292,8 @@ export function voteFromItem(item: Item): Vote {
     sentinelId: r.string(ATTR.sentinelId),
     down: r.boolean(ATTR.down),
     observedAt: r.number(ATTR.observedAt),
+    // Absent in votes written before votes carried it: they were about configuration 0.
+    configEpoch: r.numberOrNull(ATTR.configEpoch) ?? 0,
     token: r.number(ATTR.token),
     invocationId: r.string(ATTR.invocationId),
   };

@@ -69,6 +69,7 @@ function downVote(sentinelId: string, observedAt: number): Vote {
     sentinelId,
     down: true,
     observedAt,
+    configEpoch: 0,
     token: 1,
     invocationId: `${sentinelId}-inv`,
   };
@@ -95,7 +96,7 @@ const eventTypes = (d: { events: readonly { type: string }[] }) => d.events.map(
 describe('Function: decideMaster', () => {
   it('writes an up-vote once at start and nothing else while the master answers', () => {
     const first = decideMaster(input({ now: 5000 }));
-    expect(first.actions).toEqual([{ type: 'write-vote', down: false, observedAt: 5000 }]);
+    expect(first.actions).toEqual([{ type: 'write-vote', down: false, observedAt: 5000, configEpoch: 0 }]);
     expect(first.status).toBe('ok');
     const memory = applyVoteWritten(
       first.memory,
@@ -111,7 +112,7 @@ describe('Function: decideMaster', () => {
     const d = decideMaster(input({ now: 1102, master: deadSince(100, 1102) }));
     expect(eventTypes(d)).toEqual(['+sdown']);
     expect(d.events[0]?.payload).toBe('master mymaster 127.0.0.1 6379');
-    expect(d.actions).toContainEqual({ type: 'write-vote', down: true, observedAt: 1102 });
+    expect(d.actions).toContainEqual({ type: 'write-vote', down: true, observedAt: 1102, configEpoch: 0 });
     expect(d.status).toBe('sdown');
     expect(types(d.actions)).not.toContain('claim-epoch');
   });
@@ -216,7 +217,7 @@ describe('Function: decideMaster', () => {
       readAt: now,
     };
     const d = decideMaster(input({ now, master: deadSince(100, now), store, tilt: true, memory }));
-    expect(d.actions).toEqual([{ type: 'write-vote', down: false, observedAt: now }]);
+    expect(d.actions).toEqual([{ type: 'write-vote', down: false, observedAt: now, configEpoch: 0 }]);
     expect(eventTypes(d)).toEqual([]);
     expect(d.status).toBe('unknown');
   });
@@ -231,7 +232,7 @@ describe('Function: decideMaster', () => {
       readAt: now,
     };
     const d = decideMaster(input({ now, master: obs, store }));
-    expect(d.actions).toEqual([{ type: 'write-vote', down: false, observedAt: now }]);
+    expect(d.actions).toEqual([{ type: 'write-vote', down: false, observedAt: now, configEpoch: 0 }]);
     expect(types(d.actions)).not.toContain('claim-epoch');
   });
 
@@ -510,7 +511,7 @@ describe('Function: decideMaster', () => {
     const memory: MasterMemory = { ...INITIAL_MEMORY, sdownSince: 1100, odownSince: 1150 };
     const d = decideMaster(input({ now: 4000, memory }));
     expect(eventTypes(d)).toEqual(['-sdown', '-odown']);
-    expect(d.actions).toContainEqual({ type: 'write-vote', down: false, observedAt: 4000 });
+    expect(d.actions).toContainEqual({ type: 'write-vote', down: false, observedAt: 4000, configEpoch: 0 });
   });
 
   it('refreshes a down-vote every vote-refresh period while the master stays down', () => {
@@ -527,7 +528,7 @@ describe('Function: decideMaster', () => {
     const d = decideMaster(
       input({ now, master: deadSince(100, now), memory, settings: masterSettings({ quorum: 3 }) }),
     );
-    expect(d.actions).toContainEqual({ type: 'write-vote', down: true, observedAt: now });
+    expect(d.actions).toContainEqual({ type: 'write-vote', down: true, observedAt: now, configEpoch: 0 });
     const early = decideMaster(
       input({
         now: now - 1,
@@ -537,5 +538,33 @@ describe('Function: decideMaster', () => {
       }),
     );
     expect(types(early.actions)).not.toContain('write-vote');
+  });
+});
+
+describe('Function: decideMaster after a failover', () => {
+  it('does not count a down-vote cast about the previous master configuration', () => {
+    const now = 1200;
+    const stale: Vote = { ...downVote('sentinel-b', now), configEpoch: 0 };
+    const store: StoreView = {
+      status: 'ok',
+      record: record({ configEpoch: 1 }),
+      votes: [stale],
+      readAt: now,
+    };
+    const d = decideMaster(input({ now, master: deadSince(100, now), store }));
+    expect(d.status).toBe('sdown');
+    expect(d.actions.map((a) => a.type)).not.toContain('claim-epoch');
+    const current = decideMaster(
+      input({ now, master: deadSince(100, now), store: { ...store, votes: [{ ...stale, configEpoch: 1 }] } }),
+    );
+    expect(current.status).toBe('odown');
+  });
+
+  it('writes its votes with the config epoch of the recorded master', () => {
+    const now = 1200;
+    const d = decideMaster(
+      input({ now, store: { status: 'ok', record: record({ configEpoch: 3 }), votes: [], readAt: now } }),
+    );
+    expect(d.actions).toContainEqual({ type: 'write-vote', down: false, observedAt: now, configEpoch: 3 });
   });
 });
