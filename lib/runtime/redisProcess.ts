@@ -191,8 +191,11 @@ export interface RedisHandle {
   pause(): Promise<void>;
   /** SIGCONT. */
   resume(): void;
-  /** Start again on the same port with the same arguments (e.g. an old master coming back). */
-  restart(): Promise<void>;
+  /**
+   * Start again on the same port with the same arguments (e.g. an old master coming back), plus
+   * `extraArgs` for this start only (e.g. a slow RDB load to make it answer LOADING).
+   */
+  restart(extraArgs?: readonly string[]): Promise<void>;
   /** The last lines of the server's log (stdout/stderr). */
   logTail(): string;
 }
@@ -243,6 +246,7 @@ class RedisServer implements RedisHandle {
   readonly dir: string;
   private readonly ownsDir: boolean;
   private readonly argv: readonly string[];
+  private extraArgs: readonly string[] = [];
 
   constructor(
     private readonly options: StartRedisOptions,
@@ -297,7 +301,9 @@ class RedisServer implements RedisHandle {
   /** Spawn and wait until the server answers PING; on failure kill it and throw with the log tail. */
   async start(): Promise<void> {
     installExitHooks();
-    const child = spawn(this.binary, this.argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.binary, [...this.argv, ...this.extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     liveProcesses.add(child);
     child.once('exit', () => liveProcesses.delete(child));
@@ -374,8 +380,9 @@ class RedisServer implements RedisHandle {
     process.kill(this.pid, 'SIGCONT');
   }
 
-  async restart(): Promise<void> {
+  async restart(extraArgs: readonly string[] = []): Promise<void> {
     await this.terminate();
+    this.extraArgs = extraArgs;
     if (this.ownsDir) {
       // stop() may have removed it; a restart after stop() gets it back.
       mkdirSync(this.dir, { recursive: true });

@@ -2,6 +2,7 @@
  * Failovers on real processes: redis-server started and killed by PID, DynamoDB Local, three sentinels.
  * Sentinel's own acceptance scenarios (reference/sentinel.md §5), as far as they apply.
  */
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { MasterRecord } from '../../lib/core/types.js';
 import { requestManualFailover } from '../../lib/runtime/manualFailover.js';
@@ -321,5 +322,62 @@ describe('Manual failover (SENTINEL FAILOVER)', () => {
   it('answers NOSUCHMASTER for an unknown name', async () => {
     const c = await started();
     expect(await requestManualFailover(c.store, 'nope', { waitMs: 0 })).toEqual({ reply: 'NOSUCHMASTER' });
+  });
+});
+
+describe('Quorum and majority on real processes', () => {
+  it('does not fail over without a majority: two of three sentinels are gone (quorum 1)', async () => {
+    const c = await started({ quorum: 1 });
+    const s = c.sentinels;
+    s.stopSentinel('sentinel-a');
+    s.stopSentinel('sentinel-b');
+    await new Promise((r) => setTimeout(r, 500));
+    await c.topology.master.kill();
+    await s.waitFor(
+      () => s.eventsOf('+odown').some((e) => e.sentinelId === 'sentinel-c'),
+      WITHIN_MS,
+      '+odown by c',
+    );
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(s.eventsOf('+try-failover')).toHaveLength(0);
+    expect(await c.store.getMaster('mymaster')).toMatchObject({
+      port: c.topology.master.address.port,
+      currentEpoch: 0,
+      configEpoch: 0,
+    });
+  });
+
+  it('fails over with quorum 3 when all three sentinels agree', async () => {
+    const c = await started({ quorum: 3 });
+    await c.topology.master.kill();
+    const record = await waitForRecord(
+      c,
+      (r) => r.failoverState === 'none' && r.configEpoch >= 1,
+      'failover end',
+    );
+    expect(c.topology.replicas.map((r) => r.address.port)).toContain(record.port);
+    expect(c.sentinels.eventsOf('+odown').some((e) => e.payload.endsWith('#quorum 3/3'))).toBe(true);
+  });
+});
+
+describe('master-reboot-down-after-period', () => {
+  it('fails over a master that restarts into a long LOADING, once the reboot period has passed', async () => {
+    const c = await started({ settings: { masterRebootDownAfterPeriodMs: 2_000 } });
+    const master = c.topology.master;
+    // A dataset that takes seconds to load: 20000 keys at 500 µs each.
+    const admin = new Redis({ ...master.address, lazyConnect: true });
+    await admin.connect();
+    const fill = admin.pipeline();
+    for (let i = 0; i < 20_000; i += 1) fill.set(`key:${i}`, 'x');
+    await fill.exec();
+    await admin.call('SAVE');
+    admin.disconnect();
+    await master.kill();
+    // Back at once (well within down-after), answering -LOADING with a new run id.
+    // A small RDB is loaded without serving clients unless events are processed often while loading.
+    await master.restart(['--key-load-delay', '500', '--loading-process-events-interval-bytes', '1024']);
+    const record = await waitForRecord(c, (r) => r.configEpoch >= 1, 'failover after the reboot period');
+    expect(c.topology.replicas.map((r) => r.address.port)).toContain(record.port);
+    expect(c.sentinels.eventsOf('+reboot').some((e) => e.payload.startsWith('master mymaster'))).toBe(true);
   });
 });
