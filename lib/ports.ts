@@ -117,7 +117,7 @@ export interface SentinelStore {
    */
   requestFailover(
     name: string,
-    request: { now: number },
+    request: { now: number; coordinated?: boolean },
   ): Promise<'requested' | 'in-progress' | 'no-such-master'>;
   /** Ends the leader's attempt: failoverState back to 'none', lease cleared; epochs unchanged. */
   releaseLeadership(
@@ -205,6 +205,11 @@ export type ReplicaOfResult =
  */
 export interface RedisControl {
   replicaOf(target: Address, master: Address | null): Promise<ReplicaOfResult>;
+  /**
+   * `FAILOVER TO <target> TIMEOUT <ms>` on a live master (Redis ≥ 6.2): it pauses writes, waits until
+   * the target replica has caught up, then swaps roles. Resolves when the command is accepted.
+   */
+  failoverTo(master: Address, target: Address, timeoutMs: number): Promise<ReplicaOfResult>;
 }
 
 export type RedisControlFactory = (options: RedisProbeOptions) => RedisControl;

@@ -23,10 +23,12 @@ commands:
   local [--config FILE] [--dynamodb-endpoint URL] [--table NAME] [--webhook URL] [--verbose]
         Run three sentinels on this machine. Without --config, start a throwaway Redis master with
         two replicas (redis-server on PATH) and monitor it. Events are printed as they happen.
-  failover <name> [--dynamodb-endpoint URL] [--table NAME] [--wait-ms N] [--json]
+  failover <name> [--coordinated] [--dynamodb-endpoint URL] [--table NAME] [--wait-ms N] [--json]
         SENTINEL FAILOVER: ask the sentinels for a failover of <name> without waiting for it to be
         down, and wait until a replica is promoted. Talks to the table directly (AWS credentials and
         region from the environment, or the local runner's endpoint, which it prints at start).
+        --coordinated: a switchover that loses no acknowledged write: the live master is told
+        FAILOVER TO the chosen replica (Redis >= 6.2) and hands over once the replica has caught up.
         Exit codes: 0 OK, 3 INPROG, 4 NOGOODSLAVE, 5 no such master, 1 anything else.
   help  Show this message.
 `;
@@ -121,7 +123,7 @@ async function runFailoverCommand(args: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    const outcome = await requestManualFailover(store, name, { waitMs });
+    const outcome = await requestManualFailover(store, name, { waitMs, coordinated: values.coordinated });
     if (values.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
     switch (outcome.reply) {
       case 'OK':
@@ -165,6 +167,7 @@ function parseFailoverArgs(args: readonly string[]) {
       table: { type: 'string' },
       'wait-ms': { type: 'string' },
       json: { type: 'boolean' },
+      coordinated: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: true,

@@ -296,6 +296,7 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
               promotionSentAt: null,
               replicas: [],
               forced: requested,
+              coordinated: requested && record.failoverRequestCoordinated,
             },
           });
           claimedFrom = record.currentEpoch;

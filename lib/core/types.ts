@@ -158,6 +158,11 @@ export interface FailoverProgress {
   readonly replicas: readonly ReplicaReconf[];
   /** A manual failover (SENTINEL FAILOVER): no ODOWN needed. */
   readonly forced: boolean;
+  /**
+   * A coordinated switchover: the old master, alive, is told `FAILOVER TO <promoted>` (Redis ≥ 6.2),
+   * so it stops taking writes and hands over only once the replica has every acknowledged write.
+   */
+  readonly coordinated: boolean;
 }
 
 /** The record of one monitored master, as stored (one item; every change is conditional on its epoch). */
@@ -182,6 +187,8 @@ export interface MasterRecord {
   readonly retryNotBefore: number;
   /** SENTINEL FAILOVER asked for a failover at this time; the next sentinel tick starts it (forced). */
   readonly failoverRequestedAt: number | null;
+  /** The request asks for a coordinated switchover (FAILOVER TO) rather than a promotion. */
+  readonly failoverRequestCoordinated: boolean;
   readonly updatedAt: number;
 }
 

@@ -195,7 +195,19 @@ export class FailoverRunner {
     const promoted = progress.promoted as Address;
     for (;;) {
       if (this.#o.signal.aborted) return null;
-      const result = await control.replicaOf(promoted, null);
+      const result = progress.coordinated
+        ? await control.failoverTo(progress.oldMaster, promoted, settings.failoverTimeoutMs / 2)
+        : await control.replicaOf(promoted, null);
+      if (!result.ok && progress.coordinated) {
+        // The old master refused the handover (older than 6.2, replica not linked, …): nothing changed.
+        this.#o.log('warn', 'coordinated switchover refused; nothing was changed', {
+          master: settings.name,
+          promoted,
+          reason: result.reason,
+        });
+        this.#end = 'aborted';
+        return this.#advance(record, 'none', progress, { leaseUntil: 0 });
+      }
       if (result.ok) {
         const advanced = await this.#advance(record, 'wait_promotion', {
           ...progress,
@@ -246,7 +258,13 @@ export class FailoverRunner {
         return advanced;
       }
       const sentFor = progress.promotionSentAt === null ? 0 : clock.now() - progress.promotionSentAt;
-      if (outcome.result.type === 'info' && !resent && sentFor > RESEND_PROMOTION_AFTER_MS) {
+      // Never for a coordinated switchover: the old master is handing over and must not be overtaken.
+      if (
+        outcome.result.type === 'info' &&
+        !progress.coordinated &&
+        !resent &&
+        sentFor > RESEND_PROMOTION_AFTER_MS
+      ) {
         // Still a replica well after the transaction: it may have been lost with a runner that died.
         // Sending it again to the same recorded replica is idempotent.
         resent = true;
@@ -404,6 +422,7 @@ export class FailoverRunner {
         promotionSentAt: null,
         replicas: [],
         forced: false,
+        coordinated: false,
       }
     );
   }

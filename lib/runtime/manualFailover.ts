@@ -24,12 +24,12 @@ export const MANUAL_FAILOVER_DEFAULTS = { waitMs: 30_000, pollMs: 50 } as const;
 export async function requestManualFailover(
   store: SentinelStore,
   name: string,
-  options: { clock?: Clock; waitMs?: number } = {},
+  options: { clock?: Clock; waitMs?: number; coordinated?: boolean } = {},
 ): Promise<ManualFailoverOutcome> {
   const clock = options.clock ?? systemClock;
   const before = await store.getMaster(name);
   if (before === null) return { reply: 'NOSUCHMASTER' };
-  const requested = await store.requestFailover(name, { now: clock.now() });
+  const requested = await store.requestFailover(name, { now: clock.now(), coordinated: options.coordinated });
   if (requested === 'no-such-master') return { reply: 'NOSUCHMASTER' };
   if (requested === 'in-progress') return { reply: 'INPROG' };
   const until = clock.now() + (options.waitMs ?? MANUAL_FAILOVER_DEFAULTS.waitMs);

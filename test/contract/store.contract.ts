@@ -35,6 +35,7 @@ function progressFor(host: string): FailoverProgress {
     promotionSentAt: null,
     replicas: [],
     forced: false,
+    coordinated: false,
   };
 }
 const LEASE_TTL = 10_000;
@@ -150,6 +151,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           failover: null,
           retryNotBefore: 0,
           failoverRequestedAt: null,
+          failoverRequestCoordinated: false,
           updatedAt: T0,
         };
         expect(created).toEqual(expected);

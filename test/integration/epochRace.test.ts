@@ -21,6 +21,7 @@ const PROGRESS = {
   promotionSentAt: null,
   replicas: [],
   forced: false,
+  coordinated: false,
 };
 
 describe('Integration: claimEpoch race on DynamoDB Local', () => {

@@ -79,6 +79,7 @@ describe('functions/failover handler', () => {
         promotionSentAt: null,
         replicas: [],
         forced: false,
+        coordinated: false,
       },
       now,
     });

@@ -57,10 +57,20 @@ export class FakeRedisWorld {
         this.replicaOfCalls.push({ target, master });
         return { ok: true };
       },
+      failoverTo: async (master, target) => {
+        if (this.#states.get(key(master)) !== 'up') return { ok: false, reason: 'ECONNREFUSED' };
+        const targetInfo = this.#info.get(key(target));
+        if (targetInfo) {
+          this.#info.set(key(target), { ...targetInfo, role: 'master', masterHost: null, masterPort: null });
+        }
+        this.failoverToCalls.push({ master, target });
+        return { ok: true };
+      },
     });
   }
 
   readonly replicaOfCalls: Array<{ target: Address; master: Address | null }> = [];
+  readonly failoverToCalls: Array<{ master: Address; target: Address }> = [];
 
   stateFor(address: Address, clientName: string | undefined): FakeState {
     if (this.#cut.has(`${clientName}|${key(address)}`)) return 'frozen';

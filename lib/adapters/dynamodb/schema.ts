@@ -53,6 +53,7 @@ export const ATTR = {
   failover: 'failover',
   retryNotBefore: 'retryNotBefore',
   failoverRequestedAt: 'failoverRequestedAt',
+  failoverRequestCoordinated: 'failoverRequestCoordinated',
   updatedAt: 'updatedAt',
   // vote
   master: 'master',
@@ -144,6 +145,7 @@ export function masterToItem(record: MasterRecord): Item {
     [ATTR.failover]: record.failover === null ? null : JSON.stringify(record.failover),
     [ATTR.retryNotBefore]: record.retryNotBefore,
     [ATTR.failoverRequestedAt]: record.failoverRequestedAt,
+    [ATTR.failoverRequestCoordinated]: record.failoverRequestCoordinated,
     [ATTR.updatedAt]: record.updatedAt,
   };
 }
@@ -281,6 +283,7 @@ export function masterFromItem(item: Item): MasterRecord {
     // Absent in records written before failovers existed: no retry delay.
     retryNotBefore: r.numberOrNull(ATTR.retryNotBefore) ?? 0,
     failoverRequestedAt: r.numberOrNull(ATTR.failoverRequestedAt),
+    failoverRequestCoordinated: item[ATTR.failoverRequestCoordinated] === true,
     updatedAt: r.number(ATTR.updatedAt),
   };
 }
@@ -455,5 +458,6 @@ export function parseFailoverProgress(value: unknown): FailoverProgress {
       };
     }),
     forced: value.forced === true,
+    coordinated: value.coordinated === true,
   };
 }

@@ -78,8 +78,8 @@ const UPDATE = {
     `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
     `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.failoverState} = :selectSlave, ` +
     `#${ATTR.failoverStartedAt} = :now, #${ATTR.failover} = :progress, #${ATTR.updatedAt} = :now, ` +
-    `#${ATTR.failoverRequestedAt} = :null`,
-  requestFailover: `SET #${ATTR.failoverRequestedAt} = :now`,
+    `#${ATTR.failoverRequestedAt} = :null, #${ATTR.failoverRequestCoordinated} = :false`,
+  requestFailover: `SET #${ATTR.failoverRequestedAt} = :now, #${ATTR.failoverRequestCoordinated} = :coordinated`,
   claimEpochResume:
     `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
     `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.updatedAt} = :now`,
@@ -167,6 +167,7 @@ export class DynamoStore implements SentinelStore {
       failover: null,
       retryNotBefore: 0,
       failoverRequestedAt: null,
+      failoverRequestCoordinated: false,
       updatedAt: seed.now,
     };
     const put = await this.conditional('ensureMaster', () =>
@@ -210,6 +211,7 @@ export class DynamoStore implements SentinelStore {
       none: 'none',
       selectSlave: 'select_slave',
       null: null,
+      false: false,
       progress: request.mode === 'start' ? failoverProgressToAttribute(request.progress) : null,
     };
     const condition =
@@ -285,7 +287,7 @@ export class DynamoStore implements SentinelStore {
 
   async requestFailover(
     name: string,
-    request: { now: number },
+    request: { now: number; coordinated?: boolean },
   ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
     const condition = `${CONDITION.present} AND #${ATTR.failoverState} = :none`;
     const update = await this.conditional('requestFailover', () =>
@@ -295,7 +297,11 @@ export class DynamoStore implements SentinelStore {
           Key: keys.master(name),
           ConditionExpression: condition,
           UpdateExpression: UPDATE.requestFailover,
-          ...expressionParts([condition, UPDATE.requestFailover], { now: request.now, none: 'none' }),
+          ...expressionParts([condition, UPDATE.requestFailover], {
+            now: request.now,
+            none: 'none',
+            coordinated: request.coordinated === true,
+          }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       ),

@@ -69,6 +69,7 @@ export class MemoryStore implements SentinelStore {
       failover: null,
       retryNotBefore: 0,
       failoverRequestedAt: null,
+      failoverRequestCoordinated: false,
       updatedAt: seed.now,
     };
     this.masters.set(seed.name, record);
@@ -112,6 +113,7 @@ export class MemoryStore implements SentinelStore {
             failoverStartedAt: request.now,
             failover: copy(request.progress),
             failoverRequestedAt: null,
+            failoverRequestCoordinated: false,
           }
         : claimed;
     this.masters.set(name, record);
@@ -141,13 +143,17 @@ export class MemoryStore implements SentinelStore {
 
   async requestFailover(
     name: string,
-    request: { now: number },
+    request: { now: number; coordinated?: boolean },
   ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
     await this.enter('requestFailover');
     const current = this.masters.get(name);
     if (current === undefined) return 'no-such-master';
     if (current.failoverState !== 'none') return 'in-progress';
-    this.masters.set(name, { ...current, failoverRequestedAt: request.now });
+    this.masters.set(name, {
+      ...current,
+      failoverRequestedAt: request.now,
+      failoverRequestCoordinated: request.coordinated === true,
+    });
     return 'requested';
   }
 

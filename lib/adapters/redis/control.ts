@@ -27,6 +27,33 @@ class IoredisControl implements RedisControl {
   }
 
   async replicaOf(target: Address, master: Address | null): Promise<ReplicaOfResult> {
+    return this.#withClient(target, (client) => this.#transaction(client, master));
+  }
+
+  async failoverTo(master: Address, target: Address, timeoutMs: number): Promise<ReplicaOfResult> {
+    return this.#withClient(master, async (client) => {
+      try {
+        await client.connect();
+        await client.call(
+          commandName(this.options, 'failover'),
+          'TO',
+          target.host,
+          String(target.port),
+          'TIMEOUT',
+          String(timeoutMs),
+        );
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, reason: `FAILOVER TO refused: ${errorText(error)}` };
+      }
+    });
+  }
+
+  /** A fresh fail-fast connection for one call, closed afterwards, with an outer deadline. */
+  async #withClient(
+    target: Address,
+    call: (client: Redis) => Promise<ReplicaOfResult>,
+  ): Promise<ReplicaOfResult> {
     const { options } = this;
     const client = new Redis({
       ...PROBE_CLIENT_OPTIONS,
@@ -48,7 +75,7 @@ class IoredisControl implements RedisControl {
       );
     });
     try {
-      return await Promise.race([this.#transaction(client, master), deadline]);
+      return await Promise.race([call(client), deadline]);
     } finally {
       clearTimeout(timer);
       client.disconnect();

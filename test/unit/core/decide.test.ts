@@ -58,6 +58,7 @@ function record(overrides: Partial<MasterRecord> = {}): MasterRecord {
     failover: null,
     retryNotBefore: 0,
     failoverRequestedAt: null,
+    failoverRequestCoordinated: false,
     updatedAt: 0,
     ...overrides,
   };
@@ -141,6 +142,7 @@ describe('Function: decideMaster', () => {
         promotionSentAt: null,
         replicas: [],
         forced: false,
+        coordinated: false,
       },
     });
   });
@@ -352,6 +354,7 @@ describe('Function: decideMaster', () => {
         promotionSentAt: null,
         replicas: [],
         forced: false,
+        coordinated: false,
       },
     };
     const won = applyClaimOutcome(

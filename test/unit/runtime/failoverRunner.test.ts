@@ -55,6 +55,7 @@ const START: FailoverProgress = {
   promotionSentAt: null,
   replicas: [],
   forced: false,
+  coordinated: false,
 };
 
 describe('Class: FailoverRunner', () => {
@@ -83,6 +84,7 @@ describe('Class: FailoverRunner', () => {
         await new Promise((r) => setTimeout(r, 600));
         return fake.replicaOf(target, master);
       },
+      failoverTo: (master, target, timeoutMs) => fake.failoverTo(master, target, timeoutMs),
     };
     const base = {
       settings,
