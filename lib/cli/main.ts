@@ -3,8 +3,10 @@
  */
 import { parseArgs } from 'node:util';
 import { createDynamoClient } from '../adapters/dynamodb/client.js';
+import { DynamoEventLog } from '../adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { ConfigError } from '../config/parse.js';
+import { formatEvent } from '../core/events.js';
 import { LOCAL_DEFAULTS, runLocal } from '../runtime/local.js';
 import { requestManualFailover } from '../runtime/manualFailover.js';
 
@@ -30,6 +32,9 @@ commands:
         --coordinated: a switchover that loses no acknowledged write: the live master is told
         FAILOVER TO the chosen replica (Redis >= 6.2) and hands over once the replica has caught up.
         Exit codes: 0 OK, 3 INPROG, 4 NOGOODSLAVE, 5 no such master, 1 anything else.
+  events [--master NAME] [--since TIME] [--limit N] [--json] [--dynamodb-endpoint URL] [--table NAME]
+        The event log, newest last: every Sentinel event the sentinels emitted, with sentinel and
+        epoch. TIME is an ISO date or milliseconds since the epoch; --limit defaults to 100.
   help  Show this message.
 `;
 
@@ -40,6 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runLocalCommand(rest);
     case 'failover':
       return runFailoverCommand(rest);
+    case 'events':
+      return runEventsCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -174,4 +181,70 @@ function parseFailoverArgs(args: readonly string[]) {
   });
   if (positionals.length !== 1) throw new Error('expected exactly one master name');
   return { name: positionals[0] as string, values };
+}
+
+async function runEventsCommand(args: readonly string[]): Promise<number> {
+  let values: {
+    master?: string;
+    since?: string;
+    limit?: string;
+    json?: boolean;
+    'dynamodb-endpoint'?: string;
+    table?: string;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        master: { type: 'string' },
+        since: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        'dynamodb-endpoint': { type: 'string' },
+        table: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`lambda-sentinel events: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const since = values.since === undefined ? undefined : parseTime(values.since);
+  if (since === null) {
+    process.stderr.write(
+      `lambda-sentinel events: --since must be an ISO date or milliseconds, got '${values.since}'\n`,
+    );
+    return EXIT.usage;
+  }
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+    process.stderr.write(`lambda-sentinel events: --limit must be a positive whole number\n`);
+    return EXIT.usage;
+  }
+  const table = values.table ?? process.env.TABLE_NAME ?? LOCAL_DEFAULTS.table;
+  const log = new DynamoEventLog(createDynamoClient({ endpoint: values['dynamodb-endpoint'] }), table);
+  try {
+    const records = (await log.list({ master: values.master, since, limit })).reverse();
+    for (const record of records) {
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify(record)}\n`
+          : `${new Date(record.at).toISOString()} [${record.sentinelId}] ${formatEvent(record)}${
+              record.epoch === null ? '' : ` (epoch ${record.epoch})`
+            }\n`,
+      );
+    }
+    return EXIT.ok;
+  } catch (error) {
+    process.stderr.write(`lambda-sentinel events: ${(error as Error).message}\n`);
+    return EXIT.failure;
+  }
+}
+
+/** An ISO date or milliseconds since the epoch; null if neither. */
+function parseTime(text: string): number | null {
+  if (/^\d+$/.test(text)) return Number(text);
+  const parsed = Date.parse(text);
+  return Number.isNaN(parsed) ? null : parsed;
 }

@@ -19,7 +19,7 @@ afterEach(() => {
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const proc = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
+  if (args[0] === 'local') child = proc;
   let stdout = '';
   let stderr = '';
   proc.stdout?.on('data', (d: Buffer) => {
@@ -108,6 +108,25 @@ describe('lambda-sentinel local', () => {
         { timeout: 5_000 },
       )
       .toEqual(printed.filter((line) => !line.startsWith('+tilt') && !line.startsWith('-tilt')));
+    // The CLI reads the same log: newest last, with sentinel and epoch.
+    const events = run([
+      'events',
+      '--master',
+      'mymaster',
+      '--dynamodb-endpoint',
+      endpoint,
+      '--limit',
+      '1000',
+    ]);
+    expect(await events.exited).toBe(0);
+    const listed = events.out().trim().split('\n');
+    expect(listed.at(-1)).toMatch(
+      /\[sentinel-\w\] \+switch-master mymaster 127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+ \(epoch 1\)$/,
+    );
+    expect(listed.filter((l) => l.includes(`[${leader}] +elected-leader`))).toHaveLength(1);
+    const badSince = run(['events', '--since', 'yesterday-ish', '--dynamodb-endpoint', endpoint]);
+    expect(await badSince.exited).toBe(2);
+
     cli.proc.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     for (const pid of replicaPids) expect(isRunning(pid)).toBe(false);
