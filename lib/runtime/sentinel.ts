@@ -91,6 +91,10 @@ const LEASE_POLL_MS = 50;
  * process was paused. Tick lateness would not do — a tick legitimately waits on store calls.
  */
 const TILT_TIMER_PERIOD_MS = 100;
+/** Up to this many masters, the tick line shows every master's summary; beyond, only those not OK. */
+const SUMMARY_FULL_UP_TO = 3;
+/** The tick line (also stored in the lease) is cut at this length. */
+const SUMMARY_MAX_CHARS = 2_000;
 
 export class SentinelRunner {
   readonly #o: SentinelRunnerOptions;
@@ -291,7 +295,10 @@ export class SentinelRunner {
       let address = { host: settings.host, port: settings.port };
       let view: StoreView | null = null;
       try {
-        const record = await store.ensureMaster({ ...address, name: settings.name, now: this.#clock.now() });
+        // Read first: the record almost always exists, and a failed conditional put still costs a write.
+        const record =
+          (await store.getMaster(settings.name)) ??
+          (await store.ensureMaster({ ...address, name: settings.name, now: this.#clock.now() }));
         address = { host: record.host, port: record.port };
       } catch (error) {
         this.#noteStoreError(error);
@@ -356,29 +363,30 @@ export class SentinelRunner {
       }
 
       let wakeAt = now + Math.min(...this.#slots.map((s) => s.settings.probePeriodMs));
-      const summaries: string[] = [];
       for (const slot of this.#slots) {
         try {
           const outcome = await this.#tickMaster(slot);
           if (outcome === 'fenced') return 'lease-lost';
           const decision = slot.lastDecision;
-          if (decision) {
-            summaries.push(decision.summary);
-            if (decision.wakeAt !== null) wakeAt = Math.min(wakeAt, decision.wakeAt);
-          }
-          wakeAt = Math.min(wakeAt, slot.nextReadAt);
+          if (decision?.wakeAt != null) wakeAt = Math.min(wakeAt, decision.wakeAt);
+          // Routine reads wait for the next regular tick; only urgent ones (a master that looks down,
+          // a failover led here) wake the loop early. Otherwise many masters, each read on its own
+          // schedule, would wake it dozens of times a second.
+          if (decision?.wantsFastVoteReads) wakeAt = Math.min(wakeAt, slot.nextReadAt);
         } catch (error) {
           // A bug or an unexpected reply must never stop the sentinel: log it and go on with the next tick.
           this.#log('error', 'tick failed for master', { master: slot.settings.name, ...errorFields(error) });
         }
       }
       this.#ticks += 1;
-      lastSummary = `${this.#o.sentinelId}${this.#tilt.inTilt ? ' [TILT]' : ''}: ${summaries.join('; ')}`;
-      this.#log('info', lastSummary, {
+      const { line, notOk } = this.#tickSummary();
+      lastSummary = line;
+      this.#log('info', line, {
         tick: this.#ticks,
         tilt: this.#tilt.inTilt,
         storeUnavailable: this.#storeDownSince !== null,
-        masters: this.#slots.map((s) => ({
+        mastersOk: this.#slots.length - notOk.length,
+        masters: notOk.map((s) => ({
           name: s.settings.name,
           status: s.lastDecision?.status ?? 'unknown',
           epoch: s.view?.status === 'ok' ? s.view.record.currentEpoch : null,
@@ -387,6 +395,22 @@ export class SentinelRunner {
       });
       await this.#clock.sleep(Math.max(1, wakeAt - this.#clock.now()), this.#o.signal);
     }
+  }
+
+  /**
+   * The tick's human line. With a few masters, each one's summary; with many, a count of the healthy
+   * ones and the full summary of the others, so a line (and the lease's summary) stays small.
+   */
+  #tickSummary(): { line: string; notOk: MasterSlot[] } {
+    const notOk = this.#slots.filter((s) => s.lastDecision?.status !== 'ok' || s.view?.status !== 'ok');
+    const shown = this.#slots.length <= SUMMARY_FULL_UP_TO ? this.#slots : notOk;
+    const parts = shown.map((s) => s.lastDecision?.summary ?? `${s.settings.name} not judged yet`);
+    if (shown !== this.#slots) parts.unshift(`${this.#slots.length - notOk.length} masters ok`);
+    const line = `${this.#o.sentinelId}${this.#tilt.inTilt ? ' [TILT]' : ''}: ${parts.join('; ')}`;
+    return {
+      line: line.length > SUMMARY_MAX_CHARS ? `${line.slice(0, SUMMARY_MAX_CHARS - 1)}…` : line,
+      notOk,
+    };
   }
 
   async #tickMaster(slot: MasterSlot): Promise<'ok' | 'fenced'> {
