@@ -409,7 +409,10 @@ describe('Coordinated switchover (FAILOVER TO)', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 300));
-    const outcome = await requestManualFailover(c.store, 'mymaster', { waitMs: WITHIN_MS, coordinated: true });
+    const outcome = await requestManualFailover(c.store, 'mymaster', {
+      waitMs: WITHIN_MS,
+      coordinated: true,
+    });
     writing = false;
     await writes;
     writer.disconnect();
