@@ -6,7 +6,9 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { MasterRecord } from '../../lib/core/types.js';
 import { requestManualFailover } from '../../lib/runtime/manualFailover.js';
+import { allocatePorts, startRedis } from '../../lib/runtime/redisProcess.js';
 import { type RealCluster, roleOf, startRealCluster } from '../support/realCluster.js';
+import { startTcpProxy } from '../support/tcpProxy.js';
 
 const DOWN_AFTER_MS = 1_000;
 const WITHIN_MS = 20_000;
@@ -431,5 +433,44 @@ describe('Coordinated switchover (FAILOVER TO)', () => {
       (r) => r.role === 'slave' && r.masterPort === outcome.promoted.port,
       'the old master replicating from the new one',
     );
+  });
+});
+
+describe('Replica selection on real processes', () => {
+  it('promotes the replica with the highest replication offset', async () => {
+    // Replica B replicates through a proxy that is then black-holed: its link still looks up, but its
+    // offset stops while replica A keeps receiving writes.
+    const [masterPort, aPort, bPort] = (await allocatePorts(3)) as [number, number, number];
+    const master = await startRedis({ port: masterPort });
+    const proxy = await startTcpProxy(master.address);
+    const a = await startRedis({ port: aPort, replicaOf: master.address });
+    const b = await startRedis({ port: bPort, replicaOf: proxy.address });
+    const topology = {
+      master,
+      replicas: [a, b],
+      stop: async () => {
+        await proxy.close();
+        await Promise.all([master.stop(), a.stop(), b.stop()]);
+      },
+    };
+    await eventually(
+      () => roleOf(b.address),
+      (r) => r.linkUp,
+      'replica B linked through the proxy',
+    );
+    const c = await started({ topology });
+    proxy.cut();
+    const writer = new Redis({ ...master.address, lazyConnect: true });
+    await writer.connect();
+    const fill = writer.pipeline();
+    for (let i = 0; i < 2_000; i += 1) fill.set(`offset:${i}`, 'x');
+    await fill.exec();
+    writer.disconnect();
+    await new Promise((r) => setTimeout(r, 1_500)); // both replicas' INFO now shows the gap
+    await c.topology.master.kill();
+    const record = await waitForRecord(c, (r) => r.configEpoch >= 1, 'promotion');
+    expect(record.port).toBe(aPort);
+    const ranked = record.failover?.rejected.find((r) => r.port === bPort)?.reason ?? '';
+    expect(ranked).toMatch(/^ranked below 127\.0\.0\.1:\d+ \(priority 100, offset \d+\)$/);
   });
 });

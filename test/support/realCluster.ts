@@ -39,8 +39,10 @@ export async function startRealCluster(args: {
   settings?: Partial<MasterSettings>;
   /** Extra redis-server arguments per replica (index 0, 1), e.g. ['--replica-priority', '0']. */
   replicaArgs?: ReadonlyArray<readonly string[]>;
+  /** A topology built by the test (1 master, 2 replicas); stopped with the cluster. */
+  topology?: Topology;
 }): Promise<RealCluster> {
-  const topology = await startTopology({ replicas: 2 });
+  const topology = args.topology ?? (await startTopology({ replicas: 2 }));
   for (const [i, extra] of (args.replicaArgs ?? []).entries()) {
     const replica = topology.replicas[i];
     if (replica && extra.length > 0) await configSet(replica.address, extra);
