@@ -1,0 +1,378 @@
+/**
+ * What the Redis-protocol endpoint shows: Sentinel's instance maps (field names and order as
+ * reference/sentinel.md §2), built from the store (records, replicas, votes, leases) and, when the
+ * sentinel loops run in this process, from their observations.
+ *
+ * Where a Sentinel field has no meaning here, the value is documented next to it (docs/endpoint.md).
+ */
+import { createHash } from 'node:crypto';
+import { SENTINEL_DEFAULTS } from '../core/constants.js';
+import type { MasterMemory } from '../core/decide.js';
+import type { InstanceObservation } from '../core/observation.js';
+import { majorityOf } from '../core/quorum.js';
+import type {
+  Address,
+  LoopLease,
+  MasterRecord,
+  MasterSettings,
+  ReplicaRecord,
+  SentinelConfig,
+  SentinelId,
+  Vote,
+} from '../core/types.js';
+import type { SentinelStore } from '../ports.js';
+import { type Clock, systemClock } from '../runtime/clock.js';
+import { requestManualFailover } from '../runtime/manualFailover.js';
+import type { MonitorSnapshot } from '../runtime/monitor.js';
+
+/** Ordered `[field, value]` pairs: a Sentinel instance map. Numbers are strings, as Sentinel sends them. */
+export type Fields = ReadonlyArray<readonly [string, string]>;
+
+export type FailoverReply = 'OK' | 'INPROG' | 'NOGOODSLAVE' | 'NOSUCHMASTER';
+
+export type CkquorumReply = { readonly ok: boolean; readonly text: string };
+
+/** Where clients reach this endpoint (announced as the sentinels' address). */
+export interface EndpointAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What the endpoint reads. The local runner implements it over the store; a proxy can over the HTTP API. */
+export interface SentinelView {
+  /** The 40-hex run id this endpoint answers SENTINEL MYID with. */
+  myId(): string;
+  masterNames(): Promise<string[]>;
+  masterAddress(name: string): Promise<Address | null>;
+  master(name: string): Promise<Fields | null>;
+  masters(): Promise<Fields[]>;
+  replicas(name: string): Promise<Fields[] | null>;
+  sentinels(name: string, endpoint: EndpointAddress): Promise<Fields[] | null>;
+  ckquorum(name: string): Promise<CkquorumReply | null>;
+  failover(name: string): Promise<FailoverReply>;
+}
+
+/**
+ * A sentinel loop running in this process. `SentinelRunner` has `memories()`; `snapshots()` (its
+ * monitors' observations) is used when present.
+ */
+export interface RunnerLike {
+  readonly sentinelId: SentinelId;
+  memories(): Record<string, MasterMemory>;
+  snapshots?(): Record<string, MonitorSnapshot>;
+}
+
+export interface StoreViewOptions {
+  /** Sentinel loops in this process: their observations fill the timing fields. */
+  readonly runners?: readonly RunnerLike[];
+  /** The sentinel this endpoint speaks as (MYID; not listed by SENTINEL SENTINELS). Default: the first member. */
+  readonly selfId?: SentinelId;
+  /** How long SENTINEL FAILOVER waits for the outcome before answering OK anyway (default 5000 ms). */
+  readonly failoverWaitMs?: number;
+  readonly clock?: Clock;
+}
+
+/** A sentinel's run id: 40 hex digits derived from its id (sha1), stable across restarts. */
+export function runIdOf(sentinelId: SentinelId): string {
+  return createHash('sha1').update(`lambda-sentinel:${sentinelId}`).digest('hex');
+}
+
+const ms = (n: number | null | undefined): string => String(Math.max(0, Math.round(n ?? 0)));
+
+function defaultSettings(record: MasterRecord, members: number): MasterSettings {
+  return {
+    name: record.name,
+    host: record.host,
+    port: record.port,
+    quorum: majorityOf(members),
+    downAfterMs: SENTINEL_DEFAULTS.downAfterMs,
+    failoverTimeoutMs: SENTINEL_DEFAULTS.failoverTimeoutMs,
+    parallelSyncs: SENTINEL_DEFAULTS.parallelSyncs,
+    masterRebootDownAfterPeriodMs: 0,
+    renamedCommands: {},
+    probePeriodMs: SENTINEL_DEFAULTS.maxProbePeriodMs,
+    probeTimeoutMs: SENTINEL_DEFAULTS.maxProbeTimeoutMs,
+    infoPeriodMs: SENTINEL_DEFAULTS.infoPeriodMs,
+    voteMaxAgeMs: SENTINEL_DEFAULTS.voteMaxAgeMs,
+    voteRefreshMs: SENTINEL_DEFAULTS.voteRefreshMs,
+    leaderLeaseMs: SENTINEL_DEFAULTS.leaderLeaseMs,
+  };
+}
+
+interface MasterState {
+  readonly settings: MasterSettings;
+  readonly record: MasterRecord | null;
+  readonly address: Address;
+  readonly replicas: ReplicaRecord[];
+  readonly votes: Vote[];
+  readonly leases: LoopLease[];
+}
+
+/** The common prefix of every Sentinel instance map, up to and including `link-refcount`. */
+function head(name: string, address: Address, runid: string, flags: string[]): Array<[string, string]> {
+  return [
+    ['name', name],
+    ['ip', address.host],
+    ['port', String(address.port)],
+    ['runid', runid],
+    ['flags', flags.join(',')],
+    ['link-pending-commands', '0'],
+    ['link-refcount', '1'],
+  ];
+}
+
+/** Timing fields from an observation: last-ping-sent, last-ok-ping-reply, last-ping-reply. */
+function pingFields(
+  obs: InstanceObservation | null,
+  now: number,
+  fallbackOkAt: number | null,
+): Array<[string, string]> {
+  if (obs === null) {
+    const since = fallbackOkAt === null ? '0' : ms(now - fallbackOkAt);
+    return [
+      ['last-ping-sent', '0'],
+      ['last-ok-ping-reply', since],
+      ['last-ping-reply', since],
+    ];
+  }
+  return [
+    ['last-ping-sent', obs.oldestUnansweredPingAt === null ? '0' : ms(now - obs.oldestUnansweredPingAt)],
+    ['last-ok-ping-reply', ms(now - obs.lastValidReplyAt)],
+    ['last-ping-reply', ms(now - (obs.lastReplyAt ?? obs.lastValidReplyAt))],
+  ];
+}
+
+function roleFields(
+  obs: InstanceObservation | null,
+  configured: 'master' | 'slave',
+  now: number,
+): Array<[string, string]> {
+  const reported = obs?.reportedRole ?? null;
+  return [
+    ['info-refresh', obs?.infoAt == null ? '0' : ms(now - obs.infoAt)],
+    ['role-reported', reported === null ? configured : reported === 'master' ? 'master' : 'slave'],
+    ['role-reported-time', obs?.reportedRoleSince == null ? '0' : ms(now - obs.reportedRoleSince)],
+  ];
+}
+
+export function storeSentinelView(
+  store: SentinelStore,
+  config: SentinelConfig,
+  options: StoreViewOptions = {},
+): SentinelView {
+  const clock = options.clock ?? systemClock;
+  const members = config.global.sentinelIds;
+  const selfId = options.selfId ?? members[0] ?? 'sentinel';
+  const myRunId = runIdOf(selfId);
+  const heartbeatStaleMs = 3 * config.global.heartbeatPeriodMs;
+  const self = (): RunnerLike | undefined =>
+    options.runners?.find((r) => r.sentinelId === selfId) ?? options.runners?.[0];
+
+  const snapshotOf = (name: string): MonitorSnapshot | null => self()?.snapshots?.()[name] ?? null;
+  const memoryOf = (name: string): MasterMemory | null => self()?.memories()[name] ?? null;
+
+  async function names(): Promise<string[]> {
+    const records = await store.listMasters();
+    const configured = config.masters.map((m) => m.name);
+    return [...configured, ...records.map((r) => r.name).filter((n) => !configured.includes(n))];
+  }
+
+  async function state(name: string): Promise<MasterState | null> {
+    const configured = config.masters.find((m) => m.name === name);
+    const record = await store.getMaster(name);
+    if (!configured && !record) return null;
+    const settings = configured ?? defaultSettings(record as MasterRecord, members.length);
+    const address = record
+      ? { host: record.host, port: record.port }
+      : { host: settings.host, port: settings.port };
+    const [replicas, votes, leases] = await Promise.all([
+      store.listReplicas(name),
+      store.listVotes(name),
+      store.listLeases(),
+    ]);
+    return {
+      settings,
+      record,
+      address,
+      replicas: replicas.filter((r) => !(r.host === address.host && r.port === address.port)),
+      votes,
+      leases,
+    };
+  }
+
+  const freshDownVotes = (s: MasterState, now: number): Vote[] =>
+    s.votes.filter(
+      (v) =>
+        v.down &&
+        members.includes(v.sentinelId) &&
+        v.configEpoch === (s.record?.configEpoch ?? 0) &&
+        now - v.observedAt <= s.settings.voteMaxAgeMs,
+    );
+
+  const otherSentinels = (s: MasterState) =>
+    members
+      .filter((id) => id !== selfId)
+      .map((id) => ({ id, lease: s.leases.find((l) => l.sentinelId === id) ?? null }));
+
+  const isStale = (lease: LoopLease | null, now: number) =>
+    lease === null || now - lease.heartbeatAt > heartbeatStaleMs;
+
+  function masterFields(s: MasterState): Fields {
+    const now = clock.now();
+    const obs = snapshotOf(s.settings.name)?.master ?? null;
+    const memory = memoryOf(s.settings.name);
+    const down = freshDownVotes(s, now);
+    const selfVote = down.find((v) => v.sentinelId === selfId);
+    const sdownSince = memory ? memory.sdownSince : (selfVote?.observedAt ?? null);
+    const odownSince = memory
+      ? memory.odownSince
+      : down.length >= s.settings.quorum
+        ? Math.min(...down.map((v) => v.observedAt))
+        : null;
+    const inFailover = s.record !== null && s.record.failoverState !== 'none';
+    const flags = [
+      ...(sdownSince !== null ? ['s_down'] : []),
+      ...(odownSince !== null ? ['o_down'] : []),
+      'master',
+      ...(obs !== null && !obs.linkConnected ? ['disconnected'] : []),
+      ...(inFailover ? ['failover_in_progress'] : []),
+    ];
+    const okAt = s.votes
+      .filter((v) => !v.down)
+      .reduce<number | null>((m, v) => Math.max(m ?? 0, v.observedAt), null);
+    const fields: Array<[string, string]> = [
+      ...head(s.settings.name, s.address, obs?.runId ?? '', flags),
+      ...(inFailover ? [['failover-state', s.record?.failoverState ?? 'none'] as [string, string]] : []),
+      ...pingFields(obs, now, okAt),
+      ...(sdownSince !== null ? [['s-down-time', ms(now - sdownSince)] as [string, string]] : []),
+      ...(odownSince !== null ? [['o-down-time', ms(now - odownSince)] as [string, string]] : []),
+      ['down-after-milliseconds', String(s.settings.downAfterMs)],
+      ...roleFields(obs, 'master', now),
+      ['config-epoch', String(s.record?.configEpoch ?? 0)],
+      ['num-slaves', String(s.replicas.length)],
+      ['num-other-sentinels', String(members.length - 1)],
+      ['quorum', String(s.settings.quorum)],
+      ['failover-timeout', String(s.settings.failoverTimeoutMs)],
+      ['parallel-syncs', String(s.settings.parallelSyncs)],
+    ];
+    return fields;
+  }
+
+  function replicaFields(s: MasterState, replica: ReplicaRecord): Fields {
+    const now = clock.now();
+    const key = `${replica.host}:${replica.port}`;
+    const obs =
+      snapshotOf(s.settings.name)?.replicas.find(
+        (r) => r.address.host === replica.host && r.address.port === replica.port,
+      ) ?? null;
+    const sdownSince = memoryOf(s.settings.name)?.replicaSdownSince[key] ?? null;
+    const flags = [
+      ...(sdownSince !== null ? ['s_down'] : []),
+      'slave',
+      ...(obs !== null && !obs.linkConnected ? ['disconnected'] : []),
+    ];
+    const info = obs?.info ?? null;
+    const linkUp = info ? info.masterLinkUp : true;
+    return [
+      ...head(key, replica, obs?.runId ?? replica.runId ?? '', flags),
+      ...pingFields(obs, now, replica.lastSeenAt),
+      ...(sdownSince !== null ? [['s-down-time', ms(now - sdownSince)] as [string, string]] : []),
+      ['down-after-milliseconds', String(s.settings.downAfterMs)],
+      ...roleFields(obs, 'slave', now),
+      ['master-link-down-time', String(info?.masterLinkDownSinceMs ?? 0)],
+      ['master-link-status', linkUp ? 'ok' : 'err'],
+      ['master-host', info ? (info.masterHost ?? '?') : s.address.host],
+      ['master-port', String(info ? (info.masterPort ?? 0) : s.address.port)],
+      ['slave-priority', String(info?.replicaPriority ?? 100)],
+      ['slave-repl-offset', String(info?.replicaOffset ?? 0)],
+      ['replica-announced', info && !info.replicaAnnounced ? '0' : '1'],
+    ];
+  }
+
+  function sentinelFields(
+    s: MasterState,
+    id: SentinelId,
+    lease: LoopLease | null,
+    endpoint: EndpointAddress,
+  ): Fields {
+    const now = clock.now();
+    const stale = isStale(lease, now);
+    const flags = [...(stale ? ['s_down'] : []), 'sentinel', ...(stale ? ['disconnected'] : [])];
+    const heartbeatAt = lease?.heartbeatAt ?? null;
+    const since = heartbeatAt === null ? '0' : ms(now - heartbeatAt);
+    const leader = s.record?.leader ?? null;
+    return [
+      ...head(runIdOf(id), endpoint, runIdOf(id), flags),
+      ['last-ping-sent', '0'],
+      ['last-ok-ping-reply', since],
+      ['last-ping-reply', since],
+      ...(stale && heartbeatAt !== null
+        ? [['s-down-time', ms(now - heartbeatAt - heartbeatStaleMs)] as [string, string]]
+        : []),
+      ['down-after-milliseconds', String(s.settings.downAfterMs)],
+      ['last-hello-message', since],
+      ['voted-leader', leader === null ? '?' : runIdOf(leader)],
+      ['voted-leader-epoch', String(leader === null ? 0 : (s.record?.currentEpoch ?? 0))],
+    ];
+  }
+
+  return {
+    myId: () => myRunId,
+    masterNames: names,
+    async masterAddress(name) {
+      const configured = config.masters.find((m) => m.name === name);
+      const record = await store.getMaster(name);
+      if (record) return { host: record.host, port: record.port };
+      return configured ? { host: configured.host, port: configured.port } : null;
+    },
+    async master(name) {
+      const s = await state(name);
+      return s ? masterFields(s) : null;
+    },
+    async masters() {
+      const all = await Promise.all((await names()).map(state));
+      return all.filter((s): s is MasterState => s !== null).map(masterFields);
+    },
+    async replicas(name) {
+      const s = await state(name);
+      return s ? s.replicas.map((r) => replicaFields(s, r)) : null;
+    },
+    async sentinels(name, endpoint) {
+      const s = await state(name);
+      return s && otherSentinels(s).map(({ id, lease }) => sentinelFields(s, id, lease, endpoint));
+    },
+    async ckquorum(name) {
+      const s = await state(name);
+      if (!s) return null;
+      const now = clock.now();
+      const others = otherSentinels(s);
+      const usable = 1 + others.filter((o) => !isStale(o.lease, now)).length;
+      const problems: string[] = [];
+      if (usable < s.settings.quorum)
+        problems.push('Not enough available Sentinels to reach the specified quorum for this master');
+      if (usable < majorityOf(members.length))
+        problems.push('Not enough available Sentinels to reach the majority and authorize a failover');
+      if (problems.length === 0)
+        return {
+          ok: true,
+          text: `OK ${usable} usable Sentinels. Quorum and failover authorization can be reached`,
+        };
+      return { ok: false, text: `NOQUORUM ${usable} usable Sentinels. ${problems.join('. ')}` };
+    },
+    async failover(name) {
+      const outcome = await requestManualFailover(store, name, {
+        clock,
+        waitMs: options.failoverWaitMs ?? 5_000,
+      });
+      switch (outcome.reply) {
+        case 'INPROG':
+        case 'NOGOODSLAVE':
+        case 'NOSUCHMASTER':
+          return outcome.reply;
+        default:
+          // OK, and also TIMEOUT/ABORTED: the request was recorded and accepted, as Sentinel's OK means.
+          return 'OK';
+      }
+    },
+  };
+}
