@@ -260,7 +260,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   async function sentinel(client: Client, args: Args): Promise<Reply> {
     const sub = (args[1] ?? '').toLowerCase();
     const arity = SENTINEL_ARITY[sub];
-    if (arity === undefined) return error(`ERR Unknown sentinel subcommand '${args[1] ?? ''}'`);
+    if (arity === undefined) return error(`ERR unknown subcommand '${args[1] ?? ''}'. Try SENTINEL HELP.`);
     if ((arity > 0 && args.length !== arity) || (arity < 0 && args.length < -arity)) {
       return arityError(`sentinel|${sub}`);
     }
@@ -379,7 +379,6 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       [bulk('proto'), integer(proto)],
       [bulk('id'), integer(client.id)],
       [bulk('mode'), bulk('sentinel')],
-      [bulk('role'), bulk('master')],
       [bulk('modules'), array([])],
     ]);
   }

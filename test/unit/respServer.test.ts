@@ -87,7 +87,7 @@ describe('Sentinel endpoint (unit, memory store)', () => {
       (s) => s.includes('parallel-syncs'),
     );
     expect(
-      r.data.startsWith('-NOPROTO unsupported protocol version\r\n%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n'),
+      r.data.startsWith('-NOPROTO unsupported protocol version\r\n%6\r\n$6\r\nserver\r\n$5\r\nredis\r\n'),
     ).toBe(true);
     expect(r.data).toContain('$5\r\nproto\r\n:3\r\n');
     expect(r.data).toContain('\r\n_\r\n$2\r\nme\r\n%');
@@ -125,7 +125,9 @@ describe('Sentinel endpoint (unit, memory store)', () => {
     await expect(c.call('SENTINEL', 'MASTER')).rejects.toThrow(
       "ERR wrong number of arguments for 'sentinel|master' command",
     );
-    await expect(c.call('SENTINEL', 'frob')).rejects.toThrow("ERR Unknown sentinel subcommand 'frob'");
+    await expect(c.call('SENTINEL', 'frob')).rejects.toThrow(
+      "ERR unknown subcommand 'frob'. Try SENTINEL HELP.",
+    );
     await expect(c.call('SENTINEL', 'RESET', '*')).rejects.toThrow('ERR not supported yet');
     await expect(c.call('GET', 'k')).rejects.toThrow(
       "ERR unknown command 'GET', with args beginning with: 'k' ",

@@ -1,0 +1,337 @@
+/**
+ * The Redis-protocol Sentinel endpoint on real processes: three sentinels on real redis-server and
+ * DynamoDB Local, the endpoint next to them, and unmodified clients (ioredis in Sentinel mode, redis-cli)
+ * following failovers through it. The reply shapes are compared with a real `redis-server --sentinel`
+ * run on the same topology.
+ */
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { type RealSentinels, startRealSentinels } from '../../bench/support/realSentinel.js';
+import type { Address } from '../../lib/core/types.js';
+import { storeSentinelView } from '../../lib/resp/sentinelView.js';
+import { type SentinelEndpoint, startSentinelEndpoint } from '../../lib/resp/server.js';
+import { type RealCluster, roleOf, startRealCluster } from '../support/realCluster.js';
+
+const run = promisify(execFile);
+const REDIS_CLI = '/usr/bin/redis-cli';
+const WITHIN_MS = 20_000;
+
+interface Harness {
+  readonly cluster: RealCluster;
+  readonly endpoint: SentinelEndpoint;
+  stop(): Promise<void>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+/** The cluster, and the endpoint with every sentinel's events published to it (as the local runner does). */
+async function harness(): Promise<Harness> {
+  const cluster = await startRealCluster({
+    endpoint: inject('dynamodbEndpoint'),
+    downAfterMs: 1_000,
+    settings: { infoPeriodMs: 1_000, failoverTimeoutMs: 10_000 },
+  });
+  cleanups.push(() => cluster.stop());
+  const endpoint = await startSentinelEndpoint({
+    port: 0,
+    view: storeSentinelView(cluster.store, cluster.config, { runners: cluster.sentinels.runners }),
+  });
+  cleanups.push(() => endpoint.close());
+  let published = 0;
+  const pump = setInterval(() => {
+    const events = cluster.sentinels.events;
+    while (published < events.length) endpoint.publish(events[published++] as (typeof events)[number]);
+  }, 10);
+  cleanups.push(async () => clearInterval(pump));
+  await cluster.sentinels.waitFor(
+    () => cluster.sentinels.eventsOf('+slave').length === 6,
+    15_000,
+    'replicas discovered',
+  );
+  return { cluster, endpoint, stop: async () => {} };
+}
+
+function track<T extends Redis>(client: T): T {
+  client.on('error', () => {});
+  cleanups.push(async () => client.disconnect());
+  return client;
+}
+
+async function currentMaster(cluster: RealCluster): Promise<Address> {
+  const record = await cluster.store.getMaster('mymaster');
+  if (!record) throw new Error('no master record');
+  return { host: record.host, port: record.port };
+}
+
+/** Retries `write` until it succeeds (each attempt bounded), or throws after the deadline. */
+async function writeUntilOk(write: () => Promise<unknown>, timeoutMs = WITHIN_MS): Promise<number> {
+  const started = Date.now();
+  let last: unknown = null;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      await Promise.race([
+        write(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('attempt timed out')), 3_000)),
+      ]);
+      return Date.now() - started;
+    } catch (error) {
+      last = error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`no successful write within ${timeoutMs}ms: ${String(last)}`);
+}
+
+async function valueOn(address: Address, key: string): Promise<string | null> {
+  const direct = new Redis({
+    ...address,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  try {
+    await direct.connect();
+    return await direct.get(key);
+  } finally {
+    direct.disconnect();
+  }
+}
+
+describe('Sentinel endpoint with unmodified clients', () => {
+  it('ioredis in Sentinel mode (HELLO 3) follows a SIGKILLed master to the new one', async () => {
+    const { cluster, endpoint } = await harness();
+    const old = cluster.topology.master.address;
+    const client = track(
+      new Redis({ sentinels: [{ host: '127.0.0.1', port: endpoint.address.port }], name: 'mymaster' }),
+    );
+    await client.set('before', '1');
+    expect(await valueOn(old, 'before')).toBe('1');
+
+    await cluster.topology.master.kill();
+    await writeUntilOk(() => client.set('after', 'written-through-the-endpoint'));
+
+    const now = await currentMaster(cluster);
+    expect(now).not.toEqual(old);
+    expect(await valueOn(now, 'after')).toBe('written-through-the-endpoint');
+    expect((await roleOf(now)).role).toBe('master');
+  });
+
+  it('ioredis with failoverDetector leaves a SIGSTOPped master on +switch-master', async () => {
+    const { cluster, endpoint } = await harness();
+    const old = cluster.topology.master.address;
+    const client = track(
+      new Redis({
+        sentinels: [{ host: '127.0.0.1', port: endpoint.address.port }],
+        name: 'mymaster',
+        failoverDetector: true,
+      }),
+    );
+    const switches: string[] = [];
+    const watcher = track(new Redis({ ...endpoint.address, lazyConnect: true }));
+    watcher.on('message', (_channel, message) => switches.push(message));
+    await watcher.subscribe('+switch-master');
+    await client.set('before', '1');
+    // The detector subscribes lazily after the client is ready: give it a moment.
+    await new Promise((r) => setTimeout(r, 500));
+
+    await cluster.topology.master.pause();
+    cleanups.push(async () => cluster.topology.master.resume());
+    await writeUntilOk(() => client.set('after', 'paused-master-left'));
+
+    const now = await currentMaster(cluster);
+    expect(now).not.toEqual(old);
+    expect(await valueOn(now, 'after')).toBe('paused-master-left');
+    // Three sentinels announce the same switch; a subscriber gets it once.
+    expect(switches).toEqual([`mymaster ${old.host} ${old.port} ${now.host} ${now.port}`]);
+    cluster.topology.master.resume();
+  });
+});
+
+/** A reply read off the wire: its type byte, and its text or items. */
+interface Wire {
+  readonly type: string;
+  readonly text: string | null;
+  readonly items: Wire[];
+}
+
+function readReply(buf: Buffer, pos: number): { reply: Wire; next: number } | null {
+  const end = buf.indexOf('\r\n', pos);
+  if (end === -1) return null;
+  const type = String.fromCharCode(buf[pos] as number);
+  const head = buf.subarray(pos + 1, end).toString();
+  if (type === '+' || type === '-' || type === ':' || type === '_') {
+    return { reply: { type, text: head, items: [] }, next: end + 2 };
+  }
+  const n = Number(head);
+  if (n < 0) return { reply: { type: `${type}-1`, text: null, items: [] }, next: end + 2 };
+  if (type === '$') {
+    if (buf.length < end + 2 + n + 2) return null;
+    return {
+      reply: { type, text: buf.subarray(end + 2, end + 2 + n).toString(), items: [] },
+      next: end + 4 + n,
+    };
+  }
+  const items: Wire[] = [];
+  let next = end + 2;
+  for (let i = 0; i < (type === '%' ? 2 * n : n); i++) {
+    const item = readReply(buf, next);
+    if (!item) return null;
+    items.push(item.reply);
+    next = item.next;
+  }
+  return { reply: { type, text: null, items }, next };
+}
+
+/** The shape of a reply: types only, except Sentinel instance maps, shown as `key:type` in order. */
+function shape(reply: Wire): unknown {
+  if (reply.items.length === 0) return reply.type === '*' || reply.type === '%' ? [reply.type] : reply.type;
+  const first = reply.items[0]?.text;
+  const instanceMap = (first === 'name' || first === 'server') && reply.items.length % 2 === 0;
+  if (instanceMap) {
+    const pairs: string[] = [reply.type];
+    for (let i = 0; i < reply.items.length; i += 2) {
+      pairs.push(`${reply.items[i]?.text}:${reply.items[i + 1]?.type}`);
+    }
+    return pairs;
+  }
+  return [reply.type, ...reply.items.map(shape)];
+}
+
+/** Sends commands (inline) on one connection; returns the last reply's shape, and its text for errors. */
+async function shapeOf(port: number, ...commands: string[]): Promise<unknown> {
+  const socket = net.connect(port, '127.0.0.1');
+  let data = Buffer.alloc(0);
+  try {
+    return await new Promise((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('data', (chunk) => {
+        data = Buffer.concat([data, chunk]);
+        let pos = 0;
+        for (let i = 0; i < commands.length; i++) {
+          const read = readReply(data, pos);
+          if (!read) return;
+          pos = read.next;
+          if (i === commands.length - 1) {
+            resolve(read.reply.type === '-' ? `-${read.reply.text}` : shape(read.reply));
+          }
+        }
+      });
+      socket.write(commands.map((c) => `${c}\r\n`).join(''));
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe('Sentinel endpoint replies, compared with real Sentinel', () => {
+  it('redis-cli runs every implemented SENTINEL subcommand; shapes match redis-server --sentinel', async () => {
+    const { cluster, endpoint } = await harness();
+    const port = String(endpoint.address.port);
+    const cli = async (...args: string[]) => (await run(REDIS_CLI, ['-p', port, ...args])).stdout;
+    await cluster.sentinels.waitFor(() => cluster.sentinels.runners.length === 3, 1000, 'runners');
+
+    // (c) redis-cli, each subcommand.
+    expect((await cli('PING')).trim()).toBe('PONG');
+    const addr = (await cli('SENTINEL', 'get-master-addr-by-name', 'mymaster')).trim().split('\n');
+    expect(addr).toEqual([
+      cluster.topology.master.address.host,
+      String(cluster.topology.master.address.port),
+    ]);
+    expect((await cli('SENTINEL', 'get-master-addr-by-name', 'nope')).trim()).toBe('');
+    const master = (await cli('SENTINEL', 'master', 'mymaster')).trim().split('\n');
+    expect(master.slice(0, 2)).toEqual(['name', 'mymaster']);
+    expect(master.length % 2).toBe(0);
+    const masters = (await cli('SENTINEL', 'masters')).trim().split('\n');
+    expect(masters.slice(0, 2)).toEqual(['name', 'mymaster']);
+    for (const sub of ['replicas', 'slaves']) {
+      const lines = (await cli('SENTINEL', sub, 'mymaster')).trim().split('\n');
+      expect(lines.filter((l) => l === 'name')).toHaveLength(2);
+    }
+    const sentinels = (await cli('SENTINEL', 'sentinels', 'mymaster')).trim().split('\n');
+    expect(sentinels.filter((l) => l === 'name')).toHaveLength(2);
+    expect((await cli('SENTINEL', 'ckquorum', 'mymaster')).trim()).toBe(
+      'OK 3 usable Sentinels. Quorum and failover authorization can be reached',
+    );
+    expect((await cli('SENTINEL', 'myid')).trim()).toMatch(/^[0-9a-f]{40}$/);
+    expect((await cli('SENTINEL', 'master', 'nope')).trim()).toBe('ERR No such master with that name');
+    expect((await cli('SENTINEL', 'frob')).trim()).toBe("ERR unknown subcommand 'frob'. Try SENTINEL HELP.");
+    expect(await cli('INFO', 'sentinel')).toContain(
+      `master0:name=mymaster,status=ok,address=127.0.0.1:${cluster.topology.master.address.port},slaves=2,sentinels=3`,
+    );
+
+    // (d) the same commands against three real Sentinels on the same topology.
+    const real: RealSentinels = await startRealSentinels({
+      master: cluster.topology.master.address,
+      downAfterMs: 60_000,
+      failoverTimeoutMs: 180_000,
+      replicas: 2,
+    });
+    cleanups.push(() => real.stop());
+    const realPort = real.ports[0] as number;
+    const commands = [
+      'SENTINEL MASTER mymaster',
+      'SENTINEL MASTERS',
+      'SENTINEL REPLICAS mymaster',
+      'SENTINEL SLAVES mymaster',
+      'SENTINEL SENTINELS mymaster',
+      'SENTINEL GET-MASTER-ADDR-BY-NAME mymaster',
+      'SENTINEL GET-MASTER-ADDR-BY-NAME nope',
+      'SENTINEL CKQUORUM mymaster',
+      'SENTINEL MYID',
+      'SENTINEL MASTER nope',
+      'SENTINEL MASTER',
+      'SENTINEL REPLICAS nope',
+      'SENTINEL frob',
+      'SENTINEL SENTINELS nope',
+      'HELLO 4',
+      'HELLO 3',
+      'HELLO 2',
+      'PING',
+      'CLIENT SETNAME x',
+      'CLIENT GETNAME',
+      'SUBSCRIBE +switch-master',
+      'PSUBSCRIBE *',
+      'FOO bar baz',
+      'SENTINEL GET-MASTER-ADDR-BY-NAME',
+      'ROLE',
+    ];
+    for (const command of commands) {
+      for (const hello of [[], ['HELLO 3']]) {
+        const theirs = await shapeOf(realPort, ...hello, command);
+        const ours = await shapeOf(endpoint.address.port, ...hello, command);
+        expect(ours, `${hello.join('')} ${command}`).toEqual(theirs);
+      }
+    }
+    // And through ioredis (RESP2 `call`): the same field names in the same order.
+    const theirClient = track(new Redis({ port: realPort, host: '127.0.0.1', protocol: 2 }));
+    const ourClient = track(new Redis({ ...endpoint.address, protocol: 2 }));
+    const keys = (reply: unknown) => (reply as string[]).filter((_, i) => i % 2 === 0);
+    for (const sub of ['MASTER', 'REPLICAS', 'SENTINELS']) {
+      const theirs = (await theirClient.call('SENTINEL', sub, 'mymaster')) as unknown;
+      const ours = (await ourClient.call('SENTINEL', sub, 'mymaster')) as unknown;
+      const first = (r: unknown) => (sub === 'MASTER' ? r : (r as unknown[])[0]);
+      expect(keys(first(ours)), sub).toEqual(keys(first(theirs)));
+    }
+    await real.stop();
+
+    // FAILOVER last: it changes the topology.
+    expect((await cli('SENTINEL', 'failover', 'mymaster')).trim()).toBe('OK');
+    const until = Date.now() + WITHIN_MS;
+    let promoted = await currentMaster(cluster);
+    while (promoted.port === cluster.topology.master.address.port && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      promoted = await currentMaster(cluster);
+    }
+    expect(promoted).not.toEqual(cluster.topology.master.address);
+    expect((await cli('SENTINEL', 'get-master-addr-by-name', 'mymaster')).trim().split('\n')).toEqual([
+      promoted.host,
+      String(promoted.port),
+    ]);
+  });
+});
