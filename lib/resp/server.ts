@@ -36,6 +36,13 @@ export interface SentinelEndpointOptions {
   /** Identical events (type, payload, epoch) published within this window reach subscribers once (default 5000 ms). */
   readonly dedupWindowMs?: number;
   readonly limits?: Partial<ParserLimits>;
+  /**
+   * The address SENTINEL SENTINELS gives for the other sentinels (they are all served by this endpoint).
+   * Default: the local address the asking client connected to, and this endpoint's port.
+   */
+  readonly announce?: { readonly host?: string; readonly port?: number };
+  /** A subscriber whose unsent output exceeds this is disconnected, like Redis's pubsub buffer limit (default 8 MB). */
+  readonly maxSubscriberBacklogBytes?: number;
   /** Reported by INFO server and HELLO (default 7.2.0: clients gate features on it). */
   readonly redisVersion?: string;
 }
@@ -111,6 +118,9 @@ const HELP_LINES = [
   '    Print this help.',
 ];
 
+/** Commands read ahead of their replies on one connection before it stops reading. */
+const MAX_QUEUED = 256;
+
 const SUBSCRIBED_ALLOWED = new Set([
   'subscribe',
   'psubscribe',
@@ -181,8 +191,16 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   let nextId = 1;
   let port = options.port;
 
+  const maxBacklog = options.maxSubscriberBacklogBytes ?? 8 * 1024 * 1024;
   const send = (client: Client, reply: Reply) => {
-    if (!client.closed) client.socket.write(encode(reply, client.proto));
+    if (client.closed) return;
+    if (client.socket.writableLength > maxBacklog) {
+      // It does not read what it is sent (Redis: client-output-buffer-limit): drop it.
+      client.closed = true;
+      client.socket.destroy();
+      return;
+    }
+    client.socket.write(encode(reply, client.proto));
   };
 
   const subscriptionCount = (client: Client) => client.channels.size + client.patterns.size;
@@ -282,7 +300,11 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
         return list ? array(list.map(fieldsReply)) : noSuchMaster;
       }
       case 'sentinels': {
-        const list = await view.sentinels(name, { host: client.socket.localAddress ?? host, port });
+        const local = (client.socket.localAddress ?? host).replace(/^::ffff:/, '');
+        const list = await view.sentinels(name, {
+          host: options.announce?.host ?? local,
+          port: options.announce?.port ?? port,
+        });
         return list ? array(list.map(fieldsReply)) : noSuchMaster;
       }
       case 'ckquorum': {
@@ -532,6 +554,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
             outcome = { replies: [error(`ERR ${e instanceof Error ? e.message : String(e)}`)] };
           }
           for (const reply of outcome.replies) send(client, reply);
+          if (queue.length < MAX_QUEUED / 2 && protocolError === null && socket.isPaused()) socket.resume();
           if (outcome.close) {
             queue.length = 0;
             closeAfterQueue = true;
@@ -554,6 +577,8 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       if (client.closed || protocolError !== null) return;
       const result = parser.push(chunk);
       for (const command of result.commands) queue.push(command.map((b) => b.toString('utf8')));
+      // A client that pipelines faster than it is answered waits: at most MAX_QUEUED commands are held.
+      if (queue.length >= MAX_QUEUED) socket.pause();
       if (result.error !== null) {
         protocolError = result.error;
         socket.pause();

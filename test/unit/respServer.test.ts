@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lib/adapters/memory/store.js';
+import { INITIAL_MEMORY } from '../../lib/core/decide.js';
+import { newObservation } from '../../lib/core/observation.js';
 import type { SentinelConfig } from '../../lib/core/types.js';
 import { runIdOf, type SentinelView, storeSentinelView } from '../../lib/resp/sentinelView.js';
 import { globMatch, type SentinelEndpoint, startSentinelEndpoint } from '../../lib/resp/server.js';
@@ -343,6 +345,110 @@ describe('Sentinel endpoint (unit, memory store)', () => {
     expect(r.closed).toBe(true);
     expect(r.data).toBe('+PONG\r\n-ERR Protocol error: invalid bulk length\r\n');
     expect(await good.ping()).toBe('PONG');
+  });
+
+  it('pipelining: thousands of commands in one write are answered in order', async () => {
+    const { endpoint } = await start();
+    const n = 3000;
+    const wire = Array.from(
+      { length: n },
+      (_, i) => `*2\r\n$4\r\nPING\r\n$${String(i).length}\r\n${i}\r\n`,
+    ).join('');
+    const expected = Array.from({ length: n }, (_, i) => `$${String(i).length}\r\n${i}\r\n`).join('');
+    const r = await raw(endpoint, wire, (s) => s.length >= expected.length, 10_000);
+    expect(r.data).toBe(expected);
+  });
+
+  it("uses in-process runners' observations and memory for the timing fields and flags", async () => {
+    const store = new MemoryStore();
+    const now = Date.now();
+    await store.ensureMaster({ name: 'mymaster', host: '127.0.0.1', port: 7000, now });
+    await store.upsertReplica({
+      master: 'mymaster',
+      host: '127.0.0.1',
+      port: 7001,
+      runId: null,
+      lastSeenAt: now,
+      seenBy: 'sentinel-a',
+    });
+    const master = {
+      ...newObservation({ host: '127.0.0.1', port: 7000 }, 'master', now - 60_000),
+      linkConnected: true,
+      runId: 'f'.repeat(40),
+      lastValidReplyAt: now - 300,
+      lastReplyAt: now - 300,
+      oldestUnansweredPingAt: now - 200,
+      infoAt: now - 4_000,
+      reportedRole: 'master' as const,
+      reportedRoleSince: now - 50_000,
+    };
+    const replica = {
+      ...newObservation({ host: '127.0.0.1', port: 7001 }, 'replica', now - 60_000),
+      linkConnected: false,
+      runId: 'e'.repeat(40),
+      reportedRole: 'replica' as const,
+    };
+    const runner = {
+      sentinelId: 'sentinel-a',
+      memories: () => ({
+        mymaster: {
+          ...INITIAL_MEMORY,
+          sdownSince: now - 1_500,
+          replicaSdownSince: { '127.0.0.1:7001': now - 2_000 },
+        },
+      }),
+      snapshots: () => ({ mymaster: { master, replicas: [replica] } }),
+    };
+    const view = storeSentinelView(store, config, { runners: [runner] });
+    const fields = Object.fromEntries((await view.master('mymaster')) ?? []);
+    expect(fields.runid).toBe('f'.repeat(40));
+    expect(fields.flags).toBe('s_down,master');
+    expect(Number(fields['last-ping-sent'])).toBeGreaterThanOrEqual(200);
+    expect(Number(fields['last-ok-ping-reply'])).toBeGreaterThanOrEqual(300);
+    expect(Number(fields['info-refresh'])).toBeGreaterThanOrEqual(4_000);
+    expect(Number(fields['role-reported-time'])).toBeGreaterThanOrEqual(50_000);
+    expect(Number(fields['s-down-time'])).toBeGreaterThanOrEqual(1_500);
+    const [r] = (await view.replicas('mymaster')) ?? [];
+    const rf = Object.fromEntries(r ?? []);
+    expect(rf.flags).toBe('s_down,slave,disconnected');
+    expect(rf.runid).toBe('e'.repeat(40));
+    expect(rf['role-reported']).toBe('slave');
+  });
+
+  it('announces the address the client connected to, or the configured one', async () => {
+    const store = new MemoryStore();
+    await store.ensureMaster({ name: 'mymaster', host: '127.0.0.1', port: 7000, now: Date.now() });
+    const endpoint = await startSentinelEndpoint({
+      port: 0,
+      view: storeSentinelView(store, config),
+      announce: { host: 'sentinel.example', port: 26379 },
+    });
+    open.push(endpoint);
+    const c = client(endpoint);
+    const sentinels = (await c.call('SENTINEL', 'SENTINELS', 'mymaster')) as string[][];
+    expect(sentinels.map((s) => s.slice(2, 6))).toEqual([
+      ['ip', 'sentinel.example', 'port', '26379'],
+      ['ip', 'sentinel.example', 'port', '26379'],
+    ]);
+  });
+
+  it('a subscriber that does not read is dropped once its backlog is over the limit; others are not', async () => {
+    const store = new MemoryStore();
+    const endpoint = await startSentinelEndpoint({
+      port: 0,
+      view: storeSentinelView(store, config),
+      maxSubscriberBacklogBytes: 64 * 1024,
+    });
+    open.push(endpoint);
+    const r = await raw(endpoint, 'SUBSCRIBE +sdown\r\n', (d) => d.includes(':1\r\n'));
+    r.socket.pause();
+    const closed = new Promise<void>((resolve) => r.socket.once('close', () => resolve()));
+    const payload = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 400; i++) endpoint.publish({ type: '+sdown', payload: `${i} ${payload}` });
+    r.socket.resume();
+    await closed;
+    const c = client(endpoint);
+    expect(await c.ping()).toBe('PONG');
   });
 
   it('glob patterns match like Redis', () => {
