@@ -22,7 +22,7 @@ export const EXIT = {
 const USAGE = `usage: lambda-sentinel <command> [options]
 
 commands:
-  local [--config FILE] [--dynamodb-endpoint URL] [--table NAME] [--webhook URL] [--verbose]
+  local [--config FILE] [--port 26379] [--dynamodb-endpoint URL] [--table NAME] [--webhook URL] [--verbose]
         Run three sentinels on this machine. Without --config, start a throwaway Redis master with
         two replicas (redis-server on PATH) and monitor it. Events are printed as they happen.
   failover <name> [--coordinated] [--dynamodb-endpoint URL] [--table NAME] [--wait-ms N] [--json]
@@ -65,6 +65,7 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
     'dynamodb-endpoint'?: string;
     table?: string;
     webhook?: string;
+    port?: string;
     verbose?: boolean;
   };
   try {
@@ -75,6 +76,7 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
         'dynamodb-endpoint': { type: 'string' },
         table: { type: 'string' },
         webhook: { type: 'string' },
+        port: { type: 'string' },
         verbose: { type: 'boolean' },
       },
       strict: true,
@@ -82,6 +84,11 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
     }));
   } catch (error) {
     process.stderr.write(`lambda-sentinel local: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    process.stderr.write(`lambda-sentinel local: --port must be 0..65535, got '${values.port}'\n`);
     return EXIT.usage;
   }
   const abort = new AbortController();
@@ -95,6 +102,7 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
       table: values.table,
       verbose: values.verbose,
       webhookUrl: values.webhook,
+      port,
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,

@@ -11,8 +11,11 @@ import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { createRedisControl } from '../adapters/redis/control.js';
 import { createRedisProbe } from '../adapters/redis/probe.js';
 import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../config/parse.js';
+import { SENTINEL_PORT } from '../core/constants.js';
 import type { SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
 import { EventRecorder, secretsOf } from '../eventLog.js';
+import { storeSentinelView } from '../resp/sentinelView.js';
+import { type SentinelEndpoint, startSentinelEndpoint } from '../resp/server.js';
 import { createEventPrinter } from './eventPrinter.js';
 import { jsonLinesLog, type Log } from './log.js';
 import { startTopology, type Topology } from './redisProcess.js';
@@ -23,6 +26,7 @@ import { createWebhookSink } from './webhook.js';
 const SHUTDOWN_FLUSH_MS = 2_000;
 
 export const LOCAL_DEFAULTS = {
+  sentinelPort: SENTINEL_PORT,
   table: 'lambda-sentinel-local',
   demoMaster: 'mymaster',
   demoDownAfterMs: 5_000,
@@ -38,6 +42,8 @@ export interface LocalRunnerOptions {
   readonly verbose?: boolean;
   /** POST every event as JSON to this URL. */
   readonly webhookUrl?: string;
+  /** The Redis-protocol Sentinel endpoint's port (0: any free port). */
+  readonly port?: number;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly signal: AbortSignal;
@@ -115,10 +121,13 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     cleanups.push(async () => {
       await Promise.all([...recorders.values()].map((r) => r.flush(SHUTDOWN_FLUSH_MS)));
     });
+    let sentinelEndpoint: SentinelEndpoint | null = null;
     const onEvent = (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => {
       print(event, sentinelId);
       webhook?.send(event, sentinelId, epoch);
       recorders.get(sentinelId)?.record(event, epoch);
+      // Subscribers get each event once, although every sentinel emits its own (+switch-master…).
+      sentinelEndpoint?.publish(event, epoch);
     };
     const runners = config.global.sentinelIds.map((sentinelId) => {
       const log: Log = options.verbose
@@ -139,6 +148,22 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
         onEvent,
       });
     });
+    // Unmodified clients in Sentinel mode (ioredis, redis-py, go-redis, redis-cli) talk to this.
+    const port = options.port ?? LOCAL_DEFAULTS.sentinelPort;
+    const started = await startSentinelEndpoint({
+      port,
+      view: storeSentinelView(new DynamoStore(createDynamoClient({ endpoint }), table), config, { runners }),
+    }).catch((error: unknown) => {
+      const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      throw inUse ? new Error(`port ${port} is already in use; pass --port N (0 picks a free port)`) : error;
+    });
+    sentinelEndpoint = started;
+    cleanups.push(() => started.close());
+    const { host: endpointHost, port: endpointPort } = started.address;
+    out(
+      `Sentinel endpoint at ${endpointHost}:${endpointPort} ` +
+        `(redis-cli -p ${endpointPort} sentinel get-master-addr-by-name ${config.masters[0]?.name ?? 'mymaster'})`,
+    );
     const masters = config.masters.map(
       (m) => `${m.name} (quorum ${m.quorum}, down-after ${m.downAfterMs} ms)`,
     );

@@ -130,6 +130,11 @@ export class SentinelRunner {
     return Object.fromEntries(this.#slots.map((s) => [s.settings.name, s.memory]));
   }
 
+  /** Per-master observations (the Sentinel endpoint's timing fields). */
+  snapshots(): Record<string, MonitorSnapshot> {
+    return Object.fromEntries(this.#slots.map((s) => [s.settings.name, s.monitor.snapshot()]));
+  }
+
   async run(): Promise<RunReport> {
     const acquired = await this.#acquireLease();
     if (!acquired) return this.#report('lease-not-acquired', false);

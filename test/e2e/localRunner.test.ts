@@ -3,6 +3,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../../lib/adapters/dynamodb/eventLog.js';
@@ -59,7 +60,7 @@ function isRunning(pid: number): boolean {
 
 describe('lambda-sentinel local', () => {
   it('starts a demo topology, and the three sentinels agree that a killed master is down', async () => {
-    const cli = run(['local']);
+    const cli = run(['local', '--port', '0']);
     const master = await cli.waitForOutput(/demo master pid (\d+)/, 20_000);
     const replicaPids = [...cli.out().matchAll(/demo replica pid (\d+)/g)].map((m) => Number(m[1]));
     expect(replicaPids).toHaveLength(2);
@@ -108,6 +109,21 @@ describe('lambda-sentinel local', () => {
         { timeout: 5_000 },
       )
       .toEqual(printed.filter((line) => !line.startsWith('+tilt') && !line.startsWith('-tilt')));
+    // The Sentinel endpoint answers the new master, as a real Sentinel would.
+    const sentinelPort = Number(
+      (out.match(/Sentinel endpoint at 127\.0\.0\.1:(\d+)/) as RegExpMatchArray)[1],
+    );
+    const promotedPort = (
+      out.match(/\+switch-master mymaster 127\.0\.0\.1 \d+ 127\.0\.0\.1 (\d+)/) as RegExpMatchArray
+    )[1];
+    const sentinel = new Redis({ port: sentinelPort, lazyConnect: true });
+    await sentinel.connect();
+    expect(await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'mymaster')).toEqual([
+      '127.0.0.1',
+      promotedPort,
+    ]);
+    sentinel.disconnect();
+
     // The CLI reads the same log: newest last, with sentinel and epoch.
     const events = run([
       'events',
@@ -133,13 +149,13 @@ describe('lambda-sentinel local', () => {
   });
 
   it('rejects a bad config file, naming the file and line, with exit code 2', async () => {
-    const cli = run(['local', '--config', 'test/fixtures/config/bad.conf']);
+    const cli = run(['local', '--port', '0', '--config', 'test/fixtures/config/bad.conf']);
     expect(await cli.exited).toBe(2);
     expect(cli.err()).toMatch(/test\/fixtures\/config\/bad\.conf:5: /);
   });
 
   it('says clearly that redis-server is missing when the demo cannot start it', async () => {
-    const cli = run(['local'], { ...process.env, PATH: dirname(process.execPath) });
+    const cli = run(['local', '--port', '0'], { ...process.env, PATH: dirname(process.execPath) });
     expect(await cli.exited).toBe(1);
     expect(cli.err()).toMatch(/redis-server not found on PATH/);
   });
