@@ -2,12 +2,12 @@
  * The failover function finishing a failover whose leader is gone: real redis-server, DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { createTable } from '../../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { startTopology, type Topology } from '../../lib/runtime/redisProcess.js';
+import { lambdaContext } from '../support/lambdaContext.js';
 import { roleOf } from '../support/realCluster.js';
 
 let topology: Topology;
@@ -35,22 +35,8 @@ afterAll(async () => {
   await topology?.stop();
 });
 
-function context(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    awsRequestId: randomUUID(),
-    functionName: 'lambda-sentinel-dev-failover',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-sentinel-dev-failover',
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/lambda-sentinel-dev-failover',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+function context(remainingMs: number) {
+  return lambdaContext('lambda-sentinel-dev-failover', remainingMs);
 }
 
 describe('functions/failover handler', () => {

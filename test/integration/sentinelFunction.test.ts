@@ -3,12 +3,12 @@
  * Real redis-server and DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { createTable } from '../../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { allocatePorts, type RedisHandle, startRedis } from '../../lib/runtime/redisProcess.js';
+import { lambdaContext } from '../support/lambdaContext.js';
 
 let redis: RedisHandle;
 let table: string;
@@ -35,22 +35,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function context(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    awsRequestId: randomUUID(),
-    functionName: 'lambda-sentinel-dev-sentinelB',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-sentinel-dev-sentinelB',
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/lambda-sentinel-dev-sentinelB',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+function context(remainingMs: number) {
+  return lambdaContext('lambda-sentinel-dev-sentinelB', remainingMs);
 }
 
 describe('functions/sentinel handler', () => {

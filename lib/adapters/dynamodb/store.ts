@@ -8,6 +8,7 @@
  * ALL_OLD), which tells a loser who won without a second read. dynalite ignores that option, so when the
  * error carries no item we fall back to a consistent GetItem.
  */
+
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -18,6 +19,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { newMasterRecord } from '../../core/records.js';
 import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
 import {
   type AcquireLeaseResult,
@@ -154,22 +156,7 @@ export class DynamoStore implements SentinelStore {
   ) {}
 
   async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
-    const record: MasterRecord = {
-      name: seed.name,
-      host: seed.host,
-      port: seed.port,
-      currentEpoch: 0,
-      configEpoch: 0,
-      leader: null,
-      leaderLeaseUntil: 0,
-      failoverState: 'none',
-      failoverStartedAt: null,
-      failover: null,
-      retryNotBefore: 0,
-      failoverRequestedAt: null,
-      failoverRequestCoordinated: false,
-      updatedAt: seed.now,
-    };
+    const record: MasterRecord = newMasterRecord(seed);
     const put = await this.conditional('ensureMaster', () =>
       this.client.send(
         new PutCommand({

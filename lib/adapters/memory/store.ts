@@ -7,6 +7,7 @@
  * - values are deep-copied in and out, so a caller mutating what it passed or got cannot change the store;
  * - `setAvailable(false)` simulates an outage: every call rejects with StoreUnavailableError.
  */
+import { newMasterRecord } from '../../core/records.js';
 import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
 import {
   type AcquireLeaseResult,
@@ -56,22 +57,7 @@ export class MemoryStore implements SentinelStore {
     await this.enter('ensureMaster');
     const existing = this.masters.get(seed.name);
     if (existing !== undefined) return copy(existing);
-    const record: MasterRecord = {
-      name: seed.name,
-      host: seed.host,
-      port: seed.port,
-      currentEpoch: 0,
-      configEpoch: 0,
-      leader: null,
-      leaderLeaseUntil: 0,
-      failoverState: 'none',
-      failoverStartedAt: null,
-      failover: null,
-      retryNotBefore: 0,
-      failoverRequestedAt: null,
-      failoverRequestCoordinated: false,
-      updatedAt: seed.now,
-    };
+    const record: MasterRecord = newMasterRecord(seed);
     this.masters.set(seed.name, record);
     return copy(record);
   }
