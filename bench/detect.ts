@@ -1,25 +1,7 @@
-/**
- * bench:detect — master SIGKILLed → a leader elected for the new epoch.
- *
- * For each down-after value and each run, on a fresh topology (1 master, 2 replicas, random ports):
- * lambda-sentinel (3 sentinels in this process, DynamoDB Local) and the real `redis-server --sentinel`
- * (3 sentinels, quorum 2), one after the other, each measured from the SIGKILL to its first
- * `+sdown`, `+odown` and `+elected-leader`.
- *
- *   npm run bench:detect -- [--runs 5] [--down-after 1000,5000] [--only lambda|sentinel]
- */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
-import { createTable } from '../lib/adapters/dynamodb/schema.js';
-import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
-import { createRedisControl } from '../lib/adapters/redis/control.js';
-import { createRedisProbe } from '../lib/adapters/redis/probe.js';
-import { parseSentinelConfig } from '../lib/config/parse.js';
-import type { SentinelEvent } from '../lib/core/types.js';
 import { startTopology } from '../lib/runtime/redisProcess.js';
-import { SentinelRunner } from '../lib/runtime/sentinel.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
+import { startLambdaSentinels } from './support/lambdaSentinels.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
 
@@ -53,33 +35,14 @@ async function waitFor(predicate: () => boolean, timeoutMs: number, what: string
 
 async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise<Timings> {
   const topology = await startTopology({ replicas: 2 });
-  const abort = new AbortController();
-  const events: SentinelEvent[] = [];
   try {
-    const table = `bench-${randomUUID()}`;
-    await createTable(createDynamoClient({ endpoint }), table);
-    const config = parseSentinelConfig(
-      [
-        `sentinel monitor mymaster 127.0.0.1 ${topology.master.address.port} 2`,
-        `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
-        `sentinel failover-timeout mymaster ${FAILOVER_TIMEOUT_MS}`,
-      ].join('\n'),
-      '<bench>',
-    );
-    const runners = config.global.sentinelIds.map(
-      (sentinelId) =>
-        new SentinelRunner({
-          sentinelId,
-          config,
-          store: new DynamoStore(createDynamoClient({ endpoint }), table),
-          probeFactory: createRedisProbe,
-          controlFactory: createRedisControl,
-          signal: abort.signal,
-          onEvent: (event) => events.push(event),
-        }),
-    );
-    const done = Promise.all(runners.map((r) => r.run()));
-    await waitFor(() => events.filter((e) => e.type === '+slave').length === 6, 15_000, 'replica discovery');
+    const sentinels = await startLambdaSentinels({
+      endpoint,
+      topology,
+      downAfterMs,
+      failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+    });
+    const { events } = sentinels;
     await sleep(SETTLE_MS);
     const killedAt = Date.now();
     await topology.master.kill();
@@ -88,15 +51,13 @@ async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise
       downAfterMs + 20_000,
       '+elected-leader',
     );
-    abort.abort();
-    await done;
+    await sentinels.stop();
     const first = (type: string) => {
       const e = events.find((x) => x.type === type && x.payload.startsWith('master') && x.at >= killedAt);
       return e ? e.at - killedAt : undefined;
     };
     return { sdown: first('+sdown'), odown: first('+odown'), elected: first('+elected-leader') };
   } finally {
-    abort.abort();
     await topology.stop();
   }
 }

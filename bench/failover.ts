@@ -1,29 +1,9 @@
-/**
- * bench:failover — master SIGKILLed → replica promoted, get-master-addr-by-name switched, a SET to the new
- * master accepted, the other replica re-linked.
- *
- * For each down-after value and each run, on a fresh topology (1 master, 2 replicas, random ports):
- * lambda-sentinel (3 sentinels in this process, DynamoDB Local) and the real `redis-server --sentinel`
- * (3 sentinels, quorum 2), one after the other, polled every 10 ms from the SIGKILL on.
- *
- * lambda-sentinel's address is read the way its lookup API answers it: a consistent read of the master
- * record in DynamoDB. Sentinel's is `SENTINEL get-master-addr-by-name` on one of its sentinels.
- *
- *   npm run bench:failover -- [--runs 5] [--down-after 1000,5000] [--only lambda|sentinel]
- */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
-import { createTable } from '../lib/adapters/dynamodb/schema.js';
-import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
-import { createRedisControl } from '../lib/adapters/redis/control.js';
-import { createRedisProbe } from '../lib/adapters/redis/probe.js';
-import { parseSentinelConfig } from '../lib/config/parse.js';
-import type { Address, SentinelEvent } from '../lib/core/types.js';
+import type { Address } from '../lib/core/types.js';
 import { startTopology, type Topology } from '../lib/runtime/redisProcess.js';
-import { SentinelRunner } from '../lib/runtime/sentinel.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
+import { startLambdaSentinels } from './support/lambdaSentinels.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
 
@@ -140,54 +120,27 @@ async function measure(
 
 async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise<Timings> {
   const topology = await startTopology({ replicas: 2 });
-  const abort = new AbortController();
-  const events: SentinelEvent[] = [];
   try {
-    const table = `bench-${randomUUID()}`;
-    await createTable(createDynamoClient({ endpoint }), table);
-    const config = parseSentinelConfig(
-      [
-        `sentinel monitor mymaster 127.0.0.1 ${topology.master.address.port} 2`,
-        `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
-        `sentinel failover-timeout mymaster ${FAILOVER_TIMEOUT_MS}`,
-      ].join('\n'),
-      '<bench>',
-    );
-    const runners = config.global.sentinelIds.map(
-      (sentinelId) =>
-        new SentinelRunner({
-          sentinelId,
-          config,
-          store: new DynamoStore(createDynamoClient({ endpoint }), table),
-          probeFactory: createRedisProbe,
-          controlFactory: createRedisControl,
-          signal: abort.signal,
-          onEvent: (event) => events.push(event),
-        }),
-    );
-    const done = Promise.all(runners.map((r) => r.run()));
-    const until = Date.now() + 15_000;
-    while (events.filter((e) => e.type === '+slave').length < 6) {
-      if (Date.now() > until) throw new Error('replica discovery timed out');
-      await sleep(10);
-    }
+    const sentinels = await startLambdaSentinels({
+      endpoint,
+      topology,
+      downAfterMs,
+      failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+    });
     await sleep(SETTLE_MS);
-    const lookupStore = new DynamoStore(createDynamoClient({ endpoint }), table);
     const killedAt = Date.now();
     await topology.master.kill();
     const timings = await measure(
       topology,
       async () => {
-        const record = await lookupStore.getMaster('mymaster').catch(() => null);
+        const record = await sentinels.store.getMaster('mymaster').catch(() => null);
         return record ? { host: record.host, port: record.port } : undefined;
       },
       killedAt,
     );
-    abort.abort();
-    await done;
+    await sentinels.stop();
     return timings;
   } finally {
-    abort.abort();
     await topology.stop();
   }
 }
