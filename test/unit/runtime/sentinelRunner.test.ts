@@ -206,6 +206,8 @@ describe('TILT in the running loop', () => {
     // After TILT, fresh observations are judged normally.
     await s.waitFor(() => s.eventsOf('-tilt').length === 3, 3000, '-tilt x3');
     await s.waitFor(() => s.eventsOf('+elected-leader').length === 1, 3000, '+elected-leader after TILT');
+    // Two sentinels suffice for the election; wait for the third one's +sdown before checking the order.
+    await s.waitFor(() => s.eventsOf('+sdown').length === 3, 3000, '+sdown x3 after TILT');
     for (const id of ['sentinel-a', 'sentinel-b', 'sentinel-c']) {
       const own = s.events.filter((e) => e.sentinelId === id).map((e) => e.type);
       expect(own.indexOf('-tilt')).toBeLessThan(own.indexOf('+sdown'));
