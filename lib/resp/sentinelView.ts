@@ -20,6 +20,7 @@ import type {
   SentinelId,
   Vote,
 } from '../core/types.js';
+import type { EventLog, EventQuery, EventRecord } from '../eventLog.js';
 import type { SentinelStore } from '../ports.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
 import { requestManualFailover } from '../runtime/manualFailover.js';
@@ -38,7 +39,35 @@ export interface EndpointAddress {
   readonly port: number;
 }
 
-/** What the endpoint reads. The local runner implements it over the store; a proxy can over the HTTP API. */
+/** The address clients are told, with the config epoch it belongs to (moves up at each failover). */
+export interface AddressWithEpoch {
+  readonly ip: string;
+  readonly port: number;
+  readonly epoch: number;
+}
+
+/**
+ * The reply to a write command. `error` is Sentinel's text without the `ERR ` prefix (e.g.
+ * `No such master with that name`, `Duplicate master name.`); `kind` says how the HTTP API maps it.
+ */
+export type CommandReply =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly kind: 'no-such-master' | 'invalid' | 'conflict' | 'unavailable';
+      readonly error: string;
+    };
+
+/**
+ * SENTINEL SET as pairs; `rename-command` takes two values (`['rename-command', 'PING', 'PONG']`),
+ * every other option one. Validated all-or-nothing, then applied in one conditional write.
+ */
+export type SetArgs = ReadonlyArray<readonly string[]>;
+
+/**
+ * What the endpoint and the HTTP API read and change. The local runner implements it over the store
+ * (storeSentinelView); the proxy implements it over the HTTP API (lib/client).
+ */
 export interface SentinelView {
   /** The 40-hex run id this endpoint answers SENTINEL MYID with. */
   myId(): string;
@@ -49,7 +78,30 @@ export interface SentinelView {
   replicas(name: string): Promise<Fields[] | null>;
   sentinels(name: string, endpoint: EndpointAddress): Promise<Fields[] | null>;
   ckquorum(name: string): Promise<CkquorumReply | null>;
-  failover(name: string): Promise<FailoverReply>;
+  failover(name: string, options?: { readonly coordinated?: boolean }): Promise<FailoverReply>;
+  /** get-master-addr-by-name with its epoch; null for an unknown master. */
+  addressOf(name: string): Promise<AddressWithEpoch | null>;
+  /**
+   * Long poll: resolves as soon as the master's epoch is greater than `afterEpoch`, or after `waitMs`
+   * with the current address (same epoch). Null for an unknown master. Never returns an epoch lower
+   * than one this view has returned before for the master.
+   */
+  waitForAddress(
+    name: string,
+    afterEpoch: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<AddressWithEpoch | null>;
+  /** SENTINEL MONITOR (quorum as given, validated like Sentinel). */
+  monitor(name: string, ip: string, port: string, quorum: string): Promise<CommandReply>;
+  /** SENTINEL REMOVE. */
+  remove(name: string): Promise<CommandReply>;
+  /** SENTINEL SET, all-or-nothing. */
+  set(name: string, args: SetArgs): Promise<CommandReply>;
+  /** SENTINEL RESET <glob>: how many masters were reset. */
+  reset(pattern: string): Promise<number>;
+  /** The event log, newest first (lib/eventLog.ts EventQuery). */
+  events(query: EventQuery): Promise<EventRecord[]>;
 }
 
 /**
@@ -70,7 +122,15 @@ export interface StoreViewOptions {
   /** How long SENTINEL FAILOVER waits for the outcome before answering OK anyway (default 5000 ms). */
   readonly failoverWaitMs?: number;
   readonly clock?: Clock;
+  /** The event log `events` reads (without one, `events` answers an empty list). */
+  readonly eventLog?: EventLog;
+  /** How often a long poll re-reads the record while it waits (default 200 ms). */
+  readonly addressPollMs?: number;
 }
+
+/** Long polls wait at most this long, whatever the caller asks (a Lambda URL request must end in time). */
+export const MAX_ADDRESS_WAIT_MS = 20_000;
+const DEFAULT_ADDRESS_POLL_MS = 200;
 
 /** A sentinel's run id: 40 hex digits derived from its id (sha1), stable across restarts. */
 export function runIdOf(sentinelId: SentinelId): string {
@@ -316,6 +376,24 @@ export function storeSentinelView(
     ];
   }
 
+  const pollMs = options.addressPollMs ?? DEFAULT_ADDRESS_POLL_MS;
+  /** Highest epoch returned per master: a lookup never goes back (a lagging read cannot undo a switch). */
+  const highest = new Map<string, AddressWithEpoch>();
+  async function addressOf(name: string): Promise<AddressWithEpoch | null> {
+    const configured = config.masters.find((m) => m.name === name);
+    const record = await store.getMaster(name);
+    const read: AddressWithEpoch | null = record
+      ? { ip: record.host, port: record.port, epoch: record.configEpoch }
+      : configured
+        ? { ip: configured.host, port: configured.port, epoch: 0 }
+        : null;
+    if (read === null) return null;
+    const before = highest.get(name);
+    if (before && before.epoch > read.epoch) return before;
+    highest.set(name, read);
+    return read;
+  }
+
   return {
     myId: () => myRunId,
     masterNames: names,
@@ -359,10 +437,11 @@ export function storeSentinelView(
         };
       return { ok: false, text: `NOQUORUM ${usable} usable Sentinels. ${problems.join('. ')}` };
     },
-    async failover(name) {
+    async failover(name, failoverOptions) {
       const outcome = await requestManualFailover(store, name, {
         clock,
         waitMs: options.failoverWaitMs ?? 5_000,
+        coordinated: failoverOptions?.coordinated,
       });
       switch (outcome.reply) {
         case 'INPROG':
@@ -373,6 +452,31 @@ export function storeSentinelView(
           // OK, and also TIMEOUT/ABORTED: the request was recorded and accepted, as Sentinel's OK means.
           return 'OK';
       }
+    },
+    addressOf,
+    async waitForAddress(name, afterEpoch, waitMs, signal) {
+      const until = clock.now() + Math.max(0, Math.min(waitMs, MAX_ADDRESS_WAIT_MS));
+      for (;;) {
+        const current = await addressOf(name);
+        if (current === null || current.epoch > afterEpoch || clock.now() >= until || signal?.aborted)
+          return current;
+        await clock.sleep(Math.min(pollMs, Math.max(1, until - clock.now())), signal);
+      }
+    },
+    async monitor() {
+      return { ok: false, kind: 'invalid', error: 'not supported yet' };
+    },
+    async remove() {
+      return { ok: false, kind: 'invalid', error: 'not supported yet' };
+    },
+    async set() {
+      return { ok: false, kind: 'invalid', error: 'not supported yet' };
+    },
+    async reset() {
+      return 0;
+    },
+    async events(query) {
+      return options.eventLog ? options.eventLog.list(query) : [];
     },
   };
 }
