@@ -44,6 +44,8 @@ export interface LocalRunnerOptions {
   readonly webhookUrl?: string;
   /** The Redis-protocol Sentinel endpoint's port (0: any free port). */
   readonly port?: number;
+  /** The HTTP API's port on 127.0.0.1 (0: any free port; default 8080). */
+  readonly httpPort?: number;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly signal: AbortSignal;

@@ -141,12 +141,14 @@ export class SentinelRunner {
     const resumed = this.#resume(acquired.previous);
     await this.#startMonitors(resumed);
     this.#observeTimer();
-    const tiltTimer = setInterval(() => this.#observeTimer(), TILT_TIMER_PERIOD_MS);
+    const stopTiltTimer = new AbortController();
+    const tiltTimer = this.#runTiltTimer(stopTiltTimer.signal);
     let end: RunEnd = 'deadline';
     try {
       end = await this.#loop();
     } finally {
-      clearInterval(tiltTimer);
+      stopTiltTimer.abort();
+      await tiltTimer;
       // A failover in flight stops between steps; the next invocation of this sentinel (or another
       // sentinel, once the lease expires) resumes it from the recorded step.
       for (const failover of this.#failovers.values()) failover.abort.abort();
@@ -574,6 +576,14 @@ export class SentinelRunner {
         ).memory;
       }
       return 'skipped';
+    }
+  }
+
+  /** The TILT timer, on the injected clock (a simulated clock drives it like everything else). */
+  async #runTiltTimer(stop: AbortSignal): Promise<void> {
+    while (!stop.aborted) {
+      await this.#clock.sleep(TILT_TIMER_PERIOD_MS, stop);
+      if (!stop.aborted) this.#observeTimer();
     }
   }
 
