@@ -12,6 +12,7 @@ import type {
   MasterRecord,
   PingOutcome,
   ReplicaRecord,
+  RuntimeSettings,
   SentinelId,
   TlsSettings,
   Vote,
@@ -124,6 +125,37 @@ export interface SentinelStore {
     name: string,
     request: { epoch: number; sentinelId: SentinelId; now: number },
   ): Promise<boolean>;
+
+  /**
+   * SENTINEL MONITOR: creates the record, or revives a removed one, only if no monitored record of that
+   * name exists. A revived record starts a new configuration: currentEpoch and configEpoch both become the
+   * old currentEpoch + 1 (epochs never go back, and no vote about the old configuration counts).
+   */
+  monitorMaster(seed: {
+    name: string;
+    host: string;
+    port: number;
+    settings: RuntimeSettings;
+    now: number;
+  }): Promise<'created' | 'duplicate'>;
+  /**
+   * SENTINEL REMOVE: only if the record exists and is monitored. Keeps it as a tombstone (monitored
+   * false, epochs kept) and ends any failover or request: a leader still running is fenced at its next step.
+   */
+  removeMaster(name: string, request: { now: number }): Promise<boolean>;
+  /**
+   * SENTINEL SET: replaces the runtime settings, only if the record is monitored and its settingsVersion
+   * is still `expectedVersion` (the caller validated against that version); increments the version.
+   */
+  updateMasterSettings(
+    name: string,
+    request: { expectedVersion: number; settings: RuntimeSettings; now: number },
+  ): Promise<'updated' | 'conflict' | 'no-such-master'>;
+  /**
+   * SENTINEL RESET: only if monitored. Sets resetAt, ends any failover, its request and the retry delay
+   * (epochs kept), then forgets the master's replica records.
+   */
+  resetMaster(name: string, request: { now: number }): Promise<boolean>;
 
   putVote(vote: Vote): Promise<'written' | 'fenced'>;
   listVotes(master: string): Promise<Vote[]>;

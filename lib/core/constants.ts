@@ -51,6 +51,11 @@ export const SENTINEL_DEFAULTS = {
   failoverPollMs: 50,
   /** Sentinel: a replica in RECONF_SENT this long is treated as done. */
   replicaReconfTimeoutMs: 10_000,
+  /**
+   * Project: how often a sentinel lists the masters in the store, to start monitoring those added by
+   * SENTINEL MONITOR (a removed or changed master is noticed sooner, at its next record read).
+   */
+  masterListRefreshMs: 10_000,
   /** Project: the fixed sentinel membership when the config names none. */
   sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] as readonly string[],
 } as const;

@@ -7,6 +7,8 @@ import type { Address, SentinelEvent } from './types.js';
 export const EVENT_LEVELS = {
   '+monitor': 'warning',
   '-monitor': 'warning',
+  '+set': 'warning',
+  '+reset-master': 'warning',
   '+slave': 'notice',
   '+reboot': 'notice',
   '+role-change': 'verbose',

@@ -24,6 +24,10 @@ export function newMasterRecord(seed: {
     retryNotBefore: 0,
     failoverRequestedAt: null,
     failoverRequestCoordinated: false,
+    monitored: true,
+    settings: {},
+    settingsVersion: 0,
+    resetAt: null,
     updatedAt: seed.now,
   };
 }

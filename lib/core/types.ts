@@ -165,6 +165,20 @@ export interface FailoverProgress {
   readonly coordinated: boolean;
 }
 
+/**
+ * Per-master settings changed at run time (SENTINEL SET / MONITOR), kept in the master record. They
+ * override the deployment's sentinel.conf; an absent field means "as configured".
+ */
+export interface RuntimeSettings {
+  readonly quorum?: number;
+  readonly downAfterMs?: number;
+  readonly failoverTimeoutMs?: number;
+  readonly parallelSyncs?: number;
+  readonly masterRebootDownAfterPeriodMs?: number;
+  /** Lower-case command → name to send; a command renamed to itself is removed from the map. */
+  readonly renamedCommands?: Readonly<Record<string, string>>;
+}
+
 /** The record of one monitored master, as stored (one item; every change is conditional on its epoch). */
 export interface MasterRecord {
   readonly name: string;
@@ -189,6 +203,17 @@ export interface MasterRecord {
   readonly failoverRequestedAt: number | null;
   /** The request asks for a coordinated switchover (FAILOVER TO) rather than a promotion. */
   readonly failoverRequestCoordinated: boolean;
+  /**
+   * False once SENTINEL REMOVE ran: the record stays as a tombstone (epochs are kept, so they never go
+   * back, and the deployment's sentinel.conf does not bring the master back). SENTINEL MONITOR revives it.
+   */
+  readonly monitored: boolean;
+  /** SENTINEL SET / MONITOR changes, applied over the configured settings by every sentinel. */
+  readonly settings: RuntimeSettings;
+  /** Incremented at every change of `settings` (sentinels re-apply their settings when it moves). */
+  readonly settingsVersion: number;
+  /** Time of the last SENTINEL RESET: sentinels forget the master's replicas and rediscover them. */
+  readonly resetAt: number | null;
   readonly updatedAt: number;
 }
 

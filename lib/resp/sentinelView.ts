@@ -6,10 +6,10 @@
  * Where a Sentinel field has no meaning here, the value is documented next to it (docs/endpoint.md).
  */
 import { createHash } from 'node:crypto';
-import { SENTINEL_DEFAULTS } from '../core/constants.js';
 import type { MasterMemory } from '../core/decide.js';
 import type { InstanceObservation } from '../core/observation.js';
 import { majorityOf } from '../core/quorum.js';
+import { applySetArgs, globMatches, validateMonitor } from '../core/settings.js';
 import type {
   Address,
   LoopLease,
@@ -24,6 +24,7 @@ import type { EventLog, EventQuery, EventRecord } from '../eventLog.js';
 import type { SentinelStore } from '../ports.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
 import { requestManualFailover } from '../runtime/manualFailover.js';
+import { settingsFor, settingsOf } from '../runtime/masterSettings.js';
 import type { MonitorSnapshot } from '../runtime/monitor.js';
 
 /** Ordered `[field, value]` pairs: a Sentinel instance map. Numbers are strings, as Sentinel sends them. */
@@ -128,6 +129,14 @@ export interface StoreViewOptions {
   readonly addressPollMs?: number;
 }
 
+const NO_SUCH_MASTER: CommandReply = {
+  ok: false,
+  kind: 'no-such-master',
+  error: 'No such master with that name',
+};
+/** A SET that loses the race to another SET re-reads and re-validates, this many times at most. */
+const SET_ATTEMPTS = 5;
+
 /** Long polls wait at most this long, whatever the caller asks (a Lambda URL request must end in time). */
 export const MAX_ADDRESS_WAIT_MS = 20_000;
 const DEFAULT_ADDRESS_POLL_MS = 200;
@@ -138,26 +147,6 @@ export function runIdOf(sentinelId: SentinelId): string {
 }
 
 const ms = (n: number | null | undefined): string => String(Math.max(0, Math.round(n ?? 0)));
-
-function defaultSettings(record: MasterRecord, members: number): MasterSettings {
-  return {
-    name: record.name,
-    host: record.host,
-    port: record.port,
-    quorum: majorityOf(members),
-    downAfterMs: SENTINEL_DEFAULTS.downAfterMs,
-    failoverTimeoutMs: SENTINEL_DEFAULTS.failoverTimeoutMs,
-    parallelSyncs: SENTINEL_DEFAULTS.parallelSyncs,
-    masterRebootDownAfterPeriodMs: 0,
-    renamedCommands: {},
-    probePeriodMs: SENTINEL_DEFAULTS.maxProbePeriodMs,
-    probeTimeoutMs: SENTINEL_DEFAULTS.maxProbeTimeoutMs,
-    infoPeriodMs: SENTINEL_DEFAULTS.infoPeriodMs,
-    voteMaxAgeMs: SENTINEL_DEFAULTS.voteMaxAgeMs,
-    voteRefreshMs: SENTINEL_DEFAULTS.voteRefreshMs,
-    leaderLeaseMs: SENTINEL_DEFAULTS.leaderLeaseMs,
-  };
-}
 
 interface MasterState {
   readonly settings: MasterSettings;
@@ -231,17 +220,19 @@ export function storeSentinelView(
   const snapshotOf = (name: string): MonitorSnapshot | null => self()?.snapshots?.()[name] ?? null;
   const memoryOf = (name: string): MasterMemory | null => self()?.memories()[name] ?? null;
 
+  /** Configured masters first (file order), then those added by MONITOR; never a removed one. */
   async function names(): Promise<string[]> {
     const records = await store.listMasters();
-    const configured = config.masters.map((m) => m.name);
-    return [...configured, ...records.map((r) => r.name).filter((n) => !configured.includes(n))];
+    const removed = new Set(records.filter((r) => !r.monitored).map((r) => r.name));
+    const configured = config.masters.map((m) => m.name).filter((n) => !removed.has(n));
+    const added = records.filter((r) => r.monitored && !configured.includes(r.name)).map((r) => r.name);
+    return [...configured, ...added];
   }
 
   async function state(name: string): Promise<MasterState | null> {
-    const configured = config.masters.find((m) => m.name === name);
     const record = await store.getMaster(name);
-    if (!configured && !record) return null;
-    const settings = configured ?? defaultSettings(record as MasterRecord, members.length);
+    const settings = settingsFor(config, name, record);
+    if (settings === null) return null;
     const address = record
       ? { host: record.host, port: record.port }
       : { host: settings.host, port: settings.port };
@@ -376,6 +367,15 @@ export function storeSentinelView(
     ];
   }
 
+  /** The record of a master, seeding it from the file if the sentinels have not yet (a fresh table). */
+  async function seedConfigured(name: string): Promise<MasterRecord | null> {
+    const record = await store.getMaster(name);
+    if (record !== null) return record;
+    const configured = config.masters.find((m) => m.name === name);
+    if (!configured) return null;
+    return store.ensureMaster({ name, host: configured.host, port: configured.port, now: clock.now() });
+  }
+
   const pollMs = options.addressPollMs ?? DEFAULT_ADDRESS_POLL_MS;
   /** Highest epoch returned per master: a lookup never goes back (a lagging read cannot undo a switch). */
   const highest = new Map<string, AddressWithEpoch>();
@@ -383,11 +383,16 @@ export function storeSentinelView(
     const configured = config.masters.find((m) => m.name === name);
     const record = await store.getMaster(name);
     const read: AddressWithEpoch | null = record
-      ? { ip: record.host, port: record.port, epoch: record.configEpoch }
+      ? record.monitored
+        ? { ip: record.host, port: record.port, epoch: record.configEpoch }
+        : null
       : configured
         ? { ip: configured.host, port: configured.port, epoch: 0 }
         : null;
-    if (read === null) return null;
+    if (read === null) {
+      highest.delete(name);
+      return null;
+    }
     const before = highest.get(name);
     if (before && before.epoch > read.epoch) return before;
     highest.set(name, read);
@@ -398,10 +403,8 @@ export function storeSentinelView(
     myId: () => myRunId,
     masterNames: names,
     async masterAddress(name) {
-      const configured = config.masters.find((m) => m.name === name);
-      const record = await store.getMaster(name);
-      if (record) return { host: record.host, port: record.port };
-      return configured ? { host: configured.host, port: configured.port } : null;
+      const address = await addressOf(name);
+      return address && { host: address.ip, port: address.port };
     },
     async master(name) {
       const s = await state(name);
@@ -463,17 +466,55 @@ export function storeSentinelView(
         await clock.sleep(Math.min(pollMs, Math.max(1, until - clock.now())), signal);
       }
     },
-    async monitor() {
-      return { ok: false, kind: 'invalid', error: 'not supported yet' };
+    async monitor(name, ip, port, quorum) {
+      const valid = validateMonitor(name, ip, port, quorum, members.length);
+      if (!valid.ok) return { ok: false, kind: 'invalid', error: valid.error };
+      const { host, port: portNumber, quorum: quorumNumber } = valid.value;
+      // A master listed in the file but never seeded exists for the sentinels: seed it first so MONITOR
+      // of the same name is a duplicate, as it would be on a Sentinel that loaded that file.
+      const configured = config.masters.find((m) => m.name === name);
+      if (configured)
+        await store.ensureMaster({ name, host: configured.host, port: configured.port, now: clock.now() });
+      const outcome = await store.monitorMaster({
+        name,
+        host,
+        port: portNumber,
+        settings: { quorum: quorumNumber },
+        now: clock.now(),
+      });
+      return outcome === 'created'
+        ? { ok: true }
+        : { ok: false, kind: 'conflict', error: 'Duplicate master name.' };
     },
-    async remove() {
-      return { ok: false, kind: 'invalid', error: 'not supported yet' };
+    async remove(name) {
+      await seedConfigured(name);
+      return (await store.removeMaster(name, { now: clock.now() })) ? { ok: true } : NO_SUCH_MASTER;
     },
-    async set() {
-      return { ok: false, kind: 'invalid', error: 'not supported yet' };
+    async set(name, args) {
+      // Validated against the version it read; a concurrent SET makes the write fail and this retry.
+      for (let attempt = 0; attempt < SET_ATTEMPTS; attempt++) {
+        const record = await seedConfigured(name);
+        if (record === null || !record.monitored) return NO_SUCH_MASTER;
+        const applied = applySetArgs(args, record.settings, settingsOf(config, record), members.length);
+        if (!applied.ok) return { ok: false, kind: 'invalid', error: applied.error };
+        const outcome = await store.updateMasterSettings(name, {
+          expectedVersion: record.settingsVersion,
+          settings: applied.value.settings,
+          now: clock.now(),
+        });
+        if (outcome === 'updated') return { ok: true };
+        if (outcome === 'no-such-master') return NO_SUCH_MASTER;
+      }
+      return { ok: false, kind: 'conflict', error: 'the settings kept changing; try again' };
     },
-    async reset() {
-      return 0;
+    async reset(pattern) {
+      let count = 0;
+      for (const name of await names()) {
+        if (!globMatches(pattern, name)) continue;
+        await seedConfigured(name);
+        if (await store.resetMaster(name, { now: clock.now() })) count += 1;
+      }
+      return count;
     },
     async events(query) {
       return options.eventLog ? options.eventLog.list(query) : [];

@@ -22,8 +22,17 @@ import {
 } from '../core/decide.js';
 import { formatEvent, makeEvent } from '../core/events.js';
 import { sdownCause } from '../core/sdown.js';
+import { settingChanges } from '../core/settings.js';
 import { INITIAL_TILT, observeTimer, type TiltState } from '../core/tilt.js';
-import type { LoopLease, MasterSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
+import type {
+  Address,
+  LoopLease,
+  MasterRecord,
+  MasterSettings,
+  SentinelConfig,
+  SentinelEvent,
+  SentinelId,
+} from '../core/types.js';
 import { redactSecrets, secretsOf } from '../eventLog.js';
 import {
   type RedisControl,
@@ -35,6 +44,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { FailoverRunner } from './failover.js';
 import { errorFields, type Log, silentLog } from './log.js';
+import { settingsOf } from './masterSettings.js';
 import { MasterMonitor, type MonitorSnapshot } from './monitor.js';
 
 export interface SentinelRunnerOptions {
@@ -74,7 +84,10 @@ interface HandoverState {
 }
 
 interface MasterSlot {
-  readonly settings: MasterSettings;
+  /** Replaced when SENTINEL SET changes the record's settings (settingsVersion moves). */
+  settings: MasterSettings;
+  settingsVersion: number;
+  resetAt: number | null;
   monitor: MasterMonitor;
   memory: MasterMemory;
   view: StoreView | null;
@@ -297,38 +310,167 @@ export class SentinelRunner {
   }
 
   async #startMonitors(resumed: HandoverState | null): Promise<void> {
-    const { config, store, sentinelId } = this.#o;
-    for (const settings of config.masters) {
-      let address = { host: settings.host, port: settings.port };
-      let view: StoreView | null = null;
-      try {
-        // Read first: the record almost always exists, and a failed conditional put still costs a write.
-        const record =
-          (await store.getMaster(settings.name)) ??
-          (await store.ensureMaster({ ...address, name: settings.name, now: this.#clock.now() }));
-        address = { host: record.host, port: record.port };
-      } catch (error) {
-        this.#noteStoreError(error);
-        view = { status: 'unavailable', reason: this.#storeReason(error) };
-      }
-      const previous = resumed?.masters[settings.name];
-      // The new token must reach the store before this invocation's vote counts: write it again.
-      const memory = previous ? { ...previous.memory, voteWritten: null } : INITIAL_MEMORY;
-      const monitor = new MasterMonitor({
-        settings,
-        global: config.global,
-        masterAddress: address,
-        probeFactory: this.#o.probeFactory,
-        clock: this.#clock,
-        clientName: `sentinel-${sentinelId}-cmd`.replace(/[^\w-]/g, ''),
-        onEvent: (event) => this.#emit(event),
-        onReplicaDiscovered: (replica) => void this.#recordReplica(settings.name, replica),
-        resume: previous?.monitor,
-      });
-      monitor.start();
-      if (!previous) this.#emit(makeMonitorEvent(settings, address, this.#clock.now()));
-      this.#slots.push({ settings, monitor, memory, view, nextReadAt: 0, lastDecision: null });
+    const { config, store } = this.#o;
+    let records: MasterRecord[] | null = null;
+    try {
+      records = await store.listMasters();
+    } catch (error) {
+      // Monitor what the file lists; masters added by MONITOR are picked up once the store answers.
+      this.#noteStoreError(error);
     }
+    const recorded = new Map((records ?? []).map((r) => [r.name, r]));
+    for (const configured of config.masters) {
+      let record = recorded.get(configured.name) ?? null;
+      let view: StoreView | null = null;
+      if (record === null && records !== null) {
+        try {
+          record = await store.ensureMaster({
+            name: configured.name,
+            host: configured.host,
+            port: configured.port,
+            now: this.#clock.now(),
+          });
+        } catch (error) {
+          this.#noteStoreError(error);
+        }
+      }
+      if (record === null) view = { status: 'unavailable', reason: this.#storeDownReason };
+      // Removed by SENTINEL REMOVE: the file's monitor line does not bring it back.
+      if (record !== null && !record.monitored) continue;
+      this.#addSlot(record ? settingsOf(config, record) : configured, record, view, resumed);
+    }
+    for (const record of records ?? []) {
+      if (record.monitored && !config.masters.some((m) => m.name === record.name))
+        this.#addSlot(settingsOf(config, record), record, null, resumed);
+    }
+    this.#nextMasterListAt = this.#clock.now() + SENTINEL_DEFAULTS.masterListRefreshMs;
+  }
+
+  #addSlot(
+    settings: MasterSettings,
+    record: MasterRecord | null,
+    view: StoreView | null,
+    resumed: HandoverState | null,
+  ): void {
+    const address = record
+      ? { host: record.host, port: record.port }
+      : { host: settings.host, port: settings.port };
+    const previous = resumed?.masters[settings.name];
+    // The new token must reach the store before this invocation's vote counts: write it again.
+    const memory = previous ? { ...previous.memory, voteWritten: null } : INITIAL_MEMORY;
+    const monitor = this.#newMonitor(settings, address, previous?.monitor);
+    monitor.start();
+    if (!previous) this.#emit(makeMonitorEvent(settings, address, this.#clock.now()));
+    this.#slots.push({
+      settings,
+      settingsVersion: record?.settingsVersion ?? 0,
+      resetAt: record?.resetAt ?? null,
+      monitor,
+      memory,
+      view,
+      nextReadAt: 0,
+      lastDecision: null,
+    });
+  }
+
+  #newMonitor(
+    settings: MasterSettings,
+    address: Address,
+    resume: MonitorSnapshot | undefined,
+  ): MasterMonitor {
+    return new MasterMonitor({
+      settings,
+      global: this.#o.config.global,
+      masterAddress: address,
+      probeFactory: this.#o.probeFactory,
+      clock: this.#clock,
+      clientName: `sentinel-${this.#o.sentinelId}-cmd`.replace(/[^\w-]/g, ''),
+      onEvent: (event) => this.#emit(event),
+      onReplicaDiscovered: (replica) => void this.#recordReplica(settings.name, replica),
+      resume,
+    });
+  }
+
+  /** Starts monitoring masters added by SENTINEL MONITOR (or revived) since the last look. */
+  async #syncMasterList(): Promise<void> {
+    const now = this.#clock.now();
+    if (now < this.#nextMasterListAt || this.#storeDownSince !== null) return;
+    this.#nextMasterListAt = now + SENTINEL_DEFAULTS.masterListRefreshMs;
+    let records: MasterRecord[];
+    try {
+      records = await this.#o.store.listMasters();
+    } catch (error) {
+      this.#noteStoreError(error);
+      return;
+    }
+    for (const record of records) {
+      const slot = this.#slots.find((s) => s.settings.name === record.name);
+      if (slot) await this.#applyRecordConfig(slot, record);
+      else if (record.monitored) this.#addSlot(settingsOf(this.#o.config, record), record, null, null);
+    }
+  }
+
+  /**
+   * Follows the record's run-time configuration: REMOVE stops monitoring (-monitor), SET applies the new
+   * settings (+set per changed option), RESET forgets the replicas (+reset-master) so they are
+   * rediscovered from the master's INFO. Returns false when the slot was dropped.
+   */
+  async #applyRecordConfig(slot: MasterSlot, record: MasterRecord): Promise<boolean> {
+    if (!record.monitored) {
+      await this.#dropSlot(slot);
+      return false;
+    }
+    if (record.settingsVersion === slot.settingsVersion && record.resetAt === slot.resetAt) return true;
+    const now = this.#clock.now();
+    const next = settingsOf(this.#o.config, record);
+    const changes = settingChanges(slot.settings, next);
+    const reset = record.resetAt !== null && record.resetAt !== slot.resetAt;
+    slot.settingsVersion = record.settingsVersion;
+    slot.resetAt = record.resetAt;
+    if (changes.length === 0 && !reset) return true;
+    const address = slot.monitor.masterAddress;
+    const instance = `master ${slot.settings.name} ${address.host} ${address.port}`;
+    for (const change of changes)
+      this.#emit(
+        makeEvent('+set', `${instance} ${change.option} ${change.values.join(' ')}`, record.name, now),
+      );
+    if (reset) this.#emit(makeEvent('+reset-master', instance, record.name, now));
+    // Probing runs with the settings it was started with: restart it, keeping what it observed (and,
+    // after a RESET, only the master: replicas are rediscovered from its INFO, as Sentinel does).
+    const snapshot = slot.monitor.snapshot();
+    await slot.monitor.stop();
+    slot.settings = next;
+    slot.monitor = this.#newMonitor(
+      next,
+      address,
+      reset ? { master: snapshot.master, replicas: [] } : snapshot,
+    );
+    slot.monitor.start();
+    if (reset) slot.memory = { ...slot.memory, replicaSdownSince: {} };
+    this.#log('info', 'applied run-time configuration', {
+      master: record.name,
+      settingsVersion: record.settingsVersion,
+      changes: changes.map((c) => `${c.option} ${c.values.join(' ')}`),
+      reset,
+    });
+    return true;
+  }
+
+  /** SENTINEL REMOVE: stop probing the master and any failover this sentinel runs for it. */
+  async #dropSlot(slot: MasterSlot): Promise<void> {
+    this.#slots = this.#slots.filter((s) => s !== slot);
+    const failover = this.#failovers.get(slot.settings.name);
+    failover?.abort.abort();
+    await slot.monitor.stop();
+    const address = slot.monitor.masterAddress;
+    this.#emit(
+      makeEvent(
+        '-monitor',
+        `master ${slot.settings.name} ${address.host} ${address.port}`,
+        slot.settings.name,
+        this.#clock.now(),
+      ),
+    );
   }
 
   async #recordReplica(master: string, address: { host: string; port: number }): Promise<void> {
@@ -369,8 +511,12 @@ export class SentinelRunner {
         nextHeartbeatAt = now + config.global.heartbeatPeriodMs;
       }
 
-      let wakeAt = now + Math.min(...this.#slots.map((s) => s.settings.probePeriodMs));
-      for (const slot of this.#slots) {
+      await this.#syncMasterList();
+      let wakeAt =
+        now +
+        Math.min(SENTINEL_DEFAULTS.maxProbePeriodMs, ...this.#slots.map((s) => s.settings.probePeriodMs));
+      for (const slot of [...this.#slots]) {
+        if (!this.#slots.includes(slot)) continue;
         try {
           const outcome = await this.#tickMaster(slot);
           if (outcome === 'fenced') return 'lease-lost';
@@ -477,6 +623,7 @@ export class SentinelRunner {
       const resolved =
         record ??
         (await store.ensureMaster({ name, host: slot.settings.host, port: slot.settings.port, now }));
+      if (!(await this.#applyRecordConfig(slot, resolved))) return;
       slot.view = { status: 'ok', record: resolved, votes, readAt: this.#clock.now() };
       const before = slot.monitor.masterAddress;
       if (before.host !== resolved.host || before.port !== resolved.port) {
@@ -711,6 +858,8 @@ export class SentinelRunner {
     if (error instanceof StoreUnavailableError) return error.message;
     return error instanceof Error ? error.message : String(error);
   }
+
+  #nextMasterListAt = 0;
 
   #noteStoreError(error: unknown): void {
     this.#storeDownReason = this.#storeReason(error);

@@ -57,6 +57,12 @@ export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelSt
         now: T0,
       }),
     requestFailover: (s) => s.requestFailover(master, { now: T0 }),
+    monitorMaster: (s) =>
+      s.monitorMaster({ name: fresh('mon'), host: '10.0.0.9', port: 6379, settings: { quorum: 2 }, now: T0 }),
+    removeMaster: (s) => s.removeMaster(master, { now: T0 }),
+    updateMasterSettings: (s) =>
+      s.updateMasterSettings(master, { expectedVersion: 0, settings: { quorum: 1 }, now: T0 }),
+    resetMaster: (s) => s.resetMaster(master, { now: T0 }),
     advanceFailover: (s) =>
       s.advanceFailover(master, {
         epoch: 1,
@@ -152,6 +158,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           retryNotBefore: 0,
           failoverRequestedAt: null,
           failoverRequestCoordinated: false,
+          monitored: true,
+          settings: {},
+          settingsVersion: 0,
+          resetAt: null,
           updatedAt: T0,
         };
         expect(created).toEqual(expected);
@@ -432,6 +442,127 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(claimed.record.failoverRequestedAt).toBeNull();
         expect(await store.requestFailover(master, { now: T0 + 2 })).toBe('in-progress');
         expect((await store.getMaster(master))?.failoverRequestedAt).toBeNull();
+      });
+    });
+
+    describe('run-time configuration (MONITOR, SET, REMOVE, RESET)', () => {
+      const monitor = (name: string, host = '10.0.1.1', settings = { quorum: 2 }) =>
+        store.monitorMaster({ name, host, port: 6379, settings, now: T0 + 10 });
+
+      it('MONITOR creates a new master at epoch 0 with its settings, and refuses a duplicate', async () => {
+        const master = fresh('mon');
+        expect(await monitor(master)).toBe('created');
+        const record = await store.getMaster(master);
+        expect(record).toMatchObject({
+          name: master,
+          host: '10.0.1.1',
+          port: 6379,
+          currentEpoch: 0,
+          configEpoch: 0,
+          leader: null,
+          failoverState: 'none',
+          monitored: true,
+          settings: { quorum: 2 },
+          settingsVersion: 1,
+          resetAt: null,
+        });
+        expect(await monitor(master, '10.0.1.2')).toBe('duplicate');
+        expect((await store.getMaster(master))?.host).toBe('10.0.1.1');
+        const seeded = fresh('seeded');
+        await ensure(seeded, '10.0.0.1', 6379);
+        expect(await monitor(seeded)).toBe('duplicate');
+      });
+
+      it('REMOVE keeps a tombstone that ensureMaster does not revive, ends a failover, and refuses twice', async () => {
+        const master = fresh('rm');
+        await ensure(master, '10.0.0.1', 6379);
+        await claim(master, 0, 'a');
+        await store.requestFailover(fresh('other'), { now: T0 });
+        expect(await store.removeMaster(master, { now: T0 + 20 })).toBe(true);
+        const removed = await store.getMaster(master);
+        expect(removed).toMatchObject({ monitored: false, failoverState: 'none', currentEpoch: 1 });
+        expect(await store.removeMaster(master, { now: T0 + 30 })).toBe(false);
+        expect(await store.removeMaster(fresh('never'), { now: T0 })).toBe(false);
+        // The config file's monitor line must not bring a removed master back.
+        expect((await ensure(master, '10.0.0.2', 6379)).monitored).toBe(false);
+        expect(await store.requestFailover(master, { now: T0 + 40 })).toBe('no-such-master');
+        // The old leader is fenced: its next step is refused.
+        const step = await store.advanceFailover(master, {
+          epoch: 1,
+          sentinelId: 'a',
+          now: T0 + 50,
+          from: ['select_slave'],
+          to: 'send_slaveof_noone',
+          progress: progressFor('10.0.0.1'),
+          leaseUntil: T0 + 5_000,
+        });
+        expect(step.ok).toBe(false);
+      });
+
+      it('MONITOR revives a removed master in a new configuration: both epochs move past the old ones', async () => {
+        const master = fresh('revive');
+        await ensure(master, '10.0.0.1', 6379);
+        await claim(master, 0, 'a');
+        await takeOver(master, 1, 'b');
+        const before = await store.getMaster(master);
+        expect(await store.removeMaster(master, { now: T0 + 20 })).toBe(true);
+        expect(await monitor(master, '10.0.2.2', { quorum: 1 })).toBe('created');
+        const revived = await store.getMaster(master);
+        const epoch = (before?.currentEpoch ?? 0) + 1;
+        expect(revived).toMatchObject({
+          host: '10.0.2.2',
+          monitored: true,
+          currentEpoch: epoch,
+          configEpoch: epoch,
+          leader: null,
+          failoverState: 'none',
+          settings: { quorum: 1 },
+        });
+        expect(revived?.settingsVersion).toBeGreaterThan(before?.settingsVersion ?? 0);
+      });
+
+      it('SET replaces the settings only at the expected version, and only for a monitored master', async () => {
+        const master = fresh('set');
+        await ensure(master, '10.0.0.1', 6379);
+        const update = (expectedVersion: number, quorum: number) =>
+          store.updateMasterSettings(master, { expectedVersion, settings: { quorum }, now: T0 + 5 });
+        const [first, second] = await Promise.all([update(0, 1), update(0, 3)]);
+        expect([first, second].sort()).toEqual(['conflict', 'updated']);
+        const record = await store.getMaster(master);
+        expect(record?.settingsVersion).toBe(1);
+        expect([1, 3]).toContain(record?.settings.quorum);
+        expect(await update(0, 2)).toBe('conflict');
+        expect(await update(1, 2)).toBe('updated');
+        expect((await store.getMaster(master))?.settings).toEqual({ quorum: 2 });
+        expect(
+          await store.updateMasterSettings(fresh('never'), { expectedVersion: 0, settings: {}, now: T0 }),
+        ).toBe('no-such-master');
+        await store.removeMaster(master, { now: T0 + 6 });
+        expect(await update(2, 1)).toBe('no-such-master');
+      });
+
+      it('RESET forgets the replicas, ends a failover and its back-off, and keeps the epochs', async () => {
+        const master = fresh('reset');
+        await ensure(master, '10.0.0.1', 6379);
+        await store.upsertReplica({
+          master,
+          host: '10.0.0.2',
+          port: 6379,
+          runId: null,
+          lastSeenAt: T0,
+          seenBy: 'a',
+        });
+        await claim(master, 0, 'a');
+        expect(await store.resetMaster(master, { now: T0 + 70 })).toBe(true);
+        expect(await store.listReplicas(master)).toEqual([]);
+        expect(await store.getMaster(master)).toMatchObject({
+          resetAt: T0 + 70,
+          failoverState: 'none',
+          retryNotBefore: 0,
+          failoverRequestedAt: null,
+          currentEpoch: 1,
+        });
+        expect(await store.resetMaster(fresh('never'), { now: T0 })).toBe(false);
       });
     });
 

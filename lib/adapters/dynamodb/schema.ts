@@ -28,6 +28,7 @@ import {
   type MasterRecord,
   type ReplicaReconfState,
   type ReplicaRecord,
+  type RuntimeSettings,
   type Vote,
 } from '../../core/types.js';
 import { StoreUnavailableError } from '../../ports.js';
@@ -54,6 +55,11 @@ export const ATTR = {
   retryNotBefore: 'retryNotBefore',
   failoverRequestedAt: 'failoverRequestedAt',
   failoverRequestCoordinated: 'failoverRequestCoordinated',
+  monitored: 'monitored',
+  /** RuntimeSettings as a JSON string: replaced whole by one conditional update (SENTINEL SET). */
+  settings: 'settings',
+  settingsVersion: 'settingsVersion',
+  resetAt: 'resetAt',
   updatedAt: 'updatedAt',
   // vote
   master: 'master',
@@ -146,8 +152,16 @@ export function masterToItem(record: MasterRecord): Item {
     [ATTR.retryNotBefore]: record.retryNotBefore,
     [ATTR.failoverRequestedAt]: record.failoverRequestedAt,
     [ATTR.failoverRequestCoordinated]: record.failoverRequestCoordinated,
+    [ATTR.monitored]: record.monitored,
+    [ATTR.settings]: runtimeSettingsToAttribute(record.settings),
+    [ATTR.settingsVersion]: record.settingsVersion,
+    [ATTR.resetAt]: record.resetAt,
     [ATTR.updatedAt]: record.updatedAt,
   };
+}
+
+export function runtimeSettingsToAttribute(settings: RuntimeSettings): string {
+  return JSON.stringify(settings);
 }
 
 export function failoverProgressToAttribute(progress: FailoverProgress | null): string | null {
@@ -202,6 +216,14 @@ export function leaseToItem(lease: LoopLease): Item {
 // ---------------------------------------------------------------------------------------------------------
 // Item → domain, validated: whatever is in the table (a hand edit, an older version, another tool) must
 // turn into a StoreUnavailableError that says what is wrong, never a TypeError deep in the core.
+
+const RUNTIME_NUMBER_FIELDS: ReadonlySet<string> = new Set([
+  'quorum',
+  'downAfterMs',
+  'failoverTimeoutMs',
+  'parallelSyncs',
+  'masterRebootDownAfterPeriodMs',
+] satisfies Array<keyof RuntimeSettings>);
 
 class ItemReader {
   constructor(
@@ -259,6 +281,36 @@ class ItemReader {
     }
   }
 
+  runtimeSettings(attr: AttributeName): RuntimeSettings {
+    const text = this.stringOrNull(attr);
+    if (text === null) return {};
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return this.fail(attr, 'run-time settings as JSON');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return this.fail(attr, 'run-time settings as a JSON object');
+    const settings: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) {
+      if (key === 'renamedCommands') {
+        const valid =
+          typeof field === 'object' &&
+          field !== null &&
+          Object.values(field).every((name) => typeof name === 'string');
+        if (!valid) return this.fail(attr, 'renamedCommands as a map of strings');
+        settings[key] = field;
+      } else if (RUNTIME_NUMBER_FIELDS.has(key)) {
+        if (typeof field !== 'number' || !Number.isSafeInteger(field) || field < 0)
+          return this.fail(attr, `${key} as a whole number`);
+        settings[key] = field;
+      }
+      // Unknown keys (a newer writer) are ignored: they cannot change what this version does.
+    }
+    return settings as RuntimeSettings;
+  }
+
   failoverState(attr: AttributeName): FailoverState {
     const value = this.item[attr];
     return typeof value === 'string' && (FAILOVER_STATES as readonly string[]).includes(value)
@@ -284,6 +336,11 @@ export function masterFromItem(item: Item): MasterRecord {
     retryNotBefore: r.numberOrNull(ATTR.retryNotBefore) ?? 0,
     failoverRequestedAt: r.numberOrNull(ATTR.failoverRequestedAt),
     failoverRequestCoordinated: item[ATTR.failoverRequestCoordinated] === true,
+    // Absent in records written before run-time configuration existed: monitored, as configured.
+    monitored: item[ATTR.monitored] !== false,
+    settings: r.runtimeSettings(ATTR.settings),
+    settingsVersion: r.numberOrNull(ATTR.settingsVersion) ?? 0,
+    resetAt: r.numberOrNull(ATTR.resetAt),
     updatedAt: r.number(ATTR.updatedAt),
   };
 }

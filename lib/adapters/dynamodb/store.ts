@@ -11,6 +11,7 @@
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -20,7 +21,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { newMasterRecord } from '../../core/records.js';
-import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
+import type {
+  LoopLease,
+  MasterRecord,
+  ReplicaRecord,
+  RuntimeSettings,
+  SentinelId,
+  Vote,
+} from '../../core/types.js';
 import {
   type AcquireLeaseResult,
   type AdvanceFailoverRequest,
@@ -44,6 +52,7 @@ import {
   masterToItem,
   replicaFromItem,
   replicaToItem,
+  runtimeSettingsToAttribute,
   voteFromItem,
   voteToItem,
 } from './schema.js';
@@ -71,6 +80,10 @@ export const CONDITION = {
   voteNotNewer: `attribute_not_exists(#${ATTR.pk}) OR #${ATTR.token} <= :token`,
   /** Lease acquirable: never taken, released (holder stored as NULL), or expired. */
   leaseFree: `attribute_not_exists(#${ATTR.pk}) OR attribute_type(#${ATTR.holder}, :nullType) OR #${ATTR.leaseUntil} < :now`,
+  /** No record, or a removed one (SENTINEL MONITOR may create or revive it). */
+  monitorable: `attribute_not_exists(#${ATTR.pk}) OR #${ATTR.monitored} = :false`,
+  /** The record exists and was not removed (records older than REMOVE have no `monitored`). */
+  monitored: `attribute_exists(#${ATTR.pk}) AND (attribute_not_exists(#${ATTR.monitored}) OR #${ATTR.monitored} = :true)`,
   /** The caller still holds the lease it acquired (same invocation, same fencing token). */
   callerHoldsLease: `#${ATTR.holder} = :invocationId AND #${ATTR.token} = :token`,
 } as const;
@@ -82,6 +95,28 @@ const UPDATE = {
     `#${ATTR.failoverStartedAt} = :now, #${ATTR.failover} = :progress, #${ATTR.updatedAt} = :now, ` +
     `#${ATTR.failoverRequestedAt} = :null, #${ATTR.failoverRequestCoordinated} = :false`,
   requestFailover: `SET #${ATTR.failoverRequestedAt} = :now, #${ATTR.failoverRequestCoordinated} = :coordinated`,
+  // A revived record starts a new configuration: both epochs move past every epoch it had (-1 + 1 = 0
+  // for a new record), so no vote about the old configuration counts and epochs never go back.
+  monitorMaster:
+    `SET #${ATTR.kind} = :kind, #${ATTR.name} = :name, #${ATTR.host} = :host, #${ATTR.port} = :port, ` +
+    `#${ATTR.currentEpoch} = if_not_exists(#${ATTR.currentEpoch}, :minusOne) + :one, ` +
+    `#${ATTR.configEpoch} = if_not_exists(#${ATTR.currentEpoch}, :minusOne) + :one, ` +
+    `#${ATTR.leader} = :null, #${ATTR.leaderLeaseUntil} = :zero, #${ATTR.failoverState} = :none, ` +
+    `#${ATTR.failoverStartedAt} = :null, #${ATTR.failover} = :null, #${ATTR.retryNotBefore} = :zero, ` +
+    `#${ATTR.failoverRequestedAt} = :null, #${ATTR.failoverRequestCoordinated} = :false, ` +
+    `#${ATTR.monitored} = :true, #${ATTR.settings} = :settings, ` +
+    `#${ATTR.settingsVersion} = if_not_exists(#${ATTR.settingsVersion}, :zero) + :one, ` +
+    `#${ATTR.resetAt} = :null, #${ATTR.updatedAt} = :now`,
+  // REMOVE and RESET end any failover, its request and its back-off; epochs and leader stay.
+  removeMaster:
+    `SET #${ATTR.monitored} = :false, #${ATTR.failoverState} = :none, #${ATTR.leaderLeaseUntil} = :zero, ` +
+    `#${ATTR.failoverRequestedAt} = :null, #${ATTR.failoverRequestCoordinated} = :false, ` +
+    `#${ATTR.retryNotBefore} = :zero, #${ATTR.updatedAt} = :now`,
+  resetMaster:
+    `SET #${ATTR.resetAt} = :now, #${ATTR.failoverState} = :none, #${ATTR.leaderLeaseUntil} = :zero, ` +
+    `#${ATTR.failoverRequestedAt} = :null, #${ATTR.failoverRequestCoordinated} = :false, ` +
+    `#${ATTR.retryNotBefore} = :zero, #${ATTR.updatedAt} = :now`,
+  updateMasterSettings: `SET #${ATTR.settings} = :settings, #${ATTR.settingsVersion} = :nextVersion, #${ATTR.updatedAt} = :now`,
   claimEpochResume:
     `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
     `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.updatedAt} = :now`,
@@ -276,7 +311,7 @@ export class DynamoStore implements SentinelStore {
     name: string,
     request: { now: number; coordinated?: boolean },
   ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
-    const condition = `${CONDITION.present} AND #${ATTR.failoverState} = :none`;
+    const condition = `${CONDITION.monitored} AND #${ATTR.failoverState} = :none`;
     const update = await this.conditional('requestFailover', () =>
       this.client.send(
         new UpdateCommand({
@@ -287,6 +322,7 @@ export class DynamoStore implements SentinelStore {
           ...expressionParts([condition, UPDATE.requestFailover], {
             now: request.now,
             none: 'none',
+            true: true,
             coordinated: request.coordinated === true,
           }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -295,7 +331,9 @@ export class DynamoStore implements SentinelStore {
     );
     if (update.ok) return 'requested';
     const current = await this.currentAfterConflict('requestFailover', keys.master(name), update.current);
-    return current === undefined ? 'no-such-master' : 'in-progress';
+    return current === undefined || masterFromItem(current).monitored === false
+      ? 'no-such-master'
+      : 'in-progress';
   }
 
   async renewLeadership(
@@ -331,6 +369,125 @@ export class DynamoStore implements SentinelStore {
             ...request,
             none: 'none',
             zero: 0,
+          }),
+        }),
+      ),
+    );
+    return update.ok;
+  }
+
+  async monitorMaster(seed: {
+    name: string;
+    host: string;
+    port: number;
+    settings: RuntimeSettings;
+    now: number;
+  }): Promise<'created' | 'duplicate'> {
+    const update = await this.conditional('monitorMaster', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(seed.name),
+          ConditionExpression: CONDITION.monitorable,
+          UpdateExpression: UPDATE.monitorMaster,
+          ...expressionParts([CONDITION.monitorable, UPDATE.monitorMaster], {
+            kind: ITEM_KIND.master,
+            name: seed.name,
+            host: seed.host,
+            port: seed.port,
+            settings: runtimeSettingsToAttribute(seed.settings),
+            now: seed.now,
+            minusOne: -1,
+            one: 1,
+            zero: 0,
+            null: null,
+            none: 'none',
+            true: true,
+            false: false,
+          }),
+        }),
+      ),
+    );
+    return update.ok ? 'created' : 'duplicate';
+  }
+
+  async removeMaster(name: string, request: { now: number }): Promise<boolean> {
+    return this.updateIfMonitored('removeMaster', name, UPDATE.removeMaster, { now: request.now });
+  }
+
+  async updateMasterSettings(
+    name: string,
+    request: { expectedVersion: number; settings: RuntimeSettings; now: number },
+  ): Promise<'updated' | 'conflict' | 'no-such-master'> {
+    // Records written before run-time settings existed have no version: that is version 0.
+    const condition = `${CONDITION.monitored} AND (#${ATTR.settingsVersion} = :expectedVersion OR (attribute_not_exists(#${ATTR.settingsVersion}) AND :expectedVersion = :zero))`;
+    const update = await this.conditional('updateMasterSettings', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(name),
+          ConditionExpression: condition,
+          UpdateExpression: UPDATE.updateMasterSettings,
+          ...expressionParts([condition, UPDATE.updateMasterSettings], {
+            expectedVersion: request.expectedVersion,
+            nextVersion: request.expectedVersion + 1,
+            settings: runtimeSettingsToAttribute(request.settings),
+            now: request.now,
+            zero: 0,
+            true: true,
+          }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (update.ok) return 'updated';
+    const current = await this.currentAfterConflict(
+      'updateMasterSettings',
+      keys.master(name),
+      update.current,
+    );
+    return current === undefined || !masterFromItem(current).monitored ? 'no-such-master' : 'conflict';
+  }
+
+  async resetMaster(name: string, request: { now: number }): Promise<boolean> {
+    const reset = await this.updateIfMonitored('resetMaster', name, UPDATE.resetMaster, { now: request.now });
+    if (!reset) return false;
+    // Not atomic with the record, and need not be: a replica seen again is simply recorded again.
+    const replicas = await this.queryPrefix('resetMaster', KEY.masterPrefix + name, KEY.replicaPrefix);
+    for (const item of replicas) {
+      await this.call('resetMaster', () =>
+        this.client.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { [ATTR.pk]: item[ATTR.pk], [ATTR.sk]: item[ATTR.sk] },
+          }),
+        ),
+      );
+    }
+    return true;
+  }
+
+  /** One conditional update of a monitored master's record; false if there is none. */
+  private async updateIfMonitored(
+    operation: string,
+    name: string,
+    updateExpression: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    const update = await this.conditional(operation, () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.master(name),
+          ConditionExpression: CONDITION.monitored,
+          UpdateExpression: updateExpression,
+          ...expressionParts([CONDITION.monitored, updateExpression], {
+            ...values,
+            true: true,
+            false: false,
+            none: 'none',
+            zero: 0,
+            null: null,
           }),
         }),
       ),

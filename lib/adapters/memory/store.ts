@@ -8,7 +8,14 @@
  * - `setAvailable(false)` simulates an outage: every call rejects with StoreUnavailableError.
  */
 import { newMasterRecord } from '../../core/records.js';
-import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
+import type {
+  LoopLease,
+  MasterRecord,
+  ReplicaRecord,
+  RuntimeSettings,
+  SentinelId,
+  Vote,
+} from '../../core/types.js';
 import {
   type AcquireLeaseResult,
   type AdvanceFailoverRequest,
@@ -133,7 +140,7 @@ export class MemoryStore implements SentinelStore {
   ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
     await this.enter('requestFailover');
     const current = this.masters.get(name);
-    if (current === undefined) return 'no-such-master';
+    if (current === undefined || !current.monitored) return 'no-such-master';
     if (current.failoverState !== 'none') return 'in-progress';
     this.masters.set(name, {
       ...current,
@@ -167,6 +174,62 @@ export class MemoryStore implements SentinelStore {
       leaderLeaseUntil: 0,
       updatedAt: request.now,
     });
+    return true;
+  }
+
+  async monitorMaster(seed: {
+    name: string;
+    host: string;
+    port: number;
+    settings: RuntimeSettings;
+    now: number;
+  }): Promise<'created' | 'duplicate'> {
+    await this.enter('monitorMaster');
+    const existing = this.masters.get(seed.name);
+    if (existing?.monitored) return 'duplicate';
+    const fresh = newMasterRecord(seed);
+    const epoch = existing === undefined ? 0 : existing.currentEpoch + 1;
+    this.masters.set(seed.name, {
+      ...fresh,
+      currentEpoch: epoch,
+      configEpoch: epoch,
+      settings: copy(seed.settings),
+      settingsVersion: (existing?.settingsVersion ?? 0) + 1,
+    });
+    return 'created';
+  }
+
+  async removeMaster(name: string, request: { now: number }): Promise<boolean> {
+    await this.enter('removeMaster');
+    const current = this.masters.get(name);
+    if (!current?.monitored) return false;
+    this.masters.set(name, { ...current, ...endedFailover(), monitored: false, updatedAt: request.now });
+    return true;
+  }
+
+  async updateMasterSettings(
+    name: string,
+    request: { expectedVersion: number; settings: RuntimeSettings; now: number },
+  ): Promise<'updated' | 'conflict' | 'no-such-master'> {
+    await this.enter('updateMasterSettings');
+    const current = this.masters.get(name);
+    if (!current?.monitored) return 'no-such-master';
+    if (current.settingsVersion !== request.expectedVersion) return 'conflict';
+    this.masters.set(name, {
+      ...current,
+      settings: copy(request.settings),
+      settingsVersion: current.settingsVersion + 1,
+      updatedAt: request.now,
+    });
+    return 'updated';
+  }
+
+  async resetMaster(name: string, request: { now: number }): Promise<boolean> {
+    await this.enter('resetMaster');
+    const current = this.masters.get(name);
+    if (!current?.monitored) return false;
+    this.masters.set(name, { ...current, ...endedFailover(), resetAt: request.now, updatedAt: request.now });
+    this.replicas.delete(name);
     return true;
   }
 
@@ -305,6 +368,17 @@ export class MemoryStore implements SentinelStore {
     if (!this.available)
       throw new StoreUnavailableError(`MemoryStore ${operation}: store unavailable (simulated)`);
   }
+}
+
+/** What REMOVE and RESET clear: any failover, its request and its back-off (epochs and leader stay). */
+function endedFailover() {
+  return {
+    failoverState: 'none',
+    leaderLeaseUntil: 0,
+    failoverRequestedAt: null,
+    failoverRequestCoordinated: false,
+    retryNotBefore: 0,
+  } as const;
 }
 
 function leads(

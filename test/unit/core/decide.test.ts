@@ -59,6 +59,10 @@ function record(overrides: Partial<MasterRecord> = {}): MasterRecord {
     retryNotBefore: 0,
     failoverRequestedAt: null,
     failoverRequestCoordinated: false,
+    monitored: true,
+    settings: {},
+    settingsVersion: 0,
+    resetAt: null,
     updatedAt: 0,
     ...overrides,
   };
