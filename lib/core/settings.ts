@@ -123,6 +123,22 @@ export function applySetArgs(
 }
 
 /**
+ * SENTINEL SET's flat argument list (`opt val opt val…`) as entries: `rename-command` takes two values,
+ * every other option one. An option left without its value(s) stays short, so applySetArgs rejects it
+ * with Sentinel's message.
+ */
+export function groupSetArgs(flat: readonly string[]): string[][] {
+  const entries: string[][] = [];
+  for (let i = 0; i < flat.length; ) {
+    const option = flat[i] as string;
+    const count = option.toLowerCase() === RENAME_COMMAND ? 2 : 1;
+    entries.push(flat.slice(i, i + 1 + count));
+    i += 1 + count;
+  }
+  return entries;
+}
+
+/**
  * The settings a sentinel runs with: the configured ones with the run-time changes over them. A shorter
  * down-after also shortens the probe period and timeout, which must stay below it (the relations
  * lib/config/parse.ts checks for a file).

@@ -8,6 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
+import { groupSetArgs } from '../core/settings.js';
 import {
   array,
   bulk,
@@ -25,7 +26,7 @@ import {
   simple,
 } from './encoder.js';
 import { type ParserLimits, RespParser } from './parser.js';
-import type { Fields, SentinelView } from './sentinelView.js';
+import type { CommandReply, Fields, SentinelView } from './sentinelView.js';
 
 export interface SentinelEndpointOptions {
   readonly port: number;
@@ -327,11 +328,23 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
         }
         return OK;
       }
+      case 'monitor':
+        return commandReply(await view.monitor(name, args[3] ?? '', args[4] ?? '', args[5] ?? ''));
+      case 'remove':
+        return commandReply(await view.remove(name));
+      case 'set':
+        return commandReply(await view.set(name, groupSetArgs(args.slice(3))));
+      case 'reset':
+        return integer(await view.reset(name));
       case 'help':
         return array(HELP_LINES.map((l) => simple(l)));
       default:
         return error('ERR not supported yet');
     }
+  }
+
+  function commandReply(reply: CommandReply): Reply {
+    return reply.ok ? OK : error(`ERR ${reply.error}`);
   }
 
   function subscribeReply(kind: string, name: Reply, count: number): Reply {

@@ -130,13 +130,87 @@ describe('Sentinel endpoint (unit, memory store)', () => {
     await expect(c.call('SENTINEL', 'frob')).rejects.toThrow(
       "ERR unknown subcommand 'frob'. Try SENTINEL HELP.",
     );
-    await expect(c.call('SENTINEL', 'RESET', '*')).rejects.toThrow('ERR not supported yet');
+    await expect(c.call('SENTINEL', 'DEBUG')).rejects.toThrow('ERR not supported yet');
     await expect(c.call('GET', 'k')).rejects.toThrow(
       "ERR unknown command 'GET', with args beginning with: 'k' ",
     );
     await expect(c.call('SENTINEL', 'CKQUORUM', 'mymaster')).rejects.toThrow(
       'NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master. Not enough available Sentinels to reach the majority and authorize a failover',
     );
+  });
+
+  it('MONITOR, SET, REMOVE and RESET change the store and answer like Sentinel', async () => {
+    const { endpoint, store } = await start();
+    const c = client(endpoint);
+    expect(await c.call('SENTINEL', 'MONITOR', 'other', '127.0.0.1', '7100', '2')).toBe('OK');
+    expect(await store.getMaster('other')).toMatchObject({ host: '127.0.0.1', port: 7100, monitored: true });
+    await expect(c.call('SENTINEL', 'MONITOR', 'other', '127.0.0.1', '7100', '2')).rejects.toThrow(
+      'ERR Duplicate master name.',
+    );
+    await expect(c.call('SENTINEL', 'MONITOR', 'x', '127.0.0.1', '7100', 'two')).rejects.toThrow(
+      'ERR Invalid quorum',
+    );
+    await expect(c.call('SENTINEL', 'MONITOR', 'x', '127.0.0.1', '7100', '0')).rejects.toThrow(
+      'ERR Quorum must be 1 or greater.',
+    );
+    await expect(c.call('SENTINEL', 'MONITOR', 'x', 'not an ip', '7100', '1')).rejects.toThrow(
+      'ERR Invalid IP address or hostname specified',
+    );
+    const masterNames = async () =>
+      ((await c.call('SENTINEL', 'MASTERS')) as string[][]).map((m) => m[m.indexOf('name') + 1]);
+    expect(await masterNames()).toEqual(['mymaster', 'other']);
+
+    expect(
+      await c.call(
+        'SENTINEL',
+        'SET',
+        'other',
+        'down-after-milliseconds',
+        '4000',
+        'rename-command',
+        'PING',
+        'P1',
+      ),
+    ).toBe('OK');
+    const fields = (await c.call('SENTINEL', 'MASTER', 'other')) as string[];
+    expect(fields[fields.indexOf('down-after-milliseconds') + 1]).toBe('4000');
+    expect(fields[fields.indexOf('quorum') + 1]).toBe('2');
+    // All-or-nothing: the bad pair after a good one changes nothing.
+    await expect(
+      c.call('SENTINEL', 'SET', 'other', 'quorum', '1', 'down-after-milliseconds', '-20'),
+    ).rejects.toThrow("ERR Invalid argument '-20' for SENTINEL SET 'down-after-milliseconds'");
+    await expect(c.call('SENTINEL', 'SET', 'other', 'fakeoption', 'fakevalue')).rejects.toThrow(
+      "ERR Unknown option or number of arguments for SENTINEL SET 'fakeoption'",
+    );
+    await expect(c.call('SENTINEL', 'SET', 'other', 'fakeoption')).rejects.toThrow(
+      "ERR wrong number of arguments for 'sentinel|set' command",
+    );
+    await expect(c.call('SENTINEL', 'SET', 'other', 'auth-pass', 'secret')).rejects.toThrow('SSM');
+    expect((await store.getMaster('other'))?.settings).toEqual({
+      quorum: 2,
+      downAfterMs: 4000,
+      renamedCommands: { ping: 'P1' },
+    });
+    await expect(c.call('SENTINEL', 'SET', 'nope', 'quorum', '1')).rejects.toThrow(
+      'ERR No such master with that name',
+    );
+
+    await store.upsertReplica({
+      master: 'other',
+      host: '127.0.0.1',
+      port: 7101,
+      runId: null,
+      lastSeenAt: Date.now(),
+      seenBy: 'sentinel-a',
+    });
+    expect(await c.call('SENTINEL', 'RESET', 'oth*')).toBe(1);
+    expect(await c.call('SENTINEL', 'REPLICAS', 'other')).toEqual([]);
+    expect(await c.call('SENTINEL', 'RESET', 'nomatch?')).toBe(0);
+
+    expect(await c.call('SENTINEL', 'REMOVE', 'other')).toBe('OK');
+    expect(await masterNames()).toEqual(['mymaster']);
+    expect(await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'other')).toBeNull();
+    await expect(c.call('SENTINEL', 'REMOVE', 'other')).rejects.toThrow('ERR No such master with that name');
   });
 
   it('CKQUORUM counts sentinels with a fresh heartbeat; SENTINELS flags stale ones', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
 import type { SentinelConfig } from '../../../lib/core/types.js';
+import { storeSentinelView } from '../../../lib/resp/sentinelView.js';
 import { SentinelRunner } from '../../../lib/runtime/sentinel.js';
 import { FakeRedisWorld } from '../../support/fakeRedis.js';
 import { type RunningSentinels, startSentinels } from '../../support/sentinels.js';
@@ -213,4 +214,45 @@ describe('TILT in the running loop', () => {
       expect(own.indexOf('-tilt')).toBeLessThan(own.indexOf('+sdown'));
     }
   });
+
+  it('follows run-time configuration: MONITOR starts monitoring, SET applies, RESET and REMOVE are announced', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const other = { host: '10.0.0.2', port: 6379 };
+    world.set(other, 'up');
+    const store = new MemoryStore();
+    running = startSentinels({
+      config,
+      storeFor: () => store,
+      probeFactoryFor: () => world.factory(),
+      controlFactoryFor: () => world.controlFactory(),
+    });
+    const view = storeSentinelView(store, config);
+    const about = (type: string) =>
+      running?.events.filter((e) => e.type === type && e.master === 'other') ?? [];
+    await running.waitFor(() => running?.eventsOf('+monitor').length === 3, 2000, '+monitor x3');
+
+    expect(await view.monitor('other', other.host, String(other.port), '2')).toEqual({ ok: true });
+    // Picked up at the next look at the master list (every 10 s).
+    await running.waitFor(() => about('+monitor').length === 3, 15_000, '+monitor of other x3');
+    expect(about('+monitor')[0]?.payload).toBe('master other 10.0.0.2 6379 quorum 2');
+
+    // Sentinel's default down-after is 30 s: only the SET makes a dead master SDOWN within this test.
+    expect(await view.set('other', [['down-after-milliseconds', '400']])).toEqual({ ok: true });
+    await running.waitFor(() => about('+set').length === 3, 5_000, '+set x3');
+    expect(about('+set')[0]?.payload).toBe('master other 10.0.0.2 6379 down-after-milliseconds 400');
+    world.set(other, 'dead');
+    await running.waitFor(() => about('+sdown').length === 3, 5_000, '+sdown of other x3');
+
+    expect(await view.reset('oth*')).toBe(1);
+    await running.waitFor(() => about('+reset-master').length === 3, 5_000, '+reset-master x3');
+
+    expect(await view.remove('other')).toEqual({ ok: true });
+    await running.waitFor(() => about('-monitor').length === 3, 5_000, '-monitor x3');
+    const countAfterRemove = running.events.filter((e) => e.master === 'other').length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(running.events.filter((e) => e.master === 'other')).toHaveLength(countAfterRemove);
+    // The configured master was never touched.
+    expect(running.events.filter((e) => e.master === 'mymaster' && e.type === '+sdown')).toEqual([]);
+  }, 40_000);
 });
