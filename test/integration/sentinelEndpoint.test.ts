@@ -300,6 +300,19 @@ describe('Sentinel endpoint replies, compared with real Sentinel', () => {
       'FOO bar baz',
       'SENTINEL GET-MASTER-ADDR-BY-NAME',
       'ROLE',
+      // Run-time configuration: replies and error texts (nothing here changes either topology).
+      'SENTINEL SET mymaster failover-timeout 180000',
+      'SENTINEL SET mymaster down-after-milliseconds -20',
+      'SENTINEL SET mymaster down-after-milliseconds abc',
+      'SENTINEL SET mymaster fakeoption fakevalue',
+      'SENTINEL SET mymaster fakeoption',
+      'SENTINEL SET nope quorum 2',
+      'SENTINEL MONITOR mymaster 127.0.0.1 6380 2',
+      'SENTINEL MONITOR other 127.0.0.1 6380 zero',
+      'SENTINEL MONITOR other 127.0.0.1 6380 0',
+      'SENTINEL MONITOR other 127.0.0.1',
+      'SENTINEL REMOVE nope',
+      'SENTINEL RESET nope*',
     ];
     for (const command of commands) {
       for (const hello of [[], ['HELLO 3']]) {
