@@ -19,6 +19,7 @@ import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import { systemClock } from '../lib/runtime/clock.js';
 import { readDeployment } from '../lib/runtime/lambdaConfig.js';
 import type { Log } from '../lib/runtime/log.js';
+import { settingsFor } from '../lib/runtime/masterSettings.js';
 import { FAILOVER_FUNCTION_ID, type ResumeOutcome, resumeFailover } from '../lib/runtime/resumeFailover.js';
 
 /** Stop this long before the Lambda deadline: an unfinished failover is resumed by someone else. */
@@ -72,9 +73,10 @@ async function handle(event: FailoverEvent, context: Context): Promise<Record<st
   });
   try {
     for (const name of mastersToCheck(event)) {
-      const settings = deployment.config.masters.find((m) => m.name === name);
+      // Settings as the sentinels run them: the file's (or MONITOR's defaults) with SENTINEL SET's changes.
+      const settings = settingsFor(deployment.config, name, await store.getMaster(name));
       if (!settings) {
-        log('warn', 'failover requested for a master not in the configuration', { master: name });
+        log('warn', 'failover requested for a master that is not monitored', { master: name });
         continue;
       }
       outcomes[name] = await resumeFailover({
