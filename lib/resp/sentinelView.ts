@@ -127,6 +127,18 @@ export interface StoreViewOptions {
   readonly eventLog?: EventLog;
   /** How often a long poll re-reads the record while it waits (default 200 ms). */
   readonly addressPollMs?: number;
+  /**
+   * Serve get-master-addr-by-name from a read at most this old (default 0: read every time). Only where
+   * the sentinel loops run in the same process and call `invalidate` on every event of the master, so
+   * a switch is seen at once (the local runner); the cache only bounds the store reads of a busy client.
+   */
+  readonly addressCacheMs?: number;
+}
+
+/** storeSentinelView's extras for the process that hosts it. */
+export interface StoreSentinelView extends SentinelView {
+  /** Forget the cached address of a master (call it on every event about the master). */
+  invalidate(name: string): void;
 }
 
 const NO_SUCH_MASTER: CommandReply = {
@@ -208,7 +220,7 @@ export function storeSentinelView(
   store: SentinelStore,
   config: SentinelConfig,
   options: StoreViewOptions = {},
-): SentinelView {
+): StoreSentinelView {
   const clock = options.clock ?? systemClock;
   const members = config.global.sentinelIds;
   const selfId = options.selfId ?? members[0] ?? 'sentinel';
@@ -379,7 +391,25 @@ export function storeSentinelView(
   const pollMs = options.addressPollMs ?? DEFAULT_ADDRESS_POLL_MS;
   /** Highest epoch returned per master: a lookup never goes back (a lagging read cannot undo a switch). */
   const highest = new Map<string, AddressWithEpoch>();
-  async function addressOf(name: string): Promise<AddressWithEpoch | null> {
+  const cacheMs = options.addressCacheMs ?? 0;
+  /** Cached reads: the read itself, shared by concurrent lookups, and when it started. */
+  const cached = new Map<string, { readonly at: number; readonly read: Promise<AddressWithEpoch | null> }>();
+
+  function addressOf(name: string): Promise<AddressWithEpoch | null> {
+    if (cacheMs <= 0) return readAddress(name);
+    const now = clock.now();
+    const entry = cached.get(name);
+    if (entry && now - entry.at < cacheMs) return entry.read;
+    const read = readAddress(name);
+    cached.set(name, { at: now, read });
+    // A failed read must not be served to later callers.
+    read.catch(() => {
+      if (cached.get(name)?.read === read) cached.delete(name);
+    });
+    return read;
+  }
+
+  async function readAddress(name: string): Promise<AddressWithEpoch | null> {
     const configured = config.masters.find((m) => m.name === name);
     const record = await store.getMaster(name);
     const read: AddressWithEpoch | null = record
@@ -400,6 +430,7 @@ export function storeSentinelView(
   }
 
   return {
+    invalidate: (name) => void cached.delete(name),
     myId: () => myRunId,
     masterNames: names,
     async masterAddress(name) {
@@ -460,7 +491,7 @@ export function storeSentinelView(
     async waitForAddress(name, afterEpoch, waitMs, signal) {
       const until = clock.now() + Math.max(0, Math.min(waitMs, MAX_ADDRESS_WAIT_MS));
       for (;;) {
-        const current = await addressOf(name);
+        const current = await readAddress(name);
         if (current === null || current.epoch > afterEpoch || clock.now() >= until || signal?.aborted)
           return current;
         await clock.sleep(Math.min(pollMs, Math.max(1, until - clock.now())), signal);

@@ -22,6 +22,12 @@ import { startTopology, type Topology } from './redisProcess.js';
 import { type RunReport, SentinelRunner } from './sentinel.js';
 import { createWebhookSink } from './webhook.js';
 
+/**
+ * get-master-addr-by-name is served from a store read at most this old. Every event about a master
+ * drops its cached read, so a switch is answered at once; the cache only spares the store a busy client.
+ */
+const ADDRESS_CACHE_MS = 100;
+
 /** How long shutdown waits for queued events to reach the log and the webhook. */
 const SHUTDOWN_FLUSH_MS = 2_000;
 
@@ -124,7 +130,17 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
       await Promise.all([...recorders.values()].map((r) => r.flush(SHUTDOWN_FLUSH_MS)));
     });
     let sentinelEndpoint: SentinelEndpoint | null = null;
+    // What the Sentinel endpoint and the HTTP API answer from. Lookups are served from a read at most
+    // ADDRESS_CACHE_MS old, and every event about a master (a switch among them) drops its cached read.
+    // Filled below: the runners report events to the view, and the view reads the runners' observations.
+    const hosted: SentinelRunner[] = [];
+    const view = storeSentinelView(new DynamoStore(createDynamoClient({ endpoint }), table), config, {
+      runners: hosted,
+      eventLog,
+      addressCacheMs: ADDRESS_CACHE_MS,
+    });
     const onEvent = (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => {
+      if (event.master !== null) view.invalidate(event.master);
       print(event, sentinelId);
       webhook?.send(event, sentinelId, epoch);
       recorders.get(sentinelId)?.record(event, epoch);
@@ -150,11 +166,12 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
         onEvent,
       });
     });
+    hosted.push(...runners);
     // Unmodified clients in Sentinel mode (ioredis, redis-py, go-redis, redis-cli) talk to this.
     const port = options.port ?? LOCAL_DEFAULTS.sentinelPort;
     const started = await startSentinelEndpoint({
       port,
-      view: storeSentinelView(new DynamoStore(createDynamoClient({ endpoint }), table), config, { runners }),
+      view,
     }).catch((error: unknown) => {
       const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
       throw inUse ? new Error(`port ${port} is already in use; pass --port N (0 picks a free port)`) : error;

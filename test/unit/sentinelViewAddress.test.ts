@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../lib/adapters/memory/store.js';
+import type { SentinelConfig } from '../../lib/core/types.js';
+import { storeSentinelView } from '../../lib/resp/sentinelView.js';
+import type { Clock } from '../../lib/runtime/clock.js';
+import { globalSettings, masterSettings } from '../support/settings.js';
+
+const config: SentinelConfig = {
+  global: globalSettings(),
+  masters: [masterSettings({ host: '10.0.0.1', port: 6379 })],
+};
+
+/** A clock the test moves by hand; sleep advances it. */
+function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+/** Moves the recorded master to `host` in a new config epoch, as a failover's promotion step does. */
+async function switchMaster(store: MemoryStore, host: string, now: number): Promise<void> {
+  const record = await store.getMaster('mymaster');
+  const epoch = (record?.currentEpoch ?? 0) + 1;
+  const claim = await store.claimEpoch('mymaster', {
+    mode: 'start',
+    expectedEpoch: epoch - 1,
+    sentinelId: 'sentinel-a',
+    leaseUntil: now + 5_000,
+    now,
+    progress: {
+      oldMaster: { host: record?.host ?? '', port: 6379 },
+      promoted: null,
+      rejected: [],
+      promotionSentAt: null,
+      replicas: [],
+      forced: true,
+      coordinated: false,
+    },
+  });
+  expect(claim.won).toBe(true);
+  const step = await store.advanceFailover('mymaster', {
+    epoch,
+    sentinelId: 'sentinel-a',
+    now,
+    from: ['select_slave'],
+    to: 'none',
+    progress: null,
+    leaseUntil: now + 5_000,
+    switchTo: { host, port: 6379 },
+  });
+  expect(step.ok).toBe(true);
+}
+
+describe('get-master-addr-by-name from the store view', () => {
+  it('serves a cached read until it is invalidated by an event or ages out', async () => {
+    const store = new MemoryStore();
+    const clock = manualClock();
+    await store.ensureMaster({ name: 'mymaster', host: '10.0.0.1', port: 6379, now: clock.now() });
+    const view = storeSentinelView(store, config, { clock, addressCacheMs: 100 });
+    expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.1', port: 6379, epoch: 0 });
+    await switchMaster(store, '10.0.0.2', clock.now());
+    // Within the cache age and without an event: the cached read.
+    expect((await view.addressOf('mymaster'))?.ip).toBe('10.0.0.1');
+    view.invalidate('mymaster');
+    expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.2', port: 6379, epoch: 1 });
+    await switchMaster(store, '10.0.0.3', clock.now());
+    clock.advance(100);
+    expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.3', port: 6379, epoch: 2 });
+  });
+
+  it('reads the store every time without a cache, and never answers an epoch older than one it gave', async () => {
+    const store = new MemoryStore();
+    const clock = manualClock();
+    await store.ensureMaster({ name: 'mymaster', host: '10.0.0.1', port: 6379, now: clock.now() });
+    const view = storeSentinelView(store, config, { clock });
+    await switchMaster(store, '10.0.0.2', clock.now());
+    expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.2', port: 6379, epoch: 1 });
+    // A lagging replica of the store (here: a record put back by hand) must not take the lookup back.
+    const lagging = new MemoryStore();
+    await lagging.ensureMaster({ name: 'mymaster', host: '10.0.0.1', port: 6379, now: clock.now() });
+    const original = store.getMaster.bind(store);
+    store.getMaster = (name) => lagging.getMaster(name);
+    expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.2', port: 6379, epoch: 1 });
+    store.getMaster = original;
+  });
+
+  it('long poll: answers at once past the epoch, else when the epoch moves, else at the deadline', async () => {
+    const store = new MemoryStore();
+    const clock = manualClock();
+    await store.ensureMaster({ name: 'mymaster', host: '10.0.0.1', port: 6379, now: clock.now() });
+    const view = storeSentinelView(store, config, { clock, addressPollMs: 200 });
+    const start = clock.now();
+    expect(await view.waitForAddress('mymaster', 0, 1_000)).toEqual({ ip: '10.0.0.1', port: 6379, epoch: 0 });
+    expect(clock.now() - start).toBeGreaterThanOrEqual(1_000);
+    await switchMaster(store, '10.0.0.2', clock.now());
+    const before = clock.now();
+    expect((await view.waitForAddress('mymaster', 0, 1_000))?.epoch).toBe(1);
+    expect(clock.now()).toBe(before);
+    expect(await view.waitForAddress('nope', 0, 1_000)).toBeNull();
+  });
+});
