@@ -237,6 +237,12 @@ const DOTTED_DIGITS = /^[0-9.]+$/;
 /** A directive name is echoed in a reason only if it looks like one: a stray line may be a password. */
 const DIRECTIVE_LIKE = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 const MAX_PORT = 65_535;
+/**
+ * What is stripped around a line: ASCII whitespace only, as Redis's sdstrim(" \t\r\n") (plus \v and \f,
+ * which separate arguments anyway). String.prototype.trim would also eat Unicode spaces such as U+00A0,
+ * silently cutting them off an unquoted password at the end of its line.
+ */
+const LINE_EDGE_SPACE: ReadonlySet<string> = new Set([' ', '\t', '\r', '\n', '\v', '\f']);
 const MONITOR_ARITY = 4;
 const MAX_SHOWN_VALUE = 64;
 const FIRST_PRINTABLE = 0x20;
@@ -335,7 +341,7 @@ function* readLines(text: string, state: ParseState): Generator<ConfigLine> {
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   for (const [index, raw] of lines.entries()) {
     const line = index + 1;
-    const trimmed = raw.trim();
+    const trimmed = trimLine(raw);
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const split = splitConfigLine(trimmed);
     if (!split.ok) {
@@ -357,6 +363,15 @@ function* readLines(text: string, state: ParseState): Generator<ConfigLine> {
     const sentinelOption = option.toLowerCase();
     yield { line, directive: `${SENTINEL} ${sentinelOption}`, sentinelOption, args };
   }
+}
+
+/** A loop, not a regex: `\s+$` backtracks quadratically over a long run of inner spaces. */
+function trimLine(raw: string): string {
+  let start = 0;
+  let end = raw.length;
+  while (start < end && LINE_EDGE_SPACE.has(raw[start] as string)) start++;
+  while (end > start && LINE_EDGE_SPACE.has(raw[end - 1] as string)) end--;
+  return raw.slice(start, end);
 }
 
 function dispatch(state: ParseState, entry: ConfigLine): void {
@@ -604,7 +619,7 @@ function applyPerMasterLine(state: ParseState, entry: ConfigLine): void {
   const previous = draft[slot];
   if (previous !== undefined) {
     const what =
-      hidden === '' ? `'${directive}' for master '${draft.name}'` : `'${directive}' for this master`;
+      hidden === '' ? `'${directive}' for master '${show(draft.name)}'` : `'${directive}' for this master`;
     state.reject(line, `${alreadySet(what, previous.line)}${hidden}`);
     return;
   }
@@ -629,7 +644,7 @@ function applyMasterNumber(
 ): void {
   const previous = draft.numbers[spec.field];
   if (previous !== undefined) {
-    state.reject(line, alreadySet(`'${directive}' for master '${draft.name}'`, previous.line));
+    state.reject(line, alreadySet(`'${directive}' for master '${show(draft.name)}'`, previous.line));
     return;
   }
   const value = text === undefined ? undefined : parseDecimal(text);
@@ -658,7 +673,7 @@ function applyRename(
     // The new names are not shown: renaming is sometimes used to hide commands.
     state.reject(
       line,
-      `command '${show(key)}' of master '${draft.name}' is already renamed on line ${previous.line}`,
+      `command '${show(key)}' of master '${show(draft.name)}' is already renamed on line ${previous.line}`,
     );
     return;
   }
