@@ -1,11 +1,11 @@
 /**
- * The HTTP API router (docs/http-api.md): every route and its errors. Reads, the long poll, events and
- * failover run against the real storeSentinelView over memory adapters; the write commands' reply kinds
- * are checked with a recording fake view (the store view's monitor/set/remove/reset are still stubs).
+ * The HTTP API router (docs/http-api.md): every route and its errors. Reads, the long poll, events,
+ * failover and the write commands run against the real storeSentinelView over memory adapters; every
+ * reply kind of the write commands is checked with a recording fake view that answers what a test sets.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
-import { API_STATUSES, MAX_BODY_BYTES, type RouterOptions } from '../../../lib/http/router.js';
+import { MAX_BODY_BYTES, type RouterOptions } from '../../../lib/http/router.js';
 import { PACKAGE_VERSION } from '../../../lib/http/version.js';
 import { StoreUnavailableError } from '../../../lib/ports.js';
 import {
@@ -510,19 +510,15 @@ describe('write commands: what reaches the view and how its reply maps', () => {
     expect(r.json).toEqual({ error: reply.ok ? undefined : reply.error, code });
   });
 
-  it("MONITOR: refuses bad bodies with Sentinel's texts, before the view", async () => {
+  it('MONITOR: refuses a body of the wrong shape before the view', async () => {
     const view = recordingView();
     const cases: ReadonlyArray<readonly [unknown, string]> = [
       [{ ip: '10.0.0.5', port: 6380, quorum: 2 }, "Missing field 'name'"],
-      [{ name: 'a b', ip: '10.0.0.5', port: 6380, quorum: 2 }, "Invalid master name 'a b'"],
+      [{ name: 'm', ip: '10.0.0.5', quorum: 2 }, "Missing field 'port'"],
       [{ name: 7, ip: '10.0.0.5', port: 6380, quorum: 2 }, "'name' must be a string"],
-      [{ name: 'm', ip: '10.0.0.5', port: 6380, quorum: 'two' }, 'Invalid quorum'],
-      [{ name: 'm', ip: '10.0.0.5', port: 6380.5, quorum: 2 }, 'Invalid port'],
-      [{ name: 'm', ip: '10.0.0.5', port: 6380, quorum: 0 }, 'Quorum must be 1 or greater.'],
-      [{ name: 'm', ip: 'not a host', port: 6380, quorum: 2 }, 'Invalid IP address or hostname specified'],
       [{ name: 'm', ip: ['10.0.0.5'], port: 6380, quorum: 2 }, "'ip' must be a string"],
-      [{ name: 'm', ip: '10.0.0.5', port: 70000, quorum: 2 }, 'Invalid port number.'],
-      [{ name: 'm', ip: '10.0.0.5', port: 0, quorum: 2 }, 'Invalid port number.'],
+      [{ name: 'm', ip: '10.0.0.5', port: true, quorum: 2 }, "'port' must be a number or a string"],
+      [{ name: 'm', ip: '10.0.0.5', port: 6380, quorum: null }, "'quorum' must be a number or a string"],
       [{ name: 'm', ip: '10.0.0.5', port: 6380, quorum: 2, extra: 1 }, "Unknown field 'extra'"],
       [[1, 2], 'The body must be a JSON object'],
     ];
@@ -594,12 +590,18 @@ describe('write commands: what reaches the view and how its reply maps', () => {
       [{ set: [] }, 'non-empty array'],
       [{ set: 'quorum 2' }, 'non-empty array'],
       [{ set: ['quorum', '2'] }, "'set[0]'"],
+      [{ set: [[]] }, "'set[0]'"],
       [{ set: [[2, 'quorum']] }, "'set[0]'"],
-      [{ set: [['quorum', true]] }, "'set[0][1]' must be a string"],
-      [{ set: [['quorum', 1.5]] }, "'set[0][1]' must be a string"],
-      [{ set: [['quorum']] }, "Unknown option or number of arguments for SENTINEL SET 'quorum'"],
-      [{ set: [['quorum', '2', '3']] }, "Unknown option or number of arguments for SENTINEL SET 'quorum'"],
-      [{ set: [['rename-command', 'PING']] }, "number of arguments for SENTINEL SET 'rename-command'"],
+      [
+        {
+          set: [
+            ['quorum', '2'],
+            ['quorum', true],
+          ],
+        },
+        "'set[1][1]' must be a string",
+      ],
+      [{ set: [['quorum', { n: 2 }]] }, "'set[0][1]' must be a string"],
       [{ set: [['quorum', '2']], also: 1 }, "Unknown field 'also'"],
     ];
     for (const [body, error] of cases) {
@@ -640,27 +642,99 @@ describe('write commands: what reaches the view and how its reply maps', () => {
     }
     expect(view.writes()).toEqual([{ method: 'reset', args: ['cache-*'] }]);
   });
+});
 
-  it('over the store view, the write commands answer without a 5xx', async () => {
+describe('write commands over the store view: the same texts as over RESP', () => {
+  it("MONITOR adds a master (201), refuses a duplicate (409 DUPLICATE) and bad values with Sentinel's texts", async () => {
     const { options } = await fixture();
-    const replies = [
-      await call(options, {
+    const body = { name: 'cache-1', ip: '10.0.0.5', port: '6380', quorum: '2' };
+    const created = await call(options, { method: 'POST', path: '/v1/masters', body: json(body) });
+    expect(created.status).toBe(201);
+    const shown = await call(options, { method: 'GET', path: '/v1/masters/cache-1' });
+    expect(shown.json).toMatchObject({ name: 'cache-1', ip: '10.0.0.5', port: '6380', quorum: '2' });
+    const again = await call(options, { method: 'POST', path: '/v1/masters', body: json(body) });
+    expect(again.status).toBe(409);
+    expect(again.json).toEqual({ error: 'Duplicate master name.', code: 'DUPLICATE' });
+
+    const refused: ReadonlyArray<readonly [Record<string, unknown>, string]> = [
+      [{ quorum: 'two' }, 'Invalid quorum'],
+      [{ port: 'x' }, 'Invalid port'],
+      [{ port: 6380.5 }, 'Invalid port'],
+      [{ quorum: 0 }, 'Quorum must be 1 or greater.'],
+      [{ port: 70_000 }, 'Invalid port number.'],
+      [{ ip: 'not a host' }, 'Invalid IP address or hostname specified'],
+      [{ name: 'a b' }, 'Invalid master name'],
+    ];
+    for (const [change, error] of refused) {
+      const r = await call(options, {
         method: 'POST',
         path: '/v1/masters',
-        body: json({ name: 'cache-1', ip: '10.0.0.5', port: 6380, quorum: 2 }),
-      }),
-      await call(options, {
-        method: 'PATCH',
-        path: '/v1/masters/mymaster',
-        body: json({ set: [['quorum', '2']] }),
-      }),
-      await call(options, { method: 'DELETE', path: '/v1/masters/mymaster' }),
-      await call(options, { method: 'POST', path: '/v1/reset', body: json({ pattern: '*' }) }),
-    ];
-    for (const r of replies) {
-      expect(r.status).toBeLessThan(500);
-      expect(API_STATUSES).toContain(r.status);
+        body: json({ ...body, name: 'cache-2', ...change }),
+      });
+      expect(r.status, json(change)).toBe(400);
+      expect(r.json.code).toBe('INVALID');
+      expect(r.json.error).toContain(error);
     }
+    expect((await call(options, { method: 'GET', path: '/v1/masters/cache-2' })).status).toBe(404);
+  });
+
+  it('SET applies all pairs or none; REMOVE forgets the master; RESET counts the matches', async () => {
+    const { options } = await fixture();
+    const path = '/v1/masters/mymaster';
+    const set = await call(options, {
+      method: 'PATCH',
+      path,
+      body: json({
+        set: [
+          ['quorum', '3'],
+          ['down-after-milliseconds', 4000],
+        ],
+      }),
+    });
+    expect(set.status).toBe(200);
+    expect((await call(options, { method: 'GET', path })).json).toMatchObject({
+      quorum: '3',
+      'down-after-milliseconds': '4000',
+    });
+
+    const bad = await call(options, {
+      method: 'PATCH',
+      path,
+      body: json({
+        set: [
+          ['quorum', '2'],
+          ['down-after-milliseconds', '-20'],
+        ],
+      }),
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toEqual({
+      error: "Invalid argument '-20' for SENTINEL SET 'down-after-milliseconds'",
+      code: 'INVALID',
+    });
+    const arity = await call(options, { method: 'PATCH', path, body: json({ set: [['quorum']] }) });
+    expect(arity.json.error).toBe("Unknown option or number of arguments for SENTINEL SET 'quorum'");
+    const secret = await call(options, { method: 'PATCH', path, body: json({ set: [['auth-pass', 'x']] }) });
+    expect(secret.status).toBe(400);
+    expect((await call(options, { method: 'GET', path })).json).toMatchObject({ quorum: '3' });
+    const unknown = await call(options, {
+      method: 'PATCH',
+      path: '/v1/masters/nope',
+      body: json({ set: [['quorum', '2']] }),
+    });
+    expect(unknown.status).toBe(404);
+
+    const reset = await call(options, { method: 'POST', path: '/v1/reset', body: json({ pattern: 'my*' }) });
+    expect(reset.json).toEqual({ reset: 1 });
+    expect(
+      (await call(options, { method: 'POST', path: '/v1/reset', body: json({ pattern: 'x*' }) })).json,
+    ).toEqual({
+      reset: 0,
+    });
+
+    expect((await call(options, { method: 'DELETE', path })).json).toEqual({ ok: true });
+    expect((await call(options, { method: 'GET', path })).status).toBe(404);
+    expect((await call(options, { method: 'DELETE', path })).json.code).toBe('NOSUCHMASTER');
   });
 });
 
