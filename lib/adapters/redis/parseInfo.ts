@@ -67,6 +67,15 @@ function parseInteger(value: string | undefined): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/**
+ * Replication offsets count bytes from 0: Redis never writes a negative one. A negative value is garbage
+ * and reads as absent, so it can never rank a replica (selection compares offsets).
+ */
+function parseOffset(value: string | undefined): number | null {
+  const n = parseInteger(value);
+  return n !== null && n >= 0 ? n : null;
+}
+
 function parsePort(value: string | undefined): number | null {
   const n = parseInteger(value);
   return n !== null && n >= 0 && n <= MAX_PORT ? n : null;
@@ -97,7 +106,7 @@ function parseReplicaLine(value: string): ConnectedReplica | null {
     host,
     port,
     state: fields.get('state') ?? '',
-    offset: parseInteger(fields.get('offset')) ?? 0,
+    offset: parseOffset(fields.get('offset')) ?? 0,
     lag: parseInteger(fields.get('lag')) ?? 0,
   };
 }
@@ -148,10 +157,10 @@ export function parseInfo(text: string): ParseInfoResult {
     masterLinkDownSinceMs: downSinceSeconds === null ? 0 : downSinceSeconds * MS_PER_SECOND,
     replicaPriority:
       parseInteger(fields.get(FIELD.slavePriority)) ?? parseInteger(fields.get(FIELD.replicaPriority)),
-    replicaOffset: parseInteger(fields.get(FIELD.slaveReplOffset)),
+    replicaOffset: parseOffset(fields.get(FIELD.slaveReplOffset)),
     // Absent on versions before 6.2, which announce every replica.
     replicaAnnounced: fields.get(FIELD.replicaAnnounced) !== WIRE.flagOff,
-    masterReplOffset: parseInteger(fields.get(FIELD.masterReplOffset)),
+    masterReplOffset: parseOffset(fields.get(FIELD.masterReplOffset)),
     connectedReplicas: replicas,
     redisVersion: fields.get(FIELD.redisVersion) || null,
   };
