@@ -1,52 +1,98 @@
 /**
- * The `lambda-sentinel` command line. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
+ * The `lambda-sentinel` command line. Exit codes: lib/cli/exitCodes.ts (0 ok, 1 runtime failure, 2 usage
+ * or config error, 3 INPROG, 4 NOGOODSLAVE, 5 no such master, 6 NOQUORUM, 7 refused).
  */
 import { parseArgs } from 'node:util';
 import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { ConfigError } from '../config/parse.js';
-import { formatEvent } from '../core/events.js';
 import { LOCAL_DEFAULTS, runLocal } from '../runtime/local.js';
 import { requestManualFailover } from '../runtime/manualFailover.js';
+import {
+  API_COMMANDS,
+  apiUsage,
+  CONNECTION_USAGE,
+  DEFAULT_API_URL,
+  type Io,
+  processIo,
+  runApiCommand,
+} from './apiCommands.js';
+import { parseTime, parseWhole, talksToTable } from './args.js';
+import { EXIT } from './exitCodes.js';
+import { eventLine } from './format.js';
+import { runProxyCommand } from './proxyCommand.js';
 
-export const EXIT = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  inProgress: 3,
-  noGoodReplica: 4,
-  noSuchMaster: 5,
-} as const;
+export { EXIT } from './exitCodes.js';
 
 const USAGE = `usage: lambda-sentinel <command> [options]
 
 commands:
-  local [--config FILE] [--port 26379] [--dynamodb-endpoint URL] [--table NAME] [--webhook URL] [--verbose]
-        Run three sentinels on this machine. Without --config, start a throwaway Redis master with
-        two replicas (redis-server on PATH) and monitor it. Events are printed as they happen.
+  local [--config FILE] [--port 26379] [--http-port 8080] [--dynamodb-endpoint URL] [--table NAME]
+        [--webhook URL] [--verbose]
+        Run three sentinels on this machine, with the Redis-protocol Sentinel endpoint (--port) and
+        the HTTP API (--http-port, on 127.0.0.1). Without --config, start a throwaway Redis master
+        with two replicas (redis-server on PATH) and monitor it. Events are printed as they happen.
+  proxy [--url URL] [--port 26379] [--host 127.0.0.1] [--announce-host HOST] [--announce-port N]
+        [--sign|--no-sign] [--region REGION] [--timeout-ms N]
+        The Redis-protocol Sentinel endpoint on this machine, answered by the HTTP API at --url:
+        point clients in Sentinel mode at it. Runs until Ctrl-C.
+
+  The SENTINEL commands, as a client of the HTTP API:
+  ${apiUsage('get-master-addr-by-name')}
+  ${apiUsage('masters')}
+  ${apiUsage('master')}          (a field/value table)
+  ${apiUsage('replicas')}
+  ${apiUsage('sentinels')}
+  ${apiUsage('ckquorum')}
+  ${apiUsage('failover')}
+        Asks for a failover of <name> without waiting for it to be down, then waits up to --wait-ms
+        (default 30000) for the address to switch. --coordinated: a switchover that loses no
+        acknowledged write (the live master is told FAILOVER TO the chosen replica, Redis >= 6.2).
+  ${apiUsage('set')}
+        rename-command takes two values; every pair is checked before any is applied.
+  ${apiUsage('monitor')}
+  ${apiUsage('remove')}
+  ${apiUsage('reset')}
+  ${apiUsage('events')}
+        The event log, newest last. TIME is an ISO date or milliseconds since the epoch; --limit
+        defaults to 100.
+  Each takes ${CONNECTION_USAGE} [--json].
+        --url defaults to $LAMBDA_SENTINEL_URL, else the local runner's ${DEFAULT_API_URL}.
+        Requests to a Lambda function URL are signed (SigV4, default AWS credentials; region from
+        the URL, --region or AWS_REGION); --sign/--no-sign override. --json prints JSON: the API's
+        reply, an error as {"error", "code", "status"}, events one record per line.
+
+  failover and events talk to the table directly when given --dynamodb-endpoint or --table:
   failover <name> [--coordinated] [--dynamodb-endpoint URL] [--table NAME] [--wait-ms N] [--json]
-        SENTINEL FAILOVER: ask the sentinels for a failover of <name> without waiting for it to be
-        down, and wait until a replica is promoted. Talks to the table directly (AWS credentials and
-        region from the environment, or the local runner's endpoint, which it prints at start).
-        --coordinated: a switchover that loses no acknowledged write: the live master is told
-        FAILOVER TO the chosen replica (Redis >= 6.2) and hands over once the replica has caught up.
-        Exit codes: 0 OK, 3 INPROG, 4 NOGOODSLAVE, 5 no such master, 1 anything else.
+        Waits until a replica is promoted; NOGOODSLAVE lists each replica's reason. AWS credentials
+        and region from the environment, or the local runner's endpoint, which it prints at start.
   events [--master NAME] [--since TIME] [--limit N] [--json] [--dynamodb-endpoint URL] [--table NAME]
-        The event log, newest last: every Sentinel event the sentinels emitted, with sentinel and
-        epoch. TIME is an ISO date or milliseconds since the epoch; --limit defaults to 100.
+
   help  Show this message.
+
+exit codes: 0 OK, 1 failure (network, unexpected reply, 5xx), 2 usage error or a 400 from the server,
+  3 INPROG, 4 NOGOODSLAVE, 5 no such master, 6 NOQUORUM, 7 refused (403, or monitor: duplicate name).
 `;
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Runs one command; `io` receives the output of the API commands and the proxy (tests capture it). */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'local':
       return runLocalCommand(rest);
     case 'failover':
-      return runFailoverCommand(rest);
     case 'events':
-      return runEventsCommand(rest);
+      if (!talksToTable(rest)) return runApiCommand(command, rest, io);
+      if (rest.some((a) => /^--url(=|$)/.test(a))) {
+        io.err(
+          `lambda-sentinel ${command}: --url (the HTTP API) and --dynamodb-endpoint/--table (the table) are two ways to the same sentinels: give one`,
+        );
+        return EXIT.usage;
+      }
+      return command === 'failover' ? runFailoverCommand(rest) : runEventsCommand(rest);
+    case 'proxy':
+      return runProxyCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':
@@ -54,6 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? EXIT.usage : EXIT.ok;
     default:
+      if (API_COMMANDS.has(command)) return runApiCommand(command, rest, io);
       process.stderr.write(`lambda-sentinel: unknown command '${command}'\n\n${USAGE}`);
       return EXIT.usage;
   }
@@ -66,6 +113,7 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
     table?: string;
     webhook?: string;
     port?: string;
+    'http-port'?: string;
     verbose?: boolean;
   };
   try {
@@ -77,6 +125,7 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
         table: { type: 'string' },
         webhook: { type: 'string' },
         port: { type: 'string' },
+        'http-port': { type: 'string' },
         verbose: { type: 'boolean' },
       },
       strict: true,
@@ -91,6 +140,13 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
     process.stderr.write(`lambda-sentinel local: --port must be 0..65535, got '${values.port}'\n`);
     return EXIT.usage;
   }
+  const httpPort = values['http-port'] === undefined ? undefined : parseWhole(values['http-port'], 0, 65_535);
+  if (httpPort === null) {
+    process.stderr.write(
+      `lambda-sentinel local: --http-port must be 0..65535, got '${values['http-port']}'\n`,
+    );
+    return EXIT.usage;
+  }
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.on('SIGINT', stop);
@@ -103,6 +159,8 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
       verbose: values.verbose,
       webhookUrl: values.webhook,
       port,
+      // Unset: the runner's default (8080).
+      httpPort,
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,
@@ -235,24 +293,11 @@ async function runEventsCommand(args: readonly string[]): Promise<number> {
   try {
     const records = (await log.list({ master: values.master, since, limit })).reverse();
     for (const record of records) {
-      process.stdout.write(
-        values.json
-          ? `${JSON.stringify(record)}\n`
-          : `${new Date(record.at).toISOString()} [${record.sentinelId}] ${formatEvent(record)}${
-              record.epoch === null ? '' : ` (epoch ${record.epoch})`
-            }\n`,
-      );
+      process.stdout.write(values.json ? `${JSON.stringify(record)}\n` : `${eventLine(record)}\n`);
     }
     return EXIT.ok;
   } catch (error) {
     process.stderr.write(`lambda-sentinel events: ${(error as Error).message}\n`);
     return EXIT.failure;
   }
-}
-
-/** An ISO date or milliseconds since the epoch; null if neither. */
-function parseTime(text: string): number | null {
-  if (/^\d+$/.test(text)) return Number(text);
-  const parsed = Date.parse(text);
-  return Number.isNaN(parsed) ? null : parsed;
 }

@@ -1,0 +1,394 @@
+/**
+ * The SENTINEL commands as a client of the HTTP API: `lambda-sentinel <command> … [--url URL] [--json]`.
+ * Human tables by default; `--json` prints the API's reply (events: one JSON record per line, newest
+ * last, as the table-backed `events` prints them). Exit codes: docs/http-api.md ("CLI exit codes").
+ */
+import { parseArgs } from 'node:util';
+import { HttpApiError, SentinelHttpClient } from '../client/http.js';
+import { parseTime, parseWhole } from './args.js';
+import { EXIT } from './exitCodes.js';
+import { eventLine, table } from './format.js';
+
+export interface Io {
+  /** One line (or block) of output; the newline is added. */
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Where the API is when neither --url nor LAMBDA_SENTINEL_URL says: the local runner's HTTP API. */
+export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
+
+export const apiUrlOf = (flag: string | undefined): string =>
+  flag ?? process.env.LAMBDA_SENTINEL_URL ?? DEFAULT_API_URL;
+
+/** Options every API command takes. */
+export const CONNECTION_OPTIONS = {
+  url: { type: 'string' },
+  sign: { type: 'boolean' },
+  region: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+} as const;
+
+const COMMON_OPTIONS = { ...CONNECTION_OPTIONS, json: { type: 'boolean' } } as const;
+
+export const CONNECTION_USAGE = '[--url URL] [--sign|--no-sign] [--region REGION] [--timeout-ms N]';
+
+type OptionSpec = Record<string, { readonly type: 'string' | 'boolean' }>;
+type Values = Record<string, string | boolean | undefined>;
+
+interface Context {
+  readonly client: SentinelHttpClient;
+  readonly args: readonly string[];
+  readonly values: Values;
+  readonly json: boolean;
+  readonly io: Io;
+}
+
+interface ApiCommand {
+  /** Positional arguments, as the usage line shows them. */
+  readonly synopsis: string;
+  readonly positionals: { readonly min: number; readonly max: number };
+  readonly options?: OptionSpec;
+  run(context: Context): Promise<number>;
+}
+
+/** A usage error found after parsing (exit 2). */
+export class UsageError extends Error {}
+
+const json = (value: unknown): string => JSON.stringify(value);
+
+function listOrNone(header: readonly string[], rows: string[][], what: string): string {
+  return rows.length === 0 ? `(no ${what})` : table(header, rows);
+}
+
+const get = (map: Readonly<Record<string, string>>, field: string): string => map[field] ?? '';
+
+/** SENTINEL SET arguments → pairs; `rename-command` takes two values, every other option one. */
+export function setPairs(tokens: readonly string[]): string[][] {
+  const pairs: string[][] = [];
+  for (let i = 0; i < tokens.length; ) {
+    const option = tokens[i] as string;
+    const arity = option.toLowerCase() === 'rename-command' ? 2 : 1;
+    const values = tokens.slice(i + 1, i + 1 + arity);
+    if (values.length < arity) {
+      throw new UsageError(`option '${option}' needs ${arity === 2 ? 'two values' : 'a value'}`);
+    }
+    pairs.push([option, ...values]);
+    i += 1 + arity;
+  }
+  if (pairs.length === 0) throw new UsageError('nothing to set');
+  return pairs;
+}
+
+const COMMANDS: Record<string, ApiCommand> = {
+  'get-master-addr-by-name': {
+    synopsis: '<name>',
+    positionals: { min: 1, max: 1 },
+    async run({ client, args: [name], json: asJson, io }) {
+      const a = await client.address(name as string);
+      io.out(asJson ? json(a) : table(['IP', 'PORT', 'EPOCH'], [[a.ip, String(a.port), String(a.epoch)]]));
+      return EXIT.ok;
+    },
+  },
+  masters: {
+    synopsis: '',
+    positionals: { min: 0, max: 0 },
+    async run({ client, json: asJson, io }) {
+      const masters = await client.masters();
+      if (asJson) io.out(json({ masters }));
+      else
+        io.out(
+          listOrNone(
+            ['NAME', 'IP', 'PORT', 'FLAGS', 'QUORUM', 'REPLICAS', 'SENTINELS', 'CONFIG-EPOCH'],
+            masters.map((m) => [
+              get(m, 'name'),
+              get(m, 'ip'),
+              get(m, 'port'),
+              get(m, 'flags'),
+              get(m, 'quorum'),
+              get(m, 'num-slaves'),
+              String(Number(get(m, 'num-other-sentinels')) + 1),
+              get(m, 'config-epoch'),
+            ]),
+            'masters',
+          ),
+        );
+      return EXIT.ok;
+    },
+  },
+  master: {
+    synopsis: '<name>',
+    positionals: { min: 1, max: 1 },
+    async run({ client, args: [name], json: asJson, io }) {
+      const map = await client.master(name as string);
+      io.out(asJson ? json(map) : table(['FIELD', 'VALUE'], Object.entries(map)));
+      return EXIT.ok;
+    },
+  },
+  replicas: {
+    synopsis: '<name>',
+    positionals: { min: 1, max: 1 },
+    async run({ client, args: [name], json: asJson, io }) {
+      const replicas = await client.replicas(name as string);
+      if (asJson) io.out(json({ replicas }));
+      else
+        io.out(
+          listOrNone(
+            ['ADDRESS', 'FLAGS', 'LINK', 'MASTER', 'PRIORITY', 'OFFSET', 'LAST-OK-PING-MS'],
+            replicas.map((r) => [
+              get(r, 'name'),
+              get(r, 'flags'),
+              get(r, 'master-link-status'),
+              `${get(r, 'master-host')}:${get(r, 'master-port')}`,
+              get(r, 'slave-priority'),
+              get(r, 'slave-repl-offset'),
+              get(r, 'last-ok-ping-reply'),
+            ]),
+            'replicas',
+          ),
+        );
+      return EXIT.ok;
+    },
+  },
+  sentinels: {
+    synopsis: '<name>',
+    positionals: { min: 1, max: 1 },
+    async run({ client, args: [name], json: asJson, io }) {
+      const sentinels = await client.sentinels(name as string);
+      if (asJson) io.out(json({ sentinels }));
+      else
+        io.out(
+          listOrNone(
+            ['RUNID', 'FLAGS', 'LAST-OK-PING-MS', 'VOTED-LEADER', 'LEADER-EPOCH'],
+            sentinels.map((s) => [
+              get(s, 'runid'),
+              get(s, 'flags'),
+              get(s, 'last-ok-ping-reply'),
+              get(s, 'voted-leader'),
+              get(s, 'voted-leader-epoch'),
+            ]),
+            'other sentinels',
+          ),
+        );
+      return EXIT.ok;
+    },
+  },
+  ckquorum: {
+    synopsis: '<name>',
+    positionals: { min: 1, max: 1 },
+    async run({ client, args: [name], json: asJson, io }) {
+      const result = await client.ckquorum(name as string);
+      io.out(asJson ? json(result) : result.reply);
+      return result.ok ? EXIT.ok : EXIT.noQuorum;
+    },
+  },
+  failover: {
+    synopsis: '<name> [--coordinated] [--wait-ms N]',
+    positionals: { min: 1, max: 1 },
+    options: { coordinated: { type: 'boolean' }, 'wait-ms': { type: 'string' } },
+    async run({ client, args: [name], values, json: asJson, io }) {
+      const master = name as string;
+      const waitText = values['wait-ms'] as string | undefined;
+      const waitMs = waitText === undefined ? 30_000 : parseWhole(waitText);
+      if (waitMs === null) throw new UsageError('--wait-ms must be a whole number of milliseconds');
+      const before = await client.address(master);
+      const reply = await client.failover(master, { coordinated: values.coordinated === true });
+      // The server answers OK once the request is recorded; the address moves when a replica is promoted.
+      let after = before;
+      const deadline = Date.now() + waitMs;
+      for (let left = waitMs; after.epoch <= before.epoch && left > 0; left = deadline - Date.now()) {
+        after = await client.address(master, { afterEpoch: before.epoch, waitMs: Math.min(left, 20_000) });
+      }
+      const switched = after.epoch > before.epoch;
+      if (asJson) io.out(json({ reply, switched, address: after }));
+      else if (switched) io.out(`${reply} ${master} now at ${after.ip}:${after.port} (epoch ${after.epoch})`);
+      else
+        io.out(
+          `${reply} (failover requested; ${master} is still at ${after.ip}:${after.port}, epoch ${after.epoch})`,
+        );
+      return EXIT.ok;
+    },
+  },
+  set: {
+    synopsis: '<name> <option> <value> [<option> <value> …]',
+    positionals: { min: 3, max: Number.POSITIVE_INFINITY },
+    async run({ client, args: [name, ...rest], json: asJson, io }) {
+      await client.set(name as string, setPairs(rest));
+      io.out(asJson ? json({ ok: true }) : 'OK');
+      return EXIT.ok;
+    },
+  },
+  monitor: {
+    synopsis: '<name> <ip> <port> <quorum>',
+    positionals: { min: 4, max: 4 },
+    async run({ client, args: [name, ip, port, quorum], json: asJson, io }) {
+      await client.monitor({
+        name: name as string,
+        ip: ip as string,
+        port: port as string,
+        quorum: quorum as string,
+      });
+      io.out(asJson ? json({ ok: true }) : 'OK');
+      return EXIT.ok;
+    },
+  },
+  remove: {
+    synopsis: '<name>',
+    positionals: { min: 1, max: 1 },
+    async run({ client, args: [name], json: asJson, io }) {
+      await client.remove(name as string);
+      io.out(asJson ? json({ ok: true }) : 'OK');
+      return EXIT.ok;
+    },
+  },
+  reset: {
+    synopsis: '<pattern>',
+    positionals: { min: 1, max: 1 },
+    async run({ client, args: [pattern], json: asJson, io }) {
+      const reset = await client.reset(pattern as string);
+      io.out(asJson ? json({ reset }) : `${reset} reset`);
+      return EXIT.ok;
+    },
+  },
+  events: {
+    synopsis: '[--master NAME] [--since TIME] [--limit N]',
+    positionals: { min: 0, max: 0 },
+    options: { master: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } },
+    async run({ client, values, json: asJson, io }) {
+      const sinceText = values.since as string | undefined;
+      const since = sinceText === undefined ? undefined : parseTime(sinceText);
+      if (since === null)
+        throw new UsageError(`--since must be an ISO date or milliseconds, got '${sinceText}'`);
+      const limitText = values.limit as string | undefined;
+      const limit = limitText === undefined ? undefined : parseWhole(limitText, 1);
+      if (limit === null) throw new UsageError('--limit must be a positive whole number');
+      const records = await client.events({ master: values.master as string | undefined, since, limit });
+      for (const record of records.reverse()) io.out(asJson ? json(record) : eventLine(record));
+      return EXIT.ok;
+    },
+  },
+};
+
+export const API_COMMANDS: ReadonlySet<string> = new Set(Object.keys(COMMANDS));
+
+/** The usage lines of the API commands, for the CLI's help. */
+export function apiUsage(command: string): string {
+  const spec = COMMANDS[command];
+  return spec ? `${command} ${spec.synopsis}`.trimEnd() : command;
+}
+
+/** The exit code for a failed API call (docs/http-api.md, "CLI exit codes"). */
+export function exitCodeOf(error: unknown): number {
+  if (!(error instanceof HttpApiError)) return EXIT.failure;
+  if (error.code === 'NO_REGION') return EXIT.usage;
+  switch (error.status) {
+    case 400:
+    case 413:
+      return EXIT.usage;
+    case 403:
+      return EXIT.refused;
+    case 404:
+      return error.code === 'NOSUCHMASTER' ? EXIT.noSuchMaster : EXIT.failure;
+    case 409:
+      if (error.code === 'INPROG') return EXIT.inProgress;
+      if (error.code === 'NOGOODSLAVE') return EXIT.noGoodReplica;
+      if (error.code === 'DUPLICATE') return EXIT.refused;
+      return EXIT.failure;
+    default:
+      return EXIT.failure;
+  }
+}
+
+/** One line saying what went wrong: the server's text, with the status and code it came with. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof HttpApiError)) return error instanceof Error ? error.message : String(error);
+  if (error.status === null) return `${error.error} (${error.request})`;
+  return `${error.error} (${error.status} ${error.code})`;
+}
+
+/** Builds the API client from the connection options; a bad value is a usage error. */
+export function clientFrom(values: Values): SentinelHttpClient {
+  const timeoutText = values['timeout-ms'] as string | undefined;
+  const timeoutMs = timeoutText === undefined ? undefined : parseWhole(timeoutText, 1);
+  if (timeoutMs === null) throw new UsageError('--timeout-ms must be a positive whole number');
+  try {
+    return new SentinelHttpClient({
+      url: apiUrlOf(values.url as string | undefined),
+      sign: values.sign as boolean | undefined,
+      region: values.region as string | undefined,
+      timeoutMs,
+    });
+  } catch (error) {
+    throw new UsageError(`bad URL: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * parseArgs, except that a negative number is a value, never an option: `set mymaster quorum -1` must
+ * reach the server, which answers with Sentinel's text. (No option of these commands is a dash and a digit.)
+ */
+function parseWithNegativeNumbers(argv: readonly string[], options: OptionSpec) {
+  const negatives: string[] = [];
+  const hide = (arg: string) => (/^-\d/.test(arg) ? `\u0000${negatives.push(arg) - 1}` : arg);
+  const restore = (arg: string) =>
+    arg.startsWith('\u0000') ? (negatives[Number(arg.slice(1))] as string) : arg;
+  const { values, positionals } = parseArgs({
+    args: argv.map(hide),
+    options,
+    strict: true,
+    allowPositionals: true,
+    allowNegative: true,
+  });
+  const restored: Values = {};
+  for (const [key, value] of Object.entries(values))
+    restored[key] = typeof value === 'string' ? restore(value) : value;
+  return { values: restored, positionals: positionals.map(restore) };
+}
+
+/** Runs one API command; returns its exit code. */
+export async function runApiCommand(command: string, argv: readonly string[], io: Io): Promise<number> {
+  const spec = COMMANDS[command];
+  if (!spec) throw new Error(`not an API command: ${command}`);
+  const usage = `usage: lambda-sentinel ${apiUsage(command)} ${CONNECTION_USAGE} [--json]`;
+  let context: Context;
+  try {
+    const { values, positionals } = parseWithNegativeNumbers(argv, { ...COMMON_OPTIONS, ...spec.options });
+    const { min, max } = spec.positionals;
+    if (positionals.length < min || positionals.length > max) {
+      throw new UsageError(
+        max === 0
+          ? `unexpected argument '${positionals[0]}'`
+          : `expected ${min === max ? min : `at least ${min}`} argument${max === 1 ? '' : 's'}, got ${positionals.length}`,
+      );
+    }
+    context = {
+      client: clientFrom(values),
+      args: positionals,
+      values,
+      json: values.json === true,
+      io,
+    };
+  } catch (error) {
+    io.err(`lambda-sentinel ${command}: ${(error as Error).message}\n${usage}`);
+    return EXIT.usage;
+  }
+  try {
+    return await spec.run(context);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`lambda-sentinel ${command}: ${error.message}\n${usage}`);
+      return EXIT.usage;
+    }
+    if (context.json && error instanceof HttpApiError) {
+      io.out(json({ error: error.error, code: error.code, status: error.status }));
+    } else {
+      io.err(`lambda-sentinel ${command}: ${describeError(error)}`);
+    }
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * `lambda-sentinel proxy`: the Redis-protocol endpoint over the HTTP API (httpView), in front of the real
+ * API (startHttpApi over the store view). redis-cli and an unmodified ioredis in Sentinel mode find the
+ * master through it; when the record switches, the proxy answers the new address and subscribers get
+ * `+switch-master` once, although every sentinel logged it.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SentinelHttpClient } from '../../lib/client/http.js';
+import { type SentinelProxy, startProxy } from '../../lib/client/proxy.js';
+import type { Address } from '../../lib/core/types.js';
+import { allocatePorts, type RedisHandle, startRedis } from '../../lib/runtime/redisProcess.js';
+import {
+  type ApiHarness,
+  eventRecord,
+  SENTINEL_IDS,
+  startApiHarness,
+  switchMaster,
+} from '../support/apiHarness.js';
+
+const run = promisify(execFile);
+const REDIS_CLI = '/usr/bin/redis-cli';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => {});
+});
+
+interface Setup {
+  readonly api: ApiHarness;
+  readonly proxy: SentinelProxy;
+  readonly servers: readonly [RedisHandle, RedisHandle];
+}
+
+/** Two Redis servers (the master now, and the one it will switch to), the API monitoring the first, and the proxy. */
+async function setup(): Promise<Setup> {
+  const ports = await allocatePorts(2);
+  const servers = (await Promise.all(ports.map((port) => startRedis({ port })))) as [
+    RedisHandle,
+    RedisHandle,
+  ];
+  for (const server of servers) cleanups.push(() => server.stop());
+  const api = await startApiHarness({ master: { name: 'mymaster', ...servers[0].address } });
+  cleanups.push(() => api.close());
+  const proxy = await startProxy({
+    client: new SentinelHttpClient({ url: api.url }),
+    port: 0,
+    eventIntervalMs: 100,
+    longPollWaitMs: 2_000,
+  });
+  cleanups.push(() => proxy.close());
+  await proxy.eventsPrimed;
+  return { api, proxy, servers };
+}
+
+function track(client: Redis): Redis {
+  client.on('error', () => {});
+  cleanups.push(() => client.disconnect());
+  return client;
+}
+
+async function redisCli(port: number, ...args: string[]): Promise<string> {
+  return (await run(REDIS_CLI, ['-p', String(port), ...args])).stdout;
+}
+
+async function valueOn(address: Address, key: string): Promise<string | null> {
+  const direct = new Redis({
+    ...address,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  try {
+    await direct.connect();
+    return await direct.get(key);
+  } finally {
+    direct.disconnect();
+  }
+}
+
+/** Every sentinel logs the switch, as they do in a real failover. */
+async function logSwitch(api: ApiHarness, from: Address, to: Address, epoch: number): Promise<string> {
+  const payload = `mymaster ${from.host} ${from.port} ${to.host} ${to.port}`;
+  for (const id of SENTINEL_IDS) {
+    await api.eventLog.append(eventRecord({ type: '+switch-master', payload }, id, epoch));
+  }
+  return payload;
+}
+
+describe('lambda-sentinel proxy', () => {
+  it('redis-cli and ioredis in Sentinel mode find the master, and follow a switch; +switch-master arrives once', async () => {
+    const { api, proxy, servers } = await setup();
+    const [before, after] = [servers[0].address, servers[1].address];
+    const port = proxy.endpoint.address.port;
+
+    expect(await redisCli(port, 'sentinel', 'get-master-addr-by-name', 'mymaster')).toBe(
+      `${before.host}\n${before.port}\n`,
+    );
+    expect(await redisCli(port, 'sentinel', 'get-master-addr-by-name', 'nope')).toBe('\n');
+    const client = track(
+      new Redis({ sentinels: [{ host: '127.0.0.1', port }], name: 'mymaster', failoverDetector: true }),
+    );
+    await client.set('before', '1');
+    expect(await valueOn(before, 'before')).toBe('1');
+
+    const messages: Array<[string, string]> = [];
+    const subscriber = track(new Redis({ port, lazyConnect: true }));
+    subscriber.on('pmessage', (_pattern, channel, message) => messages.push([channel, message]));
+    await subscriber.psubscribe('*');
+
+    const epoch = await switchMaster(api.store, 'mymaster', after);
+    const payload = await logSwitch(api, before, after, epoch);
+    // An event after the switch: once it is through, every event before it has been handed over.
+    await api.eventLog.append(
+      eventRecord({ type: '+tilt', payload: '#tilt mode entered', master: null }, 'sentinel-c'),
+    );
+    await expect.poll(() => messages.map(([channel]) => channel), { timeout: 20_000 }).toContain('+tilt');
+    expect(messages.filter(([channel]) => channel === '+switch-master')).toEqual([
+      ['+switch-master', payload],
+    ]);
+
+    expect(await redisCli(port, 'sentinel', 'get-master-addr-by-name', 'mymaster')).toBe(
+      `${after.host}\n${after.port}\n`,
+    );
+    // The ioredis client left the old master on +switch-master: its writes reach the new one.
+    await expect
+      .poll(
+        async () => {
+          await client.set('after', 'through-the-proxy').catch(() => {});
+          return valueOn(after, 'after');
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe('through-the-proxy');
+    const fresh = track(new Redis({ sentinels: [{ host: '127.0.0.1', port }], name: 'mymaster' }));
+    await fresh.set('fresh', '1');
+    expect(await valueOn(after, 'fresh')).toBe('1');
+  });
+
+  it('answers a switch from its long poll alone, without any event', async () => {
+    const { api, proxy, servers } = await setup();
+    const port = proxy.endpoint.address.port;
+    expect(await redisCli(port, 'sentinel', 'get-master-addr-by-name', 'mymaster')).toBe(
+      `127.0.0.1\n${servers[0].address.port}\n`,
+    );
+    await switchMaster(api.store, 'mymaster', servers[1].address);
+    await expect
+      .poll(() => redisCli(port, 'sentinel', 'get-master-addr-by-name', 'mymaster'), { timeout: 20_000 })
+      .toBe(`127.0.0.1\n${servers[1].address.port}\n`);
+  });
+
+  it('answers the other SENTINEL commands from the API, with itself as every sentinel', async () => {
+    const { proxy } = await setup();
+    const port = proxy.endpoint.address.port;
+    const sentinel = track(new Redis({ port, lazyConnect: true }));
+    await sentinel.connect();
+    const master = (await sentinel.call('SENTINEL', 'master', 'mymaster')) as string[];
+    expect(master.slice(0, 2)).toEqual(['name', 'mymaster']);
+    expect(master[master.indexOf('quorum') + 1]).toBe('2');
+    const masters = (await sentinel.call('SENTINEL', 'masters')) as string[][];
+    expect(masters.map((m) => m[1])).toEqual(['mymaster']);
+    const sentinels = (await sentinel.call('SENTINEL', 'sentinels', 'mymaster')) as string[][];
+    expect(sentinels).toHaveLength(2);
+    for (const s of sentinels) {
+      expect(s[s.indexOf('ip') + 1]).toBe('127.0.0.1');
+      expect(s[s.indexOf('port') + 1]).toBe(String(port));
+    }
+    expect(await sentinel.call('SENTINEL', 'myid')).toBe(proxy.view.myId());
+    await expect(sentinel.call('SENTINEL', 'master', 'nope')).rejects.toThrow(
+      /No such master with that name/,
+    );
+    await expect(sentinel.call('SENTINEL', 'ckquorum', 'mymaster')).rejects.toThrow(/^NOQUORUM/);
+  });
+});
+
+describe('the proxy command', () => {
+  let child: ChildProcess | null = null;
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child = null;
+  });
+
+  it('prints where it listens, serves, and stops cleanly on SIGTERM', async () => {
+    const api = await startApiHarness();
+    cleanups.push(() => api.close());
+    const root = join(import.meta.dirname, '../..');
+    const proc = spawn(
+      process.execPath,
+      [join(root, 'bin/lambda-sentinel.js'), 'proxy', '--url', api.url, '--port', '0'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = proc;
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    proc.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    await expect.poll(() => stdout, { timeout: 20_000 }).toMatch(/Sentinel endpoint at 127\.0\.0\.1:\d+/);
+    const port = Number((stdout.match(/Sentinel endpoint at 127\.0\.0\.1:(\d+)/) as RegExpMatchArray)[1]);
+    expect(stdout).toContain(`backed by ${api.url}`);
+    expect(await redisCli(port, 'sentinel', 'get-master-addr-by-name', 'mymaster')).toBe('127.0.0.1\n7000\n');
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/proxy stopped\n$/);
+    expect(stderr).toBe('');
+  });
+
+  it('exits 1 with the reason when the API cannot be reached, and 2 for a bad option', async () => {
+    const root = join(import.meta.dirname, '../..');
+    const bin = join(root, 'bin/lambda-sentinel.js');
+    const unreachable = await run(
+      process.execPath,
+      [bin, 'proxy', '--url', 'http://127.0.0.1:1', '--port', '0'],
+      {
+        cwd: root,
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(unreachable).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/cannot start: cannot reach http:\/\/127\.0\.0\.1:1/),
+    });
+    const bad = await run(process.execPath, [bin, 'proxy', '--port', 'many'], { cwd: root }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad).toMatchObject({ code: 2 });
+  });
+});
