@@ -1,0 +1,106 @@
+/**
+ * The HTTP API behind a Lambda function URL (payload format 2.0). docs/http-api.md is the contract; the
+ * router (lib/http/router.ts) answers every route from the same SentinelView the local runner uses,
+ * built here over the table (store and event log).
+ *
+ * Writes (POST, PATCH, DELETE) need IAM auth, decided from the event alone: a URL with auth type AWS_IAM
+ * puts the caller's identity in `requestContext.authorizer.iam`. No setting turns this off, so a second
+ * URL with auth NONE (to open lookups wider) can only ever read.
+ *
+ * A long poll waits at most 20 s, and never past the function's own deadline: its signal fires
+ * DEADLINE_MARGIN_MS before it, and the poll then answers with the current address.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type {
+  APIGatewayEventRequestContextV2,
+  APIGatewayProxyEventV2WithRequestContext,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
+import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
+import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { secretsOf } from '../lib/eventLog.js';
+import { handleApiRequest } from '../lib/http/router.js';
+import { PACKAGE_VERSION } from '../lib/http/version.js';
+import { type SentinelView, storeSentinelView } from '../lib/resp/sentinelView.js';
+import { readDeployment } from '../lib/runtime/lambdaConfig.js';
+import { errorFields } from '../lib/runtime/log.js';
+
+/** A long poll answers this long before the Lambda deadline, so the reply still gets out. */
+export const DEADLINE_MARGIN_MS = 1_000;
+
+/** A function URL event; `authorizer.iam` is present only when the URL's auth type is AWS_IAM. */
+export type ApiUrlEvent = APIGatewayProxyEventV2WithRequestContext<
+  APIGatewayEventRequestContextV2 & { readonly authorizer?: { readonly iam?: unknown } }
+>;
+
+const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'api' } });
+
+let view: Promise<SentinelView> | undefined;
+
+/**
+ * Built once per container. A bad deployment (no table, no or an invalid sentinel.conf) rejects here,
+ * and every invocation of that container fails with the same clear error.
+ */
+async function buildView(): Promise<SentinelView> {
+  const d = await readDeployment(process.env);
+  const client = createDynamoClient({ endpoint: d.dynamodbEndpoint });
+  return storeSentinelView(new DynamoStore(client, d.tableName), d.config, {
+    eventLog: new DynamoEventLog(client, d.tableName, { secrets: secretsOf(d.config) }),
+  });
+}
+
+function bodyOf(event: ApiUrlEvent): string | undefined {
+  if (event.body === undefined) return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+async function handle(event: ApiUrlEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  view ??= buildView();
+  const sentinelView = await view;
+  const method = event.requestContext?.http?.method ?? 'GET';
+  const path = event.rawPath ?? '/';
+  const iamAuthenticated = Boolean(event.requestContext?.authorizer?.iam);
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(),
+    Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
+  );
+  const started = Date.now();
+  try {
+    const response = await handleApiRequest(
+      {
+        method,
+        path,
+        // The raw query string keeps repeated parameters apart (the parsed map joins them with commas).
+        query: new URLSearchParams(event.rawQueryString ?? ''),
+        headers: event.headers ?? {},
+        body: bodyOf(event),
+        iamAuthenticated,
+        signal: deadline.signal,
+      },
+      { view: sentinelView, requireIamForWrites: true, version: PACKAGE_VERSION },
+    );
+    const fields = { method, path, status: response.status, iam: iamAuthenticated, ms: Date.now() - started };
+    if (response.status === 500)
+      logger.error('request failed', { ...fields, ...errorFields(response.cause) });
+    else if (response.status === 503)
+      logger.warn('store unavailable', { ...fields, ...errorFields(response.cause) });
+    else logger.info('request', fields);
+    return {
+      statusCode: response.status,
+      headers: { ...response.headers },
+      body: response.body,
+      isBase64Encoded: false,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const handler = middy<ApiUrlEvent, APIGatewayProxyStructuredResultV2, Error, Context>(handle).use(
+  injectLambdaContext(logger, { clearState: true }),
+);
