@@ -133,12 +133,20 @@ export function httpSentinelView(options: HttpViewOptions & { readonly myId: str
     return current;
   }
 
+  /** Direct reads under way for lookups: clients that connect together on a cold cache share one. */
+  const coldReads = new Map<string, Promise<AddressWithEpoch | null>>();
+
   async function cachedAddress(name: string): Promise<AddressWithEpoch | null> {
     const entry = followed.get(name);
     if (entry) entry.askedAt = Date.now();
     if (entry?.current && Date.now() - entry.confirmedAt <= trustCacheMs) return entry.current;
+    let read = coldReads.get(name);
+    if (read === undefined) {
+      read = refreshAddress(name).finally(() => coldReads.delete(name));
+      coldReads.set(name, read);
+    }
     try {
-      return await refreshAddress(name);
+      return await read;
     } catch (error) {
       // The API cannot be reached: answer what we last knew, as a Sentinel answers from memory.
       if (entry?.current) return entry.current;

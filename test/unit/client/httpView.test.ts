@@ -101,6 +101,17 @@ describe('httpSentinelView', () => {
     expect((await v.addressOf('mymaster'))?.epoch).toBe(2);
   });
 
+  it('makes one read for lookups that arrive together on a cold cache', async () => {
+    const fake = await fakeApi();
+    const v = view(fake.client);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => v.masterAddress('mymaster')));
+    expect(new Set(answers.map((a) => `${a?.host}:${a?.port}`))).toEqual(new Set(['10.0.0.1:6379']));
+    const direct = fake.api.requests.filter(
+      (r) => r.url.pathname.endsWith('/address') && !r.url.searchParams.has('after_epoch'),
+    );
+    expect(direct).toHaveLength(1);
+  });
+
   it('never goes back to a lower epoch', async () => {
     const fake = await fakeApi();
     const v = view(fake.client);
