@@ -118,6 +118,15 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
+/** How ioredis hands over a RESP2 reply that is not a string: arrays, integers, nil. */
+function replyTypeOf(value: unknown): string {
+  if (value === null || value === undefined) return 'nil';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return 'integer';
+  if (Buffer.isBuffer(value)) return 'binary';
+  return typeof value;
+}
+
 /** ioredis rejects with a ReplyError (name 'ReplyError') for `-ERR …` style replies from the server. */
 function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
@@ -194,9 +203,14 @@ class IoredisProbe implements RedisProbe {
     let result: PingResult;
     switch (outcome.result.type) {
       case 'reply': {
-        const text =
-          typeof outcome.result.value === 'string' ? outcome.result.value : String(outcome.result.value);
-        result = { type: 'reply', kind: classifyPingReply(text), text };
+        const { value } = outcome.result;
+        // Only a status or error reply can be a valid answer (Sentinel checks the reply type first). An
+        // array or an integer is garbage even when it stringifies to "PONG" (['PONG'] does). ioredis returns
+        // status and bulk replies alike as strings, so a bulk "PONG" still counts: see the tests.
+        result =
+          typeof value === 'string'
+            ? { type: 'reply', kind: classifyPingReply(value), text: value }
+            : { type: 'reply', kind: 'error', text: `unexpected ${replyTypeOf(value)} reply to PING` };
         break;
       }
       case 'error-reply':

@@ -1,0 +1,458 @@
+/**
+ * The Redis probe (lib/adapters/redis/probe.ts) against a misbehaving server: a tiny node:net server that
+ * answers PING, INFO and the connection handshake with generated garbage — random bytes, replies of the
+ * wrong type, partial replies followed by silence, a close or a reset, huge and never-ending bulk strings,
+ * valid replies that come too late.
+ *
+ * test/integration/redisProbe.test.ts covers real redis-server failures and three fixed bad peers. Here,
+ * for any generated behaviour:
+ * - ping() and info() settle (never throw) within the timeout plus the documented slack, also when they
+ *   run at the same time on one connection, as the monitor's PING and INFO loops do;
+ * - a garbage PING reply is never a valid one: fed to the core's observation reducer it leaves the last
+ *   valid reply where it was and starts the down timer, so the instance goes SDOWN after down-after;
+ * - a garbage INFO reply never yields INFO;
+ * - once the server behaves again, the next calls answer PONG: nothing of the garbage sticks to the probe;
+ * - close() settles too.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisProbe, PROBE_TIMING } from '../../lib/adapters/redis/probe.js';
+import { applyPingOutcome, newObservation } from '../../lib/core/observation.js';
+import { sdownCause } from '../../lib/core/sdown.js';
+import type { Address, PingOutcome } from '../../lib/core/types.js';
+import type { RedisProbe } from '../../lib/ports.js';
+
+const TIMEOUT_MS = 150;
+/** The contract is timeoutMs + outerDeadlineSlackMs; the rest is headroom for a loaded 2-core machine. */
+const SETTLE_BOUND_MS = TIMEOUT_MS + PROBE_TIMING.outerDeadlineSlackMs + 500;
+const CLOSE_BOUND_MS = PROBE_TIMING.closeWaitMs + 500;
+const RUNS = Number(process.env.FUZZ_PROBE_RUNS ?? 40);
+const DOWN_AFTER_MS = 1_000;
+
+// ---------------------------------------------------------------------------------------------------------
+// The misbehaving server.
+
+/** What the server does with one command. */
+type Reply =
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
+  | { readonly kind: 'bytes-then-close'; readonly bytes: Uint8Array }
+  | { readonly kind: 'bytes-then-reset'; readonly bytes: Uint8Array }
+  | { readonly kind: 'drip'; readonly bytes: Uint8Array; readonly everyMs: number }
+  | { readonly kind: 'late'; readonly bytes: Uint8Array; readonly afterMs: number }
+  | { readonly kind: 'silence' }
+  | { readonly kind: 'endless-bulk' };
+
+interface Script {
+  /** CLIENT SETNAME, AUTH and anything else that is not PING or INFO. */
+  readonly handshake: Reply;
+  readonly ping: Reply;
+  readonly info: Reply;
+}
+
+const text = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const bytes = (s: string): Reply => ({ kind: 'bytes', bytes: text(s) });
+
+const WELL_BEHAVED: Script = {
+  handshake: bytes('+OK\r\n'),
+  ping: bytes('+PONG\r\n'),
+  info: bytes('$33\r\n# Replication\r\nrole:master\r\nx:1\r\n\r\n'),
+};
+
+interface MisbehavingServer {
+  readonly address: Address;
+  script: Script;
+  close(): Promise<void>;
+}
+
+/** Splits the client's RESP arrays of bulk strings into commands (ioredis sends nothing else). */
+class CommandReader {
+  private buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): string[][] {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    const commands: string[][] = [];
+    for (;;) {
+      const parsed = this.next();
+      if (parsed === null) return commands;
+      commands.push(parsed);
+    }
+  }
+
+  private next(): string[] | null {
+    let at = 0;
+    const line = (): string | null => {
+      const end = this.buffer.indexOf('\r\n', at);
+      if (end < 0) return null;
+      const value = this.buffer.toString('latin1', at, end);
+      at = end + 2;
+      return value;
+    };
+    const head = line();
+    if (head === null || !head.startsWith('*')) return null;
+    const count = Number(head.slice(1));
+    const args: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const size = line();
+      if (size === null) return null;
+      const length = Number(size.slice(1));
+      if (this.buffer.length < at + length + 2) return null;
+      args.push(this.buffer.toString('latin1', at, at + length));
+      at += length + 2;
+    }
+    this.buffer = this.buffer.subarray(at);
+    return args;
+  }
+}
+
+async function startMisbehavingServer(): Promise<MisbehavingServer> {
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, run: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      run();
+    }, ms);
+    timers.add(timer);
+  };
+  const state = { script: WELL_BEHAVED };
+
+  /** Sockets that are closing: commands that arrived in the same chunk get nothing more on them. */
+  const ending = new WeakSet<Socket>();
+  const perform = (socket: Socket, reply: Reply): void => {
+    if (socket.destroyed || ending.has(socket)) return;
+    switch (reply.kind) {
+      case 'bytes':
+        socket.write(reply.bytes);
+        return;
+      case 'bytes-then-close':
+        ending.add(socket);
+        socket.end(reply.bytes);
+        return;
+      case 'bytes-then-reset':
+        ending.add(socket);
+        socket.write(reply.bytes, () => socket.resetAndDestroy());
+        return;
+      case 'drip': {
+        let offset = 0;
+        const step = () => {
+          if (socket.destroyed || offset >= reply.bytes.length) return;
+          socket.write(reply.bytes.subarray(offset, offset + 1));
+          offset += 1;
+          later(reply.everyMs, step);
+        };
+        step();
+        return;
+      }
+      case 'late':
+        later(reply.afterMs, () => {
+          if (!socket.destroyed) socket.write(reply.bytes);
+        });
+        return;
+      case 'silence':
+        return;
+      case 'endless-bulk': {
+        // A bulk string that announces a gigabyte and trickles it (throttled so the test stays small).
+        socket.write('$1000000000\r\n');
+        const chunk = Buffer.alloc(16 * 1024, 0x78);
+        const pump = () => {
+          if (socket.destroyed) return;
+          socket.write(chunk);
+          later(2, pump);
+        };
+        pump();
+        return;
+      }
+    }
+  };
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    const reader = new CommandReader();
+    socket.on('data', (chunk: Buffer) => {
+      for (const command of reader.push(chunk)) {
+        const name = (command[0] ?? '').toLowerCase();
+        const script = state.script;
+        perform(socket, name === 'ping' ? script.ping : name === 'info' ? script.info : script.handshake);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('no port');
+  return {
+    address: { host: '127.0.0.1', port: bound.port },
+    get script() {
+      return state.script;
+    },
+    set script(script: Script) {
+      state.script = script;
+    },
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Generated replies.
+
+/** Text that could pass for a valid PING reply or an INFO reply if it came through as-is. */
+const LOOKS_VALID = /PONG|LOADING|MASTERDOWN|role:/;
+
+const randomBytes = fc
+  .uint8Array({ minLength: 1, maxLength: 64 })
+  .filter((b) => !LOOKS_VALID.test(Buffer.from(b).toString('latin1')));
+
+/** Replies of a type a PING or INFO answer never has, including arrays that stringify to "PONG". */
+const wrongType = fc.constantFrom(
+  ':1\r\n',
+  ':-1\r\n',
+  '$-1\r\n',
+  '*-1\r\n',
+  '*0\r\n',
+  '*1\r\n+PONG\r\n',
+  '*1\r\n$4\r\nPONG\r\n',
+  '*2\r\n$7\r\nLOADING\r\n:1\r\n',
+  '*1\r\n*1\r\n+MASTERDOWN\r\n',
+  '*1\r\n$11\r\nrole:master\r\n',
+  '%1\r\n+a\r\n+b\r\n',
+  '_\r\n',
+  '#t\r\n',
+  ',1.5\r\n',
+  '(12345678901234567890\r\n',
+  '=9\r\ntxt:hello\r\n',
+  '>1\r\n+PONG\r\n',
+  '\r\n',
+  'PONG\r\n',
+  'HTTP/1.1 400 Bad Request\r\n\r\n',
+);
+
+/** Error and status replies that Sentinel does not count as valid. */
+const invalidAnswer = fc.constantFrom(
+  '-ERR unknown command\r\n',
+  '-NOAUTH Authentication required.\r\n',
+  '-WRONGPASS invalid username-password pair\r\n',
+  '-BUSY Redis is busy running a script.\r\n',
+  '-MISCONF Errors writing to disk\r\n',
+  '-pong\r\n',
+  '+pong\r\n',
+  '+ PONG\r\n',
+  '+OK\r\n',
+  '-\r\n',
+  '+\r\n',
+);
+
+/**
+ * The start of a valid reply with the rest never sent. Only starts that no later bytes can complete into a
+ * valid status: `+PONG` followed by the next reply's `$33…` would read as the status `PONG$33`, which
+ * Sentinel's rule (the reply starts with PONG) rightly counts as valid.
+ */
+const partial = fc.constantFrom(
+  '+PON',
+  '$4\r\nPO',
+  '$33\r\n# Replication\r\nrole:ma',
+  '*1\r\n',
+  '*2\r\n+PONG\r\n',
+);
+/**
+ * Any start of a valid reply, when the connection is closed or reset right after it. Not `+PONG\r`: ioredis's
+ * parser ends a status at the \r and takes it as PONG without waiting for the \n (hiredis would not). The
+ * server did say PONG, so that leniency is harmless and not treated as garbage here.
+ */
+const partialThenEnd = fc.constantFrom('+PON', '+PONG', '-LOADING', '-MASTERDOW', '$4\r\nPO', '*1\r\n');
+
+const hugeBulk = fc.integer({ min: 256 * 1024, max: 3 * 1024 * 1024 }).map((size) => {
+  const body = Buffer.alloc(size, 0x7a);
+  return Buffer.concat([text(`$${size}\r\n`), body, text('\r\n')]);
+});
+
+const garbageReply: fc.Arbitrary<Reply> = fc.oneof(
+  randomBytes.map((b): Reply => ({ kind: 'bytes', bytes: b })),
+  fc.oneof(wrongType, invalidAnswer).map((s): Reply => bytes(s)),
+  partial.map((s): Reply => bytes(s)),
+  partialThenEnd.map((s): Reply => ({ kind: 'bytes-then-close', bytes: text(s) })),
+  partialThenEnd.map((s): Reply => ({ kind: 'bytes-then-reset', bytes: text(s) })),
+  fc.oneof(randomBytes, fc.constant(text(''))).map((b): Reply => ({ kind: 'bytes-then-close', bytes: b })),
+  fc.constant<Reply>({ kind: 'bytes-then-reset', bytes: text('') }),
+  fc.constant<Reply>({ kind: 'silence' }),
+  fc.constant<Reply>({ kind: 'endless-bulk' }),
+  hugeBulk.map((b): Reply => ({ kind: 'bytes', bytes: b })),
+  // A valid answer that comes after the probe has given up on it.
+  fc
+    .constantFrom('+PONG\r\n', '-LOADING loading\r\n')
+    .map(
+      (s): Reply => ({
+        kind: 'late',
+        bytes: text(s),
+        afterMs: TIMEOUT_MS + PROBE_TIMING.outerDeadlineSlackMs + 150,
+      }),
+    ),
+  fc.constant<Reply>({ kind: 'drip', bytes: text('+PONG\r\n'), everyMs: TIMEOUT_MS }),
+);
+
+const handshakeReply: fc.Arbitrary<Reply> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(bytes('+OK\r\n')) },
+  { weight: 1, arbitrary: garbageReply },
+);
+
+// ---------------------------------------------------------------------------------------------------------
+
+let server: MisbehavingServer;
+const probes: RedisProbe[] = [];
+
+beforeAll(async () => {
+  server = await startMisbehavingServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(async () => {
+  await Promise.all(probes.splice(0).map((p) => p.close()));
+  server.script = WELL_BEHAVED;
+});
+
+function newProbe(withClientName: boolean): RedisProbe {
+  const probe = createRedisProbe(server.address, {
+    timeoutMs: TIMEOUT_MS,
+    now: Date.now,
+    ...(withClientName ? { clientName: 'sentinel-fuzz-cmd' } : {}),
+  });
+  probes.push(probe);
+  return probe;
+}
+
+/** Runs a call and checks it settled (never threw) within `bound`. */
+async function settled<T>(call: () => Promise<T>, bound = SETTLE_BOUND_MS): Promise<T> {
+  const started = performance.now();
+  const value = await call();
+  const elapsed = performance.now() - started;
+  expect(elapsed, `settled after ${Math.round(elapsed)} ms`).toBeLessThan(bound);
+  return value;
+}
+
+function isValidPing(outcome: PingOutcome): boolean {
+  const { result } = outcome;
+  return result.type === 'reply' && ['pong', 'loading', 'masterdown'].includes(result.kind);
+}
+
+/** What the core makes of a garbage answer: no valid reply, the down timer running, SDOWN in due time. */
+function expectCountedAsNoValidReply(outcome: PingOutcome): void {
+  const since = outcome.sentAt - 1;
+  const fresh = newObservation(server.address, 'master', since);
+  const observed = applyPingOutcome(fresh, outcome);
+  expect(observed.lastValidReplyAt).toBe(since);
+  expect(observed.oldestUnansweredPingAt).not.toBeNull();
+  const later = Math.max(outcome.completedAt, since) + DOWN_AFTER_MS + 1;
+  const timings = { downAfterMs: DOWN_AFTER_MS, infoPeriodMs: 10_000, masterRebootDownAfterPeriodMs: 0 };
+  expect(sdownCause(observed, timings, later)).toMatchObject({ rule: 'no-valid-reply' });
+}
+
+/** After the garbage, a well-behaved server gets PONG within a couple of calls (the first may still time out). */
+async function expectRecovers(probe: RedisProbe): Promise<void> {
+  server.script = WELL_BEHAVED;
+  const seen: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const outcome = await settled(() => probe.ping());
+    seen.push(JSON.stringify(outcome.result));
+    if (isValidPing(outcome)) return;
+  }
+  expect.fail(`no PONG after the server behaved again: ${seen.join(', ')}`);
+}
+
+describe('Fuzz: the probe against a misbehaving server', () => {
+  it('never counts a garbage PING answer as valid, settles in time, and recovers', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        garbageReply,
+        handshakeReply,
+        fc.boolean(),
+        fc.boolean(),
+        async (ping, handshake, withClientName, withConcurrentInfo) => {
+          server.script = { handshake, ping, info: WELL_BEHAVED.info };
+          const probe = newProbe(withClientName);
+          const [outcome] = await Promise.all([
+            settled(() => probe.ping()),
+            withConcurrentInfo ? settled(() => probe.info()) : Promise.resolve(null),
+          ]);
+          expect(isValidPing(outcome), `counted as valid: ${JSON.stringify(outcome.result)}`).toBe(false);
+          expect(outcome.sentAt).toBeLessThanOrEqual(outcome.completedAt);
+          expectCountedAsNoValidReply(outcome);
+          await expectRecovers(probe);
+          await settled(() => probe.close(), CLOSE_BOUND_MS);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('never takes a garbage INFO answer for INFO, and settles in time', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        garbageReply,
+        handshakeReply,
+        fc.boolean(),
+        async (info, handshake, withClientName) => {
+          server.script = { handshake, ping: WELL_BEHAVED.ping, info };
+          const probe = newProbe(withClientName);
+          const outcome = await settled(() => probe.info());
+          expect(['timeout', 'unreachable', 'bad-reply']).toContain(outcome.result.type);
+          await expectRecovers(probe);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('still counts what is valid: PONG, LOADING and MASTERDOWN, also dripped byte by byte within the timeout', async () => {
+    const valid: Reply[] = [
+      bytes('+PONG\r\n'),
+      bytes('+PONG extra\r\n'),
+      bytes('-LOADING Redis is loading the dataset in memory\r\n'),
+      bytes('-MASTERDOWN Link with MASTER is down\r\n'),
+      { kind: 'drip', bytes: text('+PONG\r\n'), everyMs: 5 },
+    ];
+    for (const ping of valid) {
+      server.script = { ...WELL_BEHAVED, ping };
+      const probe = newProbe(true);
+      const outcome = await settled(() => probe.ping());
+      expect(isValidPing(outcome), JSON.stringify(outcome.result)).toBe(true);
+    }
+  });
+
+  it('counts a bulk-string "PONG" as PONG: a known difference from Sentinel, which wants a status reply', async () => {
+    // ioredis hands status and bulk replies over alike, as strings, so the probe cannot tell them apart.
+    // A server that answers PING with a bulk "PONG" is a Redis-speaking server that is up, so this errs
+    // on the side Sentinel's check protects less against, and is documented here rather than hidden.
+    server.script = { ...WELL_BEHAVED, ping: bytes('$4\r\nPONG\r\n') };
+    const outcome = await settled(() => newProbe(false).ping());
+    expect(outcome.result).toMatchObject({ type: 'reply', kind: 'pong' });
+  });
+
+  it('reads a huge but valid INFO reply (3 MB) given a timeout long enough to receive it', async () => {
+    const body = `# Replication\r\nrole:master\r\njunk:${'x'.repeat(3 * 1024 * 1024)}\r\n`;
+    server.script = { ...WELL_BEHAVED, info: bytes(`$${body.length}\r\n${body}\r\n`) };
+    const probe = createRedisProbe(server.address, { timeoutMs: 3_000, now: Date.now });
+    probes.push(probe);
+    const outcome = await settled(() => probe.info(), 3_000 + SETTLE_BOUND_MS);
+    expect(outcome.result).toMatchObject({ type: 'info', info: { role: 'master' } });
+  });
+
+  describe('regressions found by this file', () => {
+    it.each([
+      ['*1\r\n+PONG\r\n', 'an array holding PONG'],
+      ['*2\r\n$7\r\nLOADING\r\n:1\r\n', 'an array starting with LOADING'],
+      ['*1\r\n*1\r\n+MASTERDOWN\r\n', 'a nested array holding MASTERDOWN'],
+    ])('%j (%s) is a reply but not a valid one', async (reply) => {
+      server.script = { ...WELL_BEHAVED, ping: bytes(reply) };
+      const outcome = await settled(() => newProbe(false).ping());
+      expect(outcome.result).toMatchObject({ type: 'reply', kind: 'error' });
+      expectCountedAsNoValidReply(outcome);
+    });
+  });
+});
