@@ -14,6 +14,7 @@ import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../conf
 import { SENTINEL_PORT } from '../core/constants.js';
 import type { SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
 import { EventRecorder, secretsOf } from '../eventLog.js';
+import { startHttpApi } from '../http/server.js';
 import { storeSentinelView } from '../resp/sentinelView.js';
 import { type SentinelEndpoint, startSentinelEndpoint } from '../resp/server.js';
 import { createEventPrinter } from './eventPrinter.js';
@@ -33,6 +34,7 @@ const SHUTDOWN_FLUSH_MS = 2_000;
 
 export const LOCAL_DEFAULTS = {
   sentinelPort: SENTINEL_PORT,
+  httpPort: 8080,
   table: 'lambda-sentinel-local',
   demoMaster: 'mymaster',
   demoDownAfterMs: 5_000,
@@ -183,6 +185,21 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
       `Sentinel endpoint at ${endpointHost}:${endpointPort} ` +
         `(redis-cli -p ${endpointPort} sentinel get-master-addr-by-name ${config.masters[0]?.name ?? 'mymaster'})`,
     );
+    // The HTTP API (docs/http-api.md) on loopback: what the CLI talks to by default.
+    const httpPort = options.httpPort ?? LOCAL_DEFAULTS.httpPort;
+    const httpApi = await startHttpApi({
+      view,
+      port: httpPort,
+      host: '127.0.0.1',
+      announce: started.address,
+    }).catch((error: unknown) => {
+      const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      throw inUse
+        ? new Error(`port ${httpPort} is already in use; pass --http-port N (0 picks a free port)`)
+        : error;
+    });
+    cleanups.push(() => httpApi.close());
+    out(`HTTP API at ${httpApi.url} (npx lambda-sentinel masters --url ${httpApi.url})`);
     const masters = config.masters.map(
       (m) => `${m.name} (quorum ${m.quorum}, down-after ${m.downAfterMs} ms)`,
     );
@@ -191,9 +208,7 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     );
     if (topology) {
       out(`try it: kill -9 ${topology.master.pid}   (the sentinels agree the master is down and fail over)`);
-      out(
-        `or: npx lambda-sentinel failover ${LOCAL_DEFAULTS.demoMaster} --dynamodb-endpoint ${endpoint} --table ${table}`,
-      );
+      out(`or: npx lambda-sentinel failover ${LOCAL_DEFAULTS.demoMaster} --url ${httpApi.url}`);
     }
     out('press Ctrl-C to stop');
     return await Promise.all(runners.map((r) => r.run()));

@@ -60,7 +60,7 @@ function isRunning(pid: number): boolean {
 
 describe('lambda-sentinel local', () => {
   it('starts a demo topology, and the three sentinels agree that a killed master is down', async () => {
-    const cli = run(['local', '--port', '0']);
+    const cli = run(['local', '--port', '0', '--http-port', '0']);
     const master = await cli.waitForOutput(/demo master pid (\d+)/, 20_000);
     const replicaPids = [...cli.out().matchAll(/demo replica pid (\d+)/g)].map((m) => Number(m[1]));
     expect(replicaPids).toHaveLength(2);
@@ -143,19 +143,48 @@ describe('lambda-sentinel local', () => {
     const badSince = run(['events', '--since', 'yesterday-ish', '--dynamodb-endpoint', endpoint]);
     expect(await badSince.exited).toBe(2);
 
+    // Through the HTTP API, as a user of the CLI sees it: the new master, and the same event log.
+    const url = (out.match(/HTTP API at (http:\/\/127\.0\.0\.1:\d+)/) as RegExpMatchArray)[1] as string;
+    const lookup = run(['get-master-addr-by-name', 'mymaster', '--url', url, '--json']);
+    expect(await lookup.exited).toBe(0);
+    expect(JSON.parse(lookup.out())).toEqual({ ip: '127.0.0.1', port: Number(promotedPort), epoch: 1 });
+    const viaApi = run(['events', '--master', 'mymaster', '--limit', '1000', '--url', url, '--json']);
+    expect(await viaApi.exited).toBe(0);
+    const apiLines = viaApi
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; payload: string; sentinelId: string })
+      .filter((r) => r.sentinelId === leader)
+      .map((r) => `${r.type} ${r.payload}`);
+    expect(apiLines).toEqual(
+      printed.filter((line) => !line.startsWith('+tilt') && !line.startsWith('-tilt')),
+    );
+
     cli.proc.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     for (const pid of replicaPids) expect(isRunning(pid)).toBe(false);
   });
 
   it('rejects a bad config file, naming the file and line, with exit code 2', async () => {
-    const cli = run(['local', '--port', '0', '--config', 'test/fixtures/config/bad.conf']);
+    const cli = run([
+      'local',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--config',
+      'test/fixtures/config/bad.conf',
+    ]);
     expect(await cli.exited).toBe(2);
     expect(cli.err()).toMatch(/test\/fixtures\/config\/bad\.conf:5: /);
   });
 
   it('says clearly that redis-server is missing when the demo cannot start it', async () => {
-    const cli = run(['local', '--port', '0'], { ...process.env, PATH: dirname(process.execPath) });
+    const cli = run(['local', '--port', '0', '--http-port', '0'], {
+      ...process.env,
+      PATH: dirname(process.execPath),
+    });
     expect(await cli.exited).toBe(1);
     expect(cli.err()).toMatch(/redis-server not found on PATH/);
   });
