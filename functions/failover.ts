@@ -17,7 +17,7 @@ import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { formatEvent } from '../lib/core/events.js';
 import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import { systemClock } from '../lib/runtime/clock.js';
-import { readDeployment } from '../lib/runtime/lambdaConfig.js';
+import { type Deployment, readDeployment, resolveAuthPasswords } from '../lib/runtime/lambdaConfig.js';
 import type { Log } from '../lib/runtime/log.js';
 import { settingsFor } from '../lib/runtime/masterSettings.js';
 import { FAILOVER_FUNCTION_ID, type ResumeOutcome, resumeFailover } from '../lib/runtime/resumeFailover.js';
@@ -29,6 +29,30 @@ const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { co
 const log: Log = (level, message, fields) => logger[level](message, fields ?? {});
 
 export type FailoverEvent = { master: string } | Partial<DynamoDBStreamEvent>;
+
+let deploymentLoad: Promise<Deployment> | undefined;
+
+/**
+ * The configuration, with the Redis passwords from SSM when AUTH_PASS_PARAMETER_PATH is set, read at
+ * the first invocation and kept for the container (one SSM call, not one per stream batch). A failure is
+ * not kept, so the next invocation tries SSM again.
+ */
+function loadDeployment(): Promise<Deployment> {
+  const loading = readDeployment(process.env).then((d) =>
+    resolveAuthPasswords(d, process.env, {
+      onResolved: ({ path, applied, unmatched }) => {
+        log('info', 'Redis passwords read from SSM', { path, masters: applied });
+        if (unmatched.length > 0) {
+          log('warn', 'SSM parameters that name no configured master', { path, parameters: unmatched });
+        }
+      },
+    }),
+  );
+  loading.catch(() => {
+    if (deploymentLoad === loading) deploymentLoad = undefined;
+  });
+  return loading;
+}
 
 /** Master names with a failover in progress, from a direct invocation or a stream batch. */
 export function mastersToCheck(event: FailoverEvent): string[] {
@@ -48,7 +72,8 @@ export function mastersToCheck(event: FailoverEvent): string[] {
 }
 
 async function handle(event: FailoverEvent, context: Context): Promise<Record<string, ResumeOutcome>> {
-  const deployment = await readDeployment(process.env);
+  deploymentLoad ??= loadDeployment();
+  const deployment = await deploymentLoad;
   const store = new DynamoStore(
     createDynamoClient({ endpoint: deployment.dynamodbEndpoint }),
     deployment.tableName,

@@ -13,7 +13,11 @@ import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { EventRecorder, secretsOf } from '../lib/eventLog.js';
-import { readSentinelDeployment, type SentinelDeployment } from '../lib/runtime/lambdaConfig.js';
+import {
+  readSentinelDeployment,
+  resolveAuthPasswords,
+  type SentinelDeployment,
+} from '../lib/runtime/lambdaConfig.js';
 import type { Log } from '../lib/runtime/log.js';
 import { type RunReport, SentinelRunner } from '../lib/runtime/sentinel.js';
 
@@ -34,9 +38,31 @@ let recorder: EventRecorder | undefined;
 /** How long the handler waits for queued events to reach the log before it returns. */
 export const EVENT_FLUSH_MS = HANDOVER_MARGIN_MS - 1_000;
 
-/** Parsed once per container: a bad configuration fails the first invocation with a clear error. */
+/**
+ * The configuration, with the Redis passwords from SSM when AUTH_PASS_PARAMETER_PATH is set. A failure
+ * fails this invocation with a clear error and is not kept: SSM may be unreachable for a moment, and the
+ * next minute's invocation in this container should try again rather than repeat the old error.
+ */
+function loadDeployment(): Promise<SentinelDeployment> {
+  const loading = readSentinelDeployment(process.env).then((d) =>
+    resolveAuthPasswords(d, process.env, {
+      onResolved: ({ path, applied, unmatched }) => {
+        logger.info('Redis passwords read from SSM', { path, masters: applied });
+        if (unmatched.length > 0) {
+          logger.warn('SSM parameters that name no configured master', { path, parameters: unmatched });
+        }
+      },
+    }),
+  );
+  loading.catch(() => {
+    if (deployment === loading) deployment = undefined;
+  });
+  return loading;
+}
+
+/** Read once per container: a bad configuration fails the first invocation with a clear error. */
 async function deps(): Promise<{ deployment: SentinelDeployment; store: DynamoStore }> {
-  deployment ??= readSentinelDeployment(process.env);
+  deployment ??= loadDeployment();
   const d = await deployment;
   store ??= new DynamoStore(createDynamoClient({ endpoint: d.dynamodbEndpoint }), d.tableName);
   // Events go to the table's event log (and from its stream to SNS), never blocking the loop.
