@@ -3,8 +3,11 @@
  * allows exactly this, and the bundle test checks that the bundle sends nothing else to DynamoDB.
  */
 
-/** What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by lib/runtime/sentinel.ts). */
-export const SENTINEL_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const;
+/**
+ * What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by lib/runtime/sentinel.ts),
+ * including the Scan of master records (listMasters) that picks up masters added by SENTINEL MONITOR.
+ */
+export const SENTINEL_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan'] as const;
 
 /** The actions a VPC-attached function needs for its network interfaces (no resource-level ARNs). */
 export const VPC_ENI_ACTIONS = [
@@ -26,8 +29,8 @@ export const STREAM_READ_ACTIONS = [
   'dynamodb:ListStreams',
 ] as const;
 
-/** The failover function uses the same store as the sentinels (lib/runtime/resumeFailover.ts). */
-export const FAILOVER_DYNAMODB_OPERATIONS = SENTINEL_DYNAMODB_OPERATIONS;
+/** The failover function's use of the store (lib/runtime/resumeFailover.ts): no master list, no Scan. */
+export const FAILOVER_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const;
 
 /** The notifier's markers (lib/adapters/dynamodb/eventLog.ts, DynamoNotifyMarkers). */
 export const NOTIFY_DYNAMODB_OPERATIONS = ['Query', 'PutItem'] as const;
