@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { HttpApiError, SentinelHttpClient } from '../client/http.js';
+import { groupSetArgs, RENAME_COMMAND } from '../core/settings.js';
 import { parseTime, parseWhole } from './args.js';
 import { EXIT } from './exitCodes.js';
 import { eventLine, table } from './format.js';
@@ -68,18 +69,14 @@ function listOrNone(header: readonly string[], rows: string[][], what: string): 
 
 const get = (map: Readonly<Record<string, string>>, field: string): string => map[field] ?? '';
 
-/** SENTINEL SET arguments → pairs; `rename-command` takes two values, every other option one. */
+/** SENTINEL SET arguments → entries (groupSetArgs), refusing locally an option left without its value(s). */
 export function setPairs(tokens: readonly string[]): string[][] {
-  const pairs: string[][] = [];
-  for (let i = 0; i < tokens.length; ) {
-    const option = tokens[i] as string;
-    const arity = option.toLowerCase() === 'rename-command' ? 2 : 1;
-    const values = tokens.slice(i + 1, i + 1 + arity);
+  const pairs = groupSetArgs(tokens);
+  for (const [option, ...values] of pairs) {
+    const arity = option?.toLowerCase() === RENAME_COMMAND ? 2 : 1;
     if (values.length < arity) {
       throw new UsageError(`option '${option}' needs ${arity === 2 ? 'two values' : 'a value'}`);
     }
-    pairs.push([option, ...values]);
-    i += 1 + arity;
   }
   if (pairs.length === 0) throw new UsageError('nothing to set');
   return pairs;
