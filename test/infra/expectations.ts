@@ -59,4 +59,21 @@ export const ALLOWED_ACTIONS_BY_HANDLER: Readonly<Record<string, readonly string
   'dist/slack.handler': ['ssm:GetParameters', 'sqs:SendMessage', ...OWN_LOG_GROUP_ACTIONS],
 };
 
+/** Reading the Redis passwords (lib/runtime/lambdaConfig.ts): one path, decrypted by SSM. */
+export const AUTH_PASSWORD_ACTIONS = ['ssm:GetParametersByPath', 'kms:Decrypt'] as const;
+
+/** On +switch-master (lib/adapters/aws/switchMaster.ts). */
+export const SWITCH_MASTER_ACTIONS = ['route53:ChangeResourceRecordSets', 'events:PutEvents'] as const;
+
+/**
+ * What each handler is also allowed when every optional deploy parameter is set (authPassParameterPath,
+ * route53HostedZoneId and route53RecordName, eventBusName). Without them, exactly
+ * ALLOWED_ACTIONS_BY_HANDLER.
+ */
+export const OPTIONAL_ACTIONS_BY_HANDLER: Readonly<Record<string, readonly string[]>> = {
+  'dist/sentinel.handler': AUTH_PASSWORD_ACTIONS,
+  'dist/failover.handler': AUTH_PASSWORD_ACTIONS,
+  'dist/notify.handler': SWITCH_MASTER_ACTIONS,
+};
+
 export const SENTINEL_IDS = ['sentinel-a', 'sentinel-b', 'sentinel-c'] as const;

@@ -1,16 +1,24 @@
 /**
  * The CloudFormation template that `npm run package` (build + osls `sls package --stage ci`) produces,
- * with no AWS credentials and no parameters: the example values in serverless.yml are enough.
+ * with no AWS credentials and no parameters: the example values in serverless.yml are enough. A second
+ * one is packaged with every optional parameter on (`--param`, as a deploy would pass them), so each
+ * option is checked both ways.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTR } from '../../lib/adapters/dynamodb/schema.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
 import { ROOT } from '../../scripts/build.js';
-import { ALLOWED_ACTIONS_BY_HANDLER, SENTINEL_IDS, VPC_ENI_ACTIONS } from './expectations.js';
+import {
+  ALLOWED_ACTIONS_BY_HANDLER,
+  OPTIONAL_ACTIONS_BY_HANDLER,
+  SENTINEL_IDS,
+  VPC_ENI_ACTIONS,
+} from './expectations.js';
 import { zipEntryNames } from './zip.js';
 
 type Json = Record<string, unknown>;
@@ -21,16 +29,37 @@ interface Resource {
   readonly DependsOn?: string | string[];
 }
 interface Statement {
+  readonly Sid?: string;
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string | string[];
   readonly Resource: unknown;
   readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+interface Template {
+  readonly Resources: Record<string, Resource>;
+  readonly Conditions?: Record<string, unknown>;
+  readonly Outputs?: Json;
 }
 
 const SERVERLESS_DIR = join(ROOT, '.serverless');
 const EXAMPLE_CONFIG = 'config/sentinel.example.conf';
 
-let template: { Resources: Record<string, Resource>; Conditions?: Json; Outputs?: Json };
+/** Every optional deploy parameter turned on. */
+const OPTIONS = {
+  authPassParameterPath: '/lambda-sentinel/ci/auth-pass',
+  createSsmEndpoint: 'true',
+  route53HostedZoneId: 'Z0123456789EXAMPLE',
+  route53RecordName: '{master}.redis.internal',
+  route53RecordTtl: '10',
+  eventBusName: 'lambda-sentinel-ops',
+} as const;
+
+/** The default deployment (example values only). */
+let template: Template;
+/** The same with OPTIONS. */
+let withOptions: Template;
+let optionsDir: string | undefined;
 
 beforeAll(async () => {
   // No AWS credentials of any kind: packaging must not need an account.
@@ -40,23 +69,86 @@ beforeAll(async () => {
   }
   env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent';
   env.AWS_CONFIG_FILE = '/nonexistent';
-  await promisify(execFile)('npm', ['run', 'package', '--', '--stage', 'ci'], {
-    cwd: ROOT,
-    env,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const run = promisify(execFile);
+  const npmPackage = (args: string[]) =>
+    run('npm', ['run', 'package', '--', '--stage', 'ci', ...args], {
+      cwd: ROOT,
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  // The variant first: every `sls package` starts by deleting .serverless, whose zips the tests read.
+  optionsDir = mkdtempSync(join(tmpdir(), 'ls-package-options-'));
+  const params = Object.entries(OPTIONS).flatMap(([key, value]) => ['--param', `${key}=${value}`]);
+  await npmPackage(['--package', optionsDir, ...params]);
+  withOptions = JSON.parse(
+    readFileSync(join(optionsDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  );
+  await npmPackage([]);
   template = JSON.parse(
     readFileSync(join(SERVERLESS_DIR, 'cloudformation-template-update-stack.json'), 'utf8'),
   );
-}, 120_000);
+}, 180_000);
+
+afterAll(() => {
+  if (optionsDir) rmSync(optionsDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Conditions: the parameters are substituted into the template, so every condition compares literals and
+// can be evaluated here, the way CloudFormation will.
+
+function literal(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  throw new Error(`not a literal: ${JSON.stringify(value)}`);
+}
+
+function conditionIsTrue(t: Template, name: string): boolean {
+  const expression = t.Conditions?.[name];
+  if (expression === undefined) throw new Error(`no condition ${name}`);
+  return evaluate(t, expression);
+}
+
+function evaluate(t: Template, expression: unknown): boolean {
+  const e = expression as Record<string, unknown[]> & { Condition?: string };
+  if (e['Fn::Equals']) return literal(e['Fn::Equals'][0]) === literal(e['Fn::Equals'][1]);
+  if (e['Fn::Not']) return !evaluate(t, e['Fn::Not'][0]);
+  if (e['Fn::And']) return e['Fn::And'].every((x) => evaluate(t, x));
+  if (e['Fn::Or']) return e['Fn::Or'].some((x) => evaluate(t, x));
+  if (typeof e.Condition === 'string') return conditionIsTrue(t, e.Condition);
+  throw new Error(`cannot evaluate ${JSON.stringify(expression)}`);
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** `value` with every Fn::If decided and AWS::NoValue removed, as CloudFormation will deploy it. */
+function resolved(t: Template, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolved(t, v)).filter((v) => v !== NO_VALUE);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (o.Ref === 'AWS::NoValue') return NO_VALUE;
+    const branch = o['Fn::If'] as [string, unknown, unknown] | undefined;
+    if (branch) return resolved(t, conditionIsTrue(t, branch[0]) ? branch[1] : branch[2]);
+    return Object.fromEntries(
+      Object.entries(o)
+        .map(([k, v]) => [k, resolved(t, v)] as const)
+        .filter(([, v]) => v !== NO_VALUE),
+    );
+  }
+  return value;
+}
+
+/** The resources CloudFormation creates: those without a condition or whose condition is true. */
+const deployed = (t: Template): [string, Resource][] =>
+  Object.entries(t.Resources).filter(([, r]) => r.Condition === undefined || conditionIsTrue(t, r.Condition));
 
 // ---------------------------------------------------------------------------------------------------------
 
-const resourcesOfType = (type: string): [string, Resource][] =>
-  Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const resourcesOfType = (type: string, t: Template = template): [string, Resource][] =>
+  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 
-const resource = (logicalId: string): Resource => {
-  const r = template.Resources[logicalId];
+const resource = (logicalId: string, t: Template = template): Resource => {
+  const r = t.Resources[logicalId];
   if (!r) throw new Error(`no resource ${logicalId} in the template`);
   return r;
 };
@@ -72,8 +164,8 @@ function refOf(value: unknown): string | undefined {
   return undefined;
 }
 
-function sentinelFunctions(): [string, Resource][] {
-  return resourcesOfType('AWS::Lambda::Function').filter(
+function sentinelFunctions(t: Template = template): [string, Resource][] {
+  return resourcesOfType('AWS::Lambda::Function', t).filter(
     ([, r]) => r.Properties.Handler === 'dist/sentinel.handler',
   );
 }
@@ -82,16 +174,26 @@ function envOf(fn: Resource): Record<string, unknown> {
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
-function policyStatements(role: Resource): Statement[] {
-  const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+/** A role's inline statements as deployed (conditional ones decided). */
+function policyStatements(role: Resource, t: Template = template): Statement[] {
+  const policies = resolved(t, role.Properties.Policies ?? []) as {
+    PolicyDocument: { Statement: Statement[] };
+  }[];
   return policies.flatMap((p) => p.PolicyDocument.Statement);
 }
 
-function allowedActions(role: Resource): string[] {
-  return policyStatements(role)
+function allowedActions(role: Resource, t: Template = template): string[] {
+  return policyStatements(role, t)
     .filter((s) => s.Effect === 'Allow')
     .flatMap((s) => asArray(s.Action))
     .sort();
+}
+
+/** The one statement of a role with this Sid. */
+function statement(role: Resource, sid: string, t: Template): Statement | undefined {
+  const found = policyStatements(role, t).filter((s) => s.Sid === sid);
+  expect(found.length, `statements ${sid}`).toBeLessThanOrEqual(1);
+  return found[0];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -214,35 +316,44 @@ describe('the state table', () => {
   });
 });
 
+const VARIANTS = [
+  ['the default deployment', () => template],
+  ['every option on', () => withOptions],
+] as const;
+
 describe('IAM', () => {
-  const allStatements = (): [string, Statement][] =>
+  const allStatements = (t: Template): [string, Statement][] =>
     [
-      ...resourcesOfType('AWS::IAM::Role'),
-      ...resourcesOfType('AWS::IAM::Policy'),
-      ...resourcesOfType('AWS::IAM::ManagedPolicy'),
+      ...resourcesOfType('AWS::IAM::Role', t),
+      ...resourcesOfType('AWS::IAM::Policy', t),
+      ...resourcesOfType('AWS::IAM::ManagedPolicy', t),
     ].flatMap(([id, r]) => {
-      const inline = policyStatements(r);
+      const inline = policyStatements(r, t);
       const direct =
-        (r.Properties.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? [];
+        (resolved(t, r.Properties.PolicyDocument) as { Statement?: Statement[] } | undefined)?.Statement ??
+        [];
       return [...inline, ...direct].map((s): [string, Statement] => [id, s]);
     });
 
-  it('has no statement allowing every action, or a whole service, on every resource', () => {
-    const statements = allStatements();
-    expect(statements.length).toBeGreaterThan(0);
-    for (const [id, s] of statements) {
-      if (s.Effect !== 'Allow') continue;
-      const actions = asArray(s.Action);
-      const resources = asArray(s.Resource as unknown);
-      const everyResource = resources.includes('*');
-      expect(actions.includes('*') && everyResource, `${id}: Action * on Resource *`).toBe(false);
-      for (const action of actions) {
-        expect(action === '*' || action.endsWith(':*'), `${id}: wildcard action ${action}`).toBe(false);
+  it.each(VARIANTS)(
+    '%s has no statement allowing every action, or a whole service, on every resource',
+    (_, t) => {
+      const statements = allStatements(t());
+      expect(statements.length).toBeGreaterThan(0);
+      for (const [id, s] of statements) {
+        if (s.Effect !== 'Allow') continue;
+        const actions = asArray(s.Action);
+        const resources = asArray(s.Resource as unknown);
+        const everyResource = resources.includes('*');
+        expect(actions.includes('*') && everyResource, `${id}: Action * on Resource *`).toBe(false);
+        for (const action of actions) {
+          expect(action === '*' || action.endsWith(':*'), `${id}: wildcard action ${action}`).toBe(false);
+        }
+        // The only statement on every resource is the VPC network-interface one.
+        if (everyResource) expect([...actions].sort(), id).toEqual([...VPC_ENI_ACTIONS].sort());
       }
-      // The only statement on every resource is the VPC network-interface one.
-      if (everyResource) expect([...actions].sort(), id).toEqual([...VPC_ENI_ACTIONS].sort());
-    }
-  });
+    },
+  );
 
   it('attaches no managed policies and has no shared default role', () => {
     for (const [id, role] of resourcesOfType('AWS::IAM::Role')) {
@@ -251,18 +362,25 @@ describe('IAM', () => {
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
   });
 
-  it('gives each function its own role, allowing exactly the actions listed for its handler', () => {
-    const roles = new Set<string>();
-    for (const [id, fn] of resourcesOfType('AWS::Lambda::Function')) {
-      const handler = fn.Properties.Handler as string;
-      const expected = ALLOWED_ACTIONS_BY_HANDLER[handler];
-      expect(expected, `${id}: add the actions of ${handler} to test/infra/expectations.ts`).toBeDefined();
-      const roleId = refOf(fn.Properties.Role) as string;
-      expect(roles.has(roleId), `${id} shares role ${roleId}`).toBe(false);
-      roles.add(roleId);
-      expect(allowedActions(resource(roleId))).toEqual([...(expected ?? [])].sort());
-    }
-  });
+  it.each(VARIANTS)(
+    '%s gives each function its own role, allowing exactly the actions listed for its handler',
+    (variant, t) => {
+      const options = variant === 'every option on';
+      const roles = new Set<string>();
+      for (const [id, fn] of resourcesOfType('AWS::Lambda::Function', t())) {
+        const handler = fn.Properties.Handler as string;
+        const expected = ALLOWED_ACTIONS_BY_HANDLER[handler];
+        expect(expected, `${id}: add the actions of ${handler} to test/infra/expectations.ts`).toBeDefined();
+        const optional = options ? (OPTIONAL_ACTIONS_BY_HANDLER[handler] ?? []) : [];
+        const roleId = refOf(fn.Properties.Role) as string;
+        expect(roles.has(roleId), `${id} shares role ${roleId}`).toBe(false);
+        roles.add(roleId);
+        expect(allowedActions(resource(roleId, t()), t()), id).toEqual(
+          [...(expected ?? []), ...optional].sort(),
+        );
+      }
+    },
+  );
 
   it("scopes a sentinel's DynamoDB access to the state table and its logs to its own log group", () => {
     for (const [id, fn] of sentinelFunctions()) {
@@ -280,6 +398,164 @@ describe('IAM', () => {
       }
       expect(resource(logGroup).Properties.RetentionInDays).toBe(30);
     }
+  });
+});
+
+describe('Redis passwords from SSM', () => {
+  const readers = (t: Template): [string, Resource][] =>
+    resourcesOfType('AWS::Lambda::Function', t).filter(([, fn]) =>
+      ['dist/sentinel.handler', 'dist/failover.handler'].includes(fn.Properties.Handler as string),
+    );
+  const sub = (text: string) => ({ 'Fn::Sub': text });
+
+  it('by default: no path, no SSM or KMS permission, no SSM endpoint', () => {
+    expect(conditionIsTrue(template, 'HasAuthPasswords')).toBe(false);
+    expect(conditionIsTrue(template, 'CreateSsmEndpoint')).toBe(false);
+    for (const [id, fn] of readers(template)) {
+      expect(envOf(fn).AUTH_PASS_PARAMETER_PATH, id).toBe('');
+      const actions = allowedActions(resource(refOf(fn.Properties.Role) as string));
+      expect(
+        actions.filter((a) => a.startsWith('ssm:') || a.startsWith('kms:')),
+        id,
+      ).toEqual([]);
+    }
+    const created = deployed(template).map(([id]) => id);
+    expect(created).not.toContain('SsmInterfaceEndpoint');
+    expect(created).not.toContain('SsmEndpointEgress');
+  });
+
+  it('with a path: the sentinels and the failover function may read that path only, decrypted only through SSM', () => {
+    const parameterArn = `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${OPTIONS.authPassParameterPath}`;
+    const fns = readers(withOptions);
+    expect(fns).toHaveLength(4);
+    for (const [id, fn] of fns) {
+      expect(envOf(fn).AUTH_PASS_PARAMETER_PATH, id).toBe(OPTIONS.authPassParameterPath);
+      const role = resource(refOf(fn.Properties.Role) as string, withOptions);
+      // GetParametersByPath is authorised against the requested path: exactly that one.
+      expect(statement(role, 'RedisPasswords', withOptions), id).toEqual({
+        Sid: 'RedisPasswords',
+        Effect: 'Allow',
+        Action: 'ssm:GetParametersByPath',
+        Resource: sub(parameterArn),
+      });
+      expect(statement(role, 'RedisPasswordsDecrypt', withOptions), id).toEqual({
+        Sid: 'RedisPasswordsDecrypt',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: sub(`arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/*`),
+        Condition: {
+          StringEquals: { 'kms:ViaService': sub(`ssm.\${AWS::Region}.amazonaws.com`) },
+          StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': sub(`${parameterArn}/*`) },
+        },
+      });
+    }
+  });
+
+  it('the other functions get neither the path nor the permissions', () => {
+    for (const [id, fn] of resourcesOfType('AWS::Lambda::Function', withOptions)) {
+      if (readers(withOptions).some(([r]) => r === id)) continue;
+      expect(envOf(fn).AUTH_PASS_PARAMETER_PATH, id).toBeUndefined();
+      const actions = allowedActions(resource(refOf(fn.Properties.Role) as string, withOptions), withOptions);
+      expect(actions, id).not.toContain('ssm:GetParametersByPath');
+      expect(actions, id).not.toContain('kms:Decrypt');
+    }
+  });
+
+  it('no password anywhere in the template: no other variable named like one, no auth-pass in the shipped file', () => {
+    for (const t of [template, withOptions]) {
+      for (const [id, fn] of resourcesOfType('AWS::Lambda::Function', t)) {
+        const names = Object.keys(envOf(fn)).filter((k) => /PASS|SECRET|TOKEN/i.test(k));
+        expect(
+          names.filter((k) => k !== 'AUTH_PASS_PARAMETER_PATH'),
+          id,
+        ).toEqual([]);
+      }
+    }
+    expect(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')).not.toMatch(/^\s*sentinel\s+auth-pass/im);
+  });
+
+  it('createSsmEndpoint adds an SSM interface endpoint in the three sentinel subnets, reachable from the functions only', () => {
+    const created = deployed(withOptions).map(([id]) => id);
+    expect(created).toEqual(
+      expect.arrayContaining(['SsmInterfaceEndpoint', 'SsmEndpointSecurityGroup', 'SsmEndpointEgress']),
+    );
+    const endpoint = resource('SsmInterfaceEndpoint', withOptions).Properties;
+    expect(endpoint).toMatchObject({
+      VpcEndpointType: 'Interface',
+      ServiceName: sub(`com.amazonaws.\${AWS::Region}.ssm`),
+      PrivateDnsEnabled: true,
+      SecurityGroupIds: [{ Ref: 'SsmEndpointSecurityGroup' }],
+    });
+    const sentinelSubnets = sentinelFunctions(withOptions).flatMap(
+      ([, fn]) => (fn.Properties.VpcConfig as { SubnetIds: string[] }).SubnetIds,
+    );
+    expect([...(endpoint.SubnetIds as string[])].sort()).toEqual([...sentinelSubnets].sort());
+    const [first] = sentinelFunctions(withOptions);
+    if (!first) throw new Error('no sentinel function');
+    const functionsGroup = (first[1].Properties.VpcConfig as { SecurityGroupIds: string[] })
+      .SecurityGroupIds[0];
+    expect(resource('SsmEndpointSecurityGroup', withOptions).Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        SourceSecurityGroupId: functionsGroup,
+      }),
+    ]);
+    expect(resource('SsmEndpointEgress', withOptions).Properties).toMatchObject({
+      GroupId: functionsGroup,
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+      DestinationSecurityGroupId: { Ref: 'SsmEndpointSecurityGroup' },
+    });
+  });
+});
+
+describe('Route 53 and EventBridge on +switch-master', () => {
+  const notifyRole = (t: Template) =>
+    resource(refOf(resource('NotifyLambdaFunction', t).Properties.Role) as string, t);
+
+  it('are off by default: empty settings, no permission', () => {
+    expect(envOf(resource('NotifyLambdaFunction'))).toMatchObject({
+      ROUTE53_ZONE_ID: '',
+      ROUTE53_RECORD_NAME: '',
+      EVENT_BUS_NAME: '',
+    });
+    expect(statement(notifyRole(template), 'PrimaryRecord', template)).toBeUndefined();
+    expect(statement(notifyRole(template), 'SwitchMasterEvents', template)).toBeUndefined();
+  });
+
+  it('with a zone and a record name: UPSERT of A, AAAA or CNAME records in that zone only', () => {
+    expect(envOf(resource('NotifyLambdaFunction', withOptions))).toMatchObject({
+      ROUTE53_ZONE_ID: OPTIONS.route53HostedZoneId,
+      ROUTE53_RECORD_NAME: OPTIONS.route53RecordName,
+      ROUTE53_TTL_SECONDS: OPTIONS.route53RecordTtl,
+    });
+    expect(statement(notifyRole(withOptions), 'PrimaryRecord', withOptions)).toEqual({
+      Sid: 'PrimaryRecord',
+      Effect: 'Allow',
+      Action: 'route53:ChangeResourceRecordSets',
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:route53:::hostedzone/${OPTIONS.route53HostedZoneId}` },
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+          'route53:ChangeResourceRecordSetsRecordTypes': ['A', 'AAAA', 'CNAME'],
+        },
+      },
+    });
+  });
+
+  it('with a bus: PutEvents on that bus only', () => {
+    expect(envOf(resource('NotifyLambdaFunction', withOptions)).EVENT_BUS_NAME).toBe(OPTIONS.eventBusName);
+    expect(statement(notifyRole(withOptions), 'SwitchMasterEvents', withOptions)).toEqual({
+      Sid: 'SwitchMasterEvents',
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: {
+        'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${OPTIONS.eventBusName}`,
+      },
+    });
   });
 });
 
@@ -450,10 +726,10 @@ describe('networking', () => {
     expect(template.Conditions?.CreateDynamoDbEndpoint).toEqual({ 'Fn::Equals': ['false', 'true'] });
   });
 
-  it('needs no NAT gateway or interface endpoint', () => {
+  it('needs no NAT gateway, and no interface endpoint unless asked (createSsmEndpoint)', () => {
     expect(resourcesOfType('AWS::EC2::NatGateway')).toEqual([]);
-    const interfaces = resourcesOfType('AWS::EC2::VPCEndpoint').filter(
-      ([, r]) => r.Properties.VpcEndpointType !== 'Gateway',
+    const interfaces = deployed(template).filter(
+      ([, r]) => r.Type === 'AWS::EC2::VPCEndpoint' && r.Properties.VpcEndpointType !== 'Gateway',
     );
     expect(interfaces).toEqual([]);
   });
