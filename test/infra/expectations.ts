@@ -35,6 +35,15 @@ export const FAILOVER_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem',
 /** The notifier's markers (lib/adapters/dynamodb/eventLog.ts, DynamoNotifyMarkers). */
 export const NOTIFY_DYNAMODB_OPERATIONS = ['Query', 'PutItem'] as const;
 
+/**
+ * The API's view over the store (lib/resp/sentinelView.ts): reads of every item kind, including the Scans
+ * behind MASTERS and the sentinels' leases; writes only in the masters' partitions (the record, and the
+ * replica items RESET deletes), which the role enforces with dynamodb:LeadingKeys.
+ */
+export const API_READ_DYNAMODB_OPERATIONS = ['GetItem', 'Query', 'Scan'] as const;
+export const API_WRITE_DYNAMODB_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem'] as const;
+export const API_WRITE_PARTITION_PREFIX = 'MASTER#';
+
 /** Allowed actions per handler (serverless.yml `handler`). A new function must be added here. */
 export const ALLOWED_ACTIONS_BY_HANDLER: Readonly<Record<string, readonly string[]>> = {
   'dist/sentinel.handler': [
@@ -57,6 +66,20 @@ export const ALLOWED_ACTIONS_BY_HANDLER: Readonly<Record<string, readonly string
     ...OWN_LOG_GROUP_ACTIONS,
   ],
   'dist/slack.handler': ['ssm:GetParameters', 'sqs:SendMessage', ...OWN_LOG_GROUP_ACTIONS],
+  'dist/api.handler': [
+    ...API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+    ...API_WRITE_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+    ...OWN_LOG_GROUP_ACTIONS,
+  ],
+};
+
+/** Functions whose role differs from their handler's entry above (by logical id). */
+export const ALLOWED_ACTIONS_BY_FUNCTION: Readonly<Record<string, readonly string[]>> = {
+  // The read-only URL (publicApiUrl): the API handler with a role that cannot write.
+  ApiPublicLambdaFunction: [
+    ...API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+    ...OWN_LOG_GROUP_ACTIONS,
+  ],
 };
 
 /** Reading the Redis passwords (lib/runtime/lambdaConfig.ts): one path, decrypted by SSM. */

@@ -14,7 +14,11 @@ import { ATTR } from '../../lib/adapters/dynamodb/schema.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
 import { ROOT } from '../../scripts/build.js';
 import {
+  ALLOWED_ACTIONS_BY_FUNCTION,
   ALLOWED_ACTIONS_BY_HANDLER,
+  API_READ_DYNAMODB_OPERATIONS,
+  API_WRITE_DYNAMODB_OPERATIONS,
+  API_WRITE_PARTITION_PREFIX,
   OPTIONAL_ACTIONS_BY_HANDLER,
   SENTINEL_IDS,
   VPC_ENI_ACTIONS,
@@ -53,6 +57,8 @@ const OPTIONS = {
   route53RecordName: '{master}.redis.internal',
   route53RecordTtl: '10',
   eventBusName: 'lambda-sentinel-ops',
+  apiCallerPrincipal: '210987654321',
+  publicApiUrl: 'true',
 } as const;
 
 /** The default deployment (example values only). */
@@ -369,7 +375,7 @@ describe('IAM', () => {
       const roles = new Set<string>();
       for (const [id, fn] of resourcesOfType('AWS::Lambda::Function', t())) {
         const handler = fn.Properties.Handler as string;
-        const expected = ALLOWED_ACTIONS_BY_HANDLER[handler];
+        const expected = ALLOWED_ACTIONS_BY_FUNCTION[id] ?? ALLOWED_ACTIONS_BY_HANDLER[handler];
         expect(expected, `${id}: add the actions of ${handler} to test/infra/expectations.ts`).toBeDefined();
         const optional = options ? (OPTIONAL_ACTIONS_BY_HANDLER[handler] ?? []) : [];
         const roleId = refOf(fn.Properties.Role) as string;
@@ -556,6 +562,160 @@ describe('Route 53 and EventBridge on +switch-master', () => {
         'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${OPTIONS.eventBusName}`,
       },
     });
+  });
+});
+
+describe('the HTTP API', () => {
+  const fnArn = { 'Fn::GetAtt': ['ApiLambdaFunction', 'Arn'] };
+  const permissionsOf = (t: Template, fn: string): Resource[] =>
+    deployed(t)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Permission' && refOf(r.Properties.FunctionName) === fn)
+      .map(([, r]) => r);
+
+  it('runs the api bundle outside the VPC, with the sentinel.conf, long enough for a 20 s long poll', () => {
+    const fn = resource('ApiLambdaFunction');
+    expect(fn.Condition).toBeUndefined();
+    expect(fn.Properties).toMatchObject({ Handler: 'dist/api.handler', Timeout: 30, MemorySize: 256 });
+    expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(envOf(fn)).toMatchObject({
+      TABLE_NAME: { Ref: 'StateTable' },
+      SENTINEL_CONFIG_FILE: `/var/task/${EXAMPLE_CONFIG}`,
+    });
+    const names = zipEntryNames(readFileSync(join(SERVERLESS_DIR, 'api.zip'))).sort();
+    expect(names).toEqual([EXAMPLE_CONFIG, 'dist/api.mjs', 'dist/api.mjs.map']);
+  });
+
+  it('is behind a function URL with AWS_IAM auth, whose address is a stack output', () => {
+    expect(resource('ApiLambdaFunctionUrl')).toMatchObject({
+      Type: 'AWS::Lambda::Url',
+      Properties: { AuthType: 'AWS_IAM', TargetFunctionArn: fnArn },
+    });
+    expect(resource('ApiLambdaFunctionUrl').Condition).toBeUndefined();
+    expect(template.Outputs?.ApiLambdaFunctionUrl).toMatchObject({
+      Value: { 'Fn::GetAtt': ['ApiLambdaFunctionUrl', 'FunctionUrl'] },
+    });
+  });
+
+  it('offers callers both permissions a function URL needs: InvokeFunctionUrl (AWS_IAM) and InvokeFunction via the URL only', () => {
+    const policy = resource('ApiInvokePolicy');
+    expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+    expect((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      {
+        Sid: 'InvokeApiUrl',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: fnArn,
+        Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      },
+      {
+        Sid: 'InvokeApiViaUrl',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: fnArn,
+        Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+      },
+    ]);
+    expect(template.Outputs?.ApiInvokePolicyArn).toMatchObject({ Value: { Ref: 'ApiInvokePolicy' } });
+  });
+
+  it('by default has no other URL and grants nobody anything in its resource policy', () => {
+    const urls = deployed(template).filter(([, r]) => r.Type === 'AWS::Lambda::Url');
+    expect(urls.map(([id]) => id)).toEqual(['ApiLambdaFunctionUrl']);
+    expect(permissionsOf(template, 'ApiLambdaFunction')).toEqual([]);
+    const publicGrants = deployed(template).filter(
+      ([, r]) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal === '*',
+    );
+    expect(publicGrants).toEqual([]);
+  });
+
+  it('apiCallerPrincipal puts both permissions in the resource policy, for that principal only', () => {
+    const grants = permissionsOf(withOptions, 'ApiLambdaFunction').map((r) => r.Properties);
+    expect(grants).toEqual([
+      {
+        FunctionName: fnArn,
+        Action: 'lambda:InvokeFunctionUrl',
+        Principal: OPTIONS.apiCallerPrincipal,
+        FunctionUrlAuthType: 'AWS_IAM',
+      },
+      {
+        FunctionName: fnArn,
+        Action: 'lambda:InvokeFunction',
+        Principal: OPTIONS.apiCallerPrincipal,
+        InvokedViaFunctionUrl: true,
+      },
+    ]);
+  });
+
+  it('publicApiUrl adds a second, read-only URL with auth NONE and both public permissions', () => {
+    const fn = resource('ApiPublicLambdaFunction', withOptions);
+    expect(fn.Condition).toBe('HasPublicApiUrl');
+    expect(fn.Properties.Handler).toBe('dist/api.handler');
+    expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(conditionIsTrue(withOptions, 'HasPublicApiUrl')).toBe(true);
+    expect(conditionIsTrue(template, 'HasPublicApiUrl')).toBe(false);
+    const publicArn = { 'Fn::GetAtt': ['ApiPublicLambdaFunction', 'Arn'] };
+    expect(resource('ApiPublicLambdaFunctionUrl', withOptions).Properties).toEqual({
+      AuthType: 'NONE',
+      TargetFunctionArn: publicArn,
+    });
+    const grants = permissionsOf(withOptions, 'ApiPublicLambdaFunction').map((r) => r.Properties);
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        {
+          FunctionName: publicArn,
+          Action: 'lambda:InvokeFunctionUrl',
+          Principal: '*',
+          FunctionUrlAuthType: 'NONE',
+        },
+        {
+          FunctionName: publicArn,
+          Action: 'lambda:InvokeFunction',
+          Principal: '*',
+          InvokedViaFunctionUrl: true,
+        },
+      ]),
+    );
+    expect(grants).toHaveLength(2);
+    // Its role cannot write, whatever a request asks for.
+    const role = resource(refOf(fn.Properties.Role) as string, withOptions);
+    expect(allowedActions(role, withOptions).filter((a) => a.startsWith('dynamodb:'))).toEqual(
+      API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`).sort(),
+    );
+    expect(withOptions.Outputs?.ApiPublicLambdaFunctionUrl).toMatchObject({ Condition: 'HasPublicApiUrl' });
+    // Everything of the public URL shares its condition (nothing points at a function that is not there).
+    for (const [id, r] of Object.entries(withOptions.Resources)) {
+      if (JSON.stringify(r).includes('ApiPublic')) expect(r.Condition, id).toBe('HasPublicApiUrl');
+    }
+  });
+
+  it("its role reads the table and writes only in the masters' partitions, with no wildcard action", () => {
+    const role = resource(refOf(resource('ApiLambdaFunction').Properties.Role) as string);
+    const table = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
+    expect(statement(role, 'ReadState', template)).toEqual({
+      Sid: 'ReadState',
+      Effect: 'Allow',
+      Action: API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+      Resource: table,
+    });
+    expect(statement(role, 'WriteMasters', template)).toEqual({
+      Sid: 'WriteMasters',
+      Effect: 'Allow',
+      Action: API_WRITE_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+      Resource: table,
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${API_WRITE_PARTITION_PREFIX}*`] },
+      },
+    });
+    for (const action of allowedActions(role)) expect(action).not.toMatch(/\*/);
+  });
+
+  it('alarms when the function fails', () => {
+    const alarm = resourcesOfType('AWS::CloudWatch::Alarm').find(
+      ([, a]) =>
+        a.Properties.MetricName === 'Errors' &&
+        refOf((a.Properties.Dimensions as { Value: unknown }[])[0]?.Value) === 'ApiLambdaFunction',
+    );
+    expect(alarm).toBeDefined();
   });
 });
 
