@@ -1,8 +1,8 @@
 /**
  * The bundles that ship (scripts/build.ts, built here into a temporary directory): each one loads in a
  * fresh Node 24 process with no environment, and its handler answers a sample event. They run for real
- * against a redis-server, DynamoDB Local (through a proxy that records what they send, checked against
- * their IAM actions), a fake SNS, a fake SSM and a fake Slack webhook.
+ * against redis-server (one with a password), DynamoDB Local (through a proxy that records what they
+ * send, checked against their IAM actions), a fake SNS, a fake SSM and a fake Slack webhook.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,9 @@ import { type FakeSlack, startFakeSlack } from '../support/fakeSlack.js';
 import { type FakeSns, startFakeSns } from '../support/fakeSns.js';
 import { type CountingProxy, startCountingProxy } from './dynamoProxy.js';
 import {
+  API_READ_DYNAMODB_OPERATIONS,
+  API_WRITE_DYNAMODB_OPERATIONS,
+  API_WRITE_PARTITION_PREFIX,
   FAILOVER_DYNAMODB_OPERATIONS,
   NOTIFY_DYNAMODB_OPERATIONS,
   SENTINEL_DYNAMODB_OPERATIONS,
@@ -35,12 +38,18 @@ const MAX_BUNDLE_BYTES = 1024 * 1024;
 let outdir: string;
 let bundles: BundleInfo[];
 let redis: RedisHandle | undefined;
+/** A master that requires a password (requirepass), for the SSM path. */
+let authRedis: RedisHandle | undefined;
 let proxy: CountingProxy | undefined;
 let table: string;
 let configFile: string;
 let sns: FakeSns | undefined;
 let slack: FakeSlack | undefined;
 let ssm: Server | undefined;
+let authSsm: Server | undefined;
+
+const AUTH_PASSWORD = 'bundle-test-pw-5f0e';
+const AUTH_PASS_PATH = '/lambda-sentinel/ci/auth-pass';
 
 /** Credentials and region for the SDK clients of a bundle that talk to local fakes. */
 const LOCAL_AWS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
@@ -55,7 +64,10 @@ function takeOperations(): string[] {
   return ops;
 }
 
-/** A fake SSM (JSON 1.1 protocol) answering GetParameters with one SecureString value. */
+/**
+ * A fake SSM (JSON 1.1 protocol) holding SecureString parameters: GetParameters by name, and
+ * GetParametersByPath (the direct children of a path, not recursive, one page).
+ */
 async function startFakeSsm(
   parameters: Record<string, string>,
 ): Promise<{ server: Server; endpoint: string }> {
@@ -64,8 +76,23 @@ async function startFakeSsm(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const target = String(req.headers['x-amz-target'] ?? '');
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { Names?: string[] };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
+        Names?: string[];
+        Path?: string;
+      };
       res.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (target === 'AmazonSSM.GetParametersByPath') {
+        const prefix = `${body.Path ?? ''}/`;
+        const children = Object.entries(parameters).filter(
+          ([name]) => name.startsWith(prefix) && !name.slice(prefix.length).includes('/'),
+        );
+        res.end(
+          JSON.stringify({
+            Parameters: children.map(([Name, Value]) => ({ Name, Type: 'SecureString', Value, Version: 1 })),
+          }),
+        );
+        return;
+      }
       if (target !== 'AmazonSSM.GetParameters') {
         res.writeHead(400);
         res.end(JSON.stringify({ __type: 'InvalidAction', message: target }));
@@ -89,8 +116,13 @@ async function startFakeSsm(
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'ls-bundles-'));
   bundles = await buildFunctions({ outdir });
-  const [port] = await allocatePorts(1);
+  const [port, authPort] = await allocatePorts(2);
   redis = await startRedis({ port: port as number });
+  authRedis = await startRedis({
+    port: authPort as number,
+    args: ['--requirepass', AUTH_PASSWORD],
+    auth: { pass: AUTH_PASSWORD },
+  });
   const endpoint = inject('dynamodbEndpoint');
   table = `t-${randomUUID()}`;
   await createTable(createDynamoClient({ endpoint }), table, { stream: true });
@@ -108,8 +140,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  await Promise.all([sns?.close(), slack?.close(), closeServer(ssm)]);
-  await redis?.stop();
+  await Promise.all([sns?.close(), slack?.close(), closeServer(ssm), closeServer(authSsm)]);
+  await Promise.all([redis?.stop(), authRedis?.stop()]);
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
@@ -177,6 +209,86 @@ describe('the sentinel bundle', () => {
     });
     expect(run.result).toEqual({ skipped: 'late event' });
     takeOperations();
+  });
+});
+
+describe('the sentinel bundle with Redis passwords in SSM', () => {
+  /** A sentinel.conf for the password-protected master, with no password in it. */
+  function authConfig(): string {
+    const file = join(outdir, 'auth-sentinel.conf');
+    const address = (authRedis as RedisHandle).address;
+    writeFileSync(
+      file,
+      [
+        `sentinel monitor authmaster ${address.host} ${address.port} 2`,
+        'sentinel down-after-milliseconds authmaster 1000',
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
+  async function probeAuthMaster(sentinelId: string, extraEnv: Record<string, string>) {
+    const lines: string[] = [];
+    const run = await invokeBundle({
+      bundle: bundlePath('sentinel'),
+      env: {
+        ...sentinelEnv(),
+        ...LOCAL_AWS,
+        SENTINEL_ID: sentinelId,
+        SENTINEL_CONFIG_FILE: authConfig(),
+        ...extraEnv,
+      },
+      event: schedulerEvent(),
+      remainingMs: 4_500,
+      onStdout: (chunk) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)),
+    });
+    takeOperations();
+    return { run, lines, records: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  }
+
+  it('reads the password from SSM at cold start, authenticates, and never logs it', async () => {
+    const fake = await startFakeSsm({ [`${AUTH_PASS_PATH}/authmaster`]: AUTH_PASSWORD });
+    authSsm = fake.server;
+    const { run, lines, records } = await probeAuthMaster('sentinel-c', {
+      AUTH_PASS_PARAMETER_PATH: AUTH_PASS_PATH,
+      AWS_ENDPOINT_URL_SSM: fake.endpoint,
+    });
+    expect(run.result).toMatchObject({ report: { end: 'deadline' } });
+    expect(records).toContainEqual(
+      expect.objectContaining({ message: 'Redis passwords read from SSM', masters: ['authmaster'] }),
+    );
+    expect(records).toContainEqual(expect.objectContaining({ event: '+monitor', master: 'authmaster' }));
+    // Down-after is 1 s and the run 4.5 s: a master it could not authenticate to would be +sdown.
+    expect(records.filter((r) => r.event === '+sdown')).toEqual([]);
+    expect(lines.join('\n')).not.toContain(AUTH_PASSWORD);
+    expect(run.stderr).not.toContain(AUTH_PASSWORD);
+  });
+
+  it('without the SSM path the same master is subjectively down (the test above can fail)', async () => {
+    const { records } = await probeAuthMaster('sentinel-a', {});
+    expect(records).toContainEqual(expect.objectContaining({ event: '+sdown', master: 'authmaster' }));
+  });
+
+  it('refuses a shipped sentinel.conf with sentinel auth-pass, pointing at SSM', async () => {
+    const file = join(outdir, 'inline-pass.conf');
+    writeFileSync(
+      file,
+      `sentinel monitor mymaster 127.0.0.1 6379 2\nsentinel auth-pass mymaster ${AUTH_PASSWORD}\n`,
+    );
+    const failure = await invokeBundle({
+      bundle: bundlePath('sentinel'),
+      env: { ...sentinelEnv(), SENTINEL_CONFIG_FILE: file },
+      event: schedulerEvent(),
+      remainingMs: 4_000,
+    }).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    expect(failure?.message).toContain("'sentinel auth-pass' on line 2");
+    expect(failure?.message).toContain('SSM SecureString');
+    expect(failure?.message).not.toContain(AUTH_PASSWORD);
+    expect(takeOperations()).toEqual([]);
   });
 });
 
@@ -289,5 +401,104 @@ describe('the slack bundle', () => {
     expect(run.result).toEqual({ posted: 1 });
     expect(slack.posts).toHaveLength(1);
     expect(JSON.stringify(slack.posts[0]?.body)).toContain('+odown');
+  });
+});
+
+describe('the api bundle', () => {
+  const IAM_CALLER = {
+    accessKey: 'AKIAEXAMPLE',
+    accountId: '123456789012',
+    callerId: 'AROAEXAMPLE:cli',
+    userArn: 'arn:aws:sts::123456789012:assumed-role/ops/cli',
+    userId: 'AROAEXAMPLE:cli',
+  };
+
+  /** A function URL event (payload format 2.0); `iam` as the URL sends it with auth type AWS_IAM. */
+  function urlEvent(method: string, path: string, options: { body?: unknown; iam?: boolean } = {}) {
+    const domain = 'abcdefghijklmnopqrstuvwxyz.lambda-url.us-east-1.on.aws';
+    return {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: path,
+      rawQueryString: '',
+      headers: { host: domain, 'content-type': 'application/json' },
+      requestContext: {
+        accountId: options.iam ? IAM_CALLER.accountId : 'anonymous',
+        apiId: 'abcdefghijklmnopqrstuvwxyz',
+        domainName: domain,
+        domainPrefix: 'abcdefghijklmnopqrstuvwxyz',
+        http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'bundle-test' },
+        requestId: randomUUID(),
+        routeKey: '$default',
+        stage: '$default',
+        time: new Date().toISOString(),
+        timeEpoch: Date.now(),
+        ...(options.iam ? { authorizer: { iam: IAM_CALLER } } : {}),
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      isBase64Encoded: false,
+    };
+  }
+
+  async function call(event: ReturnType<typeof urlEvent>) {
+    const run = await invokeBundle({
+      bundle: bundlePath('api'),
+      env: {
+        TABLE_NAME: table,
+        SENTINEL_CONFIG_FILE: configFile,
+        DYNAMODB_ENDPOINT: (proxy as CountingProxy).endpoint,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      event,
+      remainingMs: 10_000,
+      functionName: 'lambda-sentinel-ci-api',
+    });
+    const result = run.result as { statusCode: number; body: string; isBase64Encoded: boolean };
+    expect(result.isBase64Encoded).toBe(false);
+    return { status: result.statusCode, json: JSON.parse(result.body) as Record<string, unknown> };
+  }
+
+  const granted: readonly string[] = [...API_READ_DYNAMODB_OPERATIONS, ...API_WRITE_DYNAMODB_OPERATIONS];
+
+  it('answers GET /v1 with its id and version', async () => {
+    takeOperations();
+    const reply = await call(urlEvent('GET', '/v1'));
+    expect(reply.status).toBe(200);
+    expect(reply.json.myid).toMatch(/^[0-9a-f]{40}$/);
+    expect(typeof reply.json.version).toBe('string');
+    for (const op of takeOperations()) expect(granted).toContain(op);
+  });
+
+  it('refuses a write without the IAM identity of an AWS_IAM URL (403), and writes nothing', async () => {
+    takeOperations();
+    (proxy as CountingProxy).writtenPartitions.length = 0;
+    const reply = await call(
+      urlEvent('POST', '/v1/masters', { body: { name: 'intruder', ip: '10.0.9.9', port: 6379, quorum: 2 } }),
+    );
+    expect(reply.status).toBe(403);
+    expect(reply.json.code).toBe('FORBIDDEN');
+    expect((proxy as CountingProxy).writtenPartitions).toEqual([]);
+    for (const op of takeOperations())
+      expect(API_READ_DYNAMODB_OPERATIONS as readonly string[]).toContain(op);
+  });
+
+  it('looks a master up, and with IAM changes it, within its role: writes only in MASTER# partitions', async () => {
+    takeOperations();
+    (proxy as CountingProxy).writtenPartitions.length = 0;
+    const address = await call(urlEvent('GET', '/v1/masters/mymaster/address'));
+    expect(address.status).toBe(200);
+    expect(address.json).toMatchObject({
+      ip: (redis as RedisHandle).address.host,
+      port: (redis as RedisHandle).address.port,
+    });
+    const set = await call(
+      urlEvent('PATCH', '/v1/masters/mymaster', { body: { set: [['quorum', '2']] }, iam: true }),
+    );
+    expect(set.status).toBe(200);
+    expect(set.json).toEqual({ ok: true });
+    for (const op of takeOperations()) expect(granted).toContain(op);
+    const writes = (proxy as CountingProxy).writtenPartitions;
+    expect(writes.length).toBeGreaterThan(0);
+    for (const w of writes) expect(w.pk.startsWith(API_WRITE_PARTITION_PREFIX), JSON.stringify(w)).toBe(true);
   });
 });

@@ -18,8 +18,20 @@ export interface CountingProxy {
   readonly endpoint: string;
   /** Operation name (GetItem, UpdateItem, …) → counts. */
   readonly ops: Map<string, OpStats>;
+  /**
+   * The partition key (`pk`) of every single-item write, in order: what IAM's dynamodb:LeadingKeys
+   * condition sees. Cleared by the caller, like `ops`.
+   */
+  readonly writtenPartitions: { readonly operation: string; readonly pk: string }[];
   close(): Promise<void>;
 }
+
+/** Single-item writes and where their key is: the item (PutItem) or the key (UpdateItem, DeleteItem). */
+const SINGLE_ITEM_WRITES: ReadonlyMap<string, 'Item' | 'Key'> = new Map([
+  ['PutItem', 'Item'],
+  ['UpdateItem', 'Key'],
+  ['DeleteItem', 'Key'],
+]);
 
 /** Operations that accept ReturnConsumedCapacity. */
 export const CAPACITY_OPERATIONS: ReadonlySet<string> = new Set([
@@ -57,6 +69,7 @@ function consumed(reply: DynamoReply): number {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
   const ops = new Map<string, OpStats>();
+  const writtenPartitions: { operation: string; pk: string }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -66,6 +79,11 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       if (CAPACITY_OPERATIONS.has(operation)) {
         // DynamoDB Local does not check signatures, so the request may be changed after signing.
         const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        const keyField = SINGLE_ITEM_WRITES.get(operation);
+        if (keyField) {
+          const pk = (json[keyField] as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+          writtenPartitions.push({ operation, pk });
+        }
         json.ReturnConsumedCapacity = 'TOTAL';
         body = Buffer.from(JSON.stringify(json));
       }
@@ -108,6 +126,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   return {
     endpoint: `http://127.0.0.1:${port}`,
     ops,
+    writtenPartitions,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
