@@ -156,7 +156,10 @@ export function redactSecrets<T extends SentinelEvent>(event: T, secrets: readon
 
 /** The secret values in a configuration: every master's auth-pass. */
 export function secretsOf(config: SentinelConfig): string[] {
-  return config.masters.flatMap((m) => (m.authPass ? [m.authPass] : []));
+  return [
+    ...config.masters.flatMap((m) => (m.authPass ? [m.authPass] : [])),
+    ...Object.values(config.authPassByMaster ?? {}).filter((p) => p !== ''),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -58,6 +58,11 @@ export interface MasterSettings {
 export interface SentinelConfig {
   readonly global: GlobalSettings;
   readonly masters: readonly MasterSettings[];
+  /**
+   * Passwords of masters the file does not list (added at run time by SENTINEL MONITOR), by master
+   * name. Deployed, they come from SSM like the others; they are never stored in the table.
+   */
+  readonly authPassByMaster?: Readonly<Record<string, string>>;
 }
 
 /** What INFO told us, parsed (see lib/adapters/redis/parseInfo.ts). */

@@ -232,13 +232,17 @@ export interface AuthPasswordMerge {
   readonly config: SentinelConfig;
   /** Masters of the configuration that got a password. */
   readonly applied: readonly string[];
-  /** Parameters under the path that name no configured master (a typo, or a removed master). */
+  /**
+   * Parameters under the path that name no configured master: a master added by SENTINEL MONITOR (its
+   * password is kept in config.authPassByMaster), a typo, or a removed master.
+   */
   readonly unmatched: readonly string[];
 }
 
 /**
  * The configuration with each listed master's authPass set from `passwords`. Masters without a parameter
- * keep no password. Masters added at run time (SENTINEL MONITOR) are not in the file, so they get none.
+ * keep no password. The other parameters are kept by name for masters added at run time (SENTINEL
+ * MONITOR), which the file does not list.
  */
 export function withAuthPasswords(
   config: SentinelConfig,
@@ -253,7 +257,8 @@ export function withAuthPasswords(
   });
   const known = new Set(config.masters.map((m) => m.name));
   const unmatched = [...passwords.keys()].filter((name) => !known.has(name)).sort();
-  return { config: { ...config, masters }, applied, unmatched };
+  const authPassByMaster = Object.fromEntries(unmatched.map((name) => [name, passwords.get(name) ?? '']));
+  return { config: { ...config, masters, authPassByMaster }, applied, unmatched };
 }
 
 export interface ResolveAuthPasswordsOptions {

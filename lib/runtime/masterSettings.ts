@@ -18,7 +18,8 @@ function monitoredDefaults(config: SentinelConfig, record: MasterRecord): Master
   ].join('\n');
   const settings = parseSentinelConfig(text, '<monitor>').masters[0];
   if (settings === undefined) throw new Error(`no settings parsed for ${record.name}`);
-  return settings;
+  const authPass = config.authPassByMaster?.[record.name];
+  return authPass ? { ...settings, authPass } : settings;
 }
 
 /** The configured base (file entry, else defaults) with the record's run-time settings applied. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GetParametersByPathCommand, GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { newMasterRecord } from '../../lib/core/records.js';
 import { secretsOf } from '../../lib/eventLog.js';
 import {
   authPassPathOf,
@@ -19,6 +20,7 @@ import {
   type SsmParameterReader,
   withAuthPasswords,
 } from '../../lib/runtime/lambdaConfig.js';
+import { settingsOf } from '../../lib/runtime/masterSettings.js';
 
 const PATH = '/lambda-sentinel/test/auth-pass';
 const CONF = [
@@ -185,6 +187,16 @@ describe('withAuthPasswords', () => {
     // The input is not changed: the parsed configuration stays password-free.
     expect(config.masters[1]?.authPass).toBeUndefined();
     expect(merge.config.global).toBe(config.global);
+  });
+
+  it('keeps the passwords of masters the file does not list for SENTINEL MONITOR, and redacts them', async () => {
+    const { config } = await readDeployment(envWith(CONF));
+    const merge = withAuthPasswords(config, new Map([['added', 'p-added']]));
+    expect(merge.config.authPassByMaster).toEqual({ added: 'p-added' });
+    const record = newMasterRecord({ name: 'added', host: '10.0.0.7', port: 6379, now: 0 });
+    expect(settingsOf(merge.config, record).authPass).toBe('p-added');
+    expect(settingsOf(config, record).authPass).toBeUndefined();
+    expect(secretsOf(merge.config)).toContain('p-added');
   });
 });
 
