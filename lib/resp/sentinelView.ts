@@ -251,7 +251,10 @@ export function storeSentinelView(
     const [replicas, votes, leases] = await Promise.all([
       store.listReplicas(name),
       store.listVotes(name),
-      store.listLeases(),
+      // One read per member (membership is fixed): cheaper than listing leases with a Scan.
+      Promise.all(members.map((id) => store.getLease(id))).then((leases) =>
+        leases.filter((lease): lease is LoopLease => lease !== null),
+      ),
     ]);
     return {
       settings,

@@ -4,10 +4,11 @@
  */
 
 /**
- * What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by lib/runtime/sentinel.ts),
- * including the Scan of master records (listMasters) that picks up masters added by SENTINEL MONITOR.
+ * What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by lib/runtime/sentinel.ts).
+ * Listing masters (to pick up SENTINEL MONITOR) is a Query of the index partition: a Scan would read
+ * the whole table, 14 days of events included, every 10 s.
  */
-export const SENTINEL_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan'] as const;
+export const SENTINEL_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const;
 
 /** The actions a VPC-attached function needs for its network interfaces (no resource-level ARNs). */
 export const VPC_ENI_ACTIONS = [
@@ -36,11 +37,11 @@ export const FAILOVER_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem',
 export const NOTIFY_DYNAMODB_OPERATIONS = ['Query', 'PutItem'] as const;
 
 /**
- * The API's view over the store (lib/resp/sentinelView.ts): reads of every item kind, including the Scans
- * behind MASTERS and the sentinels' leases; writes only in the masters' partitions (the record, and the
- * replica items RESET deletes), which the role enforces with dynamodb:LeadingKeys.
+ * The API's view over the store (lib/resp/sentinelView.ts): reads of every item kind with GetItem and
+ * Query (no Scan); writes only in the masters' partitions (the record, its index entry, and the replica
+ * items RESET deletes), which the role enforces with dynamodb:LeadingKeys.
  */
-export const API_READ_DYNAMODB_OPERATIONS = ['GetItem', 'Query', 'Scan'] as const;
+export const API_READ_DYNAMODB_OPERATIONS = ['GetItem', 'Query'] as const;
 export const API_WRITE_DYNAMODB_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem'] as const;
 export const API_WRITE_PARTITION_PREFIX = 'MASTER#';
 

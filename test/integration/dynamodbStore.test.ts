@@ -161,6 +161,13 @@ describe('Class: DynamoStore', () => {
           Item: { ...keys.master('broken'), name: 'broken', host: '10.0.0.1', port: 'not-a-number' },
         }),
       );
+      // Listed in the masters' index, as every record written by the store is.
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...keys.masterIndex('broken'), kind: 'master-index', name: 'broken' },
+        }),
+      );
       await expect(store.getMaster('broken')).rejects.toThrow(StoreUnavailableError);
       await expect(store.getMaster('broken')).rejects.toThrow(/master item .*"port" should be a number/);
       await expect(store.listMasters()).rejects.toThrow(StoreUnavailableError);

@@ -7,8 +7,12 @@
  * | vote    | MASTER#<name>     | VOTE#<sentinelId>        | observedAt + 1 day     |
  * | replica | MASTER#<name>     | REPLICA#<host>:<port>    | lastSeenAt + 1 day     |
  * | lease   | SENTINEL#<id>     | LEASE                    | none                   |
+ * | index   | MASTER#           | INDEX#<name>             | none                   |
  *
- * One partition per master, so a single consistent Query returns all its votes (or replicas).
+ * One partition per master, so a single consistent Query returns all its votes (or replicas). The names
+ * of all masters are listed in one small partition, `MASTER#` (the empty master name, which no master
+ * can have, so the permission to write master partitions covers it): listing masters is one Query, not
+ * a Scan of a table that also holds 14 days of events.
  * TTL is garbage collection only: DynamoDB deletes expired items up to days late, so every decision
  * compares observedAt / lastSeenAt / leaseUntil itself and never trusts an item to be gone.
  */
@@ -89,6 +93,7 @@ export const ITEM_KIND = {
   vote: 'vote',
   replica: 'replica',
   lease: 'lease',
+  masterIndex: 'master-index',
 } as const;
 
 export type ItemKind = (typeof ITEM_KIND)[keyof typeof ITEM_KIND];
@@ -101,6 +106,8 @@ export const KEY = {
   leaseSk: 'LEASE',
   votePrefix: 'VOTE#',
   replicaPrefix: 'REPLICA#',
+  /** The masters' index partition is `masterPrefix` alone; its items are `INDEX#<name>`. */
+  indexPrefix: 'INDEX#',
 } as const;
 
 /** Votes and replicas are garbage-collected a day after their timestamp (never used for correctness). */
@@ -128,6 +135,7 @@ export const keys = {
     sk: `${KEY.replicaPrefix}${host}:${port}`,
   }),
   lease: (sentinelId: string): ItemKey => ({ pk: KEY.sentinelPrefix + sentinelId, sk: KEY.leaseSk }),
+  masterIndex: (name: string): ItemKey => ({ pk: KEY.masterPrefix, sk: KEY.indexPrefix + name }),
 } as const;
 
 const ttlAfter = (ms: number): number => Math.floor(ms / 1000) + GARBAGE_AFTER_SECONDS;

@@ -191,6 +191,7 @@ export class DynamoStore implements SentinelStore {
   ) {}
 
   async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
+    await this.putIndexEntry('ensureMaster', seed.name);
     const record: MasterRecord = newMasterRecord(seed);
     const put = await this.conditional('ensureMaster', () =>
       this.client.send(
@@ -217,10 +218,27 @@ export class DynamoStore implements SentinelStore {
     return item === undefined ? null : masterFromItem(item);
   }
 
-  /** A Scan of the whole table: fine for the handful of masters a deployment has (and for the API). */
+  /** One Query of the index partition, then a consistent read of each record (removed ones included). */
   async listMasters(): Promise<MasterRecord[]> {
-    const items = await this.scanSortKey('listMasters', KEY.recordSk);
-    return items.map(masterFromItem).sort((a, b) => compare(a.name, b.name));
+    const entries = await this.queryPrefix('listMasters', KEY.masterPrefix, KEY.indexPrefix);
+    const names = entries.map((item) => String(item[ATTR.name]));
+    const records = await Promise.all(names.map((name) => this.getMaster(name)));
+    return records.filter((r): r is MasterRecord => r !== null).sort((a, b) => compare(a.name, b.name));
+  }
+
+  /**
+   * Lists the master in the index. Written before the record and idempotent, so a record always has its
+   * entry; an entry whose record was never written (a failure in between) is skipped by listMasters.
+   */
+  private async putIndexEntry(operation: string, name: string): Promise<void> {
+    await this.call(operation, () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.masterIndex(name), [ATTR.kind]: ITEM_KIND.masterIndex, [ATTR.name]: name },
+        }),
+      ),
+    );
   }
 
   async claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult> {
@@ -383,6 +401,7 @@ export class DynamoStore implements SentinelStore {
     settings: RuntimeSettings;
     now: number;
   }): Promise<'created' | 'duplicate'> {
+    await this.putIndexEntry('monitorMaster', seed.name);
     const update = await this.conditional('monitorMaster', () =>
       this.client.send(
         new UpdateCommand({
