@@ -73,7 +73,13 @@ import {
   eventFromItem,
   MalformedEventItemError,
 } from '../lib/adapters/dynamodb/eventLog.js';
-import { type EventRecord, type NotifyMarkers, redactText } from '../lib/eventLog.js';
+import {
+  ALERT_DEDUP_WINDOW_MS,
+  alertKey,
+  type EventRecord,
+  type NotifyMarkers,
+  redactText,
+} from '../lib/eventLog.js';
 
 export const NOTIFY_ENV = {
   topicArn: 'TOPIC_ARN',
@@ -186,6 +192,17 @@ export function createNotifyHandler(
     const eventBridge = change?.ok ? d.switchMaster?.eventBridge : undefined;
     if (!publish && !route53 && !eventBridge) {
       logger().debug('event below the notify filter', { eventId: record.id, event: record.type });
+      return;
+    }
+    // Every sentinel raises +sdown, +odown, +switch-master… alike: alert once per fact, not per sentinel.
+    // The claim comes before the actions, but a redelivery of the claiming event passes it again, so an
+    // alert is never lost to a crash between claim and publish.
+    if (!(await d.markers.claim(alertKey(record), record.id, record.at, ALERT_DEDUP_WINDOW_MS))) {
+      logger().info('the same alert was raised by another sentinel; not repeated', {
+        eventId: record.id,
+        event: record.type,
+        master: record.master,
+      });
       return;
     }
     const done = await d.markers.done(record.id);

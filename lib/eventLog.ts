@@ -67,6 +67,23 @@ export interface NotifyMarkers {
   done(eventId: string): Promise<Set<string>>;
   /** Records that `action` was done for this event. Idempotent. */
   mark(eventId: string, action: string, now: number): Promise<void>;
+  /**
+   * Claims an alert that several sentinels raise alike (the same type, payload and epoch): true for the
+   * first event to claim `key`, for that same event again (a redelivery), and for any event once the
+   * claim is older than `windowMs`; false for the others. One conditional write.
+   */
+  claim(key: string, eventId: string, at: number, windowMs: number): Promise<boolean>;
+}
+
+/**
+ * Events that every sentinel raises alike carry the same fact: one alert per fact, not one per sentinel.
+ * Within this window an identical event (type, payload, epoch) from another sentinel is not alerted again.
+ */
+export const ALERT_DEDUP_WINDOW_MS = 60_000;
+
+/** What makes two events the same alert. */
+export function alertKey(record: Pick<EventRecord, 'type' | 'master' | 'payload' | 'epoch'>): string {
+  return `${record.type} ${record.master ?? '-'} ${record.payload} epoch ${record.epoch ?? '-'}`;
 }
 
 export const eventId = (at: number, sentinelId: SentinelId, seq: number): string =>

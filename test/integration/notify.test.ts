@@ -261,7 +261,11 @@ describe('notify: what gets published', () => {
       sns.messages.length = 0;
       const fromEnv = notifyDepsFromEnv({ ...env, ...extra });
       // Fresh markers each time: this test is about the filter, not about duplicates.
-      const markers: NotifyMarkers = { done: async () => new Set(), mark: async () => {} };
+      const markers: NotifyMarkers = {
+        done: async () => new Set(),
+        mark: async () => {},
+        claim: async () => true,
+      };
       await handlerWith({ ...fromEnv, sns: snsClient, markers })(
         batch(items.map((i) => streamRecord(i))),
         context(),
@@ -342,6 +346,43 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
     expect(stdout.join('')).toContain('already done, skipped');
   });
 
+  it('the same alert from three sentinels is published once; again after the window, or in a new epoch', async () => {
+    const master = `m${randomUUID().slice(0, 6)}`;
+    const payload = `${master} 10.0.0.1 6379 10.0.0.2 6379`;
+    const at = Date.now();
+    const fromEach = await Promise.all(
+      ['sentinel-a', 'sentinel-b', 'sentinel-c'].map((sentinelId, i) =>
+        storedItem(makeRecord('+switch-master', payload, master, { sentinelId, at: at + i })),
+      ),
+    );
+    const handler = handlerWith();
+    await handler(batch(fromEach.map((item) => streamRecord(item))), context());
+    expect(sns.messages).toHaveLength(1);
+    expect(stdout.join('')).toContain('the same alert was raised by another sentinel');
+    // The claiming event redelivered (its publish marker lost, say) still passes its own claim.
+    const first = fromEach[0] as Record<string, unknown>;
+    const redelivered = await handlerWith(
+      deps({
+        markers: {
+          done: async () => new Set(),
+          mark: async () => {},
+          claim: (...args) => new DynamoNotifyMarkers(dynamo, table).claim(...args),
+        },
+      }),
+    )(batch([streamRecord(first)]), context());
+    expect(redelivered.batchItemFailures).toEqual([]);
+    expect(sns.messages).toHaveLength(2);
+    // Past the window, the same fact is news again; a new epoch is another failover.
+    const later = await storedItem(
+      makeRecord('+switch-master', payload, master, { sentinelId: 'sentinel-b', at: at + 61_000 }),
+    );
+    const nextEpoch = await storedItem(
+      makeRecord('+switch-master', payload, master, { sentinelId: 'sentinel-c', at: at + 2, epoch: 2 }),
+    );
+    await handler(batch([streamRecord(later), streamRecord(nextEpoch)]), context());
+    expect(sns.messages).toHaveLength(4);
+  });
+
   it('a marker that cannot be written after a publish is logged, not reported (reporting would repeat it)', async () => {
     const master = `m${randomUUID().slice(0, 6)}`;
     const item = await storedItem(makeRecord('+sdown', `master ${master} 10.0.0.1 6379`, master));
@@ -351,6 +392,7 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
       mark: async () => {
         throw new Error('throttled');
       },
+      claim: (...args) => real.claim(...args),
     };
     const result = await handlerWith(deps({ markers }))(batch([streamRecord(item)]), context());
     expect(result.batchItemFailures).toEqual([]);

@@ -71,12 +71,16 @@ export const EVENT_KIND = {
   byMaster: 'event-by-master',
   /** The notifier's marker: action done for this event. */
   notified: 'notified',
+  /** The notifier's claim on an alert several sentinels raise alike (NotifyMarkers.claim). */
+  alertClaim: 'alert-claim',
 } as const;
 
 export const EVENT_KEY = {
   allPk: 'EVENTS',
   masterPkPrefix: 'EVENTS#',
   notifiedPkPrefix: 'NOTIFIED#',
+  alertPkPrefix: 'ALERTED#',
+  alertSk: 'CLAIM',
 } as const;
 
 /** Markers outlive any redelivery: a DynamoDB stream keeps records for 24 hours. */
@@ -290,6 +294,32 @@ export class DynamoNotifyMarkers implements NotifyMarkers {
       throw unavailable('read notify markers', error);
     }
     return actions;
+  }
+
+  async claim(key: string, eventId: string, at: number, windowMs: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [EVENT_ATTR.pk]: EVENT_KEY.alertPkPrefix + key,
+            [EVENT_ATTR.sk]: EVENT_KEY.alertSk,
+            [EVENT_ATTR.kind]: EVENT_KIND.alertClaim,
+            [EVENT_ATTR.id]: eventId,
+            [EVENT_ATTR.at]: at,
+            [EVENT_ATTR.ttl]: Math.floor(at / 1000) + MARKER_RETENTION_SECONDS,
+          },
+          // Unclaimed, claimed by this same event (a redelivery must publish), or claimed long ago.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #id = :id OR #at < :cutoff',
+          ExpressionAttributeNames: { '#pk': EVENT_ATTR.pk, '#id': EVENT_ATTR.id, '#at': EVENT_ATTR.at },
+          ExpressionAttributeValues: { ':id': eventId, ':cutoff': at - windowMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw unavailable('claim alert', error);
+    }
   }
 
   async mark(eventId: string, action: string, now: number): Promise<void> {

@@ -88,4 +88,14 @@ export class MemoryNotifyMarkers implements NotifyMarkers {
     set.add(action);
     this.#done.set(eventId, set);
   }
+
+  readonly #claims = new Map<string, { eventId: string; at: number }>();
+
+  async claim(key: string, eventId: string, at: number, windowMs: number): Promise<boolean> {
+    if (!this.#available) throw new StoreUnavailableError('markers unavailable (simulated)');
+    const held = this.#claims.get(key);
+    if (held && held.eventId !== eventId && held.at >= at - windowMs) return false;
+    this.#claims.set(key, { eventId, at });
+    return true;
+  }
 }
