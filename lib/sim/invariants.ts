@@ -1,0 +1,465 @@
+/**
+ * The invariants, each a named function run after every simulation step over what the step changed
+ * (master-record writes, votes, REPLICAOF commands, lookups) and over the clock (liveness deadlines).
+ *
+ * Safety:
+ * - oneLeaderPerEpoch: an epoch, once led, is never led by another sentinel.
+ * - epochsNeverGoBack: currentEpoch and configEpoch of the record never decrease.
+ * - onePromotionPerEpoch: within one epoch at most one replica is chosen for promotion, and one config
+ *   epoch names one master address.
+ * - promotionAuthorised: REPLICAOF NO ONE (or FAILOVER TO) is only ever sent for the replica the record
+ *   has chosen in the failover in progress, or for the recorded master itself.
+ * - promotionHadQuorum: an automatic failover starts only when, at the claimer's decision time, fresh
+ *   down-votes about the current configuration reached max(quorum, majority) — counted from every vote
+ *   the store ever accepted, with the core's freshness rule (vote-max-age).
+ * - promotedWasEligible: the promoted replica was not configured with replica-priority 0, was not the old
+ *   master, and had been running within the selection's no-reply limit (5 probe periods).
+ * - lookupNeverGoesBack: a client's successive lookups never return an older config epoch.
+ * - noFailoverWhileMasterReachable: no automatic failover starts while the master has been running as a
+ *   master and reachable by a majority of healthy sentinels for the whole window in which a down-vote
+ *   could have been formed (vote-max-age + down-after + a probe period and timeout + skew). Forced
+ *   (SENTINEL FAILOVER) failovers are exempt.
+ *
+ * Liveness:
+ * - deadMasterFailedOver: the recorded master dies while no failover runs; if, from LIVENESS_LOOKBACK_MS
+ *   before the death until the bound, the store works, max(quorum, majority) sentinels are healthy and
+ *   untouched by faults, the others are each either as healthy, gone, or cut off from the store (at most
+ *   one invocation dying on the way, say a leader mid-failover), an eligible replica runs linked to the
+ *   master, and no manual failover was asked, then the record names a new master within livenessBound:
+ *   down-after + leader-lease + 1.5 s of the death (the lease: a leader that dies is replaced after it).
+ *
+ * The world adds one more: runnerNeverThrows (a SentinelRunner's run() must never reject).
+ * Violations matching KNOWN_GAPS are counted apart unless the run is strict.
+ */
+import type { MasterRecord, MasterSettings, SentinelId, Vote } from '../core/types.js';
+import type { ClaimEpochRequest } from '../ports.js';
+import { addressKey, type RedisCommand, type SimNode } from './redis.js';
+import type { RecordChange } from './store.js';
+import type { Timeline } from './timeline.js';
+
+export interface Violation {
+  readonly invariant: string;
+  readonly at: number;
+  readonly detail: string;
+  /** Set when the violation is one of the KNOWN_GAPS (reported, and failing only with --strict). */
+  readonly knownGap?: KnownGap;
+}
+
+/**
+ * Violations the simulation found in the current runtime, reported to its owners and tolerated until
+ * fixed: each is recognised by its exact pattern (below), counted and shown in every summary with its
+ * first seed, and `--strict` turns it back into a failure. Nothing else is tolerated.
+ */
+export const KNOWN_GAPS = {
+  'stale-runner-promotes':
+    'a failover runner frozen right after recording a step wakes up after its epoch was taken over and ' +
+    'still sends REPLICAOF NO ONE to the replica it chose, even after later failovers moved the master ' +
+    '(lib/runtime/failover.ts: nothing checks the leader lease between the recorded step and the Redis side effect)',
+  'fresh-leader-knows-no-replica':
+    'an invocation that starts without hand-over state once the master is dead learns no replica (they come ' +
+    "from the master's INFO, not from the store's replica records); if it wins the election its failover " +
+    'aborts with no good replica and the next attempt waits failover-timeout (lib/runtime/sentinel.ts)',
+} as const;
+
+export type KnownGap = keyof typeof KNOWN_GAPS;
+
+/** What the invariants may look at: the simulation's ground truth, over time. */
+export interface Truth {
+  readonly settings: MasterSettings;
+  readonly members: readonly SentinelId[];
+  readonly skewBoundMs: number;
+  /** Virtual time at the start of the run (details print times relative to it). */
+  readonly start: number;
+  now(): number;
+  node(address: { host: string; port: number }): SimNode | undefined;
+  nodes(): readonly SimNode[];
+  /** The sentinel has a running, unpaused invocation holding its lease. */
+  healthy(sentinel: SentinelId): Timeline;
+  /** Healthy, and no fault touches it (no partition, no lost or slow replies, no pause). */
+  clean(sentinel: SentinelId): Timeline;
+  /** It could act but not as a healthy sentinel would: not gone, not clean, not cut off from the store. */
+  harmful(sentinel: SentinelId): Timeline;
+  /** Times in [from, to] at which the sentinel won an epoch claim. */
+  claimsWonIn(sentinel: SentinelId, from: number, to: number): number[];
+  /** Invocations of the sentinel that started with fresh observations in [from, to]. */
+  freshStartsIn(sentinel: SentinelId, from: number, to: number): number;
+  /** How many invocations of the sentinel were killed in [from, to]. */
+  killsIn(sentinel: SentinelId, from: number, to: number): number;
+  /** The sentinel's link to the node is cut. */
+  cut(sentinel: SentinelId, node: SimNode): Timeline;
+  /** The replica's replication link is cut. */
+  replicationCut(node: SimNode): Timeline;
+  /** The store answers normally (no outage, no slow replies for everyone). */
+  storeNormal(): Timeline;
+  /** Manual failover requests so far (times). */
+  manualRequests(): readonly number[];
+}
+
+/** What one step changed. */
+export interface StepObservations {
+  readonly recordChanges: readonly RecordChange[];
+  readonly commands: ReadonlyArray<{ readonly command: RedisCommand; readonly record: MasterRecord | null }>;
+  readonly lookups: ReadonlyArray<{ readonly caller: string; readonly record: MasterRecord | null }>;
+}
+
+/** Bound on the switch after the master's death, for deadMasterFailedOver: down-after + lease + this. */
+export const LIVENESS_SLACK_MS = 1_500;
+
+export function livenessBound(settings: MasterSettings): number {
+  return settings.downAfterMs + settings.leaderLeaseMs + LIVENESS_SLACK_MS;
+}
+
+/** A fresh start this shortly before the death may not have had the master's INFO yet. */
+const FRESH_START_SLACK_MS = 100;
+
+/** How long before the death the conditions must already hold (TILT period and trigger, INFO, lease). */
+export const LIVENESS_LOOKBACK_MS = 6_000;
+
+/** State the invariants carry from one step to the next. */
+export class InvariantState {
+  readonly leaderOfEpoch = new Map<number, SentinelId>();
+  readonly promotedInEpoch = new Map<number, string>();
+  readonly addressOfConfigEpoch = new Map<number, string>();
+  readonly votes: Array<{ readonly vote: Vote; readonly at: number; readonly seq: number }> = [];
+  readonly lookupEpoch = new Map<string, number>();
+  readonly obligations: Obligation[] = [];
+  /** The master record as the store holds it now (ground truth for the checks made at a send). */
+  record: MasterRecord | null = null;
+}
+
+export interface Obligation {
+  readonly node: SimNode;
+  readonly diedAt: number;
+  readonly configEpoch: number;
+  readonly deadline: number;
+  readonly replicas: readonly SimNode[];
+  /** When the record named a new master (null until then). */
+  settledAt: number | null;
+  /** The deadline passed and the conditions were evaluated. */
+  checked: boolean;
+  /** The conditions held, so the bound was promised. */
+  applied: boolean;
+  /** Otherwise, why not. */
+  exemption: string | null;
+}
+
+const key = (a: { host: string; port: number } | null | undefined): string => (a ? addressKey(a) : '-');
+
+function claimOf(change: RecordChange): { request: ClaimEpochRequest; won: boolean } | null {
+  if (change.op !== 'claimEpoch') return null;
+  const result = change.result as { won?: boolean } | undefined;
+  return { request: change.args[1] as ClaimEpochRequest, won: result?.won === true };
+}
+
+// ---------------------------------------------------------------------------------------- safety
+
+export function oneLeaderPerEpoch(state: InvariantState, step: StepObservations): Violation[] {
+  const found: Violation[] = [];
+  for (const change of step.recordChanges) {
+    const { after } = change;
+    if (after.leader === null) continue;
+    const known = state.leaderOfEpoch.get(after.currentEpoch);
+    if (known === undefined) state.leaderOfEpoch.set(after.currentEpoch, after.leader);
+    else if (known !== after.leader)
+      found.push({
+        invariant: 'oneLeaderPerEpoch',
+        at: change.at,
+        detail: `epoch ${after.currentEpoch} led by ${known}, then by ${after.leader} (${change.op} from ${change.process})`,
+      });
+  }
+  return found;
+}
+
+export function epochsNeverGoBack(_state: InvariantState, step: StepObservations): Violation[] {
+  const found: Violation[] = [];
+  for (const { before, after, at, op, process } of step.recordChanges) {
+    if (before === null) continue;
+    if (after.currentEpoch < before.currentEpoch || after.configEpoch < before.configEpoch)
+      found.push({
+        invariant: 'epochsNeverGoBack',
+        at,
+        detail: `${op} from ${process}: epoch ${before.currentEpoch} → ${after.currentEpoch}, config epoch ${before.configEpoch} → ${after.configEpoch}`,
+      });
+  }
+  return found;
+}
+
+export function onePromotionPerEpoch(state: InvariantState, step: StepObservations): Violation[] {
+  const found: Violation[] = [];
+  for (const { after, at, op, process } of step.recordChanges) {
+    const promoted = after.failoverState !== 'none' ? after.failover?.promoted : null;
+    if (promoted) {
+      const known = state.promotedInEpoch.get(after.currentEpoch);
+      if (known === undefined) state.promotedInEpoch.set(after.currentEpoch, key(promoted));
+      else if (known !== key(promoted))
+        found.push({
+          invariant: 'onePromotionPerEpoch',
+          at,
+          detail: `epoch ${after.currentEpoch} chose ${known}, then ${key(promoted)} (${op} from ${process})`,
+        });
+    }
+    const known = state.addressOfConfigEpoch.get(after.configEpoch);
+    if (known === undefined) state.addressOfConfigEpoch.set(after.configEpoch, key(after));
+    else if (known !== key(after))
+      found.push({
+        invariant: 'onePromotionPerEpoch',
+        at,
+        detail: `config epoch ${after.configEpoch} named ${known}, then ${key(after)} (${op} from ${process})`,
+      });
+  }
+  return found;
+}
+
+export function promotionAuthorised(
+  state: InvariantState,
+  step: StepObservations,
+  truth: Truth,
+): Violation[] {
+  const found: Violation[] = [];
+  for (const { command, record } of step.commands) {
+    const promotes = command.kind === 'failover-to' || command.master === null;
+    if (!promotes || record === null) continue;
+    const target = key(command.target);
+    const chosen =
+      (record.failoverState === 'send_slaveof_noone' || record.failoverState === 'wait_promotion') &&
+      key(record.failover?.promoted) === target;
+    if (chosen || key(record) === target) continue;
+    // The sender's sentinel led an earlier epoch in which this very replica was chosen: a stale runner.
+    const stale =
+      command.master === null &&
+      [...state.leaderOfEpoch].some(
+        ([epoch, leader]) =>
+          epoch < record.currentEpoch &&
+          leader === command.sentinelId &&
+          state.promotedInEpoch.get(epoch) === target,
+      );
+    found.push({
+      invariant: 'promotionAuthorised',
+      at: truth.now(),
+      detail: `${command.process} promoted ${target} while the record says master ${key(record)}, epoch ${record.currentEpoch}, state ${record.failoverState}, chosen ${key(record.failover?.promoted)}`,
+      ...(stale ? { knownGap: 'stale-runner-promotes' as const } : {}),
+    });
+  }
+  return found;
+}
+
+export function promotionHadQuorum(state: InvariantState, step: StepObservations, truth: Truth): Violation[] {
+  const found: Violation[] = [];
+  const { settings, members } = truth;
+  const needed = Math.max(settings.quorum, Math.floor(members.length / 2) + 1);
+  for (const change of step.recordChanges) {
+    const claim = claimOf(change);
+    if (!claim?.won || claim.request.mode !== 'start' || claim.request.progress.forced) continue;
+    // The core decided at `now`; the claim's lease was computed from it.
+    const decidedAt = claim.request.leaseUntil - settings.leaderLeaseMs;
+    const configEpoch = change.before?.configEpoch ?? 0;
+    const voters = new Set<SentinelId>();
+    for (const { vote, seq } of state.votes) {
+      if (seq > change.seq) break;
+      if (!vote.down || !members.includes(vote.sentinelId) || vote.configEpoch !== configEpoch) continue;
+      if (decidedAt - vote.observedAt <= settings.voteMaxAgeMs) voters.add(vote.sentinelId);
+    }
+    if (voters.size < needed)
+      found.push({
+        invariant: 'promotionHadQuorum',
+        at: change.at,
+        detail: `${change.process} started a failover of epoch ${change.after.currentEpoch} with fresh down-votes from [${[...voters].join(', ')}], ${needed} needed`,
+      });
+  }
+  return found;
+}
+
+export function promotedWasEligible(
+  _state: InvariantState,
+  step: StepObservations,
+  truth: Truth,
+): Violation[] {
+  const found: Violation[] = [];
+  const { settings } = truth;
+  for (const { before, after, at, process, op } of step.recordChanges) {
+    if (op !== 'advanceFailover' || after.failoverState !== 'send_slaveof_noone') continue;
+    if (before?.failoverState === 'send_slaveof_noone') continue;
+    const promoted = after.failover?.promoted;
+    if (!promoted) continue;
+    const node = truth.node(promoted);
+    const silentFor = 5 * settings.probePeriodMs + settings.probeTimeoutMs + truth.skewBoundMs;
+    const reason =
+      node === undefined
+        ? 'not a known node'
+        : node.spec.priority === 0
+          ? 'it has replica-priority 0'
+          : key(promoted) === key(after.failover?.oldMaster)
+            ? 'it is the old master'
+            : node.alive.never(at - silentFor, at)
+              ? `it was not running at any time in the last ${silentFor}ms`
+              : null;
+    if (reason)
+      found.push({
+        invariant: 'promotedWasEligible',
+        at,
+        detail: `${process} chose ${key(promoted)} in epoch ${after.currentEpoch}: ${reason}`,
+      });
+  }
+  return found;
+}
+
+export function lookupNeverGoesBack(
+  state: InvariantState,
+  step: StepObservations,
+  truth: Truth,
+): Violation[] {
+  const found: Violation[] = [];
+  for (const { caller, record } of step.lookups) {
+    if (record === null) continue;
+    const seen = state.lookupEpoch.get(caller) ?? Number.NEGATIVE_INFINITY;
+    if (record.configEpoch < seen)
+      found.push({
+        invariant: 'lookupNeverGoesBack',
+        at: truth.now(),
+        detail: `${caller} was told config epoch ${seen}, then ${record.configEpoch} (${key(record)})`,
+      });
+    state.lookupEpoch.set(caller, Math.max(seen, record.configEpoch));
+  }
+  return found;
+}
+
+/** The window in which a down-vote that counts at `t` can have been formed. */
+export function reachabilityWindow(truth: Truth): number {
+  const s = truth.settings;
+  return s.voteMaxAgeMs + s.downAfterMs + s.probePeriodMs + s.probeTimeoutMs + 2 * truth.skewBoundMs;
+}
+
+export function noFailoverWhileMasterReachable(
+  _state: InvariantState,
+  step: StepObservations,
+  truth: Truth,
+): Violation[] {
+  const found: Violation[] = [];
+  for (const change of step.recordChanges) {
+    const claim = claimOf(change);
+    if (!claim?.won || claim.request.mode !== 'start' || claim.request.progress.forced) continue;
+    const old = truth.node(claim.request.progress.oldMaster);
+    if (old === undefined) continue;
+    const from = change.at - reachabilityWindow(truth);
+    if (!old.healthyMaster.throughout(from, change.at)) continue;
+    const seeing = truth.members.filter(
+      (s) => truth.healthy(s).throughout(from, change.at) && truth.cut(s, old).never(from, change.at),
+    );
+    if (seeing.length >= Math.floor(truth.members.length / 2) + 1)
+      found.push({
+        invariant: 'noFailoverWhileMasterReachable',
+        at: change.at,
+        detail: `${change.process} started a failover of ${key(old.address)} (epoch ${change.after.currentEpoch}) though it ran as master, reachable by [${seeing.join(', ')}], since ${change.at - from}ms before`,
+      });
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------- liveness
+
+/** Registers the death of the recorded master (called by the world when it kills a node). */
+export function noteMasterDeath(state: InvariantState, truth: Truth, node: SimNode): void {
+  const record = state.record;
+  const now = truth.now();
+  if (record === null || key(record) !== node.key) return;
+  if (record.failoverState !== 'none' || record.retryNotBefore > now - truth.skewBoundMs) return;
+  const replicas = truth
+    .nodes()
+    .filter(
+      (r) =>
+        r !== node &&
+        r.up &&
+        r.role === 'replica' &&
+        r.linkUp &&
+        key(r.master) === node.key &&
+        r.spec.priority !== 0,
+    );
+  state.obligations.push({
+    node,
+    diedAt: now,
+    configEpoch: record.configEpoch,
+    deadline: now + livenessBound(truth.settings),
+    replicas,
+    settledAt: null,
+    checked: false,
+    applied: false,
+    exemption: null,
+  });
+}
+
+export function deadMasterFailedOver(
+  state: InvariantState,
+  step: StepObservations,
+  truth: Truth,
+): Violation[] {
+  for (const change of step.recordChanges) {
+    for (const obligation of state.obligations) {
+      if (obligation.settledAt === null && change.after.configEpoch > obligation.configEpoch)
+        obligation.settledAt = change.at;
+    }
+  }
+  const found: Violation[] = [];
+  const now = truth.now();
+  for (const obligation of state.obligations) {
+    if (obligation.checked || now < obligation.deadline) continue;
+    obligation.checked = true;
+    obligation.exemption = livenessExemption(obligation, truth);
+    obligation.applied = obligation.exemption === null;
+    if (!obligation.applied || obligation.settledAt !== null) continue;
+    const since = obligation.diedAt - FRESH_START_SLACK_MS;
+    const fresh = truth.members.filter((s) =>
+      truth
+        .claimsWonIn(s, obligation.diedAt, obligation.deadline)
+        .some((t) => truth.freshStartsIn(s, since, t) > 0),
+    );
+    found.push({
+      invariant: 'deadMasterFailedOver',
+      at: now,
+      detail: `master ${obligation.node.key} died at +${obligation.diedAt - truth.start}ms and no new master was recorded within ${obligation.deadline - obligation.diedAt}ms${fresh.length > 0 ? ` ([${fresh.join(', ')}] led after starting with fresh observations)` : ''}`,
+      ...(fresh.length > 0 ? { knownGap: 'fresh-leader-knows-no-replica' as const } : {}),
+    });
+  }
+  return found;
+}
+
+/** Why the run did not meet the conditions under which the bound is promised, or null if it did. */
+export function livenessExemption(obligation: Obligation, truth: Truth): string | null {
+  const from = obligation.diedAt - LIVENESS_LOOKBACK_MS;
+  const to = obligation.deadline;
+  if (!obligation.node.alive.never(obligation.diedAt, to)) return 'the master came back';
+  if (!truth.storeNormal().throughout(from, to)) return 'the store was down or slow';
+  if (truth.manualRequests().some((t) => t >= from && t <= to)) return 'a manual failover was asked';
+  const needed = Math.max(truth.settings.quorum, Math.floor(truth.members.length / 2) + 1);
+  const clean = truth.members.filter((s) => truth.clean(s).throughout(from, to));
+  if (clean.length < needed)
+    return `only [${clean.join(', ')}] were healthy and untouched throughout (${needed} needed)`;
+  let kills = 0;
+  for (const s of truth.members) {
+    if (clean.includes(s)) continue;
+    if (!truth.harmful(s).never(from, to)) return `${s} was half-working (paused, partitioned or lossy)`;
+    kills += truth.killsIn(s, from, to);
+  }
+  if (kills > 1) return `${kills} sentinel invocations died`;
+  const replica = obligation.replicas.some(
+    (r) => r.alive.throughout(from, to) && truth.replicationCut(r).never(from, to),
+  );
+  return replica ? null : 'no eligible replica ran linked throughout';
+}
+
+/** Every invariant, by name, in the order they run after each step. */
+export const INVARIANTS = {
+  oneLeaderPerEpoch,
+  epochsNeverGoBack,
+  onePromotionPerEpoch,
+  promotionAuthorised,
+  promotionHadQuorum,
+  promotedWasEligible,
+  lookupNeverGoesBack,
+  noFailoverWhileMasterReachable,
+  deadMasterFailedOver,
+} as const satisfies Record<
+  string,
+  (state: InvariantState, step: StepObservations, truth: Truth) => Violation[]
+>;
+
+export type InvariantName = keyof typeof INVARIANTS;
