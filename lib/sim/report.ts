@@ -1,0 +1,68 @@
+/** The table `npm run sim` prints, and the replay line for each violating seed. */
+import type { BatchResult, SeedViolation } from './batch.js';
+import { FAULT_KINDS } from './faults.js';
+
+function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * q))] as number;
+}
+
+function timing(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return 'none';
+  return `max ${quantile(sorted, 1)} ms (median ${quantile(sorted, 0.5)}, p99 ${quantile(sorted, 0.99)}, n ${sorted.length})`;
+}
+
+export function formatSummary(
+  batch: BatchResult,
+  context: { firstSeed: number; horizonMs: number; flags: string },
+): string {
+  const { summary: s, wallMs, workers } = batch;
+  const totalFaults = Object.values(s.faults).reduce((a, b) => a + (b ?? 0), 0);
+  const rows: Array<[string, string]> = [
+    [
+      'schedules',
+      `${s.schedules} (seeds ${context.firstSeed}–${context.firstSeed + s.schedules - 1}; ${s.liveness} liveness, ${s.chaos} chaos; ${context.horizonMs / 1000} s simulated each)`,
+    ],
+    ['faults injected', String(totalFaults)],
+    ...FAULT_KINDS.map((kind): [string, string] => [`  ${kind}`, String(s.faults[kind] ?? 0)]),
+    ['failovers', `${s.failovers} (${s.forcedFailovers} forced by SENTINEL FAILOVER)`],
+    ['false failovers', `${s.falseFailovers} (automatic, while the old master was running as master)`],
+    ['liveness checked', `${s.livenessChecked} windows (bound: down-after + leader-lease + 1.5 s)`],
+    ...Object.entries(s.livenessExempt)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, n]): [string, string] => [`  not checked`, `${n}: ${reason}`]),
+    ['master death → switch', timing(s.deathToSwitchMs)],
+    ['detection → switch', timing(s.detectionToSwitchMs)],
+    ['violations', String(s.violations.length)],
+    ...Object.entries(s.knownGaps).map(([gap, { schedules, seeds }]): [string, string] => [
+      'known gap (tolerated)',
+      `${gap}: ${schedules} schedules (seeds ${seeds.join(', ')}${schedules > seeds.length ? ', …' : ''}; --strict fails on it)`,
+    ]),
+    [
+      'throughput',
+      `${((s.schedules / wallMs) * 1000).toFixed(1)} schedules/s (${(wallMs / 1000).toFixed(1)} s wall, ${workers || 1} thread${workers > 1 ? 's' : ''}, ${s.steps} steps)`,
+    ],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  if (s.violations.length > 0) {
+    lines.push('', 'VIOLATIONS');
+    const seen = new Set<number>();
+    for (const v of s.violations) {
+      lines.push(`  seed ${v.seed}: ${v.invariant}: ${v.detail}`);
+      if (!seen.has(v.seed)) {
+        seen.add(v.seed);
+        lines.push(`    replay: npm run sim -- --seed ${v.seed} --verbose${context.flags}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+export function firstViolationBySeed(violations: readonly SeedViolation[]): SeedViolation | null {
+  return violations.reduce<SeedViolation | null>(
+    (first, v) => (first === null || v.seed < first.seed ? v : first),
+    null,
+  );
+}
