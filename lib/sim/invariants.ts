@@ -53,7 +53,8 @@ export interface Violation {
 export const KNOWN_GAPS = {
   'stale-runner-promotes':
     'a failover runner frozen right after recording a step wakes up after its epoch was taken over and ' +
-    'still sends REPLICAOF NO ONE to the replica it chose, even after later failovers moved the master ' +
+    'still sends REPLICAOF NO ONE (or FAILOVER TO) for the replica it chose, even after later failovers ' +
+    'moved the master ' +
     '(lib/runtime/failover.ts: nothing checks the leader lease between the recorded step and the Redis side effect)',
   'fresh-leader-knows-no-replica':
     'an invocation that starts without hand-over state once the master is dead learns no replica (they come ' +
@@ -118,6 +119,8 @@ export const LIVENESS_LOOKBACK_MS = 6_000;
 /** State the invariants carry from one step to the next. */
 export class InvariantState {
   readonly leaderOfEpoch = new Map<number, SentinelId>();
+  /** The processes (invocations) that wrote to the record as the leader of each epoch. */
+  readonly leaderProcesses = new Map<number, Set<string>>();
   readonly promotedInEpoch = new Map<number, string>();
   readonly addressOfConfigEpoch = new Map<number, string>();
   readonly votes: Array<{ readonly vote: Vote; readonly at: number; readonly seq: number }> = [];
@@ -158,6 +161,11 @@ export function oneLeaderPerEpoch(state: InvariantState, step: StepObservations)
   for (const change of step.recordChanges) {
     const { after } = change;
     if (after.leader === null) continue;
+    if (change.caller === after.leader) {
+      const processes = state.leaderProcesses.get(after.currentEpoch) ?? new Set<string>();
+      processes.add(change.process);
+      state.leaderProcesses.set(after.currentEpoch, processes);
+    }
     const known = state.leaderOfEpoch.get(after.currentEpoch);
     if (known === undefined) state.leaderOfEpoch.set(after.currentEpoch, after.leader);
     else if (known !== after.leader)
@@ -224,15 +232,13 @@ export function promotionAuthorised(
       (record.failoverState === 'send_slaveof_noone' || record.failoverState === 'wait_promotion') &&
       key(record.failover?.promoted) === target;
     if (chosen || key(record) === target) continue;
-    // The sender's sentinel led an earlier epoch in which this very replica was chosen: a stale runner.
-    const stale =
-      command.master === null &&
-      [...state.leaderOfEpoch].some(
-        ([epoch, leader]) =>
-          epoch < record.currentEpoch &&
-          leader === command.sentinelId &&
-          state.promotedInEpoch.get(epoch) === target,
-      );
+    // The sending process led an earlier epoch in which this very replica was chosen: a stale runner.
+    const stale = [...state.leaderProcesses].some(
+      ([epoch, processes]) =>
+        epoch < record.currentEpoch &&
+        processes.has(command.process) &&
+        state.promotedInEpoch.get(epoch) === target,
+    );
     found.push({
       invariant: 'promotionAuthorised',
       at: truth.now(),
