@@ -121,6 +121,8 @@ const HELP_LINES = [
 
 /** Commands read ahead of their replies on one connection before it stops reading. */
 const MAX_QUEUED = 256;
+/** Distinct master addresses whose encoded get-master-addr-by-name reply is kept. */
+const MAX_CACHED_ADDRESS_REPLIES = 1024;
 
 const SUBSCRIBED_ALLOWED = new Set([
   'subscribe',
@@ -201,7 +203,30 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       client.socket.destroy();
       return;
     }
-    client.socket.write(encode(reply, client.proto));
+    client.socket.write(encodeReply(reply, client.proto));
+  };
+
+  // get-master-addr-by-name is what clients ask most, and its answer rarely changes: the same address
+  // gets the same reply object, encoded once per protocol.
+  const addressReplies = new Map<string, Reply>();
+  const encoded = new WeakMap<Reply, Partial<Record<Protocol, Buffer>>>();
+  const addressReply = (host: string, port: number): Reply => {
+    const key = `${host}:${port}`;
+    let reply = addressReplies.get(key);
+    if (reply === undefined) {
+      if (addressReplies.size >= MAX_CACHED_ADDRESS_REPLIES) addressReplies.clear();
+      reply = array([bulk(host), bulk(String(port))]);
+      addressReplies.set(key, reply);
+      encoded.set(reply, {});
+    }
+    return reply;
+  };
+  const encodeReply = (reply: Reply, proto: Protocol): Buffer => {
+    const bytes = encoded.get(reply);
+    if (bytes === undefined) return encode(reply, proto);
+    const cached = bytes[proto] ?? encode(reply, proto);
+    bytes[proto] = cached;
+    return cached;
   };
 
   const subscriptionCount = (client: Client) => client.channels.size + client.patterns.size;
@@ -287,7 +312,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     switch (sub) {
       case 'get-master-addr-by-name': {
         const address = await view.masterAddress(name);
-        return address ? array([bulk(address.host), bulk(String(address.port))]) : nullArray;
+        return address ? addressReply(address.host, address.port) : nullArray;
       }
       case 'master': {
         const fields = await view.master(name);
@@ -545,6 +570,11 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     let running = false;
     let closeAfterQueue = false;
     let protocolError: string | null = null;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      socket.uncork();
+    };
 
     const finish = () => {
       client.closed = true;
@@ -565,6 +595,13 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
             outcome = await execute(client, args);
           } catch (e) {
             outcome = { replies: [error(`ERR ${e instanceof Error ? e.message : String(e)}`)] };
+          }
+          // More commands already read: hold the replies and write them together once this burst of
+          // work is done (one write for a pipeline instead of one per reply).
+          if (queue.length > 0 && !corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(uncork);
           }
           for (const reply of outcome.replies) send(client, reply);
           if (queue.length < MAX_QUEUED / 2 && protocolError === null && socket.isPaused()) socket.resume();
