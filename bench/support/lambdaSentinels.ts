@@ -9,7 +9,7 @@ import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
-import type { SentinelEvent } from '../../lib/core/types.js';
+import type { SentinelConfig, SentinelEvent, SentinelId } from '../../lib/core/types.js';
 import type { Topology } from '../../lib/runtime/redisProcess.js';
 import { SentinelRunner } from '../../lib/runtime/sentinel.js';
 
@@ -19,6 +19,10 @@ export interface LambdaSentinels {
   readonly events: SentinelEvent[];
   /** A store on the same table, for reading the master record as the lookup API does. */
   readonly store: DynamoStore;
+  /** The configuration the sentinels run with (for a view over the same table). */
+  readonly config: SentinelConfig;
+  /** The running sentinel loops (their observations fill a view's timing fields). */
+  readonly runners: readonly SentinelRunner[];
   stop(): Promise<void>;
 }
 
@@ -27,6 +31,8 @@ export async function startLambdaSentinels(args: {
   topology: Topology;
   downAfterMs: number;
   failoverTimeoutMs: number;
+  /** Called for every event as well (after it is recorded), e.g. to drop a view's cache and publish. */
+  onEvent?: (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => void;
 }): Promise<LambdaSentinels> {
   const { endpoint, topology } = args;
   const table = `bench-${randomUUID()}`;
@@ -50,7 +56,10 @@ export async function startLambdaSentinels(args: {
         probeFactory: createRedisProbe,
         controlFactory: createRedisControl,
         signal: abort.signal,
-        onEvent: (event) => events.push(event),
+        onEvent: (event, sentinelId, epoch) => {
+          events.push(event);
+          args.onEvent?.(event, sentinelId, epoch);
+        },
       }),
   );
   const done = Promise.all(runners.map((r) => r.run()));
@@ -66,5 +75,11 @@ export async function startLambdaSentinels(args: {
     }
     await new Promise((r) => setTimeout(r, 10));
   }
-  return { events, store: new DynamoStore(createDynamoClient({ endpoint }), table), stop };
+  return {
+    events,
+    store: new DynamoStore(createDynamoClient({ endpoint }), table),
+    config,
+    runners,
+    stop,
+  };
 }
