@@ -153,6 +153,68 @@ const SET_ATTEMPTS = 5;
 export const MAX_ADDRESS_WAIT_MS = 20_000;
 const DEFAULT_ADDRESS_POLL_MS = 200;
 
+/** How long past its age a cached read may still be served while its refresh runs (a slow or down store). */
+const MAX_STALE_MS = 5_000;
+
+/**
+ * Reads shared by concurrent callers and reused for `maxAgeMs` (0: no cache). Past that age the last
+ * value is still served while ONE refresh runs, so a busy client never waits on the store and a lookup
+ * is at most one read behind; `drop` forgets a key so that the next caller waits for a fresh read.
+ */
+class ReadCache<T> {
+  readonly #entries = new Map<
+    string,
+    { pending: Promise<T> | null; value: { readonly data: T; readonly at: number } | null }
+  >();
+
+  constructor(
+    private readonly maxAgeMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  get(key: string, read: () => Promise<T>): Promise<T> {
+    if (this.maxAgeMs <= 0) return read();
+    const now = this.clock.now();
+    const entry = this.#entries.get(key);
+    const value = entry?.value ?? null;
+    if (entry && value && now - value.at < this.maxAgeMs) return Promise.resolve(value.data);
+    if (entry && value && now - value.at < this.maxAgeMs + MAX_STALE_MS) {
+      if (!entry.pending) this.#refresh(key, entry, read).catch(() => {});
+      return Promise.resolve(value.data);
+    }
+    if (entry?.pending) return entry.pending;
+    const fresh = { pending: null, value: null };
+    this.#entries.set(key, fresh);
+    return this.#refresh(key, fresh, read);
+  }
+
+  drop(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  #refresh(
+    key: string,
+    entry: { pending: Promise<T> | null; value: { readonly data: T; readonly at: number } | null },
+    read: () => Promise<T>,
+  ): Promise<T> {
+    const startedAt = this.clock.now();
+    const pending = read();
+    entry.pending = pending;
+    pending.then(
+      (data) => {
+        entry.pending = null;
+        // Dated by when the read started: the value is at least that fresh.
+        if (this.#entries.get(key) === entry) entry.value = { data, at: startedAt };
+      },
+      () => {
+        entry.pending = null;
+        if (this.#entries.get(key) === entry && entry.value === null) this.#entries.delete(key);
+      },
+    );
+    return pending;
+  }
+}
+
 /** A sentinel's run id: 40 hex digits derived from its id (sha1), stable across restarts. */
 export function runIdOf(sentinelId: SentinelId): string {
   return createHash('sha1').update(`lambda-sentinel:${sentinelId}`).digest('hex');
@@ -241,7 +303,12 @@ export function storeSentinelView(
     return [...configured, ...added];
   }
 
-  async function state(name: string): Promise<MasterState | null> {
+  // SENTINEL MASTER / REPLICAS / SENTINELS / CKQUORUM read six items; clients in Sentinel mode ask for
+  // SENTINELS at every reconnect, so these reads are cached like the address (and dropped alike).
+  const states = new ReadCache<MasterState | null>(options.addressCacheMs ?? 0, clock);
+  const state = (name: string): Promise<MasterState | null> => states.get(name, () => readState(name));
+
+  async function readState(name: string): Promise<MasterState | null> {
     const record = await store.getMaster(name);
     const settings = settingsFor(config, name, record);
     if (settings === null) return null;
@@ -395,21 +462,10 @@ export function storeSentinelView(
   /** Highest epoch returned per master: a lookup never goes back (a lagging read cannot undo a switch). */
   const highest = new Map<string, AddressWithEpoch>();
   const cacheMs = options.addressCacheMs ?? 0;
-  /** Cached reads: the read itself, shared by concurrent lookups, and when it started. */
-  const cached = new Map<string, { readonly at: number; readonly read: Promise<AddressWithEpoch | null> }>();
+  const addresses = new ReadCache<AddressWithEpoch | null>(cacheMs, clock);
 
   function addressOf(name: string): Promise<AddressWithEpoch | null> {
-    if (cacheMs <= 0) return readAddress(name);
-    const now = clock.now();
-    const entry = cached.get(name);
-    if (entry && now - entry.at < cacheMs) return entry.read;
-    const read = readAddress(name);
-    cached.set(name, { at: now, read });
-    // A failed read must not be served to later callers.
-    read.catch(() => {
-      if (cached.get(name)?.read === read) cached.delete(name);
-    });
-    return read;
+    return addresses.get(name, () => readAddress(name));
   }
 
   async function readAddress(name: string): Promise<AddressWithEpoch | null> {
@@ -433,7 +489,10 @@ export function storeSentinelView(
   }
 
   return {
-    invalidate: (name) => void cached.delete(name),
+    invalidate: (name) => {
+      addresses.drop(name);
+      states.drop(name);
+    },
     myId: () => myRunId,
     masterNames: names,
     async masterAddress(name) {
