@@ -16,8 +16,9 @@
  *
  * False failover. A promotion whose failover was started (the winning `start` claim, at time c) while
  * the old master was healthy for the whole time that could have led to it: not killed, not paused, not
- * cut off from a majority of the sentinels, not reporting role slave, during any interval that began at
- * least down-after (minus 500 ms of tolerance) before c and lasted until shortly before c.
+ * cut off from a majority of the sentinels, not reporting role slave, during any interval that lasted at
+ * least down-after (minus 500 ms of tolerance) without a break, before c, and ended at most shortly
+ * before c (an SDOWN needs down-after without a valid reply).
  *
  * Lost writes. An acknowledged write missing from the final master is an expected loss of asynchronous
  * replication if a failover to another node committed after the lookup that sent the write there
@@ -326,7 +327,15 @@ export function unhealthySpans(
     if (sample.role !== 'slave') continue;
     out.push({ from: sample.at, to: roles[i + 1]?.at ?? end, cause: 'reports-slave' });
   }
-  return out;
+  // One continuous outage may be made of several conditions (paused, then cut): merge them, keeping the
+  // cause of the condition that began it.
+  const merged: Array<Span & { cause: FailoverCause }> = [];
+  for (const span of out.sort((a, b) => a.from - b.from)) {
+    const last = merged.at(-1);
+    if (last && span.from <= last.to) merged[merged.length - 1] = { ...last, to: Math.max(last.to, span.to) };
+    else merged.push(span);
+  }
+  return merged;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -370,8 +379,10 @@ export function analyse(history: History, params: AnalysisParams, final: FinalSt
     );
     if (claim.forced) return { cause: 'forced', faults };
     if (claim.oldMaster === null) return { cause: 'none', faults };
+    // Unhealthy for about down-after without a break (an SDOWN needs that), and not long over at c.
+    const enough = params.downAfterMs - tolerance.early;
     const justifying = unhealthyOf(claim.oldMaster).find(
-      (s) => s.from <= c - params.downAfterMs + tolerance.early && s.to >= c - tolerance.late,
+      (s) => c - s.from >= enough && Math.min(s.to, c) - s.from >= enough && s.to >= c - tolerance.late,
     );
     return { cause: justifying?.cause ?? 'none', faults };
   };

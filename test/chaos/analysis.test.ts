@@ -177,6 +177,25 @@ describe('chaos analysis: false failovers', () => {
     expect(analyse(apart, PARAMS, FINAL_UNCHECKED).failovers[0]?.isFalse).toBe(true);
   });
 
+  it('does not let a kill shorter than down-after justify a failover, even one just before the claim', () => {
+    const h = failoverHistory();
+    h.conditions.push({ kind: 'killed', node: A, from: CLAIM_AT - D, to: CLAIM_AT - D + 700, faultId: 1 });
+    expect(analyse(h, PARAMS, FINAL_UNCHECKED).failovers[0]?.isFalse).toBe(true);
+  });
+
+  it('takes a pause followed at once by a cut from two sentinels as one outage', () => {
+    const h = failoverHistory();
+    h.conditions.push(
+      { kind: 'paused', node: A, from: CLAIM_AT - D, to: CLAIM_AT - D + 800, faultId: 1 },
+      { kind: 'link-cut', node: A, sentinel: 'sentinel-a', from: CLAIM_AT - D + 800, to: null, faultId: 2 },
+      { kind: 'link-cut', node: A, sentinel: 'sentinel-c', from: CLAIM_AT - D + 800, to: null, faultId: 2 },
+    );
+    expect(analyse(h, PARAMS, FINAL_UNCHECKED).failovers[0]).toMatchObject({
+      isFalse: false,
+      cause: 'paused',
+    });
+  });
+
   it('does not let an outage that ended long before the claim justify it', () => {
     const h = failoverHistory();
     h.conditions.push({ kind: 'killed', node: A, from: 1_000, to: 5_000, faultId: 1 });
