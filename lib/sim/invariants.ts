@@ -13,7 +13,8 @@
  *   down-votes about the current configuration reached max(quorum, majority) — counted from every vote
  *   the store ever accepted, with the core's freshness rule (vote-max-age).
  * - promotedWasEligible: the promoted replica was not configured with replica-priority 0, was not the old
- *   master, and had been running within the selection's no-reply limit (5 probe periods).
+ *   master, had been running within the selection's no-reply limit (5 probe periods), and is the one
+ *   Sentinel's rules (lib/core/selection.ts) choose from the leader's own view at the moment it chose.
  * - lookupNeverGoesBack: a client's successive lookups never return an older config epoch.
  * - noFailoverWhileMasterReachable: no automatic failover starts while the master has been running as a
  *   master and reachable by a majority of healthy sentinels for the whole window in which a down-vote
@@ -31,6 +32,7 @@
  * The world adds one more: runnerNeverThrows (a SentinelRunner's run() must never reject).
  * Violations matching KNOWN_GAPS are counted apart unless the run is strict.
  */
+import { type ReplicaCandidate, selectReplica } from '../core/selection.js';
 import type { MasterRecord, MasterSettings, SentinelId, Vote } from '../core/types.js';
 import type { ClaimEpochRequest } from '../ports.js';
 import { addressKey, type RedisCommand, type SimNode } from './redis.js';
@@ -92,8 +94,20 @@ export interface Truth {
   replicationCut(node: SimNode): Timeline;
   /** The store answers normally (no outage, no slow replies for everyone). */
   storeNormal(): Timeline;
+  /**
+   * What the process's failover runner selected from: its view of the replicas and of the master, and its
+   * clock, captured in the same stretch of code as its selection. Null when not captured (the runner's
+   * store call was retried after the selection, so the moment was lost).
+   */
+  selectionView(process: string): SelectionView | null;
   /** Manual failover requests so far (times). */
   manualRequests(): readonly number[];
+}
+
+export interface SelectionView {
+  readonly replicas: readonly ReplicaCandidate[];
+  readonly masterSdownSince: number | null;
+  readonly now: number;
 }
 
 /** What one step changed. */
@@ -298,7 +312,7 @@ export function promotedWasEligible(
             ? 'it is the old master'
             : node.alive.never(at - silentFor, at)
               ? `it was not running at any time in the last ${silentFor}ms`
-              : null;
+              : selectionDisagrees(truth.selectionView(process), promoted, settings);
     if (reason)
       found.push({
         invariant: 'promotedWasEligible',
@@ -307,6 +321,26 @@ export function promotedWasEligible(
       });
   }
   return found;
+}
+
+/**
+ * Sentinel's rules (lib/core/selection.ts) applied to what the runner saw when it chose: the replica it
+ * recorded must be the one they choose. Null when they agree or the view was not captured.
+ */
+function selectionDisagrees(
+  view: SelectionView | null,
+  promoted: { host: string; port: number },
+  settings: MasterSettings,
+): string | null {
+  if (view === null) return null;
+  const selection = selectReplica(view.replicas, {
+    settings,
+    masterSdownSince: view.masterSdownSince,
+    now: view.now,
+  });
+  if (key(selection.chosen?.address) === key(promoted)) return null;
+  const rejected = selection.rejected.find((r) => key(r) === key(promoted));
+  return `Sentinel's rules on the leader's own view choose ${key(selection.chosen?.address)}${rejected ? ` and reject it: ${rejected.reason}` : ''}`;
 }
 
 export function lookupNeverGoesBack(

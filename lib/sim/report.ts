@@ -1,6 +1,10 @@
 /** The table `npm run sim` prints, and the replay line for each violating seed. */
 import type { BatchResult, SeedViolation } from './batch.js';
 import { FAULT_KINDS } from './faults.js';
+import { KNOWN_GAPS, type KnownGap } from './invariants.js';
+
+/** Failing seeds listed in full (a broken build can fail thousands). */
+const MAX_SEEDS_LISTED = 20;
 
 function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
@@ -46,16 +50,23 @@ export function formatSummary(
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  const gaps = Object.keys(s.knownGaps) as KnownGap[];
+  if (gaps.length > 0) {
+    lines.push(
+      '',
+      'KNOWN GAPS (violations of the current runtime, reported to its owners; --strict fails on them)',
+    );
+    for (const gap of gaps) lines.push(`  ${gap}: ${KNOWN_GAPS[gap]}`);
+  }
   if (s.violations.length > 0) {
     lines.push('', 'VIOLATIONS');
-    const seen = new Set<number>();
-    for (const v of s.violations) {
-      lines.push(`  seed ${v.seed}: ${v.invariant}: ${v.detail}`);
-      if (!seen.has(v.seed)) {
-        seen.add(v.seed);
-        lines.push(`    replay: npm run sim -- --seed ${v.seed} --verbose${context.flags}`);
-      }
+    const seeds = [...new Set(s.violations.map((v) => v.seed))];
+    for (const seed of seeds.slice(0, MAX_SEEDS_LISTED)) {
+      for (const v of s.violations.filter((x) => x.seed === seed))
+        lines.push(`  seed ${seed}: ${v.invariant}: ${v.detail}`);
+      lines.push(`    replay: npm run sim -- --seed ${seed} --verbose${context.flags}`);
     }
+    if (seeds.length > MAX_SEEDS_LISTED) lines.push(`  … and ${seeds.length - MAX_SEEDS_LISTED} more seeds`);
   }
   return lines.join('\n');
 }

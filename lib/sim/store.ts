@@ -80,6 +80,10 @@ export interface RecordChange {
 }
 
 export interface StoreHooks {
+  /** A call leaves the caller (synchronously, in the caller's own stretch of code). */
+  readonly onCall?: (process: Process, op: string) => void;
+  /** A call failed for the caller (it will see StoreUnavailableError). */
+  readonly onCallFailed?: (process: Process, op: string) => void;
   readonly onRecordChange: (change: RecordChange) => void;
   readonly onVoteWritten: (vote: Vote, at: number, seq: number) => void;
   readonly onLeaseAcquired: (sentinelId: SentinelId, invocationId: string, at: number) => void;
@@ -158,10 +162,12 @@ export class SimStore {
 
   async #call(process: Process, caller: string, op: string, args: unknown[]): Promise<unknown> {
     this.calls += 1;
+    this.hooks.onCall?.(process, op);
     for (let attempt = 1; ; attempt += 1) {
       const outcome = await this.#attempt(process, caller, op, args);
       if (outcome.type === 'ok') return outcome.value;
       if (attempt >= ATTEMPTS) {
+        this.hooks.onCallFailed?.(process, op);
         throw new StoreUnavailableError(
           `${op}: ${outcome.type === 'error' ? 'service unavailable' : 'request timed out'} (simulated)`,
         );

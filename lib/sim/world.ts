@@ -7,6 +7,7 @@
  * Same seed, same run: every random draw comes from the seed, the only clock is the simulator's, and the
  * order of events is the timer queue's (time, then insertion).
  */
+import { addressKey as coreAddressKey } from '../core/decide.js';
 import type { MasterRecord, SentinelEvent, SentinelId, Vote } from '../core/types.js';
 import { SentinelRunner } from '../runtime/sentinel.js';
 import {
@@ -24,6 +25,7 @@ import {
   type InvariantName,
   InvariantState,
   noteMasterDeath,
+  type SelectionView,
   type StepObservations,
   type Truth,
   type Violation,
@@ -87,6 +89,7 @@ export interface RunResult {
 
 interface Invocation {
   readonly name: string;
+  readonly runner: SentinelRunner;
   readonly sentinel: SentinelSlot;
   readonly process: Process;
   readonly abort: AbortController;
@@ -218,6 +221,12 @@ class World {
       },
     );
     this.#store = new SimStore(this.#sim, root.fork(7), SENTINEL_IDS, new Set(options.broken ?? []), {
+      onCall: (process, op) => {
+        if (op === 'listReplicas') this.#captureSelectionView(process);
+      },
+      onCallFailed: (process, op) => {
+        if (op === 'listReplicas') this.#selectionRetried.add(process.name);
+      },
       onRecordChange: (change) => this.#onRecordChange(change),
       onVoteWritten: (vote, at, seq) => this.#onVoteWritten(vote, at, seq),
       onLeaseAcquired: (sentinelId, invocationId) => {
@@ -267,7 +276,37 @@ class World {
       replicationCut: (node) => this.#replicationCuts(node),
       storeNormal: () => this.#storeNormal,
       manualRequests: () => this.#manualRequests,
+      selectionView: (process) => this.#selectionViews.get(process) ?? null,
     };
+  }
+
+  readonly #selectionViews = new Map<string, SelectionView>();
+  readonly #selectionRetried = new Set<string>();
+
+  /**
+   * The failover runner asks for the recorded replicas right after choosing, in the same synchronous
+   * stretch of code: what its sentinel observes now is exactly what it chose from. A retried call comes
+   * later, when that moment has passed: the view is then dropped rather than misattributed.
+   */
+  #captureSelectionView(process: Process): void {
+    const invocation = this.#invocationNamed(process.name);
+    if (!invocation) return;
+    if (this.#selectionRetried.delete(process.name)) {
+      this.#selectionViews.delete(process.name);
+      return;
+    }
+    const snapshot = invocation.runner.snapshots()[MASTER_NAME];
+    const memory = invocation.runner.memories()[MASTER_NAME];
+    if (!snapshot || !memory) return;
+    // As SentinelRunner builds its FailoverRunner's view: each replica with this sentinel's SDOWN judgement.
+    this.#selectionViews.set(process.name, {
+      replicas: snapshot.replicas.map((observation) => ({
+        observation,
+        sdown: memory.replicaSdownSince[coreAddressKey(observation.address)] !== undefined,
+      })),
+      masterSdownSince: memory.sdownSince,
+      now: process.clock.now(),
+    });
   }
 
   readonly #replicationCutTimelines = new Map<string, Timeline>();
@@ -371,8 +410,6 @@ class World {
     if (skew !== 0) this.#count('clock-skew');
     const process = new Process(this.#sim, name, skew);
     const abort = new AbortController();
-    const invocation: Invocation = { name, sentinel: slot, process, abort, holdsLease: false, ended: false };
-    slot.invocations.push(invocation);
     this.#traceLine(`start ${name} skew ${skew}`);
     const runner = new SentinelRunner({
       sentinelId: slot.id,
@@ -394,6 +431,16 @@ class World {
           }
         : {}),
     });
+    const invocation: Invocation = {
+      name,
+      runner,
+      sentinel: slot,
+      process,
+      abort,
+      holdsLease: false,
+      ended: false,
+    };
+    slot.invocations.push(invocation);
     void runner.run().then(
       (report) => {
         invocation.ended = true;
