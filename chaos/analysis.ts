@@ -16,7 +16,8 @@
  *
  * False failover. A promotion whose failover was started (the winning `start` claim, at time c) while
  * the old master was healthy for the whole time that could have led to it: not killed, not paused, not
- * cut off from a majority of the sentinels, not reporting role slave, during any interval that lasted at
+ * cut off from a majority of the sentinels, not reporting role slave, not failing the harness's own INFO
+ * probe (which it polls straight, every 200 ms), during any interval that lasted at
  * least down-after (minus 500 ms of tolerance) without a break, before c, and ended at most shortly
  * before c (an SDOWN needs down-after without a valid reply).
  *
@@ -73,7 +74,14 @@ export interface EpochSpan {
   readonly tenureEnd: number;
 }
 
-export type FailoverCause = 'killed' | 'paused' | 'majority-cut' | 'reports-slave' | 'forced' | 'none';
+export type FailoverCause =
+  | 'killed'
+  | 'paused'
+  | 'majority-cut'
+  | 'reports-slave'
+  | 'unresponsive'
+  | 'forced'
+  | 'none';
 
 export interface FailoverFinding {
   readonly epoch: number;
@@ -322,10 +330,16 @@ export function unhealthySpans(
       since = null;
     }
   }
-  // Reporting role slave (a master restarted with a stale role).
+  // What the harness saw itself, straight to the node: reporting role slave (a master restarted with a
+  // stale role), or not answering INFO at all (a restarted server still loading, a disk stall): the
+  // sentinels cannot have fared better.
   for (const [i, sample] of roles.entries()) {
-    if (sample.role !== 'slave') continue;
-    out.push({ from: sample.at, to: roles[i + 1]?.at ?? end, cause: 'reports-slave' });
+    if (sample.role === 'master') continue;
+    out.push({
+      from: sample.at,
+      to: roles[i + 1]?.at ?? end,
+      cause: sample.role === 'slave' ? 'reports-slave' : 'unresponsive',
+    });
   }
   // One continuous outage may be made of several conditions (paused, then cut): merge them, keeping the
   // cause of the condition that began it.
@@ -428,7 +442,7 @@ export function analyse(history: History, params: AnalysisParams, final: FinalSt
       const away = failovers.find((f) => f.to !== w.node && f.committedBy > w.sentAt - grace);
       if (away) {
         expected += 1;
-        const cause = away.isFalse ? 'false failover' : away.cause;
+        const cause = `${away.isFalse ? 'false failover' : away.cause}${away.promotedWasMaster ? ', promoted a node reporting master' : ''}`;
         expectedByCause[cause] = (expectedByCause[cause] ?? 0) + 1;
       } else unexpected.push(w);
     }

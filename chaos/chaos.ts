@@ -153,9 +153,12 @@ function nodeAddress(node: NodeKey): Address {
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   // Progress lines carry the time since chaos started, the same clock as the report's "+12.3 s".
   let clockStart: number | null = null;
+  const setupStart = Date.now();
   const say = (line: string) => {
     const stamp =
-      clockStart === null ? 'setup   ' : `+${((Date.now() - clockStart) / 1000).toFixed(1).padStart(6)} s`;
+      clockStart === null
+        ? `setup ${((Date.now() - setupStart) / 1000).toFixed(1)} s`
+        : `+${((Date.now() - clockStart) / 1000).toFixed(1).padStart(6)} s`;
     options.say?.(`${stamp}  ${line}`);
   };
   const settings: ClusterSettings = {
@@ -189,6 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   };
   try {
     await cluster.ready();
+    say('every sentinel has discovered both replicas');
     const writer = new ChaosWriter({
       history,
       endpoint: cluster.endpoint.address,
@@ -297,5 +301,51 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     report,
     processIds,
     exitCode,
+  };
+}
+
+/** Everything worth keeping from a run, as plain JSON (--json, and a failed CI run). Times relative to the chaos start. */
+export function summaryOf(result: ChaosResult): Record<string, unknown> {
+  const f = result.findings;
+  const h = result.history;
+  const t0 = result.params.chaosStartedAt;
+  return {
+    seed: result.seed,
+    exitCode: result.exitCode,
+    interrupted: result.interrupted,
+    settings: result.settings,
+    nodes: Object.fromEntries(result.names),
+    chaosMs: result.params.chaosEndedAt - t0,
+    faults: h.faults.map((x) => ({ ...x, startedAt: x.startedAt - t0, endedAt: (x.endedAt ?? t0) - t0 })),
+    faultsByKind: f.faultsByKind,
+    failovers: f.failovers.map((x) => ({
+      ...x,
+      claimedAt: x.claimedAt === null ? null : x.claimedAt - t0,
+      committedBy: x.committedBy - t0,
+      faultsAround: x.faultsAround.map((fault) => fault.id),
+      rejected: h.rejectedAt.get(x.epoch) ?? [],
+    })),
+    abandonedAttempts: f.abandonedAttempts,
+    falseAttempts: f.falseAttempts,
+    unavailabilityMs: f.unavailability.map((w) => w.to - w.from),
+    ackedWrites: h.writes.length,
+    lost: { expected: f.lost.expected, byCause: f.lost.expectedByCause, unexpected: f.lost.unexpected },
+    splitBrain: f.splitBrain,
+    violations: f.violations,
+    final: { ...result.final, present: result.final.present?.size ?? null },
+    writeErrors: Object.fromEntries(h.writeErrors),
+    sentinelErrors: Object.fromEntries(h.sentinelErrors),
+    unplannedRunnerEnds: Object.fromEntries(h.unplannedRunnerEnds),
+    harnessNotes: h.harnessNotes,
+    claims: h.claims.map((c) => ({ ...c, startedAt: c.startedAt - t0, endedAt: c.endedAt - t0 })),
+    switches: h.switches.map((x) => ({ ...x, startedAt: x.startedAt - t0, endedAt: x.endedAt - t0 })),
+    conditions: h.conditions.map((c) => ({ ...c, from: c.from - t0, to: c.to === null ? null : c.to - t0 })),
+    events: h.events.map((e) => ({ ...e, at: e.at - t0 })),
+    roles: Object.fromEntries(
+      [...h.roles].map(([node, samples]) => [
+        result.names.get(node) ?? node,
+        samples.map((x) => ({ ...x, at: x.at - t0 })),
+      ]),
+    ),
   };
 }

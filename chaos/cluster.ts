@@ -51,7 +51,8 @@ const ROLE_POLL_MS = 200;
 const ROLE_PROBE_TIMEOUT_MS = 300;
 /** A sentinel invocation that ended on its own is replaced after this (the schedule's next tick). */
 const RESTART_INVOCATION_AFTER_MS = 1_000;
-const DISCOVERY_TIMEOUT_MS = 30_000;
+/** Generous: on a loaded machine a fresh DynamoDB Local JVM can take many seconds to answer quickly. */
+const DISCOVERY_TIMEOUT_MS = 60_000;
 
 export const nodeKey = (address: Address): NodeKey => `${address.host}:${address.port}`;
 
@@ -394,7 +395,19 @@ export async function startChaosCluster(args: {
             (id) => history.events.filter((e) => e.sentinel === id && e.type === '+slave').length >= 2,
           );
         while (!discovered()) {
-          if (Date.now() > until) throw new Error('the sentinels did not discover both replicas in time');
+          if (Date.now() > until) {
+            // Say where each sentinel got stuck: no invocation, no lease (store errors), no INFO yet.
+            const status = sentinelIds.map((id) => {
+              const events = history.events.filter((e) => e.sentinel === id).map((e) => e.type);
+              return `${id}: ${events.length === 0 ? 'no event' : events.join(' ')}`;
+            });
+            const errors = [...history.sentinelErrors.keys()].slice(0, 3).join('; ') || 'none';
+            const ends = [...history.unplannedRunnerEnds].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+            throw new Error(
+              `the sentinels did not discover both replicas within ${DISCOVERY_TIMEOUT_MS} ms: ` +
+                `${status.join('; ')}; invocations ended: ${ends}; errors: ${errors}`,
+            );
+          }
           await sleep(50);
         }
       },

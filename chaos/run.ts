@@ -11,7 +11,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { runChaos } from './chaos.js';
+import { runChaos, summaryOf } from './chaos.js';
 
 const USAGE = 'usage: npm run chaos -- --minutes M [--seed S] [--down-after MS] [--json FILE] [--verbose]';
 
@@ -76,39 +76,7 @@ async function main(): Promise<number> {
   console.log(`\n${result.report}\n`);
   console.log(`reproduce the schedule: npm run chaos -- --minutes ${minutes} --seed ${seed}`);
   if (typeof values.json === 'string') {
-    const f = result.findings;
-    const summary = {
-      seed,
-      minutes,
-      exitCode: result.exitCode,
-      interrupted: result.interrupted,
-      settings: result.settings,
-      faults: result.history.faults,
-      faultsByKind: f.faultsByKind,
-      failovers: f.failovers.map((x) => ({ ...x, faultsAround: x.faultsAround.map((fault) => fault.id) })),
-      abandonedAttempts: f.abandonedAttempts,
-      falseAttempts: f.falseAttempts,
-      unavailabilityMs: f.unavailability.map((w) => w.to - w.from),
-      ackedWrites: result.history.writes.length,
-      lost: { expected: f.lost.expected, byCause: f.lost.expectedByCause, unexpected: f.lost.unexpected },
-      splitBrain: f.splitBrain,
-      violations: f.violations,
-      final: { ...result.final, present: result.final.present?.size ?? null },
-      writeErrors: Object.fromEntries(result.history.writeErrors),
-      sentinelErrors: Object.fromEntries(result.history.sentinelErrors),
-      harnessNotes: result.history.harnessNotes,
-      rejectedAt: Object.fromEntries(result.history.rejectedAt),
-      // Times relative to the start of the chaos, like the report.
-      events: result.history.events.map((e) => ({ ...e, at: e.at - result.params.chaosStartedAt })),
-      roles: Object.fromEntries(
-        [...result.history.roles].map(([node, samples]) => [
-          result.names.get(node) ?? node,
-          samples.map((s) => ({ ...s, at: s.at - result.params.chaosStartedAt })),
-        ]),
-      ),
-      nodes: Object.fromEntries(result.names),
-    };
-    await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+    await writeFile(values.json, `${JSON.stringify(summaryOf(result), null, 2)}\n`);
   }
   return result.exitCode;
 }

@@ -183,6 +183,20 @@ describe('chaos analysis: false failovers', () => {
     expect(analyse(h, PARAMS, FINAL_UNCHECKED).failovers[0]?.isFalse).toBe(true);
   });
 
+  it('counts a node that did not answer the harness itself (after its restart) as part of the outage', () => {
+    const h = failoverHistory();
+    h.conditions.push({ kind: 'killed', node: A, from: CLAIM_AT - D, to: CLAIM_AT - D + 600, faultId: 1 });
+    h.roles.set(A, [
+      { at: 0, role: 'master', masterPort: null, linkUp: false },
+      { at: CLAIM_AT - D + 100, role: 'unreachable', masterPort: null, linkUp: false },
+      { at: CLAIM_AT + 200, role: 'master', masterPort: null, linkUp: false },
+    ]);
+    expect(analyse(h, PARAMS, FINAL_UNCHECKED).failovers[0]).toMatchObject({
+      isFalse: false,
+      cause: 'killed',
+    });
+  });
+
   it('takes a pause followed at once by a cut from two sentinels as one outage', () => {
     const h = failoverHistory();
     h.conditions.push(

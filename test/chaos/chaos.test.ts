@@ -8,9 +8,12 @@
  * one master per configuration epoch, lookups never going back, no failover while only one sentinel was
  * partitioned, and every process it started gone at the end. The report is printed for the record.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { falseFailoversDuringSingleSentinelPartitions } from '../../chaos/analysis.js';
-import { runChaos } from '../../chaos/chaos.js';
+import { runChaos, summaryOf } from '../../chaos/chaos.js';
 import { FAULT_KINDS } from '../../chaos/history.js';
 
 const CHAOS_MS = Number(process.env.CHAOS_TEST_MS ?? 75_000);
@@ -30,10 +33,13 @@ describe('Chaos on real processes (short run)', () => {
   it(
     'keeps every safety property under a random schedule of kills, pauses, partitions and store outages',
     async () => {
-      const lines: string[] = [];
-      const result = await runChaos({ durationMs: CHAOS_MS, seed: SEED, say: (line) => lines.push(line) });
-      console.log(`${lines.join('\n')}\n\n${result.report}`);
+      // Progress as it happens, so that a run that fails during setup still shows how far it got.
+      const result = await runChaos({ durationMs: CHAOS_MS, seed: SEED, say: (line) => console.log(line) });
       const { findings, history } = result;
+      // A failing run leaves everything it recorded (events, roles, claims, commits) for the post-mortem.
+      const dump = join(tmpdir(), `chaos-${SEED}-${Date.now()}.json`);
+      if (result.exitCode !== 0) writeFileSync(dump, JSON.stringify(summaryOf(result), null, 2));
+      console.log(`${result.report}${result.exitCode !== 0 ? `\n\nrecorded history: ${dump}` : ''}`);
 
       // The run did what it is for: faults of every kind in the first round, a client that wrote, and a
       // final read of the writes (without which the loss check proves nothing).
