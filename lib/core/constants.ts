@@ -56,6 +56,11 @@ export const SENTINEL_DEFAULTS = {
    * SENTINEL MONITOR (a removed or changed master is noticed sooner, at its next record read).
    */
   masterListRefreshMs: 10_000,
+  /**
+   * Project: a hand-over state that looks up to this far in the future is still taken: the releasing
+   * and the resuming invocation run in different containers whose clocks may differ a little.
+   */
+  handoverSkewToleranceMs: 1_000,
   /** Project: the fixed sentinel membership when the config names none. */
   sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] as readonly string[],
 } as const;

@@ -63,6 +63,11 @@ export interface FailoverRunnerOptions {
 const STORE_RETRY_MS = 200;
 /** A replica still not master this long after REPLICAOF NO ONE gets the transaction once more. */
 const RESEND_PROMOTION_AFTER_MS = 1_000;
+/**
+ * A command is sent to Redis only while the leader's lease outlasts the command's own deadline by this
+ * much: room for the clock skew between this runner and a sentinel that would take the epoch over.
+ */
+const LEADER_SAFETY_MARGIN_MS = 500;
 
 function sameAddress(a: Address | null | undefined, b: Address | null | undefined): boolean {
   return !!a && !!b && a.host === b.host && a.port === b.port;
@@ -193,8 +198,12 @@ export class FailoverRunner {
     const { settings, clock, control } = this.#o;
     const progress = this.#progressOf(record);
     const promoted = progress.promoted as Address;
+    let current = record;
     for (;;) {
       if (this.#o.signal.aborted) return null;
+      const owned = await this.#ownsEpoch(current);
+      if (!owned) return null;
+      current = owned;
       const result = progress.coordinated
         ? await control.failoverTo(progress.oldMaster, promoted, settings.failoverTimeoutMs / 2)
         : await control.replicaOf(promoted, null);
@@ -206,10 +215,10 @@ export class FailoverRunner {
           reason: result.reason,
         });
         this.#end = 'aborted';
-        return this.#advance(record, 'none', progress, { leaseUntil: 0 });
+        return this.#advance(current, 'none', progress, { leaseUntil: 0 });
       }
       if (result.ok) {
-        const advanced = await this.#advance(record, 'wait_promotion', {
+        const advanced = await this.#advance(current, 'wait_promotion', {
           ...progress,
           promotionSentAt: clock.now(),
         });
@@ -226,8 +235,10 @@ export class FailoverRunner {
         promoted,
         reason: result.reason,
       });
-      if (this.#timedOut(record)) return this.#abortForTimeout(record, progress);
-      await this.#pause(SENTINEL_DEFAULTS.failoverPollMs, record);
+      if (this.#timedOut(current)) return this.#abortForTimeout(current, progress);
+      const renewed = await this.#pause(SENTINEL_DEFAULTS.failoverPollMs, current);
+      if (!renewed) return null;
+      current = renewed;
     }
   }
 
@@ -268,6 +279,9 @@ export class FailoverRunner {
         // Still a replica well after the transaction: it may have been lost with a runner that died.
         // Sending it again to the same recorded replica is idempotent.
         resent = true;
+        const owned = await this.#ownsEpoch(current);
+        if (!owned) return null;
+        current = owned;
         await this.#o.control.replicaOf(promoted, null);
       }
       const since = progress.promotionSentAt ?? current.failoverStartedAt ?? clock.now();
@@ -298,6 +312,9 @@ export class FailoverRunner {
         });
         for (const [i, replica] of replicas.entries()) {
           if (replica.state === 'done') continue;
+          const owned = await this.#ownsEpoch(current);
+          if (!owned) return null;
+          current = owned;
           await control.replicaOf(replica, promoted);
           this.#emitAbout('+slave-reconf-sent-be', progress.oldMaster, { kind: 'slave', address: replica });
           update(i, { state: 'done', note: 'best effort after failover-timeout' });
@@ -340,6 +357,9 @@ export class FailoverRunner {
       for (const [i, replica] of replicas.entries()) {
         if (inFlight >= settings.parallelSyncs) break;
         if (replica.state !== 'pending') continue;
+        const owned = await this.#ownsEpoch(current);
+        if (!owned) return null;
+        current = owned;
         const result = await control.replicaOf(replica, promoted);
         if (result.ok) {
           this.#emitAbout('+slave-reconf-sent', progress.oldMaster, { kind: 'slave', address: replica });
@@ -464,6 +484,42 @@ export class FailoverRunner {
       this.#probes.set(key, probe);
     }
     return probe;
+  }
+
+  /**
+   * The fence on every command to Redis. The store fences each recorded step, but Redis cannot check
+   * an epoch: a runner frozen after recording a step (a paused Lambda, a long GC) whose epoch was taken
+   * over in the meantime would otherwise wake up and promote its old choice next to the new master. So
+   * a command goes out only while this runner's leader lease outlasts the command's deadline by a
+   * margin; otherwise the lease is renewed first, a conditional write that fails once the epoch moved.
+   * Returns the record with the lease in force, or null when the epoch is lost.
+   */
+  async #ownsEpoch(record: MasterRecord): Promise<MasterRecord | null> {
+    const { clock, settings, store } = this.#o;
+    const now = clock.now();
+    // A leader lease configured shorter than that can still fail over, with the margin it allows.
+    const needed = Math.min(settings.probeTimeoutMs + LEADER_SAFETY_MARGIN_MS, settings.leaderLeaseMs / 2);
+    if (record.leaderLeaseUntil - now > needed) return record;
+    const leaseUntil = now + settings.leaderLeaseMs;
+    const renewed = await this.#retryStore(() =>
+      store.renewLeadership(settings.name, {
+        epoch: this.#o.epoch,
+        sentinelId: this.#o.sentinelId,
+        leaseUntil,
+        now,
+      }),
+    );
+    if (renewed !== true) {
+      if (renewed === false)
+        this.#o.log('warn', 'leader lease lost before a command to Redis: not sent', {
+          master: settings.name,
+          epoch: this.#o.epoch,
+        });
+      return null;
+    }
+    // The renewal's own round trip counts against the lease: check it again with the time now.
+    if (leaseUntil - clock.now() <= needed) return null;
+    return { ...record, leaderLeaseUntil: leaseUntil };
   }
 
   /**

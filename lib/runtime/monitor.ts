@@ -49,6 +49,11 @@ export interface MasterMonitorOptions {
   readonly onReplicaDiscovered?: (address: Address, info: ReplicationInfo | null) => void;
   /** Observations handed over by the previous invocation (continuous probing); else start fresh. */
   readonly resume?: MonitorSnapshot;
+  /**
+   * Replicas recorded in the store, probed from the start without a `+slave` event: an invocation that
+   * starts after the master died cannot learn them from its INFO, and must still be able to fail over.
+   */
+  readonly knownReplicas?: readonly Address[];
 }
 
 export class MasterMonitor {
@@ -69,6 +74,9 @@ export class MasterMonitor {
       sameMaster && resumed ? resumed : newObservation(options.masterAddress, 'master', now),
     );
     for (const replica of options.resume?.replicas ?? []) this.#addReplica(replica.address, replica);
+    for (const address of options.knownReplicas ?? []) {
+      this.#addReplica(address, newObservation(address, 'replica', now));
+    }
   }
 
   get masterAddress(): Address {

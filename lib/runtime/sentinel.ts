@@ -296,11 +296,15 @@ export class SentinelRunner {
     try {
       const state = JSON.parse(previous.handoverState) as HandoverState;
       const gap = this.#clock.now() - state.savedAt;
-      if (state.version !== 1 || gap < 0 || gap > this.#o.config.global.tiltTriggerMs) {
+      // A small negative gap is clock skew between two invocations (two containers), not time travel.
+      const tooEarly = gap < -SENTINEL_DEFAULTS.handoverSkewToleranceMs;
+      if (state.version !== 1 || tooEarly || gap > this.#o.config.global.tiltTriggerMs) {
         this.#log('info', 'hand-over state too old; starting with fresh observations', { gapMs: gap });
         return null;
       }
-      this.#tilt = state.tilt;
+      // The TILT period in force carries over; the timer restarts on this invocation's own clock (the
+      // gap was judged above), or a small skew between the two clocks would look like a jump.
+      this.#tilt = { ...state.tilt, lastTimerAt: null };
       this.#log('info', 'resuming from hand-over state', { gapMs: gap });
       return state;
     } catch (error) {
@@ -337,13 +341,26 @@ export class SentinelRunner {
       if (record === null) view = { status: 'unavailable', reason: this.#storeDownReason };
       // Removed by SENTINEL REMOVE: the file's monitor line does not bring it back.
       if (record !== null && !record.monitored) continue;
-      this.#addSlot(record ? settingsOf(config, record) : configured, record, view, resumed);
+      const known = resumed?.masters[configured.name] ? [] : await this.#knownReplicas(configured.name);
+      this.#addSlot(record ? settingsOf(config, record) : configured, record, view, resumed, known);
     }
     for (const record of records ?? []) {
-      if (record.monitored && !config.masters.some((m) => m.name === record.name))
-        this.#addSlot(settingsOf(config, record), record, null, resumed);
+      if (!record.monitored || config.masters.some((m) => m.name === record.name)) continue;
+      const known = resumed?.masters[record.name] ? [] : await this.#knownReplicas(record.name);
+      this.#addSlot(settingsOf(config, record), record, null, resumed, known);
     }
     this.#nextMasterListAt = this.#clock.now() + SENTINEL_DEFAULTS.masterListRefreshMs;
+  }
+
+  /** Replicas recorded in the store (by any sentinel), for an invocation that starts without hand-over. */
+  async #knownReplicas(master: string): Promise<Address[]> {
+    if (this.#storeDownSince !== null) return [];
+    try {
+      return (await this.#o.store.listReplicas(master)).map((r) => ({ host: r.host, port: r.port }));
+    } catch (error) {
+      this.#noteStoreError(error);
+      return [];
+    }
   }
 
   #addSlot(
@@ -351,6 +368,7 @@ export class SentinelRunner {
     record: MasterRecord | null,
     view: StoreView | null,
     resumed: HandoverState | null,
+    knownReplicas: readonly Address[] = [],
   ): void {
     const address = record
       ? { host: record.host, port: record.port }
@@ -358,7 +376,7 @@ export class SentinelRunner {
     const previous = resumed?.masters[settings.name];
     // The new token must reach the store before this invocation's vote counts: write it again.
     const memory = previous ? { ...previous.memory, voteWritten: null } : INITIAL_MEMORY;
-    const monitor = this.#newMonitor(settings, address, previous?.monitor);
+    const monitor = this.#newMonitor(settings, address, previous?.monitor, knownReplicas);
     monitor.start();
     if (!previous) this.#emit(makeMonitorEvent(settings, address, this.#clock.now()));
     this.#slots.push({
@@ -377,6 +395,7 @@ export class SentinelRunner {
     settings: MasterSettings,
     address: Address,
     resume: MonitorSnapshot | undefined,
+    knownReplicas: readonly Address[] = [],
   ): MasterMonitor {
     return new MasterMonitor({
       settings,
@@ -388,6 +407,7 @@ export class SentinelRunner {
       onEvent: (event) => this.#emit(event),
       onReplicaDiscovered: (replica) => void this.#recordReplica(settings.name, replica),
       resume,
+      knownReplicas,
     });
   }
 
@@ -406,7 +426,10 @@ export class SentinelRunner {
     for (const record of records) {
       const slot = this.#slots.find((s) => s.settings.name === record.name);
       if (slot) await this.#applyRecordConfig(slot, record);
-      else if (record.monitored) this.#addSlot(settingsOf(this.#o.config, record), record, null, null);
+      else if (record.monitored) {
+        const known = await this.#knownReplicas(record.name);
+        this.#addSlot(settingsOf(this.#o.config, record), record, null, null, known);
+      }
     }
   }
 

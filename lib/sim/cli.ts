@@ -19,6 +19,7 @@ import { DEFAULT_HORIZON_MS, runSchedule } from './world.js';
 
 const STORE_RULES: readonly BrokenStoreRule[] = [
   'claim-unconditional',
+  'claim-reuses-epoch',
   'advance-unfenced',
   'advance-acked-not-applied',
   'votes-never-stale',

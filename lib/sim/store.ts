@@ -33,6 +33,11 @@ import type { Process, Simulator } from './scheduler.js';
 export type BrokenStoreRule =
   /** claimEpoch writes without its condition (expected epoch, failover state, leader lease). */
   | 'claim-unconditional'
+  /**
+   * claimEpoch without its condition AND for the epoch in force rather than the next one: a claim based
+   * on a view older than the last claim wins that same epoch again (the stale claim the condition stops).
+   */
+  | 'claim-reuses-epoch'
   /** advanceFailover writes without its fence (epoch, leader, from-state). */
   | 'advance-unfenced'
   /** advanceFailover acknowledges a step it did not record (an acknowledged write that was lost). */
@@ -264,6 +269,12 @@ export class SimStore {
     if (op === 'claimEpoch' && b.has('claims-lost')) return this.#refuseClaim(args[0] as string);
     if (op === 'claimEpoch' && b.has('claim-unconditional'))
       return this.#claimUnconditionally(args[0] as string, args[1] as ClaimEpochRequest, real);
+    if (op === 'claimEpoch' && b.has('claim-reuses-epoch')) {
+      const current = rawMasters(this.inner).get(args[0] as string);
+      const request = args[1] as ClaimEpochRequest;
+      const stale = { ...request, expectedEpoch: Math.max(0, (current?.currentEpoch ?? 1) - 1) };
+      return this.#claimUnconditionally(args[0] as string, stale, real);
+    }
     if (op === 'advanceFailover' && b.has('advance-acked-not-applied'))
       return this.#acknowledgeWithoutWriting(args[0] as string, real);
     if (op === 'advanceFailover' && b.has('advance-unfenced'))
