@@ -22,6 +22,9 @@ import { applyPingOutcome, newObservation } from '../../lib/core/observation.js'
 import { sdownCause } from '../../lib/core/sdown.js';
 import type { Address, PingOutcome } from '../../lib/core/types.js';
 import type { RedisProbe } from '../../lib/ports.js';
+import { systemClock } from '../../lib/runtime/clock.js';
+import { MasterMonitor } from '../../lib/runtime/monitor.js';
+import { globalSettings, masterSettings } from '../support/settings.js';
 
 const TIMEOUT_MS = 150;
 /** The contract is timeoutMs + outerDeadlineSlackMs; the rest is headroom for a loaded 2-core machine. */
@@ -62,6 +65,10 @@ const WELL_BEHAVED: Script = {
 interface MisbehavingServer {
   readonly address: Address;
   script: Script;
+  /** Accept each connection and close it at once, as a TCP proxy or load balancer does for a dead server. */
+  closeOnAccept: boolean;
+  /** Close every open connection from the server side (the server restarting, CLIENT KILL). */
+  closeConnections(): void;
   close(): Promise<void>;
 }
 
@@ -115,7 +122,7 @@ async function startMisbehavingServer(): Promise<MisbehavingServer> {
     }, ms);
     timers.add(timer);
   };
-  const state = { script: WELL_BEHAVED };
+  const state = { script: WELL_BEHAVED, closeOnAccept: false };
 
   /** Sockets that are closing: commands that arrived in the same chunk get nothing more on them. */
   const ending = new WeakSet<Socket>();
@@ -167,8 +174,12 @@ async function startMisbehavingServer(): Promise<MisbehavingServer> {
   };
 
   const server: Server = createServer((socket) => {
-    sockets.add(socket);
     socket.on('error', () => {});
+    if (state.closeOnAccept) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const reader = new CommandReader();
     socket.on('data', (chunk: Buffer) => {
@@ -189,6 +200,15 @@ async function startMisbehavingServer(): Promise<MisbehavingServer> {
     },
     set script(script: Script) {
       state.script = script;
+    },
+    get closeOnAccept() {
+      return state.closeOnAccept;
+    },
+    set closeOnAccept(value: boolean) {
+      state.closeOnAccept = value;
+    },
+    closeConnections: () => {
+      for (const socket of sockets) socket.destroy();
     },
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
@@ -284,15 +304,13 @@ const garbageReply: fc.Arbitrary<Reply> = fc.oneof(
   fc.constant<Reply>({ kind: 'endless-bulk' }),
   hugeBulk.map((b): Reply => ({ kind: 'bytes', bytes: b })),
   // A valid answer that comes after the probe has given up on it.
-  fc
-    .constantFrom('+PONG\r\n', '-LOADING loading\r\n')
-    .map(
-      (s): Reply => ({
-        kind: 'late',
-        bytes: text(s),
-        afterMs: TIMEOUT_MS + PROBE_TIMING.outerDeadlineSlackMs + 150,
-      }),
-    ),
+  fc.constantFrom('+PONG\r\n', '-LOADING loading\r\n').map(
+    (s): Reply => ({
+      kind: 'late',
+      bytes: text(s),
+      afterMs: TIMEOUT_MS + PROBE_TIMING.outerDeadlineSlackMs + 150,
+    }),
+  ),
   fc.constant<Reply>({ kind: 'drip', bytes: text('+PONG\r\n'), everyMs: TIMEOUT_MS }),
 );
 
@@ -315,6 +333,7 @@ afterAll(async () => {
 afterEach(async () => {
   await Promise.all(probes.splice(0).map((p) => p.close()));
   server.script = WELL_BEHAVED;
+  server.closeOnAccept = false;
 });
 
 function newProbe(withClientName: boolean): RedisProbe {
@@ -441,6 +460,82 @@ describe('Fuzz: the probe against a misbehaving server', () => {
     probes.push(probe);
     const outcome = await settled(() => probe.info(), 3_000 + SETTLE_BOUND_MS);
     expect(outcome.result).toMatchObject({ type: 'info', info: { role: 'master' } });
+  });
+
+  describe('regressions found by the chaos run (a TCP proxy in front of each node)', () => {
+    it('reports a lost connection only for a link that had answered, not for an accept-then-close', async () => {
+      let lost = 0;
+      const probe = createRedisProbe(server.address, {
+        timeoutMs: TIMEOUT_MS,
+        now: Date.now,
+        onConnectionLost: () => {
+          lost += 1;
+        },
+      });
+      probes.push(probe);
+      server.closeOnAccept = true;
+      for (let i = 0; i < 3; i++) expect((await settled(() => probe.ping())).result.type).toBe('unreachable');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(lost).toBe(0);
+
+      server.closeOnAccept = false;
+      expect((await settled(() => probe.ping())).result).toMatchObject({ type: 'reply', kind: 'pong' });
+      server.closeConnections();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(lost).toBe(1);
+    });
+
+    it('keeps the PING cadence while failed INFO attempts hit a server that accepts and closes', async () => {
+      // Before the fix, each failed INFO attempt (here every 100 ms) re-woke the PING loop, so the next
+      // regular PING came a full period after the last of those: a master back within down-after could
+      // then go unprobed until after its SDOWN deadline (seen in the chaos run as a false failover).
+      const probePeriodMs = 400;
+      const pings: number[] = [];
+      const monitor = new MasterMonitor({
+        settings: masterSettings({
+          port: server.address.port,
+          downAfterMs: 2_000,
+          probePeriodMs,
+          probeTimeoutMs: TIMEOUT_MS,
+          infoPeriodMs: 100,
+        }),
+        global: globalSettings(),
+        masterAddress: server.address,
+        probeFactory: (address, options) => {
+          const probe = createRedisProbe(address, options);
+          return {
+            address,
+            ping: () => {
+              pings.push(Date.now());
+              return probe.ping();
+            },
+            info: () => probe.info(),
+            close: () => probe.close(),
+          };
+        },
+        clock: systemClock,
+        clientName: 'sentinel-fuzz-cmd',
+        onEvent: () => {},
+      });
+      monitor.start();
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        const outageStart = Date.now();
+        server.closeOnAccept = true;
+        server.closeConnections();
+        await new Promise((r) => setTimeout(r, 1_200));
+        const outageEnd = Date.now();
+        server.closeOnAccept = false;
+        await new Promise((r) => setTimeout(r, 2 * probePeriodMs));
+        const during = pings.filter((t) => t >= outageStart && t < outageEnd).length;
+        // One immediate re-probe when the link drops, then one per period; 2 of slack for a busy machine.
+        expect(during).toBeLessThanOrEqual(1 + Math.ceil(1_200 / probePeriodMs) + 2);
+        // And the server is probed again within a period of its return.
+        expect(pings.some((t) => t >= outageEnd && t <= outageEnd + probePeriodMs + 200)).toBe(true);
+      } finally {
+        await monitor.stop();
+      }
+    });
   });
 
   describe('regressions found by this file', () => {

@@ -84,6 +84,12 @@ class Connection {
   /** ioredis reports the real cause (ECONNREFUSED, WRONGPASS, TLS errors) only through 'error' events. */
   lastError: string | null = null;
   dropped: DropCause | null = null;
+  /**
+   * Set once the server answered anything on this connection: only then was it an established link whose
+   * close means the server went away. A TCP proxy or load balancer in front of a dead server accepts the
+   * connection and closes it at once; that is a failed attempt, not a lost link.
+   */
+  answered = false;
   /** Settles when the handshake is done or the connection failed. Never rejects. */
   readonly ready: Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>;
 
@@ -100,8 +106,10 @@ class Connection {
     });
     // The server closed the socket (killed, restarted, CLIENT KILL) or we disconnected it.
     client.on('end', () => {
-      // Not dropped by us and it had been connected: the peer closed it.
-      const byPeer = this.dropped === null && this.socketConnectedAt !== null;
+      // Not dropped by us and it had answered: the peer closed an established link. (Reporting a failed
+      // attempt too would make the caller re-probe on every failed INFO, which pushes its next regular
+      // PING a full period away: a master back within down-after could then be judged down.)
+      const byPeer = this.dropped === null && this.answered;
       this.dropped ??= 'closed';
       onEnd(this, byPeer);
     });
@@ -330,9 +338,15 @@ class IoredisProbe implements RedisProbe {
       // The client is ready, so ioredis writes the command to the socket synchronously in call().
       const sentAt = this.options.now();
       const reply = connection.client.call(command).then(
-        (value): CommandResult => ({ type: 'reply', value }),
+        (value): CommandResult => {
+          connection.answered = true;
+          return { type: 'reply', value };
+        },
         (error: unknown): CommandResult => {
-          if (isReplyError(error)) return { type: 'error-reply', text: error.message };
+          if (isReplyError(error)) {
+            connection.answered = true;
+            return { type: 'error-reply', text: error.message };
+          }
           const text = errorText(error);
           if (text === IOREDIS_COMMAND_TIMEOUT) return { type: 'timeout' };
           // Closed under us. If a concurrent call dropped it for a timeout, this one timed out too.
