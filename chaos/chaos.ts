@@ -191,7 +191,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     detail: 'not reached',
   };
   try {
-    await cluster.ready();
+    await cluster.ready(stop.signal);
     say('every sentinel has discovered both replicas');
     const writer = new ChaosWriter({
       history,

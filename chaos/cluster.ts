@@ -169,7 +169,7 @@ export interface ChaosCluster {
   holdSentinel(sentinelId: string): Promise<void>;
   releaseSentinel(sentinelId: string): void;
   /** Waits until every sentinel has discovered both replicas, so chaos starts on a settled system. */
-  ready(): Promise<void>;
+  ready(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -236,7 +236,24 @@ export async function startChaosCluster(args: {
       (address, options): RedisProbe => {
         const probe = createRedisProbe(through(sentinelId, address), options);
         // Reports the real address: the proxy is an implementation detail of the fault model.
-        return { address, ping: () => probe.ping(), info: () => probe.info(), close: () => probe.close() };
+        const count = (kind: string) => {
+          const key = `${sentinelId} ${kind}`;
+          history.probeOutcomes.set(key, (history.probeOutcomes.get(key) ?? 0) + 1);
+        };
+        return {
+          address,
+          ping: async () => {
+            const outcome = await probe.ping();
+            count(`PING ${outcome.result.type === 'reply' ? outcome.result.kind : outcome.result.type}`);
+            return outcome;
+          },
+          info: async () => {
+            const outcome = await probe.info();
+            count(`INFO ${outcome.result.type}`);
+            return outcome;
+          },
+          close: () => probe.close(),
+        };
       };
     const controlFactoryFor =
       (sentinelId: string): RedisControlFactory =>
@@ -388,13 +405,14 @@ export async function startChaosCluster(args: {
       lastRecord: () => record,
       holdSentinel: (id) => supervisorOf(id).hold(),
       releaseSentinel: (id) => supervisorOf(id).release(),
-      ready: async () => {
+      ready: async (signal) => {
         const until = Date.now() + DISCOVERY_TIMEOUT_MS;
         const discovered = () =>
           sentinelIds.every(
             (id) => history.events.filter((e) => e.sentinel === id && e.type === '+slave').length >= 2,
           );
         while (!discovered()) {
+          if (signal?.aborted) throw new Error('interrupted during setup');
           if (Date.now() > until) {
             // Say where each sentinel got stuck: no invocation, no lease (store errors), no INFO yet.
             const status = sentinelIds.map((id) => {
@@ -402,10 +420,11 @@ export async function startChaosCluster(args: {
               return `${id}: ${events.length === 0 ? 'no event' : events.join(' ')}`;
             });
             const errors = [...history.sentinelErrors.keys()].slice(0, 3).join('; ') || 'none';
+            const probes = [...history.probeOutcomes].map(([k, v]) => `${k}: ${v}`).join(', ');
             const ends = [...history.unplannedRunnerEnds].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
             throw new Error(
               `the sentinels did not discover both replicas within ${DISCOVERY_TIMEOUT_MS} ms: ` +
-                `${status.join('; ')}; invocations ended: ${ends}; errors: ${errors}`,
+                `${status.join('; ')}; invocations ended: ${ends}; errors: ${errors}; probe outcomes: ${probes}`,
             );
           }
           await sleep(50);

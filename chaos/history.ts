@@ -165,6 +165,8 @@ export class History {
    * in the master record at the commit (FailoverProgress.rejected).
    */
   readonly rejectedAt = new Map<number, ReadonlyArray<{ host: string; port: number; reason: string }>>();
+  /** What the sentinels' probes got, by sentinel, command and result (`sentinel-a PING pong`). */
+  readonly probeOutcomes = new Map<string, number>();
   /** Errors the sentinels logged (a tick or a failover runner that failed), by message. */
   readonly sentinelErrors = new Map<string, number>();
   /** Problems of the harness itself (not of the system under test), shown in the report. */

@@ -27,6 +27,10 @@ function positive(text: string | undefined, what: string, fallback: number): num
   return value;
 }
 
+/** Aborted by the first Ctrl-C; an error after that is the interruption, not a harness failure. */
+const abort = new AbortController();
+let interrupted = false;
+
 async function main(): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -54,12 +58,12 @@ async function main(): Promise<number> {
   if (!Number.isSafeInteger(seed)) fail(`--seed must be an integer, got '${seedText}'`);
   const downAfterText = values['down-after'] as string | undefined;
 
-  const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
     console.error(`\n${signal}: stopping the chaos run (again to quit at once)`);
+    interrupted = true;
     abort.abort();
   };
   process.on('SIGINT', onSignal);
@@ -89,6 +93,6 @@ main().then(
   },
   (error: unknown) => {
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 3;
+    process.exitCode = interrupted ? 130 : 3;
   },
 );
