@@ -407,17 +407,26 @@ export async function startChaosCluster(args: {
       releaseSentinel: (id) => supervisorOf(id).release(),
       ready: async (signal) => {
         const until = Date.now() + DISCOVERY_TIMEOUT_MS;
+        // From each sentinel's own observations, not from +slave events: an invocation that starts after
+        // a peer recorded the replicas in the store probes them without announcing them.
         const discovered = () =>
-          sentinelIds.every(
-            (id) => history.events.filter((e) => e.sentinel === id && e.type === '+slave').length >= 2,
-          );
+          supervisors.every((s) => {
+            const snapshot = s.runner?.snapshots()[MASTER_NAME];
+            const informed = (snapshot?.replicas ?? []).filter((r) => r.infoAt !== null);
+            return snapshot?.master.infoAt != null && informed.length >= handles.length - 1;
+          });
         while (!discovered()) {
           if (signal?.aborted) throw new Error('interrupted during setup');
           if (Date.now() > until) {
             // Say where each sentinel got stuck: no invocation, no lease (store errors), no INFO yet.
-            const status = sentinelIds.map((id) => {
-              const events = history.events.filter((e) => e.sentinel === id).map((e) => e.type);
-              return `${id}: ${events.length === 0 ? 'no event' : events.join(' ')}`;
+            const status = supervisors.map((s) => {
+              const snapshot = s.runner?.snapshots()[MASTER_NAME];
+              const events = history.events.filter((e) => e.sentinel === s.sentinelId).map((e) => e.type);
+              const seen = snapshot
+                ? `master INFO ${snapshot.master.infoAt === null ? 'not yet' : 'ok'}, ` +
+                  `${snapshot.replicas.filter((r) => r.infoAt !== null).length} replicas with INFO`
+                : 'no running invocation';
+              return `${s.sentinelId}: ${seen}, events ${events.join(' ') || 'none'}`;
             });
             const errors = [...history.sentinelErrors.keys()].slice(0, 3).join('; ') || 'none';
             const probes = [...history.probeOutcomes].map(([k, v]) => `${k}: ${v}`).join(', ');
