@@ -13,6 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runChaos, summaryOf } from './chaos.js';
 
+const SECOND_SIGNAL_AFTER_MS = 1_000;
 const USAGE = 'usage: npm run chaos -- --minutes M [--seed S] [--down-after MS] [--json FILE] [--verbose]';
 
 function fail(message: string): never {
@@ -58,10 +59,15 @@ async function main(): Promise<number> {
   if (!Number.isSafeInteger(seed)) fail(`--seed must be an integer, got '${seedText}'`);
   const downAfterText = values['down-after'] as string | undefined;
 
-  let interrupts = 0;
+  let firstSignalAt: number | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
+    // One Ctrl-C arrives twice: the terminal signals the whole process group, and tsx relays it to
+    // this process as well. Only a signal well after the first one means "quit now".
+    if (firstSignalAt !== null) {
+      if (Date.now() - firstSignalAt > SECOND_SIGNAL_AFTER_MS) process.exit(130);
+      return;
+    }
+    firstSignalAt = Date.now();
     console.error(`\n${signal}: stopping the chaos run (again to quit at once)`);
     interrupted = true;
     abort.abort();
