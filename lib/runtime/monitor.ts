@@ -50,8 +50,9 @@ export interface MasterMonitorOptions {
   /** Observations handed over by the previous invocation (continuous probing); else start fresh. */
   readonly resume?: MonitorSnapshot;
   /**
-   * Replicas recorded in the store, probed from the start without a `+slave` event: an invocation that
-   * starts after the master died cannot learn them from its INFO, and must still be able to fail over.
+   * Replicas recorded in the store, probed from the start (each announced with `+slave`, as this
+   * sentinel sees it for the first time): an invocation that starts after the master died cannot learn
+   * them from its INFO, and must still be able to fail over.
    */
   readonly knownReplicas?: readonly Address[];
 }
@@ -74,9 +75,7 @@ export class MasterMonitor {
       sameMaster && resumed ? resumed : newObservation(options.masterAddress, 'master', now),
     );
     for (const replica of options.resume?.replicas ?? []) this.#addReplica(replica.address, replica);
-    for (const address of options.knownReplicas ?? []) {
-      this.#addReplica(address, newObservation(address, 'replica', now));
-    }
+    for (const address of options.knownReplicas ?? []) this.#addReplica(address);
   }
 
   get masterAddress(): Address {

@@ -376,9 +376,10 @@ export class SentinelRunner {
     const previous = resumed?.masters[settings.name];
     // The new token must reach the store before this invocation's vote counts: write it again.
     const memory = previous ? { ...previous.memory, voteWritten: null } : INITIAL_MEMORY;
+    // +monitor first: the monitor announces the recorded replicas (+slave) as it starts.
+    if (!previous) this.#emit(makeMonitorEvent(settings, address, this.#clock.now()));
     const monitor = this.#newMonitor(settings, address, previous?.monitor, knownReplicas);
     monitor.start();
-    if (!previous) this.#emit(makeMonitorEvent(settings, address, this.#clock.now()));
     this.#slots.push({
       settings,
       settingsVersion: record?.settingsVersion ?? 0,
