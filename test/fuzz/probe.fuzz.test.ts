@@ -26,9 +26,12 @@ import { systemClock } from '../../lib/runtime/clock.js';
 import { MasterMonitor } from '../../lib/runtime/monitor.js';
 import { globalSettings, masterSettings } from '../support/settings.js';
 
-const TIMEOUT_MS = 150;
-/** The contract is timeoutMs + outerDeadlineSlackMs; the rest is headroom for a loaded 2-core machine. */
-const SETTLE_BOUND_MS = TIMEOUT_MS + PROBE_TIMING.outerDeadlineSlackMs + 500;
+const TIMEOUT_MS = 250;
+/**
+ * The contract is timeoutMs + outerDeadlineSlackMs; the rest is headroom for a loaded 2-core machine
+ * (a hang would be unbounded, so a generous bound still catches one).
+ */
+const SETTLE_BOUND_MS = TIMEOUT_MS + PROBE_TIMING.outerDeadlineSlackMs + 1_000;
 const CLOSE_BOUND_MS = PROBE_TIMING.closeWaitMs + 500;
 const RUNS = Number(process.env.FUZZ_PROBE_RUNS ?? 40);
 const DOWN_AFTER_MS = 1_000;
@@ -372,11 +375,14 @@ function expectCountedAsNoValidReply(outcome: PingOutcome): void {
   expect(sdownCause(observed, timings, later)).toMatchObject({ rule: 'no-valid-reply' });
 }
 
-/** After the garbage, a well-behaved server gets PONG within a couple of calls (the first may still time out). */
+/**
+ * After the garbage, a well-behaved server gets PONG within a few calls (the first may still meet the
+ * garbage's connection; on a loaded machine one more may time out).
+ */
 async function expectRecovers(probe: RedisProbe): Promise<void> {
   server.script = WELL_BEHAVED;
   const seen: string[] = [];
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const outcome = await settled(() => probe.ping());
     seen.push(JSON.stringify(outcome.result));
     if (isValidPing(outcome)) return;
