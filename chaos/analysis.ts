@@ -305,6 +305,8 @@ export function unhealthySpans(
   roles: readonly RoleSample[],
   sentinels: readonly string[],
   end: number,
+  /** When the node was master by the record: what it reports only matters then (a replica says slave). */
+  tenures: readonly Span[] = [{ from: NEG_INF, to: INF }],
 ): Array<Span & { cause: FailoverCause }> {
   const out: Array<Span & { cause: FailoverCause }> = [];
   for (const c of conditions) {
@@ -335,11 +337,13 @@ export function unhealthySpans(
   // sentinels cannot have fared better.
   for (const [i, sample] of roles.entries()) {
     if (sample.role === 'master') continue;
-    out.push({
-      from: sample.at,
-      to: roles[i + 1]?.at ?? end,
-      cause: sample.role === 'slave' ? 'reports-slave' : 'unresponsive',
-    });
+    const cause = sample.role === 'slave' ? 'reports-slave' : 'unresponsive';
+    const span = { from: sample.at, to: roles[i + 1]?.at ?? end };
+    for (const tenure of tenures) {
+      const from = Math.max(span.from, tenure.from);
+      const to = Math.min(span.to, tenure.to);
+      if (from < to) out.push({ from, to, cause });
+    }
   }
   // One continuous outage may be made of several conditions (paused, then cut): merge them, keeping the
   // cause of the condition that began it.
@@ -381,7 +385,15 @@ export function analyse(history: History, params: AnalysisParams, final: FinalSt
   const unhealthyOf = (node: NodeKey) => {
     let cached = healthCache.get(node);
     if (!cached) {
-      cached = unhealthySpans(node, history.conditions, history.roles.get(node) ?? [], params.sentinels, end);
+      const tenures = spans.filter((s) => s.node === node).map((s) => ({ from: s.lo, to: s.tenureEnd }));
+      cached = unhealthySpans(
+        node,
+        history.conditions,
+        history.roles.get(node) ?? [],
+        params.sentinels,
+        end,
+        tenures,
+      );
       healthCache.set(node, cached);
     }
     return cached;
@@ -395,9 +407,12 @@ export function analyse(history: History, params: AnalysisParams, final: FinalSt
     if (claim.oldMaster === null) return { cause: 'none', faults };
     // Unhealthy for about down-after without a break (an SDOWN needs that), and not long over at c.
     const enough = params.downAfterMs - tolerance.early;
-    const justifying = unhealthyOf(claim.oldMaster).find(
-      (s) => c - s.from >= enough && Math.min(s.to, c) - s.from >= enough && s.to >= c - tolerance.late,
-    );
+    // The most recent outage that qualifies is the one that caused the claim.
+    const justifying = unhealthyOf(claim.oldMaster)
+      .filter(
+        (s) => c - s.from >= enough && Math.min(s.to, c) - s.from >= enough && s.to >= c - tolerance.late,
+      )
+      .at(-1);
     return { cause: justifying?.cause ?? 'none', faults };
   };
   const committed = spans.filter((s) => s.epoch > 0);

@@ -197,6 +197,66 @@ describe('chaos analysis: false failovers', () => {
     });
   });
 
+  it('does not count what the node reported before it became master, and names the latest outage as the cause', () => {
+    // B reported slave until its promotion (as a replica should), then was killed: the kill is the cause.
+    const h = failoverHistory();
+    const SECOND_CLAIM = 40_000;
+    h.claims.push({
+      ...(h.claims[0] as (typeof h.claims)[number]),
+      epoch: 2,
+      startedAt: SECOND_CLAIM,
+      oldMaster: B,
+    });
+    h.switches.push({
+      sentinel: 'sentinel-a',
+      epoch: 2,
+      node: A,
+      startedAt: SECOND_CLAIM + 100,
+      endedAt: SECOND_CLAIM + 110,
+      outcome: 'ok',
+    });
+    h.observations.push(observation(SECOND_CLAIM + 200, 2, A));
+    h.conditions.push({ kind: 'killed', node: A, from: CLAIM_AT - 2 * D, to: CLAIM_AT + 500, faultId: 1 });
+    h.roles.set(B, [
+      { at: 0, role: 'slave', masterPort: 1001, linkUp: true },
+      { at: COMMIT_END + 50, role: 'master', masterPort: null, linkUp: false },
+      { at: SECOND_CLAIM - D, role: 'unreachable', masterPort: null, linkUp: false },
+    ]);
+    h.conditions.push({ kind: 'killed', node: B, from: SECOND_CLAIM - D, to: null, faultId: 2 });
+    const second = analyse(h, PARAMS, FINAL_UNCHECKED).failovers[1];
+    expect(second).toMatchObject({ from: B, to: A, isFalse: false, cause: 'killed' });
+
+    // Without the kill, what B reported as a replica must not justify a failover just after its promotion.
+    const early = failoverHistory();
+    early.conditions.push({
+      kind: 'killed',
+      node: A,
+      from: CLAIM_AT - 2 * D,
+      to: CLAIM_AT + 500,
+      faultId: 1,
+    });
+    early.claims.push({
+      ...(early.claims[0] as (typeof early.claims)[number]),
+      epoch: 2,
+      startedAt: COMMIT_END + 1_000,
+      oldMaster: B,
+    });
+    early.switches.push({
+      sentinel: 'sentinel-a',
+      epoch: 2,
+      node: A,
+      startedAt: COMMIT_END + 1_100,
+      endedAt: COMMIT_END + 1_110,
+      outcome: 'ok',
+    });
+    early.observations.push(observation(COMMIT_END + 1_200, 2, A));
+    early.roles.set(B, [
+      { at: 0, role: 'slave', masterPort: 1001, linkUp: true },
+      { at: COMMIT_END + 50, role: 'master', masterPort: null, linkUp: false },
+    ]);
+    expect(analyse(early, PARAMS, FINAL_UNCHECKED).failovers[1]).toMatchObject({ from: B, isFalse: true });
+  });
+
   it('takes a pause followed at once by a cut from two sentinels as one outage', () => {
     const h = failoverHistory();
     h.conditions.push(
