@@ -495,11 +495,27 @@ export class FailoverRunner {
    * Returns the record with the lease in force, or null when the epoch is lost.
    */
   async #ownsEpoch(record: MasterRecord): Promise<MasterRecord | null> {
-    const { clock, settings, store } = this.#o;
+    const { clock, settings } = this.#o;
     const now = clock.now();
     // A leader lease configured shorter than that can still fail over, with the margin it allows.
     const needed = Math.min(settings.probeTimeoutMs + LEADER_SAFETY_MARGIN_MS, settings.leaderLeaseMs / 2);
     if (record.leaderLeaseUntil - now > needed) return record;
+    const leaseUntil = await this.#renewLeadership();
+    if (leaseUntil === false)
+      this.#o.log('warn', 'leader lease lost before a command to Redis: not sent', {
+        master: settings.name,
+        epoch: this.#o.epoch,
+      });
+    if (leaseUntil === null || leaseUntil === false) return null;
+    // The renewal's own round trip counts against the lease: check it again with the time now.
+    if (leaseUntil - clock.now() <= needed) return null;
+    return { ...record, leaderLeaseUntil: leaseUntil };
+  }
+
+  /** Renews the leader's lease from now: its new end, false once the epoch moved, null when stopped. */
+  async #renewLeadership(): Promise<number | false | null> {
+    const { clock, settings, store } = this.#o;
+    const now = clock.now();
     const leaseUntil = now + settings.leaderLeaseMs;
     const renewed = await this.#retryStore(() =>
       store.renewLeadership(settings.name, {
@@ -509,17 +525,8 @@ export class FailoverRunner {
         now,
       }),
     );
-    if (renewed !== true) {
-      if (renewed === false)
-        this.#o.log('warn', 'leader lease lost before a command to Redis: not sent', {
-          master: settings.name,
-          epoch: this.#o.epoch,
-        });
-      return null;
-    }
-    // The renewal's own round trip counts against the lease: check it again with the time now.
-    if (leaseUntil - clock.now() <= needed) return null;
-    return { ...record, leaderLeaseUntil: leaseUntil };
+    if (renewed === null) return null;
+    return renewed ? leaseUntil : false;
   }
 
   /**
@@ -527,21 +534,12 @@ export class FailoverRunner {
    * another sentinel take over a healthy runner). Returns the current record, or null if the epoch is lost.
    */
   async #pause(ms: number, record: MasterRecord): Promise<MasterRecord | null> {
-    const { clock, settings, store } = this.#o;
+    const { clock, settings } = this.#o;
     await clock.sleep(ms, this.#o.signal);
-    const now = clock.now();
-    if (record.leaderLeaseUntil - now > settings.leaderLeaseMs / 2) return record;
-    const leaseUntil = now + settings.leaderLeaseMs;
-    const renewed = await this.#retryStore(() =>
-      store.renewLeadership(settings.name, {
-        epoch: this.#o.epoch,
-        sentinelId: this.#o.sentinelId,
-        leaseUntil,
-        now,
-      }),
-    );
-    if (renewed === false) return null;
-    return { ...record, leaderLeaseUntil: leaseUntil };
+    if (record.leaderLeaseUntil - clock.now() > settings.leaderLeaseMs / 2) return record;
+    const leaseUntil = await this.#renewLeadership();
+    if (leaseUntil === false) return null;
+    return leaseUntil === null ? record : { ...record, leaderLeaseUntil: leaseUntil };
   }
 
   async #advance(
