@@ -43,6 +43,9 @@ export function exclusionReason(
   const info = obs.info;
   if (info === null || obs.infoAt === null) return 'no INFO received yet';
   if (info.replicaPriority === 0) return 'replica-priority is 0';
+  // An old master back from a crash, not converted yet: it holds none of the writes acknowledged since
+  // it was failed over, so promoting it would throw them away (Sentinel would rank it at offset 0).
+  if (info.role === 'master') return 'reports role master: not a replica of the failed master';
   const infoAge = now - obs.infoAt;
   const infoLimit = masterSdownSince !== null ? 5 * settings.probePeriodMs : 3 * settings.infoPeriodMs;
   if (infoAge > infoLimit) return `INFO is ${infoAge}ms old (limit ${infoLimit}ms)`;

@@ -62,6 +62,7 @@ export class MasterMonitor {
   #master: ProbedInstance;
   readonly #replicas = new Map<string, ProbedInstance>();
   #fastInfo = false;
+  #started = false;
   #stopped = false;
 
   constructor(options: MasterMonitorOptions) {
@@ -112,11 +113,12 @@ export class MasterMonitor {
       this.#replicas.delete(key);
     }
     this.#master = this.#createInstance(newObservation(address, 'master', this.#options.clock.now()));
-    if (!this.#stopped) this.#startLoops(this.#master);
+    if (this.#running()) this.#startLoops(this.#master);
     this.#addReplica(old.observation.address);
   }
 
   start(): void {
+    this.#started = true;
     this.#startLoops(this.#master);
     for (const replica of this.#replicas.values()) this.#startLoops(replica);
   }
@@ -126,6 +128,10 @@ export class MasterMonitor {
     const all = [this.#master, ...this.#replicas.values()];
     for (const instance of all) instance.stop.abort();
     await Promise.all(all.map((instance) => instance.probe.close()));
+  }
+
+  #running(): boolean {
+    return this.#started && !this.#stopped;
   }
 
   #createInstance(observation: InstanceObservation): ProbedInstance {
@@ -162,7 +168,8 @@ export class MasterMonitor {
         instanceEvent('+slave', this.#masterRef(), { kind: 'slave', address }, this.#options.clock.now()),
       );
     }
-    if (!this.#stopped) this.#startLoops(instance);
+    // Before start(), start() runs the loops of every instance: starting them here too would probe twice.
+    if (this.#running()) this.#startLoops(instance);
   }
 
   #masterRef(): MasterRef {

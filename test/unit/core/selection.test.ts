@@ -80,6 +80,22 @@ describe('Function: selectReplica', () => {
     expect(s.rejected).toContainEqual({ host: '10.0.0.2', port: 1, reason: 'replica-priority is 0' });
   });
 
+  it('never promotes a node that reports role master (an old master back, not converted yet)', () => {
+    const result = selectReplica(
+      [candidate(7001, { role: 'master', replicaOffset: null }), candidate(7002, { replicaOffset: 0 })],
+      context,
+    );
+    expect(result.chosen?.address.port).toBe(7002);
+    expect(result.rejected).toContainEqual({
+      host: '10.0.0.2',
+      port: 7001,
+      reason: 'reports role master: not a replica of the failed master',
+    });
+    expect(
+      selectReplica([candidate(7001, { role: 'master', replicaOffset: null })], context).chosen,
+    ).toBeNull();
+  });
+
   it('excludes SDOWN, disconnected, silent, stale-INFO and too-long-unlinked replicas, each with its reason', () => {
     let disconnected = candidate(2);
     disconnected = {
