@@ -3,6 +3,7 @@ import { MemoryStore } from '../../lib/adapters/memory/store.js';
 import type { SentinelConfig } from '../../lib/core/types.js';
 import { storeSentinelView } from '../../lib/resp/sentinelView.js';
 import type { Clock } from '../../lib/runtime/clock.js';
+import { switchMaster } from '../support/apiHarness.js';
 import { globalSettings, masterSettings } from '../support/settings.js';
 
 const config: SentinelConfig = {
@@ -24,40 +25,6 @@ function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
   };
 }
 
-/** Moves the recorded master to `host` in a new config epoch, as a failover's promotion step does. */
-async function switchMaster(store: MemoryStore, host: string, now: number): Promise<void> {
-  const record = await store.getMaster('mymaster');
-  const epoch = (record?.currentEpoch ?? 0) + 1;
-  const claim = await store.claimEpoch('mymaster', {
-    mode: 'start',
-    expectedEpoch: epoch - 1,
-    sentinelId: 'sentinel-a',
-    leaseUntil: now + 5_000,
-    now,
-    progress: {
-      oldMaster: { host: record?.host ?? '', port: 6379 },
-      promoted: null,
-      rejected: [],
-      promotionSentAt: null,
-      replicas: [],
-      forced: true,
-      coordinated: false,
-    },
-  });
-  expect(claim.won).toBe(true);
-  const step = await store.advanceFailover('mymaster', {
-    epoch,
-    sentinelId: 'sentinel-a',
-    now,
-    from: ['select_slave'],
-    to: 'none',
-    progress: null,
-    leaseUntil: now + 5_000,
-    switchTo: { host, port: 6379 },
-  });
-  expect(step.ok).toBe(true);
-}
-
 describe('get-master-addr-by-name from the store view', () => {
   it('serves a cached read until it is invalidated by an event or ages out', async () => {
     const store = new MemoryStore();
@@ -65,12 +32,12 @@ describe('get-master-addr-by-name from the store view', () => {
     await store.ensureMaster({ name: 'mymaster', host: '10.0.0.1', port: 6379, now: clock.now() });
     const view = storeSentinelView(store, config, { clock, addressCacheMs: 100 });
     expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.1', port: 6379, epoch: 0 });
-    await switchMaster(store, '10.0.0.2', clock.now());
+    await switchMaster(store, 'mymaster', { host: '10.0.0.2', port: 6379 });
     // Within the cache age and without an event: the cached read.
     expect((await view.addressOf('mymaster'))?.ip).toBe('10.0.0.1');
     view.invalidate('mymaster');
     expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.2', port: 6379, epoch: 1 });
-    await switchMaster(store, '10.0.0.3', clock.now());
+    await switchMaster(store, 'mymaster', { host: '10.0.0.3', port: 6379 });
     clock.advance(100);
     // Aged out: this lookup is answered at once from the old read while one refresh runs; the next one
     // has the refreshed address. A lookup is never more than one read behind.
@@ -78,7 +45,7 @@ describe('get-master-addr-by-name from the store view', () => {
     await new Promise((r) => setImmediate(r));
     expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.3', port: 6379, epoch: 2 });
     // Long past its age (a store that stopped answering, say), a cached read is no longer served.
-    await switchMaster(store, '10.0.0.4', clock.now());
+    await switchMaster(store, 'mymaster', { host: '10.0.0.4', port: 6379 });
     clock.advance(60_000);
     expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.4', port: 6379, epoch: 3 });
   });
@@ -88,7 +55,7 @@ describe('get-master-addr-by-name from the store view', () => {
     const clock = manualClock();
     await store.ensureMaster({ name: 'mymaster', host: '10.0.0.1', port: 6379, now: clock.now() });
     const view = storeSentinelView(store, config, { clock });
-    await switchMaster(store, '10.0.0.2', clock.now());
+    await switchMaster(store, 'mymaster', { host: '10.0.0.2', port: 6379 });
     expect(await view.addressOf('mymaster')).toEqual({ ip: '10.0.0.2', port: 6379, epoch: 1 });
     // A lagging replica of the store (here: a record put back by hand) must not take the lookup back.
     const lagging = new MemoryStore();
@@ -107,7 +74,7 @@ describe('get-master-addr-by-name from the store view', () => {
     const start = clock.now();
     expect(await view.waitForAddress('mymaster', 0, 1_000)).toEqual({ ip: '10.0.0.1', port: 6379, epoch: 0 });
     expect(clock.now() - start).toBeGreaterThanOrEqual(1_000);
-    await switchMaster(store, '10.0.0.2', clock.now());
+    await switchMaster(store, 'mymaster', { host: '10.0.0.2', port: 6379 });
     const before = clock.now();
     expect((await view.waitForAddress('mymaster', 0, 1_000))?.epoch).toBe(1);
     expect(clock.now()).toBe(before);

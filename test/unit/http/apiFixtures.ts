@@ -5,11 +5,10 @@
  */
 import { MemoryEventLog } from '../../../lib/adapters/memory/eventLog.js';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
-import type { Address, SentinelConfig, SentinelEvent } from '../../../lib/core/types.js';
+import type { SentinelConfig, SentinelEvent } from '../../../lib/core/types.js';
 import { type EventRecord, toEventRecord } from '../../../lib/eventLog.js';
 import type { ApiRequest, ApiResponse, RouterOptions } from '../../../lib/http/router.js';
 import { handleApiRequest } from '../../../lib/http/router.js';
-import type { SentinelStore } from '../../../lib/ports.js';
 import {
   type CommandReply,
   type FailoverReply,
@@ -46,47 +45,8 @@ export async function storeFixture(
   return { store, eventLog, view };
 }
 
-/**
- * A failover's effect on the record, through the same fenced writes the failover runner makes: claim the
- * next epoch, switch the address at promotion (configEpoch = epoch), end the attempt. Returns the epoch.
- */
-export async function switchMaster(store: SentinelStore, name: string, to: Address): Promise<number> {
-  const now = Date.now();
-  const sentinelId = 'sentinel-a';
-  const before = await store.getMaster(name);
-  if (before === null) throw new Error(`no record for ${name}`);
-  const claim = await store.claimEpoch(name, {
-    mode: 'start',
-    expectedEpoch: before.currentEpoch,
-    sentinelId,
-    leaseUntil: now + 10_000,
-    now,
-    progress: {
-      oldMaster: { host: before.host, port: before.port },
-      promoted: to,
-      rejected: [],
-      promotionSentAt: now,
-      replicas: [],
-      forced: false,
-      coordinated: false,
-    },
-  });
-  if (!claim.won) throw new Error('epoch claim lost');
-  const epoch = claim.record.currentEpoch;
-  const advanced = await store.advanceFailover(name, {
-    epoch,
-    sentinelId,
-    now,
-    from: ['select_slave'],
-    to: 'reconf_slaves',
-    progress: claim.record.failover,
-    leaseUntil: now + 10_000,
-    switchTo: to,
-  });
-  if (!advanced.ok) throw new Error('advance refused');
-  await store.releaseLeadership(name, { epoch, sentinelId, now });
-  return epoch;
-}
+/** A failover's effect on the record, through the store's fenced writes (test/support/apiHarness.ts). */
+export { switchMaster } from '../../support/apiHarness.js';
 
 let seq = 0;
 export function eventRecord(
