@@ -4,6 +4,7 @@
  * difference documented in docs/http-api.md: SET is all-or-nothing (every pair is validated before any is
  * applied, like SENTINEL CONFIG SET), where Sentinel keeps the options applied before a bad one.
  */
+import { globMatch } from './glob.js';
 import type { MasterSettings, RuntimeSettings } from './types.js';
 
 /** One SET option: which field it changes and the smallest value Sentinel accepts. */
@@ -210,33 +211,7 @@ export function validateMonitor(
   return { ok: true, value: { name, host: ip, port: portValue, quorum: quorumValue } };
 }
 
-/** SENTINEL RESET's pattern: Redis glob (`*`, `?`, `[…]`, `\\` escapes), matched against master names. */
+/** SENTINEL RESET's pattern: Redis glob (lib/core/glob.ts), matched against master names. */
 export function globMatches(pattern: string, name: string): boolean {
-  let source = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i] as string;
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else if (char === '\\' && i + 1 < pattern.length) source += escapeRegExp(pattern[++i] as string);
-    else if (char === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end === -1) source += '\\[';
-      else {
-        const body = pattern.slice(i + 1, end);
-        const negated = body.startsWith('^');
-        const chars = (negated ? body.slice(1) : body).replace(/[\\\]]/g, '\\$&');
-        source += `[${negated ? '^' : ''}${chars}]`;
-        i = end;
-      }
-    } else source += escapeRegExp(char);
-  }
-  try {
-    return new RegExp(`${source}$`, 's').test(name);
-  } catch {
-    return false;
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return globMatch(pattern, name);
 }

@@ -8,6 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
+import { globMatch } from '../core/glob.js';
 import { groupSetArgs } from '../core/settings.js';
 import {
   array,
@@ -26,6 +27,9 @@ import {
   simple,
 } from './encoder.js';
 import { type ParserLimits, RespParser } from './parser.js';
+
+/** Re-exported for the endpoint's tests and callers: the one Redis glob lives in lib/core/glob.ts. */
+export { globMatch };
 import type { CommandReply, Fields, SentinelView } from './sentinelView.js';
 
 export interface SentinelEndpointOptions {
@@ -134,45 +138,6 @@ const SUBSCRIBED_ALLOWED = new Set([
   'reset',
 ]);
 const NO_AUTH_NEEDED = new Set(['auth', 'hello', 'quit']);
-
-/** Redis glob matching (`*`, `?`, `[…]`, `\x`) of a channel name against a pattern. */
-export function globMatch(pattern: string, text: string): boolean {
-  let source = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') {
-      while (pattern[i + 1] === '*') i++;
-      source += '[\\s\\S]*';
-    } else if (c === '?') source += '[\\s\\S]';
-    else if (c === '\\' && i + 1 < pattern.length) source += escapeRegex(pattern[++i] as string);
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end === -1) {
-        source += '\\[';
-        continue;
-      }
-      let body = pattern.slice(i + 1, end);
-      const negate = body.startsWith('^');
-      if (negate) body = body.slice(1);
-      const parts = body.replace(/\\(.)/g, '$1').split('');
-      let set = '';
-      for (let j = 0; j < parts.length; j++) {
-        if (parts[j + 1] === '-' && parts[j + 2] !== undefined) {
-          const [a, b] = [parts[j] as string, parts[j + 2] as string].sort();
-          set += `${escapeRegex(a as string)}-${escapeRegex(b as string)}`;
-          j += 2;
-        } else set += escapeRegex(parts[j] as string);
-      }
-      source += set === '' ? (negate ? '[\\s\\S]' : '(?!)') : `[${negate ? '^' : ''}${set}]`;
-      i = end;
-    } else source += escapeRegex(c);
-  }
-  return new RegExp(`${source}$`).test(text);
-}
-
-function escapeRegex(c: string): string {
-  return c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-}
 
 function fieldsReply(fields: Fields): Reply {
   return fieldMap(fields);

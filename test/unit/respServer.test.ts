@@ -528,7 +528,9 @@ describe('Sentinel endpoint (unit, memory store)', () => {
   it('glob patterns match like Redis', () => {
     expect(globMatch('*', '+switch-master')).toBe(true);
     expect(globMatch('+s?own', '+sdown')).toBe(true);
-    expect(globMatch('[+-]odown', '-odown')).toBe(true);
+    expect(globMatch('[+\\-]odown', '-odown')).toBe(true);
+    // As in Redis, '-' right before ']' makes a range up to ']' and the set runs on to the end.
+    expect(globMatch('[+-]odown', '-odown')).toBe(false);
     expect(globMatch('[^+]odown', '+odown')).toBe(false);
     expect(globMatch('+switch-*', '+sdown')).toBe(false);
     expect(globMatch('a\\*', 'a*')).toBe(true);
