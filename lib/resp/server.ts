@@ -27,9 +27,6 @@ import {
   simple,
 } from './encoder.js';
 import { type ParserLimits, RespParser } from './parser.js';
-
-/** Re-exported for the endpoint's tests and callers: the one Redis glob lives in lib/core/glob.ts. */
-export { globMatch };
 import type { CommandReply, Fields, SentinelView } from './sentinelView.js';
 
 export interface SentinelEndpointOptions {

@@ -4,10 +4,11 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lib/adapters/memory/store.js';
 import { INITIAL_MEMORY } from '../../lib/core/decide.js';
+import { globMatch } from '../../lib/core/glob.js';
 import { newObservation } from '../../lib/core/observation.js';
 import type { SentinelConfig } from '../../lib/core/types.js';
 import { runIdOf, type SentinelView, storeSentinelView } from '../../lib/resp/sentinelView.js';
-import { globMatch, type SentinelEndpoint, startSentinelEndpoint } from '../../lib/resp/server.js';
+import { type SentinelEndpoint, startSentinelEndpoint } from '../../lib/resp/server.js';
 import { globalSettings, masterSettings } from '../support/settings.js';
 
 const config: SentinelConfig = {
