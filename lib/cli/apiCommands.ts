@@ -27,6 +27,19 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 export const apiUrlOf = (flag: string | undefined): string =>
   flag ?? process.env.LAMBDA_SENTINEL_URL ?? DEFAULT_API_URL;
 
+/** The local API's user and password (HTTP Basic): from the environment only, never the command line. */
+export const API_USER_ENV = 'LAMBDA_SENTINEL_USER';
+export const API_PASSWORD_ENV = 'LAMBDA_SENTINEL_PASSWORD';
+
+/** The credentials the environment gives: the password, and the user (`default` when unset). */
+export function apiCredentialsOf(
+  env: NodeJS.ProcessEnv,
+): { readonly user: string; readonly password: string } | undefined {
+  const password = env[API_PASSWORD_ENV];
+  if (password === undefined || password === '') return undefined;
+  return { user: env[API_USER_ENV] || 'default', password };
+}
+
 /** Options every API command takes. */
 export const CONNECTION_OPTIONS = {
   url: { type: 'string' },
@@ -287,6 +300,7 @@ export function exitCodeOf(error: unknown): number {
     case 400:
     case 413:
       return EXIT.usage;
+    case 401:
     case 403:
       return EXIT.refused;
     case 404:
@@ -319,6 +333,7 @@ export function clientFrom(values: Values): SentinelHttpClient {
       sign: values.sign as boolean | undefined,
       region: values.region as string | undefined,
       timeoutMs,
+      basicAuth: apiCredentialsOf(process.env),
     });
   } catch (error) {
     throw new UsageError(`bad URL: ${(error as Error).message}`);

@@ -7,7 +7,7 @@ import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { ConfigError } from '../config/parse.js';
-import { LOCAL_DEFAULTS, runLocal } from '../runtime/local.js';
+import { LOCAL_DEFAULTS, LocalUsageError, runLocal } from '../runtime/local.js';
 import { requestManualFailover } from '../runtime/manualFailover.js';
 import {
   API_COMMANDS,
@@ -28,15 +28,22 @@ export { EXIT } from './exitCodes.js';
 const USAGE = `usage: lambda-sentinel <command> [options]
 
 commands:
-  local [--config FILE] [--port 26379] [--http-port 8080] [--dynamodb-endpoint URL] [--table NAME]
-        [--webhook URL] [--verbose]
-        Run three sentinels on this machine, with the Redis-protocol Sentinel endpoint (--port) and
-        the HTTP API (--http-port, on 127.0.0.1). Without --config, start a throwaway Redis master
-        with two replicas (redis-server on PATH) and monitor it. Events are printed as they happen.
+  local [--config FILE] [--port 26379] [--host 127.0.0.1] [--http-port 8080] [--http-host 127.0.0.1]
+        [--dynamodb-endpoint URL] [--table NAME] [--webhook URL] [--verbose]
+        Run three sentinels on this machine, with the Redis-protocol Sentinel endpoint (--port,
+        --host) and the HTTP API (--http-port, --http-host). Without --config, start a throwaway
+        Redis master with two replicas (redis-server on PATH) and monitor it. Events are printed as
+        they happen; --webhook also POSTs them (only the URL's scheme, host and port are printed).
+        Passwords: requirepass and user lines in the --config file (hashes: user NAME on #<sha256>),
+        or LAMBDA_SENTINEL_REQUIREPASS. Either host beyond loopback is refused without them.
   proxy [--url URL] [--port 26379] [--host 127.0.0.1] [--announce-host HOST] [--announce-port N]
+        [--users FILE] [--users-ssm NAME] [--allow-writes]
         [--sign|--no-sign] [--region REGION] [--timeout-ms N]
         The Redis-protocol Sentinel endpoint on this machine, answered by the HTTP API at --url:
-        point clients in Sentinel mode at it. Runs until Ctrl-C.
+        point clients in Sentinel mode at it. Runs until Ctrl-C. Read-only: SENTINEL FAILOVER, SET,
+        MONITOR, REMOVE, RESET… are refused unless --allow-writes. Passwords: --users FILE
+        (requirepass/user lines), --users-ssm NAME (an SSM SecureString holding such lines), or
+        LAMBDA_SENTINEL_REQUIREPASS; a --host beyond loopback is refused without them.
 
   The SENTINEL commands, as a client of the HTTP API:
   ${apiUsage('get-master-addr-by-name')}
@@ -60,8 +67,10 @@ commands:
   Each takes ${CONNECTION_USAGE} [--json].
         --url defaults to $LAMBDA_SENTINEL_URL, else the local runner's ${DEFAULT_API_URL}.
         Requests to a Lambda function URL are signed (SigV4, default AWS credentials; region from
-        the URL, --region or AWS_REGION); --sign/--no-sign override. --json prints JSON: the API's
-        reply, an error as {"error", "code", "status"}, events one record per line.
+        the URL, --region or AWS_REGION); --sign/--no-sign override. A local runner with passwords
+        takes LAMBDA_SENTINEL_USER (default: default) and LAMBDA_SENTINEL_PASSWORD (HTTP Basic).
+        --json prints JSON: the API's reply, an error as {"error", "code", "status"}, events one
+        record per line.
 
   failover and events talk to the table directly when given --dynamodb-endpoint or --table:
   failover <name> [--coordinated] [--dynamodb-endpoint URL] [--table NAME] [--wait-ms N] [--json]
@@ -72,7 +81,8 @@ commands:
   help  Show this message.
 
 exit codes: 0 OK, 1 failure (network, unexpected reply, 5xx), 2 usage error or a 400 from the server,
-  3 INPROG, 4 NOGOODSLAVE, 5 no such master, 6 NOQUORUM, 7 refused (403, or monitor: duplicate name).
+  3 INPROG, 4 NOGOODSLAVE, 5 no such master, 6 NOQUORUM, 7 refused (401, 403, or monitor: duplicate
+  name).
 `;
 
 /** Runs one command; `io` receives the output of the API commands and the proxy (tests capture it). */
@@ -113,7 +123,9 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
     table?: string;
     webhook?: string;
     port?: string;
+    host?: string;
     'http-port'?: string;
+    'http-host'?: string;
     verbose?: boolean;
   };
   try {
@@ -125,7 +137,9 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
         table: { type: 'string' },
         webhook: { type: 'string' },
         port: { type: 'string' },
+        host: { type: 'string' },
         'http-port': { type: 'string' },
+        'http-host': { type: 'string' },
         verbose: { type: 'boolean' },
       },
       strict: true,
@@ -159,8 +173,10 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
       verbose: values.verbose,
       webhookUrl: values.webhook,
       port,
+      host: values.host,
       // Unset: the runner's default (8080).
       httpPort,
+      httpHost: values['http-host'],
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,
@@ -169,6 +185,10 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof LocalUsageError) {
+      process.stderr.write(`lambda-sentinel local: ${error.message}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`lambda-sentinel local: ${(error as Error).message}\n`);

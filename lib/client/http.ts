@@ -4,7 +4,8 @@
  * and the server's `code` and `error`, so callers (the CLI, the proxy) decide on codes, not on text.
  *
  * Requests to a Lambda function URL are signed with SigV4 (service `lambda`), with credentials from
- * the default AWS chain (environment, profile, SSO, container or instance role).
+ * the default AWS chain (environment, profile, SSO, container or instance role). The local runner's API
+ * takes a user's credentials instead (HTTP Basic), when its configuration requires them.
  */
 import { createHash, createHmac, type Hmac, type Hash as NodeHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
@@ -53,6 +54,11 @@ export interface HttpClientOptions {
   readonly signingDate?: () => Date;
   /** Replaces the global fetch (tests tamper with requests after signing). */
   readonly fetch?: typeof fetch;
+  /**
+   * A user of the local runner's API (HTTP Basic; docs/http-api.md, "Auth"). Not sent on signed
+   * requests: a function URL authenticates with IAM, and the signature takes the Authorization header.
+   */
+  readonly basicAuth?: { readonly user: string; readonly password: string };
 }
 
 export interface RequestOptions {
@@ -232,6 +238,7 @@ export class SentinelHttpClient {
   readonly #fetch: typeof fetch;
   readonly #signingDate: () => Date;
   readonly #credentials: CredentialSource | undefined;
+  readonly #basicAuthorization: string | undefined;
   #signer: SignatureV4 | null = null;
 
   constructor(options: HttpClientOptions) {
@@ -247,6 +254,11 @@ export class SentinelHttpClient {
     this.#fetch = options.fetch ?? fetch;
     this.#signingDate = options.signingDate ?? (() => new Date());
     this.#credentials = options.credentials;
+    const basic = options.basicAuth;
+    this.#basicAuthorization =
+      basic === undefined || this.signing
+        ? undefined
+        : `Basic ${Buffer.from(`${basic.user}:${basic.password}`, 'utf8').toString('base64')}`;
   }
 
   /** GET /v1: the server's run id (SENTINEL MYID) and version. */
@@ -373,7 +385,11 @@ export class SentinelHttpClient {
     const what = `${method} ${url.pathname}`;
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // Every write says it is JSON, with a body or not (DELETE): the local API refuses writes that do
+    // not, which is what keeps web pages from sending them.
+    if (body !== undefined || (method !== 'GET' && method !== 'HEAD'))
+      headers['content-type'] = 'application/json';
+    if (this.#basicAuthorization !== undefined) headers.authorization = this.#basicAuthorization;
     const sent = this.signing ? await this.#sign(what, { method, url, headers, body }) : headers;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);

@@ -12,7 +12,9 @@
  *   sentinel parallel-syncs <name> <n>                      1, > 0
  *   sentinel master-reboot-down-after-period <name> <ms>    0 (off), >= 0
  *   sentinel auth-user <name> <user> / auth-pass <name> <pw>  unset
- *   sentinel rename-command <name> <command> <renamed>      each command at most once
+ *   sentinel rename-command <name> <command> <renamed>      each command at most once; <renamed> is 1-128
+ *                                                           printable ASCII characters, not another
+ *                                                           Redis command's name (lib/core/names.ts)
  *
  * lambda-sentinel's per-master lines (all > 0):
  *   sentinel probe-period <name> <ms>     min(down-after, 1000): PING period; must not exceed down-after
@@ -35,12 +37,19 @@
  * and `tls-key-file` (only with tls-replication yes; cert and key together), and lambda-sentinel's
  * `tls-verify-peer yes|no` (yes).
  *
+ * Access to the Redis-protocol endpoint and the local HTTP API (lib/config/access.ts): `requirepass`,
+ * `user` (Redis's ACL syntax), `timeout`, `maxclients`, `client-query-buffer-limit`, `client-query-timeout`.
+ *
  * Accepted and ignored (reported back so the CLI can list them): state lives in DynamoDB and the listener
  * is set on the command line, so `port`, `bind`, `daemonize`, `pidfile`, `logfile`, `loglevel`, `dir`,
- * `protected-mode`, `latency-tracking-info-percentiles`, `user` (both written by Redis 7's CONFIG REWRITE),
+ * `protected-mode`, `latency-tracking-info-percentiles` (written by Redis 7's CONFIG REWRITE),
  * and `sentinel myid|current-epoch|config-epoch|leader-epoch|known-replica|known-slave|
  * known-sentinel|deny-scripts-reconfig|resolve-hostnames|announce-hostnames|announce-ip|announce-port|
  * sentinel-user|sentinel-pass` have nothing to configure.
+ *
+ * Every number also has an upper bound, the same as SENTINEL SET's (SETTING_LIMITS in lib/core/constants.ts,
+ * listed in docs/configuration.md), and leader-lease must be at least 2 × (probe-timeout + 500) so that a
+ * failover's command to Redis ends before the leader's lease does (lib/core/fence.ts).
  *
  * Rejected: `sentinel notification-script` and `sentinel client-reconfig-script` (events go to SNS), any
  * other directive, a setting given twice, and settings whose relations cannot work (they are reported,
@@ -49,8 +58,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { SENTINEL_DEFAULTS } from '../core/constants.js';
+import { type LimitedSetting, SENTINEL_DEFAULTS, SETTING_LIMITS } from '../core/constants.js';
+import { leaderFenceProblem } from '../core/fence.js';
+import { type LimitedInteger, readLimitedInteger, tooLargeReason } from '../core/limits.js';
+import { masterNameProblem, renameProblem } from '../core/names.js';
+import { RENAME_COMMAND } from '../core/settings.js';
 import type { GlobalSettings, MasterSettings, SentinelConfig, TlsSettings } from '../core/types.js';
+import { ACCESS_DIRECTIVES, AccessDraft } from './access.js';
 import { splitConfigLine } from './splitArgs.js';
 
 export interface ConfigIssue {
@@ -129,32 +143,31 @@ type MasterNumberField =
 
 type GlobalNumberField = 'tiltTriggerMs' | 'tiltPeriodMs' | 'loopLeaseMs' | 'heartbeatPeriodMs';
 
-interface NumberOption<Field extends string> {
+/** A numeric option; its accepted range is SETTING_LIMITS[field], shared with SENTINEL SET. */
+interface NumberOption<Field extends LimitedSetting> {
   readonly field: Field;
-  /** Smallest accepted value: 1 for periods and counts, 0 where Sentinel uses 0 for "off". */
-  readonly minimum: 0 | 1;
   /** How the value is named in the usage text of an arity error. */
   readonly unit: '<ms>' | '<count>';
 }
 
 const MASTER_NUMBER_OPTIONS: ReadonlyMap<string, NumberOption<MasterNumberField>> = new Map([
-  ['down-after-milliseconds', { field: 'downAfterMs', minimum: 1, unit: '<ms>' }],
-  ['failover-timeout', { field: 'failoverTimeoutMs', minimum: 1, unit: '<ms>' }],
-  ['parallel-syncs', { field: 'parallelSyncs', minimum: 1, unit: '<count>' }],
-  ['master-reboot-down-after-period', { field: 'masterRebootDownAfterPeriodMs', minimum: 0, unit: '<ms>' }],
-  ['probe-period', { field: 'probePeriodMs', minimum: 1, unit: '<ms>' }],
-  ['probe-timeout', { field: 'probeTimeoutMs', minimum: 1, unit: '<ms>' }],
-  ['info-period', { field: 'infoPeriodMs', minimum: 1, unit: '<ms>' }],
-  ['vote-max-age', { field: 'voteMaxAgeMs', minimum: 1, unit: '<ms>' }],
-  ['vote-refresh', { field: 'voteRefreshMs', minimum: 1, unit: '<ms>' }],
-  ['leader-lease', { field: 'leaderLeaseMs', minimum: 1, unit: '<ms>' }],
+  ['down-after-milliseconds', { field: 'downAfterMs', unit: '<ms>' }],
+  ['failover-timeout', { field: 'failoverTimeoutMs', unit: '<ms>' }],
+  ['parallel-syncs', { field: 'parallelSyncs', unit: '<count>' }],
+  ['master-reboot-down-after-period', { field: 'masterRebootDownAfterPeriodMs', unit: '<ms>' }],
+  ['probe-period', { field: 'probePeriodMs', unit: '<ms>' }],
+  ['probe-timeout', { field: 'probeTimeoutMs', unit: '<ms>' }],
+  ['info-period', { field: 'infoPeriodMs', unit: '<ms>' }],
+  ['vote-max-age', { field: 'voteMaxAgeMs', unit: '<ms>' }],
+  ['vote-refresh', { field: 'voteRefreshMs', unit: '<ms>' }],
+  ['leader-lease', { field: 'leaderLeaseMs', unit: '<ms>' }],
 ]);
 
 const GLOBAL_NUMBER_OPTIONS: ReadonlyMap<string, NumberOption<GlobalNumberField>> = new Map([
-  ['tilt-trigger', { field: 'tiltTriggerMs', minimum: 1, unit: '<ms>' }],
-  ['tilt-period', { field: 'tiltPeriodMs', minimum: 1, unit: '<ms>' }],
-  ['loop-lease', { field: 'loopLeaseMs', minimum: 1, unit: '<ms>' }],
-  ['heartbeat-period', { field: 'heartbeatPeriodMs', minimum: 1, unit: '<ms>' }],
+  ['tilt-trigger', { field: 'tiltTriggerMs', unit: '<ms>' }],
+  ['tilt-period', { field: 'tiltPeriodMs', unit: '<ms>' }],
+  ['loop-lease', { field: 'loopLeaseMs', unit: '<ms>' }],
+  ['heartbeat-period', { field: 'heartbeatPeriodMs', unit: '<ms>' }],
 ]);
 
 type TlsFlagField = 'enabled' | 'rejectUnauthorized';
@@ -176,13 +189,12 @@ const MONITOR = 'monitor';
 const MEMBERS = 'members';
 const AUTH_PASS = 'auth-pass';
 const AUTH_USER = 'auth-user';
-const RENAME_COMMAND = 'rename-command';
 
 /**
  * Redis lines that configure the Sentinel process itself: the listener is set on the CLI here.
- * `latency-tracking-info-percentiles` and `user` are in the list because Redis 7's CONFIG REWRITE adds
- * them to every sentinel.conf it writes (`user default on nopass ~* &* +@all`): without them no rewritten
- * file would load. The listener's access control is the CLI's (and IAM's for the HTTP API).
+ * `latency-tracking-info-percentiles` is in the list because Redis 7's CONFIG REWRITE adds it to every
+ * sentinel.conf it writes: without it no rewritten file would load. (`requirepass`, `user`, `timeout`,
+ * `maxclients`… configure the endpoints' access: lib/config/access.ts.)
  */
 const IGNORED_DIRECTIVES: ReadonlySet<string> = new Set([
   'port',
@@ -194,7 +206,6 @@ const IGNORED_DIRECTIVES: ReadonlySet<string> = new Set([
   'dir',
   'protected-mode',
   'latency-tracking-info-percentiles',
-  'user',
 ]);
 
 /**
@@ -228,7 +239,6 @@ const REJECTED_SENTINEL_OPTIONS: ReadonlyMap<string, string> = new Map([
   ],
 ]);
 
-const MASTER_NAME = /^[A-Za-z0-9._-]+$/;
 const SENTINEL_ID = /^[a-z0-9-]{1,40}$/;
 const DECIMAL = /^[0-9]+$/;
 const HOST_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
@@ -304,6 +314,8 @@ class ParseState {
   };
   /** Per-master lines wait until every monitor line is read, as in Sentinel. */
   readonly perMasterLines: ConfigLine[] = [];
+  /** requirepass, user, timeout, maxclients…: the endpoints' access (lib/config/access.ts). */
+  readonly access = new AccessDraft((line, reason) => this.reject(line, reason));
 
   constructor(readonly file: string) {}
 
@@ -326,9 +338,10 @@ export function parseSentinelConfigDetailed(text: string, file: string): ParsedS
   const masters = [...state.masters.values()].flatMap((draft) =>
     draft.monitorValid ? [buildMaster(state, draft, global)] : [],
   );
+  const access = state.access.build();
   if (state.issues.length > 0) throw new ConfigError(state.issues);
   return Object.freeze({
-    config: Object.freeze({ global, masters: Object.freeze(masters) }),
+    config: Object.freeze({ global, masters: Object.freeze(masters), ...(access ? { access } : {}) }),
     ignored: Object.freeze(state.ignored.map((entry) => Object.freeze(entry))),
   });
 }
@@ -377,7 +390,8 @@ function trimLine(raw: string): string {
 function dispatch(state: ParseState, entry: ConfigLine): void {
   const { line, directive, sentinelOption: option } = entry;
   if (option === undefined) {
-    if (IGNORED_DIRECTIVES.has(directive)) state.ignore(line, directive);
+    if (ACCESS_DIRECTIVES.has(directive)) state.access.apply(line, directive, entry.args);
+    else if (IGNORED_DIRECTIVES.has(directive)) state.ignore(line, directive);
     else if (TLS_FLAG_OPTIONS.has(directive) || TLS_FILE_OPTIONS.has(directive)) applyTlsLine(state, entry);
     else state.reject(line, unknownDirective(directive));
     return;
@@ -447,8 +461,9 @@ function applyMonitorLine(state: ParseState, { line, directive, args }: ConfigLi
   }
   const [name, host, portText, quorumText] = args as [string, string, string, string];
   const issuesBefore = state.issues.length;
-  if (!MASTER_NAME.test(name)) {
-    state.reject(line, `Invalid master name '${show(name)}' for '${directive}': use only A-Z a-z 0-9 . - _`);
+  const nameProblem = masterNameProblem(name);
+  if (nameProblem !== null) {
+    state.reject(line, `Invalid master name '${show(name)}' for '${directive}': ${nameProblem}`);
   }
   if (!isHostOrAddress(host)) {
     state.reject(
@@ -546,13 +561,13 @@ function applyGlobalNumberLine(
     return;
   }
   const [text] = args as [string];
-  const value = parseDecimal(text);
-  if (value === undefined || value < spec.minimum) {
+  const read = readLimitedInteger(text, spec.field);
+  if (!read.ok) {
     global.invalid.add(spec.field);
-    state.reject(line, invalidArgument(text, option, spec.minimum));
+    state.reject(line, invalidArgument(text, option, spec.field, read));
     return;
   }
-  global.numbers[spec.field] = { value, line };
+  global.numbers[spec.field] = { value: read.value, line };
 }
 
 function applyTlsLine(state: ParseState, { line, directive, args }: ConfigLine): void {
@@ -647,13 +662,13 @@ function applyMasterNumber(
     state.reject(line, alreadySet(`'${directive}' for master '${show(draft.name)}'`, previous.line));
     return;
   }
-  const value = text === undefined ? undefined : parseDecimal(text);
-  if (value === undefined || value < spec.minimum) {
+  const read = readLimitedInteger(text ?? '', spec.field);
+  if (!read.ok) {
     draft.invalid.add(spec.field);
-    state.reject(line, invalidArgument(text ?? '', option, spec.minimum));
+    state.reject(line, invalidArgument(text ?? '', option, spec.field, read));
     return;
   }
-  draft.numbers[spec.field] = { value, line };
+  draft.numbers[spec.field] = { value: read.value, line };
 }
 
 function applyRename(
@@ -665,6 +680,16 @@ function applyRename(
   const [command = '', renamed = ''] = values;
   if (command === '' || renamed === '') {
     state.reject(line, `'${directive}' needs a non-empty command and a non-empty new name`);
+    return;
+  }
+  const refused = renameProblem(command, renamed);
+  if (refused !== null) {
+    // The command is named (escaped, cut) when it is the wrong side; the new name never is.
+    const which = refused.side === 'command' ? 'a command' : `command '${show(command.toLowerCase())}'`;
+    state.reject(
+      line,
+      `'${directive}' cannot rename ${which} of master '${show(draft.name)}': ${refused.problem}`,
+    );
     return;
   }
   const key = command.toLowerCase();
@@ -830,6 +855,7 @@ function buildMaster(state: ParseState, draft: MasterDraft, global: GlobalSettin
       numbers,
       draft.monitorLine,
     );
+    checkLeaderFence(state, draft, numbers);
   }
   const renamedCommands = Object.freeze(
     Object.fromEntries([...draft.renames].map(([command, renamed]) => [command, renamed.value])),
@@ -851,6 +877,33 @@ function buildMaster(state: ParseState, draft: MasterDraft, global: GlobalSettin
   });
 }
 
+/**
+ * leader-lease against probe-timeout (lib/core/fence.ts): a failover's command to Redis must end before
+ * the leader's lease does. Reported on the probe-timeout line if it was given, else on the leader-lease
+ * line, else on the monitor line; skipped when either value is already reported as bad.
+ */
+function checkLeaderFence(
+  state: ParseState,
+  draft: MasterDraft,
+  numbers: Record<MasterNumberField, number>,
+): void {
+  const involved: readonly MasterNumberField[] = ['probeTimeoutMs', 'leaderLeaseMs', 'downAfterMs'];
+  if (involved.some((field) => draft.invalid.has(field))) return;
+  // A probe-timeout not below down-after is reported already; one problem per setting is enough.
+  if (numbers.probeTimeoutMs >= numbers.downAfterMs) return;
+  const describe = (field: MasterNumberField): string => {
+    const name = optionNameOf(MASTER_NUMBER_OPTIONS, (option) => option.field === field);
+    return `${name} ${numbers[field]}${draft.numbers[field] === undefined ? ' (default)' : ''}`;
+  };
+  const problem = leaderFenceProblem(numbers, {
+    probeTimeout: describe('probeTimeoutMs'),
+    leaderLease: describe('leaderLeaseMs'),
+  });
+  if (problem === null) return;
+  const line = draft.numbers.probeTimeoutMs?.line ?? draft.numbers.leaderLeaseMs?.line ?? draft.monitorLine;
+  state.reject(line, problem);
+}
+
 function resolveNumbers<Field extends string>(
   explicit: Partial<Record<Field, Setting<number>>>,
   defaults: Record<Field, number>,
@@ -867,7 +920,7 @@ function resolveNumbers<Field extends string>(
  * Reports each broken relation once, on the line to edit: the smaller setting's line if it was given,
  * else the larger one's, else `fallbackLine` (the monitor line, or 0 for global settings).
  */
-function checkRelations<Field extends string>(
+function checkRelations<Field extends LimitedSetting>(
   state: ParseState,
   relations: readonly Relation<Field>[],
   options: ReadonlyMap<string, NumberOption<Field>>,
@@ -919,8 +972,17 @@ function isHostOrAddress(host: string): boolean {
   return HOST_NAME.test(host);
 }
 
-function invalidArgument(text: string, option: string, minimum: 0 | 1): string {
-  return `Invalid argument '${show(text)}' for '${option}': ${expectedInteger(minimum)}`;
+function invalidArgument(
+  text: string,
+  option: string,
+  field: LimitedSetting,
+  read: Exclude<LimitedInteger, { ok: true }>,
+): string {
+  const reason =
+    read.problem === 'too-large'
+      ? tooLargeReason(read.maximum)
+      : expectedInteger(SETTING_LIMITS[field].minimum);
+  return `Invalid argument '${show(text)}' for '${option}': ${reason}`;
 }
 
 function expectedInteger(minimum: 0 | 1): string {

@@ -60,9 +60,64 @@ export interface SentinelConfig {
   readonly masters: readonly MasterSettings[];
   /**
    * Passwords of masters the file does not list (added at run time by SENTINEL MONITOR), by master
-   * name. Deployed, they come from SSM like the others; they are never stored in the table.
+   * name, each bound to the one address it is for (nothing else binds it: the name alone can be
+   * re-added anywhere). Deployed, they come from SSM; they are never stored in the table.
    */
-  readonly authPassByMaster?: Readonly<Record<string, string>>;
+  readonly authPassByMaster?: Readonly<Record<string, AddressBoundAuthPass>>;
+  /**
+   * Who may use the Redis-protocol endpoint and the local HTTP API, and the endpoint's connection
+   * limits (`requirepass`, `user`, `timeout`, `maxclients`, … lines). Absent: Redis's defaults, one
+   * `default` user that needs no password (lib/core/acl.ts).
+   */
+  readonly access?: AccessSettings;
+}
+
+/**
+ * One ACL user as configured (`user <name> <rules…>`, or `requirepass` for `default`). Passwords are
+ * kept only as SHA-256; lib/core/acl.ts compiles the rules and decides with them.
+ */
+export interface AclUserSpec {
+  readonly name: string;
+  /** `on` / `off`: a disabled user cannot authenticate. */
+  readonly enabled: boolean;
+  /** `nopass`: any password (or none) authenticates this user. */
+  readonly nopass: boolean;
+  /** SHA-256 of each accepted password, 64 lower-case hex digits. */
+  readonly passwordHashes: readonly string[];
+  /** Command rules in the order given (`+@all`, `-sentinel|set`, `+@read`…), lower case. */
+  readonly commandRules: readonly string[];
+  /** `&*` or `allchannels`: every channel and pattern. */
+  readonly allChannels: boolean;
+  /** `&<pattern>` rules: the channels (glob) this user may subscribe to. */
+  readonly channelPatterns: readonly string[];
+}
+
+/** The Redis-protocol endpoint's limits per connection and in total (defaults in lib/core/acl.ts). */
+export interface ConnectionLimits {
+  /** `timeout`: a connection with no traffic this long is closed (not subscribers); 0: never. */
+  readonly idleTimeoutMs: number;
+  /** `client-query-timeout`: a command that has begun to arrive must be complete within this; 0: never. */
+  readonly frameTimeoutMs: number;
+  /** `maxclients`: connections beyond this get `-ERR max number of clients reached` and are closed. */
+  readonly maxClients: number;
+  /** `client-query-buffer-limit`: the largest command an authenticated connection may send. */
+  readonly queryBufferLimitBytes: number;
+}
+
+export interface AccessSettings {
+  /** The users the configuration defines; a `default` user is implied when none is named so. */
+  readonly users: readonly AclUserSpec[];
+  /** The limits the configuration sets; the others keep their defaults. */
+  readonly limits: Partial<ConnectionLimits>;
+}
+
+/**
+ * A password for a master the file does not list: sent only to a master that SENTINEL MONITOR added at
+ * exactly `address` (and to that incarnation's replicas and successors), never to the name elsewhere.
+ */
+export interface AddressBoundAuthPass {
+  readonly address: Address;
+  readonly password: string;
 }
 
 /** What INFO told us, parsed (see lib/adapters/redis/parseInfo.ts). */
@@ -219,7 +274,23 @@ export interface MasterRecord {
   readonly settingsVersion: number;
   /** Time of the last SENTINEL RESET: sentinels forget the master's replicas and rediscover them. */
   readonly resetAt: number | null;
+  /**
+   * Where this incarnation of the master began: the file's monitor line (the record was seeded from it)
+   * or SENTINEL MONITOR (created or revived), with the address it named. Failovers, SET and RESET keep
+   * it; only MONITOR replaces it. A configured password is sent only to the incarnation it is bound
+   * to (lib/core/authBinding.ts). Null in records written before this field existed.
+   */
+  readonly origin: MasterOrigin | null;
   readonly updatedAt: number;
+}
+
+/** How a master record's incarnation began (MasterRecord.origin). */
+export interface MasterOrigin {
+  /** 'config': seeded from the file's monitor line; 'monitor': added or revived by SENTINEL MONITOR. */
+  readonly source: 'config' | 'monitor';
+  /** The address that line or command named (the master may have moved since, by failover). */
+  readonly host: string;
+  readonly port: number;
 }
 
 /** One sentinel's opinion of one master. At most one item per (master, sentinel). */

@@ -14,6 +14,7 @@
  * Thrown errors never escape: StoreUnavailableError becomes 503, anything else a generic 500 whose
  * cause is handed back in `cause` for the caller to log (it is never sent).
  */
+import { InvalidMasterNameError, masterNameProblem } from '../core/names.js';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../eventLog.js';
 import { StoreUnavailableError } from '../ports.js';
 import {
@@ -88,8 +89,8 @@ export const SENTINEL_TEXT = {
   noGoodSlave: 'NOGOODSLAVE No suitable replica to promote',
 } as const;
 
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
-const MASTER_NAME = /^[A-Za-z0-9._-]+$/;
+/** Methods that never change anything; every other one is a write. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Digits only: larger numbers are not safe integers, and no epoch, port or time needs more. */
 const SMALL_DECIMAL = /^[0-9]{1,15}$/;
 const SIGNED_DECIMAL = /^-?[0-9]{1,15}$/;
@@ -97,7 +98,7 @@ const MAX_SHOWN = 64;
 const MAX_PORT = 65_535;
 const DEFAULT_ANNOUNCE_PORT = 443;
 
-type RouteName =
+export type RouteName =
   | 'root'
   | 'masters'
   | 'master'
@@ -137,7 +138,7 @@ const MASTER_SUBROUTES: ReadonlySet<string> = new Set([
   'failover',
 ]);
 
-interface RouteMatch {
+export interface RouteMatch {
   readonly route: RouteName;
   /** The decoded `{name}` segment, not yet validated. */
   readonly name?: string;
@@ -192,6 +193,8 @@ export async function handleApiRequest(request: ApiRequest, options: RouterOptio
   } catch (error) {
     if (error instanceof ApiError)
       return errorResponse(error.status, error.code, error.message, error.headers);
+    // The view's own check of a name (the routes check it first; this keeps any other path a 400).
+    if (error instanceof InvalidMasterNameError) return errorResponse(400, 'INVALID', error.message);
     if (error instanceof StoreUnavailableError) {
       return { ...errorResponse(503, 'UNAVAILABLE', 'The store cannot be reached; retry'), cause: error };
     }
@@ -276,8 +279,11 @@ async function route(request: ApiRequest, options: RouterOptions): Promise<ApiRe
 // ---------------------------------------------------------------------------------------------------------
 // Routes
 
-/** Decoded segments matched against the route table; null for no route. Bad percent-encoding is a 400. */
-function matchRoute(path: string): RouteMatch | null {
+/**
+ * Decoded segments matched against the route table; null for no route. Bad percent-encoding is a 400.
+ * Exported for the local server, which decides a user's permission on the same route the router serves.
+ */
+export function matchRoute(path: string): RouteMatch | null {
   if (!path.startsWith('/')) return null;
   let segments: string[];
   try {
@@ -298,10 +304,10 @@ function matchRoute(path: string): RouteMatch | null {
   return MASTER_SUBROUTES.has(sub) ? { route: sub as RouteName, name } : null;
 }
 
+/** The master-name rule of lib/core/names.ts: Sentinel's charset, at most MAX_MASTER_NAME_LENGTH. */
 function masterName(name: string): string {
-  if (!MASTER_NAME.test(name)) {
-    throw invalid(`Invalid master name '${show(name)}': use only A-Z a-z 0-9 . - _`);
-  }
+  const problem = masterNameProblem(name);
+  if (problem !== null) throw invalid(`Invalid master name '${show(name)}': ${problem}`);
   return name;
 }
 

@@ -1,6 +1,16 @@
 /**
- * The HTTP API on node:http, for the local runner: loopback only, no auth (docs/http-api.md, Auth).
- * Every request goes through the router (lib/http/router.ts); this file only moves bytes.
+ * The HTTP API on node:http, for the local runner (docs/http-api.md, "Auth"). Every request goes through
+ * the router (lib/http/router.ts); this file moves bytes and decides who may ask, before the router runs:
+ *
+ * - bound to loopback, a request must name a loopback host (`Host: 127.0.0.1`, `localhost` or `[::1]`,
+ *   any port): a web page that rebinds its own DNS name to 127.0.0.1 sends its own name (DNS rebinding);
+ * - a write (any method but GET and HEAD) must come with `Content-Type: application/json` and without a
+ *   foreign `Origin` (none, or a loopback one): a web page cannot send that without the browser asking
+ *   first (CORS preflight), which this server never allows (CSRF);
+ * - users as on the Redis-protocol endpoint (lib/core/acl.ts), with HTTP Basic auth: without
+ *   credentials a request is the `default` user if that needs no password. Each route is the SENTINEL
+ *   command it serves, so a read-only user may only read. Bound beyond loopback, the server refuses to
+ *   start unless every user has a password.
  *
  * Long polls hold a request open for up to 20 s. Each request gets an AbortSignal that fires when its
  * client disconnects or the server closes, so the view stops waiting and the poll answers at once.
@@ -8,9 +18,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AccessControl } from '../accessControl.js';
+import { type AclUser, DEFAULT_USER, isLoopbackBind, mayRun, mayUsePattern } from '../core/acl.js';
+import type { AclUserSpec } from '../core/types.js';
 import type { EndpointAddress, SentinelView } from '../resp/sentinelView.js';
 import { errorFields, jsonLinesLog, type Log } from '../runtime/log.js';
-import { type ApiResponse, handleApiRequest, MAX_BODY_BYTES } from './router.js';
+import { type ApiResponse, handleApiRequest, MAX_BODY_BYTES, matchRoute, type RouteName } from './router.js';
 import { PACKAGE_VERSION } from './version.js';
 
 export interface HttpApiOptions {
@@ -23,6 +36,12 @@ export interface HttpApiOptions {
   readonly announce?: EndpointAddress;
   /** Where 500s (with their cause) and 503s are logged. Default: JSON lines on stderr. */
   readonly log?: Log;
+  /**
+   * The ACL users, as on the Redis-protocol endpoint (SentinelConfig.access.users). Without a user named
+   * `default`, Redis's: no password needed, every command. Required (every user with a password) when
+   * `host` is beyond loopback.
+   */
+  readonly users?: readonly AclUserSpec[];
 }
 
 export interface HttpApi {
@@ -33,6 +52,94 @@ export interface HttpApi {
 
 /** After close() aborts the open requests, how long they get to answer before their sockets are cut. */
 const CLOSE_GRACE_MS = 2_000;
+
+/** The names a request to a loopback-bound server may give in `Host`, with any port. */
+const LOOPBACK_HOST_HEADER = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+/** An `Origin` that is this machine: a page served from loopback, which is as trusted as the CLI. */
+const LOOPBACK_ORIGIN = /^https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+const JSON_MEDIA_TYPE = 'application/json';
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+const BASIC_REALM = 'Basic realm="lambda-sentinel", charset="UTF-8"';
+const MAX_SHOWN = 64;
+
+/** The SENTINEL command each route and method serves: the permission a user needs for it. */
+const ROUTE_COMMANDS: Readonly<Record<RouteName, Readonly<Record<string, string>>>> = {
+  root: { GET: 'sentinel|myid' },
+  masters: { GET: 'sentinel|masters', POST: 'sentinel|monitor' },
+  master: { GET: 'sentinel|master', PATCH: 'sentinel|set', DELETE: 'sentinel|remove' },
+  address: { GET: 'sentinel|get-master-addr-by-name' },
+  replicas: { GET: 'sentinel|replicas' },
+  sentinels: { GET: 'sentinel|sentinels' },
+  ckquorum: { GET: 'sentinel|ckquorum' },
+  failover: { POST: 'sentinel|failover' },
+  reset: { POST: 'sentinel|reset' },
+  // The event log is every channel's messages: what PSUBSCRIBE * would get (handled below).
+  events: {},
+};
+
+function refusal(
+  status: number,
+  code: string,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): ApiResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify({ error: message, code }),
+  };
+}
+
+function show(value: string): string {
+  return value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** `Authorization: Basic …` as user and password; null when it is not Basic credentials. */
+function basicCredentials(value: string): { readonly user: string; readonly password: string } | null {
+  const match = /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(value);
+  if (!match) return null;
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * May `user` make this request? The route's SENTINEL command decides. A request that matches no route
+ * the router would serve needs every permission of its kind: the router then only refuses it, but a
+ * restricted user must not find a way around the table here.
+ */
+function permissionProblem(user: AclUser, method: string, path: string): string | null {
+  const read = READ_METHODS.has(method);
+  let route: RouteName | null = null;
+  try {
+    route = matchRoute(path)?.route ?? null;
+  } catch {
+    route = null;
+  }
+  if (route === 'events' && read) {
+    return mayRun(user, 'psubscribe') && mayUsePattern(user, '*')
+      ? null
+      : "this user has no permissions to read the event log (it takes what 'PSUBSCRIBE *' takes)";
+  }
+  const command = route === null ? undefined : ROUTE_COMMANDS[route][read ? 'GET' : method];
+  if (command !== undefined) {
+    return mayRun(user, command) ? null : `this user has no permissions to run the '${command}' command`;
+  }
+  const every = Object.values(ROUTE_COMMANDS).flatMap((byMethod) =>
+    Object.entries(byMethod)
+      .filter(([m]) => READ_METHODS.has(m) === read)
+      .map(([, c]) => c),
+  );
+  return every.every((c) => mayRun(user, c))
+    ? null
+    : `this user has no permissions for ${method} ${show(path)} (no route; only a user with every ${read ? 'read' : 'write'} permission may try it)`;
+}
 
 /** The body, read up to one byte past the limit: the router answers 413 without the rest being read. */
 async function readBody(request: IncomingMessage): Promise<{ text: string; complete: boolean }> {
@@ -50,6 +157,15 @@ async function readBody(request: IncomingMessage): Promise<{ text: string; compl
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const host = options.host ?? '127.0.0.1';
+  const access = new AccessControl(options.users);
+  const loopbackOnly = isLoopbackBind(host);
+  if (!loopbackOnly && !access.requiresPassword) {
+    throw new Error(
+      `refusing to serve the HTTP API on ${host}, beyond loopback, while a user needs no password: ` +
+        'anyone who can reach it could change the monitored masters. Give every user a password ' +
+        '(requirepass or user lines), or keep it on 127.0.0.1',
+    );
+  }
   const version = options.version ?? PACKAGE_VERSION;
   const log = options.log ?? jsonLinesLog((line) => process.stderr.write(line), { component: 'http-api' });
   /** Requests being answered: aborted by close(), awaited (briefly) before the sockets are cut. */
@@ -66,11 +182,85 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     res.end(response.body);
   }
 
+  /** Whether this request may reach the router at all: a refusal (4xx with its reason), or null. */
+  function refuse(req: IncomingMessage, method: string, path: string): ApiResponse | null {
+    const hostHeader = header(req, 'host');
+    if (loopbackOnly && (hostHeader === undefined || !LOOPBACK_HOST_HEADER.test(hostHeader))) {
+      return refusal(
+        403,
+        'FORBIDDEN',
+        `The Host header ${hostHeader === undefined ? 'is missing' : `'${show(hostHeader)}' is not a loopback name`}: ` +
+          'this server answers only requests addressed to 127.0.0.1, localhost or [::1] (a web page that ' +
+          'points its own name at this machine must not reach it)',
+      );
+    }
+    const write = !READ_METHODS.has(method);
+    const origin = header(req, 'origin');
+    if (write && origin !== undefined && !LOOPBACK_ORIGIN.test(origin)) {
+      return refusal(
+        403,
+        'FORBIDDEN',
+        `Writes from a web page are refused (Origin '${show(origin)}'): only requests without an Origin, ` +
+          'or from a loopback origin, may change anything',
+      );
+    }
+    let user: AclUser | null;
+    const authorization = header(req, 'authorization');
+    if (authorization !== undefined) {
+      const credentials = basicCredentials(authorization);
+      if (credentials === null) {
+        return refusal(401, 'UNAUTHORIZED', 'The Authorization header must hold HTTP Basic credentials', {
+          'www-authenticate': BASIC_REALM,
+        });
+      }
+      user = access.authenticate(
+        credentials.user === '' ? DEFAULT_USER : credentials.user,
+        credentials.password,
+      );
+      if (user === null) {
+        return refusal(401, 'UNAUTHORIZED', 'WRONGPASS invalid username-password pair or user is disabled.', {
+          'www-authenticate': BASIC_REALM,
+        });
+      }
+    } else {
+      user = access.initialUser();
+      if (user === null) {
+        return refusal(
+          401,
+          'UNAUTHORIZED',
+          'Authentication required: send HTTP Basic credentials of a configured user (the CLI sends ' +
+            'LAMBDA_SENTINEL_USER and LAMBDA_SENTINEL_PASSWORD)',
+          { 'www-authenticate': BASIC_REALM },
+        );
+      }
+    }
+    if (write) {
+      const type = header(req, 'content-type');
+      const mediaType = type?.split(';')[0]?.trim().toLowerCase();
+      if (mediaType !== JSON_MEDIA_TYPE) {
+        return refusal(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Writes need 'Content-Type: ${JSON_MEDIA_TYPE}' (got ${type === undefined ? 'none' : `'${show(type)}'`}), ` +
+            'which a web page cannot send to another site without asking first',
+        );
+      }
+    }
+    const problem = permissionProblem(user, method, path);
+    return problem === null ? null : refusal(403, 'NOPERM', problem);
+  }
+
   async function serve(req: IncomingMessage, res: ServerResponse, abort: AbortController): Promise<void> {
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     const path = queryAt < 0 ? target : target.slice(0, queryAt);
     const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1));
+    const refused = refuse(req, req.method ?? 'GET', path);
+    if (refused !== null) {
+      // The body is not read: the connection cannot carry another request.
+      send(res, refused, false);
+      return;
+    }
     const body = await readBody(req);
     const response = await handleApiRequest(
       {
@@ -79,7 +269,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         query,
         headers: req.headers,
         body: body.text,
-        // Loopback only: the local runner trusts its own machine (docs/http-api.md, Auth).
+        // Not the function URL: who may do what was decided above (refuse).
         iamAuthenticated: false,
         signal: abort.signal,
       },

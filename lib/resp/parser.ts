@@ -3,9 +3,14 @@
  * (what a human types into telnet). Feed it bytes as they arrive; it returns every complete command and,
  * on a malformed frame, a protocol error after which the connection must be closed (Redis does the same).
  *
- * Limits (stricter than Redis, which allows 512 MB bulks): a bulk string of at most 512 KB, at most
- * 1024 arguments, an inline command of at most 64 KB, and a request of at most 4 MB in total. A
- * Sentinel endpoint never needs more; the limits bound the memory one connection can hold.
+ * Limits (stricter than Redis, which allows 512 MB bulks): by default a bulk string of at most 512 KB,
+ * at most 1024 arguments, an inline command of at most 64 KB, and a request of at most 4 MB in total.
+ * The endpoint sets tighter ones per connection (lib/resp/server.ts), and changes them when the
+ * connection authenticates: a limit is checked as soon as a header announces a size, so an oversized
+ * command is refused before its bytes are held.
+ *
+ * `push` parses everything it can; `append` + `next` parse one command at a time, so that the limits in
+ * force for a command are the ones after the command before it ran (AUTH, then a larger command).
  */
 
 export interface ParserLimits {
@@ -13,6 +18,11 @@ export interface ParserLimits {
   readonly maxArgs: number;
   readonly maxInlineBytes: number;
   readonly maxRequestBytes: number;
+  /**
+   * The connection has not authenticated: an argument count or a bulk length over the limit gets Redis's
+   * texts for that case (`unauthenticated multibulk length`, `unauthenticated bulk length`).
+   */
+  readonly unauthenticated?: boolean;
 }
 
 export const DEFAULT_PARSER_LIMITS: ParserLimits = {
@@ -29,12 +39,18 @@ export interface ParseResult {
   readonly error: string | null;
 }
 
+/** One step of `next`: a command, a protocol error (final), or null when more bytes are needed. */
+export type ParseStep = { readonly command: Buffer[] } | { readonly error: string } | null;
+
 /** Longest `*<n>` or `$<n>` header line accepted (Redis: 64 KB for the whole query buffer). */
 const MAX_HEADER_LINE = 32;
+const EMPTY = Buffer.alloc(0);
 
 export class RespParser {
-  readonly #limits: ParserLimits;
-  #buffer: Buffer = Buffer.alloc(0);
+  #limits: ParserLimits;
+  #buffer: Buffer = EMPTY;
+  /** Where unread bytes start in #buffer: commands are taken one at a time without copying the rest. */
+  #pos = 0;
   /** Arguments still expected for the array being read, or null between commands. */
   #argc: number | null = null;
   #args: Buffer[] = [];
@@ -48,34 +64,76 @@ export class RespParser {
     this.#limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
   }
 
-  /** Bytes held for an incomplete command. */
+  /** Limits for what is parsed from now on (a frame already announced keeps the sizes it was allowed). */
+  setLimits(limits: Partial<ParserLimits>): void {
+    this.#limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
+  }
+
+  /** Bytes held for commands not yet returned (an incomplete one, or complete ones not yet taken). */
   get buffered(): number {
-    return this.#buffer.length;
+    return this.#buffer.length - this.#pos + this.#args.reduce((n, a) => n + a.length, 0);
+  }
+
+  /** A command has begun to arrive and is not complete. */
+  get midFrame(): boolean {
+    return this.#argc !== null || this.#pos < this.#buffer.length;
+  }
+
+  append(chunk: Buffer): void {
+    if (this.#failed !== null || chunk.length === 0) return;
+    if (this.#pos >= this.#buffer.length) this.#buffer = chunk;
+    else this.#buffer = Buffer.concat([this.#buffer.subarray(this.#pos), chunk]);
+    this.#pos = 0;
   }
 
   push(chunk: Buffer): ParseResult {
     if (this.#failed !== null) return { commands: [], error: this.#failed };
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.append(chunk);
     const commands: Buffer[][] = [];
-    let pos = 0;
-    const fail = (message: string): ParseResult => {
-      this.#failed = `Protocol error: ${message}`;
-      this.#buffer = Buffer.alloc(0);
-      return { commands, error: this.#failed };
-    };
+    for (let step = this.next(); step !== null; step = this.next()) {
+      if ('error' in step) return { commands, error: step.error };
+      commands.push(step.command);
+    }
+    return { commands, error: null };
+  }
+
+  /** The next complete command from the bytes appended so far. */
+  next(): ParseStep {
+    if (this.#failed !== null) return { error: this.#failed };
+    const step = this.#parse();
+    if (this.#pos >= this.#buffer.length) {
+      this.#buffer = EMPTY;
+      this.#pos = 0;
+    }
+    return step;
+  }
+
+  #fail(message: string): ParseStep {
+    this.#failed = `Protocol error: ${message}`;
+    this.#buffer = EMPTY;
+    this.#pos = 0;
+    this.#args = [];
+    return { error: this.#failed };
+  }
+
+  #parse(): ParseStep {
     const buf = this.#buffer;
-    while (pos < buf.length) {
+    const limits = this.#limits;
+    const who = limits.unauthenticated ? 'unauthenticated ' : 'invalid ';
+    while (this.#pos < buf.length) {
+      const pos = this.#pos;
       if (this.#argc === null) {
         if (buf[pos] === 0x2a /* '*' */) {
           const end = buf.indexOf('\r\n', pos);
           if (end === -1) {
-            if (buf.length - pos > MAX_HEADER_LINE) return fail('too big mbulk count string');
-            break;
+            if (buf.length - pos > MAX_HEADER_LINE) return this.#fail('too big mbulk count string');
+            return null;
           }
           const count = parseInteger(buf, pos + 1, end);
-          if (count === null || count > this.#limits.maxArgs) return fail('invalid multibulk length');
+          if (count === null) return this.#fail('invalid multibulk length');
+          if (count > limits.maxArgs) return this.#fail(`${who}multibulk length`);
           this.#requestBytes = end + 2 - pos;
-          pos = end + 2;
+          this.#pos = end + 2;
           // `*0` and `*-1` are empty requests: Redis ignores them.
           if (count > 0) {
             this.#argc = count;
@@ -86,50 +144,53 @@ export class RespParser {
         }
         const newline = buf.indexOf(0x0a, pos);
         if (newline === -1) {
-          if (buf.length - pos > this.#limits.maxInlineBytes) return fail('too big inline request');
-          break;
+          if (buf.length - pos > limits.maxInlineBytes) return this.#fail('too big inline request');
+          return null;
         }
-        if (newline - pos > this.#limits.maxInlineBytes) return fail('too big inline request');
+        if (newline - pos > limits.maxInlineBytes) return this.#fail('too big inline request');
         const lineEnd = newline > pos && buf[newline - 1] === 0x0d ? newline - 1 : newline;
         const args = splitInline(buf.subarray(pos, lineEnd).toString('latin1'));
-        pos = newline + 1;
-        if (args === null) return fail('unbalanced quotes in request');
-        if (args.length > this.#limits.maxArgs) return fail('invalid multibulk length');
-        if (args.length > 0) commands.push(args.map((a) => Buffer.from(a, 'latin1')));
+        this.#pos = newline + 1;
+        if (args === null) return this.#fail('unbalanced quotes in request');
+        if (args.length > limits.maxArgs) return this.#fail(`${who}multibulk length`);
+        if (args.length > 0) return { command: args.map((a) => Buffer.from(a, 'latin1')) };
         continue;
       }
       if (this.#bulkLen === null) {
         const end = buf.indexOf('\r\n', pos);
         if (end === -1) {
-          if (buf.length - pos > MAX_HEADER_LINE) return fail('too big bulk count string');
-          if (buf[pos] !== 0x24 /* '$' */) return fail(`expected '$', got '${printable(buf[pos])}'`);
-          break;
+          if (buf.length - pos > MAX_HEADER_LINE) return this.#fail('too big bulk count string');
+          if (buf[pos] !== 0x24 /* '$' */) return this.#fail(`expected '$', got '${printable(buf[pos])}'`);
+          return null;
         }
-        if (buf[pos] !== 0x24) return fail(`expected '$', got '${printable(buf[pos])}'`);
+        if (buf[pos] !== 0x24) return this.#fail(`expected '$', got '${printable(buf[pos])}'`);
         const len = parseInteger(buf, pos + 1, end);
-        if (len === null || len < 0 || len > this.#limits.maxBulkBytes) return fail('invalid bulk length');
+        if (len === null || len < 0) return this.#fail('invalid bulk length');
+        if (len > limits.maxBulkBytes) return this.#fail(`${who}bulk length`);
         this.#requestBytes += end + 2 - pos;
-        if (this.#requestBytes + len + 2 > this.#limits.maxRequestBytes) return fail('request too big');
+        if (this.#requestBytes + len + 2 > limits.maxRequestBytes) return this.#fail('request too big');
         this.#bulkLen = len;
-        pos = end + 2;
+        this.#pos = end + 2;
         continue;
       }
       const len = this.#bulkLen;
-      if (buf.length - pos < len + 2) break;
-      if (buf[pos + len] !== 0x0d || buf[pos + len + 1] !== 0x0a) return fail('bulk string not terminated');
+      if (buf.length - pos < len + 2) return null;
+      if (buf[pos + len] !== 0x0d || buf[pos + len + 1] !== 0x0a) {
+        return this.#fail('bulk string not terminated');
+      }
       this.#args.push(Buffer.from(buf.subarray(pos, pos + len)));
       this.#requestBytes += len + 2;
-      pos += len + 2;
+      this.#pos = pos + len + 2;
       this.#bulkLen = null;
       if (this.#args.length === this.#argc) {
-        commands.push(this.#args);
+        const command = this.#args;
         this.#args = [];
         this.#argc = null;
         this.#requestBytes = 0;
+        return { command };
       }
     }
-    this.#buffer = pos >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
-    return { commands, error: null };
+    return null;
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { MasterMemory } from '../core/decide.js';
+import { InvalidMasterNameError, masterNameTooLong } from '../core/names.js';
 import type { InstanceObservation } from '../core/observation.js';
 import { majorityOf } from '../core/quorum.js';
 import { applySetArgs, globMatches, validateMonitor } from '../core/settings.js';
@@ -146,6 +147,16 @@ const NO_SUCH_MASTER: CommandReply = {
   kind: 'no-such-master',
   error: 'No such master with that name',
 };
+/**
+ * A name over the length limit cannot be monitored, and must not reach the store (its keys would
+ * overflow): refused with the limit, `-ERR Invalid master name: …` over RESP. Other bad names simply
+ * find nothing, as Sentinel answers for an unknown master.
+ */
+function refuseOverlongName(name: string): void {
+  const problem = masterNameTooLong(name);
+  if (problem !== null) throw new InvalidMasterNameError(problem);
+}
+
 /** A SET that loses the race to another SET re-reads and re-validates, this many times at most. */
 const SET_ATTEMPTS = 5;
 
@@ -306,7 +317,10 @@ export function storeSentinelView(
   // SENTINEL MASTER / REPLICAS / SENTINELS / CKQUORUM read six items; clients in Sentinel mode ask for
   // SENTINELS at every reconnect, so these reads are cached like the address (and dropped alike).
   const states = new ReadCache<MasterState | null>(options.addressCacheMs ?? 0, clock);
-  const state = (name: string): Promise<MasterState | null> => states.get(name, () => readState(name));
+  const state = async (name: string): Promise<MasterState | null> => {
+    refuseOverlongName(name);
+    return states.get(name, () => readState(name));
+  };
 
   async function readState(name: string): Promise<MasterState | null> {
     const record = await store.getMaster(name);
@@ -464,7 +478,8 @@ export function storeSentinelView(
   const cacheMs = options.addressCacheMs ?? 0;
   const addresses = new ReadCache<AddressWithEpoch | null>(cacheMs, clock);
 
-  function addressOf(name: string): Promise<AddressWithEpoch | null> {
+  async function addressOf(name: string): Promise<AddressWithEpoch | null> {
+    refuseOverlongName(name);
     return addresses.get(name, () => readAddress(name));
   }
 
@@ -534,6 +549,7 @@ export function storeSentinelView(
       return { ok: false, text: `NOQUORUM ${usable} usable Sentinels. ${problems.join('. ')}` };
     },
     async failover(name, failoverOptions) {
+      refuseOverlongName(name);
       const outcome = await requestManualFailover(store, name, {
         clock,
         waitMs: options.failoverWaitMs ?? 5_000,
@@ -551,6 +567,7 @@ export function storeSentinelView(
     },
     addressOf,
     async waitForAddress(name, afterEpoch, waitMs, signal) {
+      refuseOverlongName(name);
       const until = clock.now() + Math.max(0, Math.min(waitMs, MAX_ADDRESS_WAIT_MS));
       for (;;) {
         const current = await readAddress(name);
@@ -580,10 +597,14 @@ export function storeSentinelView(
         : { ok: false, kind: 'conflict', error: 'Duplicate master name.' };
     },
     async remove(name) {
+      const tooLong = masterNameTooLong(name);
+      if (tooLong !== null) return { ok: false, kind: 'invalid', error: `Invalid master name: ${tooLong}` };
       await seedConfigured(name);
       return (await store.removeMaster(name, { now: clock.now() })) ? { ok: true } : NO_SUCH_MASTER;
     },
     async set(name, args) {
+      const tooLong = masterNameTooLong(name);
+      if (tooLong !== null) return { ok: false, kind: 'invalid', error: `Invalid master name: ${tooLong}` };
       // Validated against the version it read; a concurrent SET makes the write fail and this retry.
       for (let attempt = 0; attempt < SET_ATTEMPTS; attempt++) {
         const record = await seedConfigured(name);

@@ -5,11 +5,30 @@
  *
  * Each connection handles its commands strictly in order (pipelining), one at a time. A malformed frame
  * gets `-ERR Protocol error: …` and closes that connection only.
+ *
+ * Access as Redis does it (lib/core/acl.ts): ACL users and `requirepass`, NOAUTH / WRONGPASS / NOPERM with
+ * Redis's texts, checked in Redis's order (unknown command, arity, authentication, permission). A
+ * connection that sends `POST` or `Host:` as a command is an HTTP request aimed at this port (a web page
+ * driving it): it is closed at once and nothing it sent runs, as Redis does. Every connection is bounded:
+ * idle and partial-command timeouts, a connection cap, and caps on the bytes it may make this process
+ * hold (much smaller before it authenticates).
  */
-import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
+import { AccessControl } from '../accessControl.js';
+import {
+  type AclUser,
+  DEFAULT_USER,
+  lookupCommand,
+  mayRun,
+  mayUseChannel,
+  mayUsePattern,
+  PRE_AUTH_LIMITS,
+  resolveConnectionLimits,
+} from '../core/acl.js';
 import { globMatch } from '../core/glob.js';
 import { groupSetArgs } from '../core/settings.js';
+import type { AclUserSpec, ConnectionLimits } from '../core/types.js';
+import type { Log } from '../runtime/log.js';
 import {
   array,
   bulk,
@@ -33,11 +52,20 @@ export interface SentinelEndpointOptions {
   readonly port: number;
   readonly host?: string;
   readonly view: SentinelView;
-  /** When set, clients must AUTH (or HELLO … AUTH) first; any username other than `default` is refused. */
-  readonly password?: string;
+  /**
+   * The ACL users (SentinelConfig.access.users: `requirepass` and `user` lines). Without a user named
+   * `default`, there is Redis's: no password needed, every command. Passwords are SHA-256 only.
+   */
+  readonly users?: readonly AclUserSpec[];
+  /** Idle and partial-command timeouts, the connection cap, the command size cap (CONNECTION_LIMIT_DEFAULTS). */
+  readonly limits?: Partial<ConnectionLimits>;
+  /**
+   * When set, the endpoint is read-only whoever asks: every write command (lib/core/acl.ts) gets this
+   * error text, given the command's name (`sentinel|set`). The proxy's default.
+   */
+  readonly readOnlyError?: (command: string) => string;
   /** Identical events (type, payload, epoch) published within this window reach subscribers once (default 5000 ms). */
   readonly dedupWindowMs?: number;
-  readonly limits?: Partial<ParserLimits>;
   /**
    * The address SENTINEL SENTINELS gives for the other sentinels (they are all served by this endpoint).
    * Default: the local address the asking client connected to, and this endpoint's port.
@@ -47,6 +75,8 @@ export interface SentinelEndpointOptions {
   readonly maxSubscriberBacklogBytes?: number;
   /** Reported by INFO server and HELLO (default 7.2.0: clients gate features on it). */
   readonly redisVersion?: string;
+  /** Where a cross-protocol attempt (POST / Host:) is reported, at most once a minute as Redis does. */
+  readonly log?: Log;
 }
 
 export interface PublishableEvent {
@@ -65,38 +95,23 @@ interface Client {
   readonly id: number;
   readonly socket: net.Socket;
   proto: Protocol;
-  authenticated: boolean;
+  /** Whom the connection acts as; null until it authenticates (when `default` needs a password). */
+  user: AclUser | null;
   name: string | null;
   readonly channels: Set<string>;
   readonly patterns: Set<string>;
   closed: boolean;
+  /** Commands read and not yet answered; the first is the one running. */
+  readonly queue: Args[];
+  /** Last time it sent bytes or got a reply (Redis's lastinteraction, for `timeout`). */
+  lastActivity: number;
+  /** When the command still arriving began, or null when none is (for the partial-command timeout). */
+  frameStartedAt: number | null;
+  /** Its next command waits for it to read its replies: it counts as idle while it does not. */
+  awaitingOutput: boolean;
 }
 
 type Args = readonly string[];
-
-const SENTINEL_ARITY: Record<string, number> = {
-  'get-master-addr-by-name': 3,
-  master: 3,
-  masters: 2,
-  replicas: 3,
-  slaves: 3,
-  sentinels: 3,
-  ckquorum: 3,
-  myid: 2,
-  failover: 3,
-  reset: 3,
-  remove: 3,
-  monitor: 6,
-  set: -5,
-  'is-master-down-by-addr': 6,
-  'info-cache': -2,
-  'pending-scripts': 2,
-  'simulate-failure': -2,
-  debug: -2,
-  flushconfig: 2,
-  config: -3,
-  help: 2,
-};
 
 const HELP_LINES = [
   'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -120,10 +135,44 @@ const HELP_LINES = [
   '    Print this help.',
 ];
 
+const ACL_HELP_LINES = [
+  'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'WHOAMI',
+  '    Return the current connection username.',
+  'HELP',
+  '    Prints this help.',
+];
+
 /** Commands read ahead of their replies on one connection before it stops reading. */
 const MAX_QUEUED = 256;
 /** Distinct master addresses whose encoded get-master-addr-by-name reply is kept. */
 const MAX_CACHED_ADDRESS_REPLIES = 1024;
+/**
+ * Unsent replies above which a connection's next command waits until the client has read them: a
+ * client that pipelines without reading cannot make replies pile up here (subscribers have their own
+ * limit, maxSubscriberBacklogBytes).
+ */
+const OUTPUT_HIGH_WATER_BYTES = 64 * 1024;
+/** How often idle and partial-command timeouts are checked, at most and at least. */
+const SWEEP_MAX_MS = 1_000;
+const SWEEP_MIN_MS = 10;
+/** Redis logs a cross-protocol attempt at most this often. */
+const ATTACK_LOG_INTERVAL_MS = 60_000;
+
+/** Redis's replies, word for word (redis-server 7.0.15). */
+const TEXT = {
+  noAuth: 'NOAUTH Authentication required.',
+  noAuthHello:
+    'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  authWithoutPassword:
+    'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+  noPermChannels: 'NOPERM this user has no permissions to access one of the channels used as arguments',
+  maxClients: 'ERR max number of clients reached',
+} as const;
+
+const noPermission = (command: string): Reply =>
+  error(`NOPERM this user has no permissions to run the '${command}' command`);
 
 const SUBSCRIBED_ALLOWED = new Set([
   'subscribe',
@@ -134,7 +183,12 @@ const SUBSCRIBED_ALLOWED = new Set([
   'quit',
   'reset',
 ]);
-const NO_AUTH_NEEDED = new Set(['auth', 'hello', 'quit']);
+
+/** Commands after which the parser's limits may change: the next command waits for them to run. */
+const AUTH_CHANGING: ReadonlySet<string> = new Set(['auth', 'hello', 'reset']);
+
+/** The first word of an HTTP request line (`POST /x HTTP/1.1`) or header (`Host: x`), as Redis checks it. */
+const CROSS_PROTOCOL_WORDS: ReadonlySet<string> = new Set(['post', 'host:']);
 
 function fieldsReply(fields: Fields): Reply {
   return fieldMap(fields);
@@ -149,12 +203,35 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   const host = options.host ?? '127.0.0.1';
   const version = options.redisVersion ?? '7.2.0';
   const dedupWindowMs = options.dedupWindowMs ?? 5_000;
+  const access = new AccessControl(options.users);
+  const limits = resolveConnectionLimits(options.limits);
+  const parserLimits: {
+    readonly authenticated: Partial<ParserLimits>;
+    readonly preAuth: Partial<ParserLimits>;
+  } = {
+    authenticated: {
+      maxBulkBytes: limits.queryBufferLimitBytes,
+      maxInlineBytes: Math.min(limits.queryBufferLimitBytes, 64 * 1024),
+      maxRequestBytes: limits.queryBufferLimitBytes,
+    },
+    preAuth: {
+      maxArgs: PRE_AUTH_LIMITS.maxArgs,
+      maxBulkBytes: Math.min(PRE_AUTH_LIMITS.maxBulkBytes, limits.queryBufferLimitBytes),
+      maxInlineBytes: Math.min(PRE_AUTH_LIMITS.maxInlineBytes, limits.queryBufferLimitBytes),
+      maxRequestBytes: Math.min(PRE_AUTH_LIMITS.maxRequestBytes, limits.queryBufferLimitBytes),
+      unauthenticated: true,
+    },
+  };
+  /** What an unauthenticated connection may have queued: one command's worth. */
+  const preAuthQueueBytes = parserLimits.preAuth.maxRequestBytes ?? PRE_AUTH_LIMITS.maxRequestBytes;
   const runId = view.myId();
   const startedAt = Date.now();
   const clients = new Set<Client>();
   const recent = new Map<string, number>();
   let nextId = 1;
   let port = options.port;
+  let attacksNotLogged = 0;
+  let attackLoggedAt = Number.NEGATIVE_INFINITY;
 
   const maxBacklog = options.maxSubscriberBacklogBytes ?? 8 * 1024 * 1024;
   const send = (client: Client, reply: Reply) => {
@@ -194,14 +271,6 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   const subscriptionCount = (client: Client) => client.channels.size + client.patterns.size;
   const subscribed = (client: Client) => subscriptionCount(client) > 0;
 
-  const checkPassword = (user: string, pass: string): boolean => {
-    if (options.password === undefined) return true;
-    if (user !== 'default') return false;
-    const a = Buffer.from(pass);
-    const b = Buffer.from(options.password);
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
-
   const unknownCommand = (args: Args): Reply => {
     let rest = '';
     for (const arg of args.slice(1)) {
@@ -212,6 +281,25 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   };
   const arityError = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
   const noSuchMaster = error('ERR No such master with that name');
+
+  const reportCrossProtocol = (client: Client) => {
+    const now = Date.now();
+    if (now - attackLoggedAt < ATTACK_LOG_INTERVAL_MS) {
+      attacksNotLogged++;
+      return;
+    }
+    options.log?.(
+      'warn',
+      'Possible SECURITY ATTACK detected: a client sent POST or Host: to the Sentinel endpoint, which is ' +
+        'what a web page attempting cross-protocol scripting does. Connection aborted.',
+      {
+        remote: `${client.socket.remoteAddress ?? '?'}:${client.socket.remotePort ?? '?'}`,
+        ...(attacksNotLogged > 0 ? { sinceLastLine: attacksNotLogged } : {}),
+      },
+    );
+    attackLoggedAt = now;
+    attacksNotLogged = 0;
+  };
 
   async function info(sections: string[]): Promise<string> {
     const all = sections.length === 0 || sections.some((s) => ['all', 'default', 'everything'].includes(s));
@@ -264,12 +352,8 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   }
 
   async function sentinel(client: Client, args: Args): Promise<Reply> {
+    // lookupCommand has checked the subcommand and its arity.
     const sub = (args[1] ?? '').toLowerCase();
-    const arity = SENTINEL_ARITY[sub];
-    if (arity === undefined) return error(`ERR unknown subcommand '${args[1] ?? ''}'. Try SENTINEL HELP.`);
-    if ((arity > 0 && args.length !== arity) || (arity < 0 && args.length < -arity)) {
-      return arityError(`sentinel|${sub}`);
-    }
     const name = args[2] ?? '';
     switch (sub) {
       case 'get-master-addr-by-name': {
@@ -338,13 +422,16 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     return push([bulk(kind), name, integer(count)]);
   }
 
-  function subscription(client: Client, args: Args): Reply[] {
+  function subscription(client: Client, user: AclUser, args: Args): Reply[] {
     const cmd = (args[0] ?? '').toLowerCase();
     const pattern = cmd === 'psubscribe' || cmd === 'punsubscribe';
     const set = pattern ? client.patterns : client.channels;
     const names = args.slice(1);
     const replies: Reply[] = [];
     if (cmd === 'subscribe' || cmd === 'psubscribe') {
+      // All or nothing, as in Redis: one channel the user may not use refuses the whole command.
+      const allowed = pattern ? mayUsePattern : mayUseChannel;
+      if (!names.every((n) => allowed(user, n))) return [error(TEXT.noPermChannels)];
       for (const n of names) {
         set.add(n);
         replies.push(subscribeReply(cmd, bulk(n), subscriptionCount(client)));
@@ -370,14 +457,12 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       proto = version;
     }
     let name: string | null = null;
-    let authOk = false;
+    let authenticated: AclUser | null = null;
     for (let i = 2; i < args.length; i++) {
       const opt = (args[i] as string).toLowerCase();
       if (opt === 'auth' && i + 2 < args.length) {
-        if (!checkPassword(args[i + 1] as string, args[i + 2] as string)) {
-          return error('WRONGPASS invalid username-password pair or user is disabled.');
-        }
-        authOk = true;
+        authenticated = access.authenticate(args[i + 1] as string, args[i + 2] as string);
+        if (authenticated === null) return error(TEXT.wrongPass);
         i += 2;
       } else if (opt === 'setname' && i + 1 < args.length) {
         name = args[i + 1] as string;
@@ -388,11 +473,8 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
         return error(`ERR Syntax error in HELLO option '${args[i]}'`);
       }
     }
-    if (!client.authenticated && !authOk)
-      return error(
-        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
-      );
-    if (authOk) client.authenticated = true;
+    if (client.user === null && authenticated === null) return error(TEXT.noAuthHello);
+    if (authenticated !== null) client.user = authenticated;
     if (name !== null) client.name = name;
     client.proto = proto;
     return map([
@@ -405,43 +487,56 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     ]);
   }
 
+  function auth(client: Client, args: Args): Reply {
+    // AUTH <password> | AUTH <user> <password>; more is Redis's syntax error, not an arity error.
+    if (args.length > 3) return error('ERR syntax error');
+    if (args.length === 2 && access.defaultUserNeedsNoPassword) return error(TEXT.authWithoutPassword);
+    const [name, password] =
+      args.length === 3 ? [args[1] as string, args[2] as string] : [DEFAULT_USER, args[1] as string];
+    const user = access.authenticate(name, password);
+    if (user === null) return error(TEXT.wrongPass);
+    client.user = user;
+    return OK;
+  }
+
   function clientCommand(client: Client, args: Args): Reply {
-    const sub = (args[1] ?? '').toLowerCase();
-    switch (sub) {
+    switch ((args[1] ?? '').toLowerCase()) {
       case 'id':
-        return args.length === 2 ? integer(client.id) : arityError('client|id');
+        return integer(client.id);
       case 'getname':
-        return args.length === 2
-          ? client.name === null
-            ? nullBulk
-            : bulk(client.name)
-          : arityError('client|getname');
+        return client.name === null ? nullBulk : bulk(client.name);
       case 'setname': {
-        if (args.length !== 3) return arityError('client|setname');
         const name = args[2] as string;
         if (!validName(name))
           return error('ERR Client names cannot contain spaces, newlines or special characters.');
         client.name = name === '' ? null : name;
         return OK;
       }
-      case 'setinfo': {
-        if (args.length !== 4) return arityError('client|setinfo');
+      default: {
+        // setinfo
         const attr = (args[2] as string).toLowerCase();
         if (attr !== 'lib-name' && attr !== 'lib-ver') return error(`ERR Unrecognized option '${args[2]}'`);
         return OK;
       }
-      case '':
-        return arityError('client');
-      default:
-        return error(`ERR unknown subcommand '${args[1]}'. Try CLIENT HELP.`);
     }
   }
 
   /** One command → its replies (several for (P)(UN)SUBSCRIBE), or 'close' after them. */
   async function execute(client: Client, args: Args): Promise<{ replies: Reply[]; close?: boolean }> {
+    const found = lookupCommand(args);
+    if (found.kind === 'unknown-command') return { replies: [unknownCommand(args)] };
+    if (found.kind === 'unknown-subcommand') {
+      return { replies: [error(`ERR unknown subcommand '${args[1]}'. Try ${found.container} HELP.`)] };
+    }
+    if (found.kind === 'arity') return { replies: [arityError(found.name)] };
+    const user = client.user;
+    if (!found.always) {
+      if (user === null) return { replies: [error(TEXT.noAuth)] };
+      if (!mayRun(user, found.id)) return { replies: [noPermission(found.name)] };
+      if (found.write && options.readOnlyError)
+        return { replies: [error(options.readOnlyError(found.name))] };
+    }
     const cmd = (args[0] ?? '').toLowerCase();
-    if (!client.authenticated && !NO_AUTH_NEEDED.has(cmd))
-      return { replies: [error('NOAUTH Authentication required.')] };
     if (client.proto === 2 && subscribed(client) && !SUBSCRIBED_ALLOWED.has(cmd)) {
       return {
         replies: [
@@ -464,32 +559,20 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
         client.patterns.clear();
         client.name = null;
         client.proto = 2;
-        client.authenticated = options.password === undefined;
+        client.user = access.initialUser();
         return { replies: [simple('RESET')] };
       case 'hello':
         return { replies: [hello(client, args)] };
-      case 'auth': {
-        if (args.length !== 2 && args.length !== 3) return { replies: [arityError('auth')] };
-        if (options.password === undefined && args.length === 2) {
-          return {
-            replies: [
-              error(
-                'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
-              ),
-            ],
-          };
-        }
-        const [user, pass] =
-          args.length === 3 ? [args[1] as string, args[2] as string] : ['default', args[1] as string];
-        if (!checkPassword(user, pass))
-          return { replies: [error('WRONGPASS invalid username-password pair or user is disabled.')] };
-        client.authenticated = true;
-        return { replies: [OK] };
-      }
+      case 'auth':
+        return { replies: [auth(client, args)] };
+      case 'acl':
+        // whoami or help (lookupCommand knows no other); user is set: ACL is not a no-auth command.
+        if ((args[1] ?? '').toLowerCase() === 'whoami')
+          return { replies: [bulk(user?.name ?? DEFAULT_USER)] };
+        return { replies: [array(ACL_HELP_LINES.map((l) => simple(l)))] };
       case 'client':
         return { replies: [clientCommand(client, args)] };
       case 'role':
-        if (args.length !== 1) return { replies: [arityError('role')] };
         return {
           replies: [array([bulk('sentinel'), array((await view.masterNames()).map((n) => bulk(n)))])],
         };
@@ -498,17 +581,13 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       case 'command':
         return { replies: [array([])] };
       case 'sentinel':
-        if (args.length < 2) return { replies: [arityError('sentinel')] };
         return { replies: [await sentinel(client, args)] };
       case 'subscribe':
       case 'psubscribe':
-        if (args.length < 2) return { replies: [arityError(cmd)] };
-        return { replies: subscription(client, args) };
       case 'unsubscribe':
       case 'punsubscribe':
-        return { replies: subscription(client, args) };
+        return { replies: subscription(client, user as AclUser, args) };
       case 'publish':
-        if (args.length !== 3) return { replies: [arityError('publish')] };
         return { replies: [error('ERR Only HELLO messages are accepted by Sentinel instances.')] };
       default:
         return { replies: [unknownCommand(args)] };
@@ -516,19 +595,39 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   }
 
   const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    if (clients.size >= limits.maxClients) {
+      // Redis's answer to one client too many, then the connection is closed.
+      socket.end(`-${TEXT.maxClients}\r\n`, () => socket.destroy());
+      return;
+    }
     const client: Client = {
       id: nextId++,
       socket,
       proto: 2,
-      authenticated: options.password === undefined,
+      user: access.initialUser(),
       name: null,
       channels: new Set(),
       patterns: new Set(),
       closed: false,
+      queue: [],
+      lastActivity: Date.now(),
+      frameStartedAt: null,
+      awaitingOutput: false,
     };
     clients.add(client);
-    const parser = new RespParser(options.limits);
-    const queue: Args[] = [];
+    const parser = new RespParser(parserLimits.preAuth);
+    let parserAuthenticated = false;
+    const queue = client.queue;
+    /** Each queued command's size and whether it may change the user; the sizes' sum is queuedBytes. */
+    const queued: Array<{ readonly bytes: number; readonly changesUser: boolean }> = [];
+    let queuedBytes = 0;
+    /** Queued commands that may change the connection's user (AUTH, HELLO, RESET). */
+    let authChanges = 0;
+    /** pump stopped short of what was read (queue full, or after AUTH): it must run again. */
+    let holding = false;
+    /** When bytes last arrived: a command still incomplete began no earlier. */
+    let lastRead = Date.now();
     let running = false;
     let closeAfterQueue = false;
     let protocolError: string | null = null;
@@ -546,18 +645,109 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     socket.on('error', finish);
     socket.setNoDelay(true);
 
+    /** Takes complete commands from what was read, as far as this connection may queue them. */
+    const pump = () => {
+      if (client.closed) return;
+      let took = false;
+      let heldBack = false;
+      while (protocolError === null) {
+        // After a command that may change who the connection is, the next is parsed only once it ran:
+        // with the limits in force then (AUTH raises them, RESET lowers them), as Redis parses.
+        if (
+          closeAfterQueue ||
+          authChanges > 0 ||
+          queue.length >= MAX_QUEUED ||
+          queuedBytes >= (client.user === null ? preAuthQueueBytes : limits.queryBufferLimitBytes)
+        ) {
+          heldBack = true;
+          break;
+        }
+        const authenticated = client.user !== null;
+        if (authenticated !== parserAuthenticated) {
+          parser.setLimits(authenticated ? parserLimits.authenticated : parserLimits.preAuth);
+          parserAuthenticated = authenticated;
+        }
+        const step = parser.next();
+        if (step === null) break;
+        if ('error' in step) {
+          protocolError = step.error;
+          break;
+        }
+        const command = step.command;
+        const args = command.map((b) => b.toString('utf8'));
+        const name = (args[0] as string).toLowerCase();
+        if (CROSS_PROTOCOL_WORDS.has(name)) {
+          // An HTTP request: close before anything it carries runs, queued commands included.
+          client.closed = true;
+          queue.length = 0;
+          socket.destroy();
+          reportCrossProtocol(client);
+          return;
+        }
+        let bytes = 0;
+        for (const arg of command) bytes += arg.length;
+        const changesUser = AUTH_CHANGING.has(name);
+        if (changesUser) authChanges++;
+        queue.push(args);
+        queued.push({ bytes, changesUser });
+        queuedBytes += bytes;
+        took = true;
+      }
+      // The partial-command clock runs only while the client owes us bytes, not while we hold back.
+      if (heldBack || protocolError !== null || !parser.midFrame) client.frameStartedAt = null;
+      else if (took || client.frameStartedAt === null) client.frameStartedAt = lastRead;
+      holding = heldBack;
+      // Read only while there is room: what the client sends beyond that waits in the kernel.
+      if (heldBack || protocolError !== null) socket.pause();
+      else if (socket.isPaused()) socket.resume();
+      void drain();
+    };
+
+    /**
+     * Unsent replies to wait for before the next command: over OUTPUT_HIGH_WATER_BYTES, or any the
+     * socket is already holding back before authentication. Only when the socket will say 'drain'.
+     */
+    const outputBacklogged = () =>
+      !subscribed(client) &&
+      socket.writableNeedDrain &&
+      socket.writableLength > (client.user === null ? 0 : OUTPUT_HIGH_WATER_BYTES);
+
+    /** Resolves once the client has read enough of its replies (or is gone). */
+    const outputDrained = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+
     const drain = async () => {
       if (running) return;
       running = true;
       try {
         while (queue.length > 0 && !client.closed) {
-          const args = queue.shift() as Args;
+          if (outputBacklogged()) {
+            client.awaitingOutput = true;
+            await outputDrained();
+            client.awaitingOutput = false;
+            client.lastActivity = Date.now();
+            if (client.closed) break;
+          }
+          const args = queue[0] as Args;
           let outcome: { replies: Reply[]; close?: boolean };
           try {
             outcome = await execute(client, args);
           } catch (e) {
             outcome = { replies: [error(`ERR ${e instanceof Error ? e.message : String(e)}`)] };
           }
+          queue.shift();
+          const done = queued.shift();
+          queuedBytes -= done?.bytes ?? 0;
+          if (done?.changesUser) authChanges--;
+          client.lastActivity = Date.now();
           // More commands already read: hold the replies and write them together once this burst of
           // work is done (one write for a pipeline instead of one per reply).
           if (queue.length > 0 && !corked) {
@@ -566,11 +756,15 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
             process.nextTick(uncork);
           }
           for (const reply of outcome.replies) send(client, reply);
-          if (queue.length < MAX_QUEUED / 2 && protocolError === null && socket.isPaused()) socket.resume();
           if (outcome.close) {
             queue.length = 0;
+            queued.length = 0;
+            queuedBytes = 0;
+            authChanges = 0;
             closeAfterQueue = true;
           }
+          // Everything read is parsed already unless pump held back: only then is there more to take.
+          if (holding) pump();
         }
         if (protocolError !== null && !client.closed) {
           send(client, error(`ERR ${protocolError}`));
@@ -587,17 +781,40 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
 
     socket.on('data', (chunk: Buffer) => {
       if (client.closed || protocolError !== null) return;
-      const result = parser.push(chunk);
-      for (const command of result.commands) queue.push(command.map((b) => b.toString('utf8')));
-      // A client that pipelines faster than it is answered waits: at most MAX_QUEUED commands are held.
-      if (queue.length >= MAX_QUEUED) socket.pause();
-      if (result.error !== null) {
-        protocolError = result.error;
-        socket.pause();
-      }
-      void drain();
+      lastRead = Date.now();
+      client.lastActivity = lastRead;
+      parser.append(chunk);
+      pump();
     });
   });
+
+  // Redis's clientsCron: one sweep over the connections instead of a timer per connection and command.
+  const timeouts = [limits.idleTimeoutMs, limits.frameTimeoutMs].filter((t) => t > 0);
+  const sweepEveryMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(Math.min(...timeouts) / 4)));
+  const sweep =
+    timeouts.length === 0
+      ? null
+      : setInterval(() => {
+          const now = Date.now();
+          for (const client of clients) {
+            const partialTooLong =
+              limits.frameTimeoutMs > 0 &&
+              client.frameStartedAt !== null &&
+              now - client.frameStartedAt > limits.frameTimeoutMs;
+            // As Redis's `timeout`: never a subscriber, nor a connection waiting for its own reply; but
+            // one that does not read its replies is idle (Redis counts only writes that progress).
+            const idleTooLong =
+              limits.idleTimeoutMs > 0 &&
+              !subscribed(client) &&
+              (client.queue.length === 0 || client.awaitingOutput) &&
+              now - client.lastActivity > limits.idleTimeoutMs;
+            if (partialTooLong || idleTooLong) {
+              client.closed = true;
+              client.socket.destroy();
+            }
+          }
+        }, sweepEveryMs);
+  sweep?.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -605,6 +822,9 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       server.off('error', reject);
       resolve();
     });
+  }).catch((e: unknown) => {
+    if (sweep) clearInterval(sweep);
+    throw e;
   });
   const bound = server.address() as net.AddressInfo;
   port = bound.port;
@@ -619,13 +839,16 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       recent.set(key, now);
       let delivered = 0;
       for (const client of clients) {
-        if (client.closed || !client.authenticated) continue;
-        if (client.channels.has(event.type)) {
+        const user = client.user;
+        // Only to whom may subscribe to it now (the connection may have changed user since it subscribed).
+        if (client.closed || user === null) continue;
+        if (client.channels.has(event.type) && mayRun(user, 'subscribe') && mayUseChannel(user, event.type)) {
           send(client, push([bulk('message'), bulk(event.type), bulk(event.payload)]));
           delivered++;
         }
+        if (client.patterns.size === 0 || !mayRun(user, 'psubscribe')) continue;
         for (const pattern of client.patterns) {
-          if (globMatch(pattern, event.type)) {
+          if (mayUsePattern(user, pattern) && globMatch(pattern, event.type)) {
             send(client, push([bulk('pmessage'), bulk(pattern), bulk(event.type), bulk(event.payload)]));
             delivered++;
           }
@@ -634,6 +857,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       return delivered;
     },
     close: async () => {
+      if (sweep) clearInterval(sweep);
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const client of clients) client.socket.destroy();
       await done;

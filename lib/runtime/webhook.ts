@@ -80,19 +80,46 @@ export function toWebhookPayload(
   };
 }
 
-export function createWebhookSink(url: string, options: WebhookSinkOptions = {}): WebhookSink {
-  const target = new URL(url); // an invalid URL fails here, at start-up, not per event
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new Error(`webhook URL must be http or https: ${url}`);
+/**
+ * The URL as it may be shown: scheme, host and port. Its path, query and user info often carry a
+ * token (Slack, Discord, basic auth), so they are never printed or logged. Throws for an invalid URL,
+ * without repeating it.
+ */
+export function webhookOrigin(url: string): string {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new Error('the webhook URL is not a valid URL (not shown: it may hold a token)');
   }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    throw new Error(`the webhook URL must be http or https, not ${target.protocol.slice(0, 16)}`);
+  }
+  return `${target.protocol}//${target.host}`;
+}
+
+/** Whether showing only webhookOrigin(url) leaves something out. */
+export function webhookHasHiddenParts(url: string): boolean {
+  const target = new URL(url);
+  return (
+    target.username !== '' ||
+    target.password !== '' ||
+    target.pathname !== '/' ||
+    target.search !== '' ||
+    target.hash !== ''
+  );
+}
+
+export function createWebhookSink(url: string, options: WebhookSinkOptions = {}): WebhookSink {
+  // An invalid URL fails here, at start-up, not per event; the error never shows it.
+  const where = webhookOrigin(url);
+  const target = new URL(url);
   const timeoutMs = options.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs;
   const maxQueue = Math.max(1, options.maxQueue ?? WEBHOOK_DEFAULTS.maxQueue);
   const retryBaseMs = options.retryBaseMs ?? WEBHOOK_DEFAULTS.retryBaseMs;
   const retryMaxMs = options.retryMaxMs ?? WEBHOOK_DEFAULTS.retryMaxMs;
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const doFetch = options.fetch ?? fetch;
-  // Shown in warnings without its path or query, which may carry a token.
-  const where = `${target.protocol}//${target.host}`;
 
   /** Events waiting; the one being delivered is `current`, not in the queue. */
   const queue: WebhookPayload[] = [];

@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.js';
+import { parseAccessFile } from '../../lib/config/access.js';
+import { type HttpApi, startHttpApi } from '../../lib/http/server.js';
 import {
   type ApiHarness,
   answerFailoverRequest,
@@ -351,5 +353,69 @@ describe('failures and usage', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(5);
     expect(stderr).toMatch(/No such master with that name/);
+  });
+});
+
+describe('a local API with users (HTTP Basic)', () => {
+  const servers: HttpApi[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+  });
+
+  /** Runs the CLI with these environment variables set, as a shell would pass them. */
+  async function cliWithEnv(env: Record<string, string>, url: string, ...args: string[]): Promise<Run> {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      return await cliAt(url, ...args);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+
+  it('sends LAMBDA_SENTINEL_USER / LAMBDA_SENTINEL_PASSWORD; without them, or as a reader writing, exits 7', async () => {
+    const users = parseAccessFile('requirepass s3cret\nuser reader on >r3ad &* +@read', 'users').access.users;
+    const server = await startHttpApi({ view: api.view, port: 0, users, log: () => {} });
+    servers.push(server);
+
+    const anonymous = await cliWithEnv({}, server.url, 'masters');
+    expect(anonymous.code).toBe(7);
+    expect(anonymous.err).toMatch(
+      /Authentication required: send HTTP Basic credentials.*\(401 UNAUTHORIZED\)/,
+    );
+    const wrong = await cliWithEnv({ LAMBDA_SENTINEL_PASSWORD: 'nope' }, server.url, 'masters', '--json');
+    expect(wrong.code).toBe(7);
+    expect(wrong.json()).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
+    expect(wrong.out + wrong.err).not.toContain('nope');
+
+    const asDefault = await cliWithEnv(
+      { LAMBDA_SENTINEL_PASSWORD: 's3cret' },
+      server.url,
+      'masters',
+      '--json',
+    );
+    expect(asDefault.code).toBe(0);
+    const reader = { LAMBDA_SENTINEL_USER: 'reader', LAMBDA_SENTINEL_PASSWORD: 'r3ad' };
+    expect((await cliWithEnv(reader, server.url, 'get-master-addr-by-name', 'mymaster')).code).toBe(0);
+    const refused = await cliWithEnv(reader, server.url, 'set', 'mymaster', 'quorum', '1');
+    expect(refused.code).toBe(7);
+    expect(refused.err).toContain(
+      "this user has no permissions to run the 'sentinel|set' command (403 NOPERM)",
+    );
+    expect((await cliWithEnv(reader, server.url, 'remove', 'mymaster')).code).toBe(7);
+    expect((await api.store.getMaster('mymaster'))?.monitored).toBe(true);
+
+    // Every write carries Content-Type: application/json, DELETE (no body) included.
+    const removed = await cliWithEnv(
+      { LAMBDA_SENTINEL_PASSWORD: 's3cret' },
+      server.url,
+      'remove',
+      'mymaster',
+    );
+    expect(removed).toMatchObject({ code: 0, out: 'OK\n' });
+    expect((await api.store.getMaster('mymaster'))?.monitored).toBe(false);
   });
 });

@@ -3,8 +3,11 @@
  * MemoryStore: routes end to end, a long poll released by a failover committed meanwhile, the client
  * going away, and close() with polls still open.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultUserWithPassword } from '../../lib/accessControl.js';
+import { parseAccessFile } from '../../lib/config/access.js';
 import { type HttpApi, startHttpApi } from '../../lib/http/server.js';
 import { PACKAGE_VERSION } from '../../lib/http/version.js';
 import { runIdOf, type SentinelView } from '../../lib/resp/sentinelView.js';
@@ -16,6 +19,8 @@ import {
   storeFixture,
   switchMaster,
 } from '../unit/http/apiFixtures.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
 const started: HttpApi[] = [];
 afterEach(async () => {
@@ -79,14 +84,14 @@ describe('HTTP API server', () => {
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: 'No such master with that name', code: 'NOSUCHMASTER' });
 
-    const wrongMethod = await fetch(`${api.url}/v1/masters`, { method: 'DELETE' });
+    const wrongMethod = await fetch(`${api.url}/v1/masters`, { method: 'DELETE', headers: JSON_TYPE });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
 
     const query = await fetch(`${api.url}/v1/events?limit=0`);
     expect(query.status).toBe(400);
 
-    // No auth locally (loopback): writes are accepted.
+    // No password configured, loopback: JSON writes from no web page are accepted.
     const failover = await fetch(`${api.url}/v1/masters/mymaster/failover`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -98,6 +103,7 @@ describe('HTTP API server', () => {
 
     const monitor = await fetch(`${api.url}/v1/masters`, {
       method: 'POST',
+      headers: JSON_TYPE,
       body: JSON.stringify({ name: 'cache-1', ip: '10.0.0.5', port: 6380, quorum: 2 }),
     });
     expect(monitor.status).toBe(201);
@@ -108,6 +114,7 @@ describe('HTTP API server', () => {
     const { api } = await withStore();
     const big = await fetch(`${api.url}/v1/reset`, {
       method: 'POST',
+      headers: JSON_TYPE,
       body: JSON.stringify({ pattern: 'x'.repeat(70_000) }),
     });
     expect(big.status).toBe(413);
@@ -122,7 +129,10 @@ describe('HTTP API server', () => {
     );
     expect(await settlesWithin(poll, 200)).toBe(false);
     // A manual failover through the API, then its promotion committed in the store.
-    const failover = await fetch(`${api.url}/v1/masters/mymaster/failover`, { method: 'POST' });
+    const failover = await fetch(`${api.url}/v1/masters/mymaster/failover`, {
+      method: 'POST',
+      headers: JSON_TYPE,
+    });
     expect(failover.status).toBe(200);
     expect(await settlesWithin(poll, 100)).toBe(false);
     await switchMaster(store, MASTER.name, { host: '127.0.0.1', port: 7001 });
@@ -211,5 +221,223 @@ describe('HTTP API server', () => {
     await expect(startHttpApi({ view: recordingView(), port: api.address.port })).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });
+  });
+});
+
+/** A raw request, with headers fetch would not let a test set (Host) or would add (content-type). */
+async function rawRequest(
+  api: HttpApi,
+  options: { method: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: { error?: string; code?: string }; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: api.address.port,
+        method: options.method,
+        path: options.path,
+        headers: options.headers,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), headers: res.headers }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+
+describe('HTTP API: who may ask (CSRF, DNS rebinding, users)', () => {
+  it('refuses a write from a web page on another site (foreign Origin) with 403; nothing runs', async () => {
+    const view = recordingView();
+    const api = await serve(view);
+    const r = await fetch(`${api.url}/v1/masters/mymaster/failover`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, origin: 'https://evil.example' },
+      body: '{}',
+    });
+    expect(r.status).toBe(403);
+    expect(await r.json()).toEqual({
+      code: 'FORBIDDEN',
+      error: expect.stringMatching(
+        /^Writes from a web page are refused \(Origin 'https:\/\/evil\.example'\)/,
+      ),
+    });
+    // `null` is what sandboxed frames and file:// pages send: foreign too.
+    const fromNull = await fetch(`${api.url}/v1/reset`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, origin: 'null' },
+      body: '{"pattern":"*"}',
+    });
+    expect(fromNull.status).toBe(403);
+    expect(view.writes()).toEqual([]);
+    // A page served from this machine is as trusted as the CLI.
+    const local = await fetch(`${api.url}/v1/masters/mymaster/failover`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, origin: 'http://localhost:3000' },
+      body: '{}',
+    });
+    expect(local.status).toBe(200);
+    expect(view.writes().map((c) => c.method)).toEqual(['failover']);
+  });
+
+  it('refuses a write that is not JSON (what an HTML form can send) with 415; nothing runs', async () => {
+    const view = recordingView();
+    const api = await serve(view);
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const r = await rawRequest(api, {
+        method: 'POST',
+        path: '/v1/masters/mymaster/failover',
+        headers: { 'content-type': type },
+        body: '{}',
+      });
+      expect(r.status, type).toBe(415);
+      expect(r.body, type).toEqual({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        error: expect.stringContaining("Writes need 'Content-Type: application/json'"),
+      });
+    }
+    const none = await rawRequest(api, { method: 'DELETE', path: '/v1/masters/mymaster' });
+    expect(none.status).toBe(415);
+    expect(none.body.error).toContain('(got none)');
+    expect(view.writes()).toEqual([]);
+    // With a charset parameter it is still JSON.
+    const ok = await rawRequest(api, {
+      method: 'DELETE',
+      path: '/v1/masters/mymaster',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('refuses any request that names a host other than loopback (DNS rebinding) with 403; nothing runs', async () => {
+    const view = recordingView();
+    const api = await serve(view);
+    const read = await rawRequest(api, {
+      method: 'GET',
+      path: '/v1/masters',
+      headers: { host: 'evil.example' },
+    });
+    expect(read.status).toBe(403);
+    expect(read.body).toEqual({
+      code: 'FORBIDDEN',
+      error: expect.stringMatching(/^The Host header 'evil\.example' is not a loopback name/),
+    });
+    const write = await rawRequest(api, {
+      method: 'PATCH',
+      path: '/v1/masters/mymaster',
+      headers: { host: `evil.example:${api.address.port}`, ...JSON_TYPE },
+      body: '{"set":[["quorum","1"]]}',
+    });
+    expect(write.status).toBe(403);
+    expect(view.calls).toEqual([]);
+    for (const host of ['127.0.0.1', `localhost:${api.address.port}`, `[::1]:${api.address.port}`]) {
+      const ok = await rawRequest(api, { method: 'GET', path: '/v1/masters', headers: { host } });
+      expect(ok.status, host).toBe(200);
+    }
+  });
+
+  it('with users: 401 without or with wrong credentials, a read-only user reads but may not write', async () => {
+    const { store, view } = await storeFixture();
+    const users = parseAccessFile(
+      [
+        'requirepass s3cret',
+        'user reader on >r3ad &* +@read',
+        'user sub-only on >s +sentinel|get-master-addr-by-name',
+      ].join('\n'),
+      'users',
+    ).access.users;
+    const api = await startHttpApi({ view, port: 0, users, log: () => {} });
+    started.push(api);
+
+    const anonymous = await fetch(`${api.url}/v1/masters`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Basic realm="lambda-sentinel", charset="UTF-8"');
+    expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+    const wrong = await fetch(`${api.url}/v1/masters`, { headers: basic('reader', 'nope') });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain('nope');
+
+    const masters = await fetch(`${api.url}/v1/masters`, { headers: basic('reader', 'r3ad') });
+    expect(masters.status).toBe(200);
+    const events = await fetch(`${api.url}/v1/events`, { headers: basic('reader', 'r3ad') });
+    expect(events.status).toBe(200);
+    const set = await fetch(`${api.url}/v1/masters/mymaster`, {
+      method: 'PATCH',
+      headers: { ...JSON_TYPE, ...basic('reader', 'r3ad') },
+      body: JSON.stringify({ set: [['down-after-milliseconds', '999']] }),
+    });
+    expect(set.status).toBe(403);
+    expect(await set.json()).toEqual({
+      code: 'NOPERM',
+      error: "this user has no permissions to run the 'sentinel|set' command",
+    });
+    // A percent-encoded route is still the route it decodes to.
+    const encoded = await fetch(`${api.url}/v1/masters/mymaster/%66ailover`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, ...basic('reader', 'r3ad') },
+      body: '{}',
+    });
+    expect(encoded.status).toBe(403);
+    // A user with one command has that one only; the event log needs what PSUBSCRIBE * needs.
+    expect(
+      (await fetch(`${api.url}/v1/masters/mymaster/address`, { headers: basic('sub-only', 's') })).status,
+    ).toBe(200);
+    expect((await fetch(`${api.url}/v1/masters`, { headers: basic('sub-only', 's') })).status).toBe(403);
+    expect((await fetch(`${api.url}/v1/events`, { headers: basic('sub-only', 's') })).status).toBe(403);
+    const record = await store.getMaster(MASTER.name);
+    expect(record?.settings.downAfterMs).toBeUndefined();
+    expect(record?.failoverRequestedAt).toBeNull();
+
+    // The default user (requirepass), with or without its name.
+    for (const user of ['default', '']) {
+      const r = await fetch(`${api.url}/v1/masters/mymaster`, {
+        method: 'PATCH',
+        headers: { ...JSON_TYPE, ...basic(user, 's3cret') },
+        body: JSON.stringify({ set: [['down-after-milliseconds', '999']] }),
+      });
+      expect(r.status, user).toBe(200);
+    }
+    expect((await store.getMaster(MASTER.name))?.settings.downAfterMs).toBe(999);
+  });
+
+  it('refuses to listen beyond loopback without a password; with one, it takes any Host but needs auth', async () => {
+    await expect(startHttpApi({ view: recordingView(), port: 0, host: '0.0.0.0' })).rejects.toThrow(
+      /refusing to serve the HTTP API on 0\.0\.0\.0, beyond loopback, while a user needs no password/,
+    );
+    const view = recordingView();
+    const api = await startHttpApi({
+      view,
+      port: 0,
+      host: '0.0.0.0',
+      users: [defaultUserWithPassword('pw')],
+    });
+    started.push(api);
+    const anonymous = await rawRequest(api, {
+      method: 'GET',
+      path: '/v1/masters',
+      headers: { host: 'sentinel.internal' },
+    });
+    expect(anonymous.status).toBe(401);
+    const ok = await rawRequest(api, {
+      method: 'GET',
+      path: '/v1/masters',
+      headers: { host: 'sentinel.internal', ...basic('default', 'pw') },
+    });
+    expect(ok.status).toBe(200);
   });
 });

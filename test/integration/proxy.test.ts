@@ -5,10 +5,16 @@
  * `+switch-master` once, although every sentinel logged it.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultUserWithPassword } from '../../lib/accessControl.js';
+import { type ProxyCommandDeps, runProxyCommand } from '../../lib/cli/proxyCommand.js';
 import { SentinelHttpClient } from '../../lib/client/http.js';
 import { type SentinelProxy, startProxy } from '../../lib/client/proxy.js';
 import type { Address } from '../../lib/core/types.js';
@@ -230,5 +236,217 @@ describe('the proxy command', () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect(bad).toMatchObject({ code: 2 });
+  });
+});
+
+/** The proxy command in this process: its output, and a way to stop it. */
+function proxyCommand(argv: string[], deps: ProxyCommandDeps = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stop = new AbortController();
+  const exited = runProxyCommand(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, stop.signal, {
+    env: {},
+    ...deps,
+  });
+  cleanups.push(async () => {
+    stop.abort();
+    await exited;
+  });
+  return {
+    out,
+    err,
+    exited,
+    stop: () => stop.abort(),
+    port: async () => {
+      await expect.poll(() => out.join('\n'), { timeout: 20_000 }).toMatch(/Sentinel endpoint at [^:]+:\d+/);
+      return Number((out.join('\n').match(/Sentinel endpoint at [^:]+:(\d+)/) as RegExpMatchArray)[1]);
+    },
+  };
+}
+
+async function tempFile(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ls-proxy-users-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'users.conf');
+  await writeFile(file, text);
+  return file;
+}
+
+describe('the proxy: read-only unless asked, and its own users', () => {
+  it('refuses writes by default: nothing reaches the API; --allow-writes passes them on', async () => {
+    const api = await startApiHarness();
+    cleanups.push(() => api.close());
+    const readOnly = await startProxy({ client: new SentinelHttpClient({ url: api.url }), port: 0 });
+    cleanups.push(() => readOnly.close());
+    const port = readOnly.endpoint.address.port;
+    for (const args of [
+      ['SENTINEL', 'SET', 'mymaster', 'rename-command', 'PING', 'FLUSHALL'],
+      ['SENTINEL', 'FAILOVER', 'mymaster'],
+      ['SENTINEL', 'REMOVE', 'mymaster'],
+      ['SENTINEL', 'MONITOR', 'other', '127.0.0.1', '7001', '2'],
+      ['SENTINEL', 'RESET', '*'],
+    ]) {
+      const name = `sentinel|${(args[1] as string).toLowerCase()}`;
+      expect((await redisCli(port, ...args)).trim(), name).toBe(
+        `NOPERM this proxy is read-only: '${name}' would change the deployed sentinels. Start the proxy with --allow-writes to pass writes on`,
+      );
+    }
+    expect(await redisCli(port, 'SENTINEL', 'get-master-addr-by-name', 'mymaster')).toBe('127.0.0.1\n7000\n');
+    const record = await api.store.getMaster('mymaster');
+    expect(record?.settings.renamedCommands).toBeUndefined();
+    expect(record?.failoverRequestedAt).toBeNull();
+    expect(record?.monitored).toBe(true);
+    expect(await api.store.getMaster('other')).toBeNull();
+
+    const writable = await startProxy({
+      client: new SentinelHttpClient({ url: api.url }),
+      port: 0,
+      allowWrites: true,
+    });
+    cleanups.push(() => writable.close());
+    expect(await redisCli(writable.endpoint.address.port, 'SENTINEL', 'SET', 'mymaster', 'quorum', '1')).toBe(
+      'OK\n',
+    );
+    expect((await api.store.getMaster('mymaster'))?.settings.quorum).toBe(1);
+  });
+
+  it('with a password: NOAUTH without it, the answer with it (redis-cli -a)', async () => {
+    const api = await startApiHarness();
+    cleanups.push(() => api.close());
+    const proxy = await startProxy({
+      client: new SentinelHttpClient({ url: api.url }),
+      port: 0,
+      users: [defaultUserWithPassword('pr0xy')],
+    });
+    cleanups.push(() => proxy.close());
+    const port = proxy.endpoint.address.port;
+    expect((await redisCli(port, 'SENTINEL', 'get-master-addr-by-name', 'mymaster')).trim()).toBe(
+      'NOAUTH Authentication required.',
+    );
+    expect(
+      await redisCli(
+        port,
+        '-a',
+        'pr0xy',
+        '--no-auth-warning',
+        'SENTINEL',
+        'get-master-addr-by-name',
+        'mymaster',
+      ),
+    ).toBe('127.0.0.1\n7000\n');
+  });
+
+  it('refuses to listen beyond loopback without a password, and says where it listens and how', async () => {
+    const api = await startApiHarness();
+    cleanups.push(() => api.close());
+    await expect(
+      startProxy({ client: new SentinelHttpClient({ url: api.url }), port: 0, host: '0.0.0.0' }),
+    ).rejects.toThrow(/refusing to listen on 0\.0\.0\.0, beyond loopback, while a user needs no password/);
+    const open = proxyCommand(['--url', api.url, '--port', '0', '--host', '0.0.0.0']);
+    expect(await open.exited).toBe(2);
+    expect(open.err.join('\n')).toMatch(
+      /refusing to listen on 0\.0\.0\.0, beyond loopback, without a password/,
+    );
+    expect(open.out).toEqual([]);
+
+    const secured = proxyCommand(['--url', api.url, '--port', '0', '--host', '0.0.0.0'], {
+      env: { LAMBDA_SENTINEL_REQUIREPASS: 'env-pw' },
+    });
+    const port = await secured.port();
+    expect(secured.out).toEqual([
+      expect.stringMatching(/^Sentinel endpoint at 0\.0\.0\.0:\d+, backed by http:\/\/127\.0\.0\.1:\d+$/),
+      'auth on (users: default)',
+      'read-only: SENTINEL FAILOVER, SET, MONITOR, REMOVE, RESET… are refused (--allow-writes passes them on)',
+      `try: redis-cli -h 0.0.0.0 -p ${port} --askpass sentinel masters`,
+    ]);
+    expect(secured.out.join('\n')).not.toContain('env-pw');
+    expect(
+      await redisCli(
+        port,
+        '-a',
+        'env-pw',
+        '--no-auth-warning',
+        'SENTINEL',
+        'get-master-addr-by-name',
+        'mymaster',
+      ),
+    ).toBe('127.0.0.1\n7000\n');
+    secured.stop();
+    expect(await secured.exited).toBe(0);
+  });
+
+  it('--users FILE: its users (hashes allowed); a bad line names file and line and never the password', async () => {
+    const api = await startApiHarness();
+    cleanups.push(() => api.close());
+    const hash = createHash('sha256').update('ops-pw').digest('hex');
+    const file = await tempFile(`# proxy users\nuser ops on #${hash} &* +@all\nuser view on >v &* +@read\n`);
+    const started = proxyCommand(['--url', api.url, '--port', '0', '--users', file, '--allow-writes']);
+    const port = await started.port();
+    expect(started.out[1]).toBe('no password needed for user default (users: default, ops, view)');
+    expect(started.out[2]).toMatch(/^writes allowed \(--allow-writes\)/);
+    const as = (user: string, pass: string, ...args: string[]) =>
+      redisCli(port, '--user', user, '--pass', pass, '--no-auth-warning', ...args);
+    expect((await as('view', 'v', 'SENTINEL', 'SET', 'mymaster', 'quorum', '1')).trim()).toBe(
+      "NOPERM this user has no permissions to run the 'sentinel|set' command",
+    );
+    expect(await as('ops', 'ops-pw', 'SENTINEL', 'SET', 'mymaster', 'quorum', '1')).toBe('OK\n');
+    // The default user keeps Redis's default (no password) when the file does not name it: loopback only.
+    expect(await redisCli(port, 'SENTINEL', 'get-master-addr-by-name', 'mymaster')).toBe('127.0.0.1\n7000\n');
+
+    const bad = await tempFile(
+      'user ops on >fine +@all\nuser typo on s3cr3t-in-the-wrong-place +@all\nport 1\n',
+    );
+    const refused = proxyCommand(['--url', api.url, '--port', '0', '--users', bad]);
+    expect(await refused.exited).toBe(2);
+    const text = refused.err.join('\n');
+    expect(text).toContain(`${bad}:2: in the rules of user 'typo': unknown ACL rule (not shown`);
+    expect(text).toContain(`${bad}:3: 'port' does not belong in a users file`);
+    expect(text).not.toContain('s3cr3t');
+    expect(text).not.toContain('fine');
+  });
+
+  it('--users-ssm NAME: a SecureString with users lines; a plain String is refused', async () => {
+    const api = await startApiHarness();
+    cleanups.push(() => api.close());
+    const asked: Array<{ Name?: string; WithDecryption?: boolean }> = [];
+    const ssm = (type: string, value: string) => () => ({
+      async send(command: GetParameterCommand) {
+        asked.push(command.input);
+        return { Parameter: { Name: command.input.Name, Type: type as 'SecureString', Value: value } };
+      },
+    });
+    const started = proxyCommand(['--url', api.url, '--port', '0', '--users-ssm', '/ls/proxy-users'], {
+      ssm: ssm('SecureString', 'requirepass from-ssm\n'),
+    });
+    const port = await started.port();
+    expect(asked).toEqual([{ Name: '/ls/proxy-users', WithDecryption: true }]);
+    expect(started.out[1]).toBe('auth on (users: default)');
+    expect(
+      await redisCli(
+        port,
+        '-a',
+        'from-ssm',
+        '--no-auth-warning',
+        'SENTINEL',
+        'get-master-addr-by-name',
+        'mymaster',
+      ),
+    ).toBe('127.0.0.1\n7000\n');
+
+    const plain = proxyCommand(['--url', api.url, '--port', '0', '--users-ssm', '/ls/plain'], {
+      ssm: ssm('String', 'requirepass in-clear'),
+    });
+    expect(await plain.exited).toBe(2);
+    expect(plain.err.join('\n')).toMatch(/the SSM parameter \/ls\/plain is a String, not a SecureString/);
+    expect(plain.err.join('\n')).not.toContain('in-clear');
+
+    const both = proxyCommand(['--url', api.url, '--port', '0', '--users-ssm', '/ls/proxy-users'], {
+      ssm: ssm('SecureString', 'requirepass from-ssm'),
+      env: { LAMBDA_SENTINEL_REQUIREPASS: 'from-env' },
+    });
+    expect(await both.exited).toBe(2);
+    expect(both.err.join('\n')).toContain(
+      "user 'default' is set both by --users-ssm /ls/proxy-users and by LAMBDA_SENTINEL_REQUIREPASS: keep one",
+    );
   });
 });

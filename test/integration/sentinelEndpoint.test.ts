@@ -2,18 +2,25 @@
  * The Redis-protocol Sentinel endpoint on real processes: three sentinels on real redis-server and
  * DynamoDB Local, the endpoint next to them, and unmodified clients (ioredis in Sentinel mode, redis-cli)
  * following failovers through it. The reply shapes are compared with a real `redis-server --sentinel`
- * run on the same topology.
+ * run on the same topology, and the authentication replies with one that has the same users.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type RealSentinels, startRealSentinels } from '../../bench/support/realSentinel.js';
+import { MemoryStore } from '../../lib/adapters/memory/store.js';
+import { parseAccessFile } from '../../lib/config/access.js';
 import type { Address } from '../../lib/core/types.js';
 import { storeSentinelView } from '../../lib/resp/sentinelView.js';
 import { type SentinelEndpoint, startSentinelEndpoint } from '../../lib/resp/server.js';
+import { allocatePorts, findRedisServer, startRedis } from '../../lib/runtime/redisProcess.js';
 import { type RealCluster, roleOf, startRealCluster } from '../support/realCluster.js';
+import { globalSettings, masterSettings } from '../support/settings.js';
 
 const run = promisify(execFile);
 const REDIS_CLI = '/usr/bin/redis-cli';
@@ -346,5 +353,255 @@ describe('Sentinel endpoint replies, compared with real Sentinel', () => {
       promoted.host,
       String(promoted.port),
     ]);
+  });
+});
+
+/** Users as both sides get them: a redis-server --sentinel conf, and our users file (the same lines). */
+const AUTH_USERS = [
+  'requirepass "top secret"',
+  'user reader on >r3ad ~* &* -@all +ping +sentinel|get-master-addr-by-name +sentinel|master +sentinel|masters +subscribe',
+  'user admin on >adm1n ~* &* +@all',
+  'user gone off >g ~* &* +@all',
+  'user feed on >f resetchannels &+switch-* +@all',
+  // Redis's @read holds no SENTINEL subcommand (they are all @admin); ours is every command that reads.
+  'user monitor on >m ~* &* +@read',
+];
+
+/** A real `redis-server --sentinel` with AUTH_USERS, started and killed by PID. */
+async function realSentinelWithUsers(master: Address): Promise<number> {
+  const [port] = (await allocatePorts(1)) as [number];
+  const dir = await mkdtemp(join(tmpdir(), 'ls-auth-sentinel-'));
+  const file = join(dir, 'sentinel.conf');
+  await writeFile(
+    file,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor mymaster ${master.host} ${master.port} 1`,
+      ...AUTH_USERS,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(findRedisServer(), [file, '--sentinel'], { stdio: 'ignore' });
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  const until = Date.now() + WITHIN_MS;
+  for (;;) {
+    const reachable = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (reachable) return port;
+    if (Date.now() > until) throw new Error('redis-server --sentinel did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every reply to `commands` sent in one write: error texts in full, other replies by shape. */
+async function repliesOf(port: number, commands: readonly string[]): Promise<unknown[]> {
+  const socket = net.connect(port, '127.0.0.1');
+  let data = Buffer.alloc(0);
+  try {
+    return await new Promise((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('data', (chunk) => {
+        data = Buffer.concat([data, chunk]);
+        const out: unknown[] = [];
+        let pos = 0;
+        for (let i = 0; i < commands.length; i++) {
+          const read = readReply(data, pos);
+          if (!read) return;
+          pos = read.next;
+          out.push(
+            read.reply.type === '-'
+              ? `-${read.reply.text}`
+              : read.reply.type === '$'
+                ? read.reply.text
+                : shape(read.reply),
+          );
+        }
+        resolve(out);
+      });
+      socket.write(commands.map((c) => `${c}\r\n`).join(''));
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe('Sentinel endpoint authentication, compared with redis-server --sentinel', () => {
+  async function both() {
+    const [masterPort] = (await allocatePorts(1)) as [number];
+    const master = await startRedis({ port: masterPort });
+    cleanups.push(() => master.stop());
+    const realPort = await realSentinelWithUsers(master.address);
+    const parsed = parseAccessFile(AUTH_USERS.join('\n'), 'users');
+    expect(parsed.issues).toEqual([]);
+    const store = new MemoryStore();
+    await store.ensureMaster({ name: 'mymaster', ...master.address, now: Date.now() });
+    const config = {
+      global: globalSettings({ sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] }),
+      masters: [masterSettings({ name: 'mymaster', ...master.address })],
+    };
+    const endpoint = await startSentinelEndpoint({
+      port: 0,
+      view: storeSentinelView(store, config),
+      users: parsed.access.users,
+    });
+    cleanups.push(() => endpoint.close());
+    return { master, realPort, endpoint, store };
+  }
+
+  it('NOAUTH, WRONGPASS, NOPERM and the AUTH/HELLO/ACL WHOAMI replies are word for word Redis 7.0.15', async () => {
+    const { realPort, endpoint } = await both();
+    const sequences: string[][] = [
+      // Before authentication: what is checked first (unknown command, arity), then NOAUTH.
+      [
+        'PING',
+        'SENTINEL MASTERS',
+        'SENTINEL SET mymaster quorum 1',
+        'SUBSCRIBE +switch-master',
+        'FOO bar',
+        'SENTINEL frob',
+        'SENTINEL',
+        'ACL WHOAMI',
+        'AUTH',
+        'AUTH a b c',
+        'AUTH wrong',
+        'AUTH nobody x',
+        'AUTH gone g',
+        'HELLO 3',
+        'HELLO 3 AUTH admin wrong',
+        'HELLO 3 AUTH a',
+      ],
+      [
+        'AUTH "top secret"',
+        'PING',
+        'ACL WHOAMI',
+        'ACL WHOAMI x',
+        'ACL',
+        'ACL FOO',
+        'AUTH default "top secret"',
+        'ACL WHOAMI',
+      ],
+      [
+        'AUTH reader r3ad',
+        'ACL WHOAMI',
+        'SENTINEL get-master-addr-by-name mymaster',
+        'SENTINEL SET mymaster quorum 1',
+        'SENTINEL SET mymaster rename-command PING FLUSHALL',
+        'SENTINEL FAILOVER mymaster',
+        'SENTINEL MONITOR other 127.0.0.1 7001 2',
+        'SENTINEL REMOVE mymaster',
+        'SENTINEL RESET *',
+        'SENTINEL FLUSHCONFIG',
+        'SENTINEL CKQUORUM mymaster',
+        'INFO',
+        'ROLE',
+        'CLIENT ID',
+        'PSUBSCRIBE *',
+      ],
+      ['AUTH feed f', 'SUBSCRIBE +odown', 'PSUBSCRIBE *', 'PSUBSCRIBE +switch-m*', 'PSUBSCRIBE +switch-*'],
+      ['HELLO 2 AUTH admin adm1n', 'ACL WHOAMI'],
+    ];
+    for (const commands of sequences) {
+      const theirs = await repliesOf(realPort, commands);
+      const ours = await repliesOf(endpoint.address.port, commands);
+      expect(ours, commands.join(' | ')).toEqual(theirs);
+    }
+  });
+
+  it('an HTTP request to the port is dropped as Redis drops it, and the master is not touched', async () => {
+    const { realPort, endpoint, store } = await both();
+    const request = [
+      'POST / HTTP/1.1',
+      'Host: 127.0.0.1',
+      'Content-Type: text/plain',
+      '',
+      'AUTH "top secret"',
+      'SENTINEL SET mymaster down-after-milliseconds 1',
+      '',
+    ].join('\r\n');
+    for (const port of [realPort, endpoint.address.port]) {
+      const socket = net.connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (d) => {
+        data += d.toString();
+      });
+      socket.on('error', () => {});
+      const closed = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 10_000);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      socket.write(request);
+      expect(await closed, String(port)).toBe(true);
+      socket.destroy();
+      expect(data, String(port)).toBe('');
+    }
+    expect((await store.getMaster('mymaster'))?.settings.downAfterMs).toBeUndefined();
+  });
+
+  it('ioredis in Sentinel mode with sentinelPassword (and sentinelUsername), and redis-cli -a, work through it', async () => {
+    const { master, endpoint } = await both();
+    const sentinels = [{ host: '127.0.0.1', port: endpoint.address.port }];
+    const client = track(new Redis({ sentinels, name: 'mymaster', sentinelPassword: 'top secret' }));
+    await client.set('k', 'through-an-authenticated-sentinel');
+    expect(await valueOn(master.address, 'k')).toBe('through-an-authenticated-sentinel');
+    // A read-only user is enough for a client: it asks get-master-addr-by-name and SENTINEL SENTINELS.
+    const reader = track(
+      new Redis({ sentinels, name: 'mymaster', sentinelUsername: 'monitor', sentinelPassword: 'm' }),
+    );
+    expect(await reader.get('k')).toBe('through-an-authenticated-sentinel');
+    // Without the password the client cannot find the master.
+    const errors: string[] = [];
+    const anonymous = new Redis({
+      sentinels,
+      name: 'mymaster',
+      lazyConnect: true,
+      sentinelRetryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
+    anonymous.on('error', (e: Error) => errors.push(e.message));
+    cleanups.push(async () => anonymous.disconnect());
+    await anonymous.connect().catch((e: Error) => errors.push(e.message));
+    expect(errors.join('\n')).toMatch(
+      /All sentinels are unreachable and retry is disabled. Last error: NOAUTH /,
+    );
+
+    const port = String(endpoint.address.port);
+    const cli = async (...args: string[]) => (await run(REDIS_CLI, ['-p', port, ...args])).stdout.trim();
+    expect(
+      await cli('-a', 'top secret', '--no-auth-warning', 'SENTINEL', 'get-master-addr-by-name', 'mymaster'),
+    ).toBe(`127.0.0.1\n${master.address.port}`);
+    expect(await cli('SENTINEL', 'get-master-addr-by-name', 'mymaster')).toBe(
+      'NOAUTH Authentication required.',
+    );
+    expect(
+      await cli(
+        '--user',
+        'reader',
+        '--pass',
+        'r3ad',
+        '--no-auth-warning',
+        'SENTINEL',
+        'SET',
+        'mymaster',
+        'quorum',
+        '1',
+      ),
+    ).toBe("NOPERM this user has no permissions to run the 'sentinel|set' command");
   });
 });

@@ -13,7 +13,8 @@ import {
   parseSentinelConfigDetailed,
 } from '../../lib/config/parse.js';
 import { SPLIT_REASONS, splitConfigLine } from '../../lib/config/splitArgs.js';
-import { SENTINEL_DEFAULTS } from '../../lib/core/constants.js';
+import { SENTINEL_DEFAULTS, SETTING_LIMITS } from '../../lib/core/constants.js';
+import { minimumLeaderLeaseMs } from '../../lib/core/fence.js';
 import type { MasterSettings, SentinelConfig } from '../../lib/core/types.js';
 
 const FILE = 'sentinel.conf';
@@ -387,6 +388,86 @@ describe('Function: parseSentinelConfig', () => {
       },
     );
 
+    it.each([
+      ['down-after-milliseconds', 3_600_000, '3600000 (1 hour)'],
+      ['failover-timeout', 86_400_000, '86400000 (1 day)'],
+      ['parallel-syncs', 1_000, '1000'],
+      ['master-reboot-down-after-period', 3_600_000, '3600000 (1 hour)'],
+      ['probe-period', 60_000, '60000 (1 minute)'],
+      ['probe-timeout', 60_000, '60000 (1 minute)'],
+      ['info-period', 600_000, '600000 (10 minutes)'],
+      ['vote-max-age', 600_000, '600000 (10 minutes)'],
+      ['vote-refresh', 60_000, '60000 (1 minute)'],
+      ['leader-lease', 600_000, '600000 (10 minutes)'],
+    ])('rejects %s above its maximum %i, naming the limit', (option, maximum, shown) => {
+      expectSingleIssue(
+        [MONITOR, `sentinel ${option} mymaster ${maximum + 1}`],
+        2,
+        new RegExp(
+          `^Invalid argument '${maximum + 1}' for '${option}': at most ${shown.replace(/[()]/g, '\\$&')}$`,
+        ),
+      );
+    });
+
+    it.each([
+      ['tilt-trigger', 60_000, '60000 (1 minute)'],
+      ['tilt-period', 3_600_000, '3600000 (1 hour)'],
+      ['loop-lease', 900_000, '900000 (15 minutes)'],
+      ['heartbeat-period', 60_000, '60000 (1 minute)'],
+    ])('rejects the global %s above its maximum %i, naming the limit', (option, maximum, shown) => {
+      expectSingleIssue(
+        [`sentinel ${option} ${maximum + 1}`, MONITOR],
+        1,
+        new RegExp(
+          `^Invalid argument '${maximum + 1}' for '${option}': at most ${shown.replace(/[()]/g, '\\$&')}$`,
+        ),
+      );
+    });
+
+    it('rejects down-after-milliseconds 999999999999999 (which would switch detection off)', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel down-after-milliseconds mymaster 999999999999999'],
+        2,
+        /^Invalid argument '999999999999999' for 'down-after-milliseconds': at most 3600000 \(1 hour\)$/,
+      );
+    });
+
+    it('accepts every bound itself', () => {
+      const master = onlyMaster(
+        parse(
+          MONITOR,
+          'sentinel down-after-milliseconds mymaster 3600000',
+          'sentinel failover-timeout mymaster 86400000',
+          'sentinel parallel-syncs mymaster 1000',
+          'sentinel master-reboot-down-after-period mymaster 3600000',
+          'sentinel probe-period mymaster 60000',
+          'sentinel probe-timeout mymaster 60000',
+          'sentinel info-period mymaster 600000',
+          'sentinel vote-max-age mymaster 600000',
+          'sentinel vote-refresh mymaster 60000',
+          'sentinel leader-lease mymaster 600000',
+        ),
+      );
+      expect(master).toMatchObject({
+        downAfterMs: 3_600_000,
+        failoverTimeoutMs: 86_400_000,
+        leaderLeaseMs: 600_000,
+      });
+    });
+
+    it('rejects a master name over 128 characters, naming the limit', () => {
+      const name = 'm'.repeat(10_000);
+      const issue = expectSingleIssue(
+        [`sentinel monitor ${name} 127.0.0.1 6379 2`],
+        1,
+        /^Invalid master name 'm{64}…' for 'sentinel monitor': longer than 128 characters$/,
+      );
+      expect(issue.reason.length).toBeLessThan(200);
+      expect(onlyMaster(parse(`sentinel monitor ${'m'.repeat(128)} 127.0.0.1 6379 2`)).name).toHaveLength(
+        128,
+      );
+    });
+
     it('rejects a negative master-reboot-down-after-period', () => {
       expectSingleIssue(
         [MONITOR, 'sentinel master-reboot-down-after-period mymaster -1'],
@@ -441,6 +522,42 @@ describe('Function: parseSentinelConfig', () => {
 
     it('rejects a rename to an empty name', () => {
       expectSingleIssue([MONITOR, 'sentinel rename-command mymaster config ""'], 2, /non-empty new name/);
+    });
+
+    it('rejects a rename to another Redis command (any case), without showing the new name', () => {
+      for (const target of ['FLUSHALL', 'flushall', 'FlushDB', 'SHUTDOWN', 'info']) {
+        const issue = expectSingleIssue(
+          [MONITOR, `sentinel rename-command mymaster PING ${target}`],
+          2,
+          /^'sentinel rename-command' cannot rename command 'ping' of master 'mymaster': the new name is the name of another Redis command/,
+        );
+        expect(issue.reason).not.toContain(target);
+      }
+    });
+
+    it('rejects a new name that is no command token (spaces, control characters, non-ASCII, too long), unshown', () => {
+      for (const target of ['"my ping"', '"p\\r\\ning"', 'πινγ', 'x'.repeat(129)]) {
+        const issue = expectSingleIssue(
+          [MONITOR, `sentinel rename-command mymaster ping ${target}`],
+          2,
+          /^'sentinel rename-command' cannot rename command 'ping' of master 'mymaster': the new name: /,
+        );
+        expect(issue.reason).not.toMatch(/my ping|ning|πινγ|xxxx/);
+      }
+      expectSingleIssue(
+        [MONITOR, 'sentinel rename-command mymaster "pi ng" P1'],
+        2,
+        /^'sentinel rename-command' cannot rename a command of master 'mymaster': the command name: /,
+      );
+      // The limit itself is accepted, and so is a rename of a command to its own name.
+      const master = onlyMaster(
+        parse(
+          MONITOR,
+          `sentinel rename-command mymaster ping ${'x'.repeat(128)}`,
+          'sentinel rename-command mymaster info INFO',
+        ),
+      );
+      expect(master.renamedCommands).toEqual({ ping: 'x'.repeat(128), info: 'INFO' });
     });
 
     it('rejects a setting given twice, naming the line that set it first', () => {
@@ -499,12 +616,12 @@ describe('Function: parseSentinelConfig', () => {
       const issues = issuesOf(
         MONITOR,
         'sentinel down-after-milisecond mymaster 5000',
-        'requirepass foo',
+        'masterauth foo',
         'Sentinel Frobnicate',
       );
       expect(issues.map((issue) => [issue.line, issue.reason])).toEqual([
         [2, "unknown directive 'sentinel down-after-milisecond'"],
-        [3, "unknown directive 'requirepass'"],
+        [3, "unknown directive 'masterauth'"],
         [4, "unknown directive 'sentinel frobnicate'"],
       ]);
     });
@@ -558,6 +675,66 @@ describe('Function: parseSentinelConfig', () => {
         [MONITOR, 'sentinel down-after-milliseconds mymaster 500', 'sentinel probe-period mymaster 501'],
         3,
         /^probe-period 501 must not be longer than down-after-milliseconds 500: /,
+      );
+    });
+
+    it('rejects a probe-timeout the leader lease cannot fence (probe-timeout 4000, leader-lease 5000)', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel probe-timeout mymaster 4000'],
+        2,
+        new RegExp(
+          '^leader-lease 5000 \\(default\\) is too short for probe-timeout 4000: a failover sends a command ' +
+            'to Redis only while its leader lease has more than probe-timeout \\+ 500 ms left, so ' +
+            'leader-lease must be at least 2 × \\(probe-timeout \\+ 500\\) = 9000; raise leader-lease ' +
+            'to 9000 or more, or lower probe-timeout to 2000 or less$',
+        ),
+      );
+      // Both given: reported on the probe-timeout line; a lease long enough, or a shorter timeout, loads.
+      expectSingleIssue(
+        [MONITOR, 'sentinel leader-lease mymaster 8999', 'sentinel probe-timeout mymaster 4000'],
+        3,
+        /^leader-lease 8999 is too short for probe-timeout 4000: .* = 9000; /,
+      );
+      expect(
+        onlyMaster(
+          parse(MONITOR, 'sentinel leader-lease mymaster 9000', 'sentinel probe-timeout mymaster 4000'),
+        ),
+      ).toMatchObject({ leaderLeaseMs: 9000, probeTimeoutMs: 4000 });
+      expect(onlyMaster(parse(MONITOR, 'sentinel probe-timeout mymaster 2000')).probeTimeoutMs).toBe(2000);
+    });
+
+    it('rejects a leader lease too short for the default probe timeout, on the leader-lease line', () => {
+      expectSingleIssue(
+        [MONITOR, 'sentinel leader-lease mymaster 1999'],
+        2,
+        /^leader-lease 1999 is too short for probe-timeout 500 \(default\): .* = 2000; raise leader-lease to 2000 or more, or lower probe-timeout to 499 or less$/,
+      );
+      expectSingleIssue(
+        [MONITOR, 'sentinel leader-lease mymaster 1000'],
+        2,
+        /= 2000; raise leader-lease to 2000 or more$/,
+      );
+      // A shorter down-after gives a shorter default probe timeout: then a shorter lease is enough.
+      expect(
+        onlyMaster(
+          parse(
+            MONITOR,
+            'sentinel down-after-milliseconds mymaster 600',
+            'sentinel leader-lease mymaster 1600',
+          ),
+        ).probeTimeoutMs,
+      ).toBe(300);
+    });
+
+    it('keeps the defaults within the leader fence, for every down-after', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 2, max: 3_600_000 }), (downAfterMs) => {
+          const master = onlyMaster(
+            parse(MONITOR, `sentinel down-after-milliseconds mymaster ${downAfterMs}`),
+          );
+          expect(master.leaderLeaseMs).toBeGreaterThanOrEqual(minimumLeaderLeaseMs(master.probeTimeoutMs));
+        }),
+        { numRuns: 100 },
       );
     });
 
@@ -742,7 +919,6 @@ describe('Function: parseSentinelConfig', () => {
         'sentinel sentinel-user peer',
         'sentinel sentinel-pass peer-secret',
         'latency-tracking-info-percentiles 50 99 99.9',
-        'user default on nopass ~* &* +@all',
         MONITOR,
       ];
       const { config, ignored } = parseSentinelConfigDetailed(conf(...lines), FILE);
@@ -871,29 +1047,55 @@ describe('Property: parseSentinelConfig', () => {
     );
   });
 
-  /** A valid master, with its relations satisfied by construction. */
+  /** Any value in a setting's documented range (SETTING_LIMITS), its maximum included. */
+  const inRange = (field: keyof typeof SETTING_LIMITS, minimum: number = SETTING_LIMITS[field].minimum) =>
+    fc.integer({ min: minimum, max: SETTING_LIMITS[field].maximum });
+  /** The fraction `f` of the way from `min` to `max`, both included. */
+  const between = (f: number, min: number, max: number) => min + Math.floor(f * (max - min));
+
+  /** A valid master, with its bounds and relations satisfied by construction. */
   const validMaster = fc
     .record({
       name: fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/),
       port: fc.integer({ min: 1, max: 65_535 }),
       quorum: fc.integer({ min: 1, max: 3 }),
-      downAfterMs: fc.integer({ min: 2, max: 10_000_000 }),
-      failoverTimeoutMs: fc.integer({ min: 1, max: 2 ** 40 }),
-      parallelSyncs: fc.integer({ min: 1, max: 1000 }),
-      masterRebootDownAfterPeriodMs: fc.integer({ min: 0, max: 10_000_000 }),
-      infoPeriodMs: fc.integer({ min: 1, max: 10_000_000 }),
-      voteMaxAgeMs: fc.integer({ min: 2, max: 10_000_000 }),
-      leaderLeaseMs: fc.integer({ min: 1, max: 10_000_000 }),
+      downAfterMs: inRange('downAfterMs', 2),
+      failoverTimeoutMs: inRange('failoverTimeoutMs'),
+      parallelSyncs: inRange('parallelSyncs'),
+      masterRebootDownAfterPeriodMs: inRange('masterRebootDownAfterPeriodMs'),
+      infoPeriodMs: inRange('infoPeriodMs'),
+      voteMaxAgeMs: inRange('voteMaxAgeMs', 2),
       authPass: fc.string({ minLength: 1, maxLength: 20 }),
       probeFraction: fc.double({ min: 0, max: 1, noNaN: true }),
       voteFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+      leaseFraction: fc.double({ min: 0, max: 1, noNaN: true }),
     })
-    .map(({ probeFraction, voteFraction, ...master }) => ({
-      ...master,
-      probePeriodMs: 1 + Math.floor(probeFraction * (master.downAfterMs - 1)),
-      probeTimeoutMs: 1 + Math.floor(probeFraction * (master.downAfterMs - 2)),
-      voteRefreshMs: 1 + Math.floor(voteFraction * (master.voteMaxAgeMs - 2)),
-    }));
+    .map(({ probeFraction, voteFraction, leaseFraction, ...master }) => {
+      const probeTimeoutMs = between(
+        probeFraction,
+        1,
+        Math.min(master.downAfterMs - 1, SETTING_LIMITS.probeTimeoutMs.maximum),
+      );
+      return {
+        ...master,
+        probePeriodMs: between(
+          probeFraction,
+          1,
+          Math.min(master.downAfterMs, SETTING_LIMITS.probePeriodMs.maximum),
+        ),
+        probeTimeoutMs,
+        voteRefreshMs: between(
+          voteFraction,
+          1,
+          Math.min(master.voteMaxAgeMs - 1, SETTING_LIMITS.voteRefreshMs.maximum),
+        ),
+        leaderLeaseMs: between(
+          leaseFraction,
+          minimumLeaderLeaseMs(probeTimeoutMs),
+          SETTING_LIMITS.leaderLeaseMs.maximum,
+        ),
+      };
+    });
 
   /** Writes a string as a double-quoted Redis argument that must read back as the same string. */
   function quote(value: string): string {

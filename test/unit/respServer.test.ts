@@ -2,6 +2,7 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultUserWithPassword } from '../../lib/accessControl.js';
 import { MemoryStore } from '../../lib/adapters/memory/store.js';
 import { INITIAL_MEMORY } from '../../lib/core/decide.js';
 import { globMatch } from '../../lib/core/glob.js';
@@ -25,7 +26,8 @@ async function start(extra: { view?: SentinelView; password?: string; store?: Me
   const store = extra.store ?? new MemoryStore();
   await store.ensureMaster({ name: 'mymaster', host: '127.0.0.1', port: 7000, now: Date.now() });
   const view = extra.view ?? storeSentinelView(store, config, { failoverWaitMs: 200 });
-  const endpoint = await startSentinelEndpoint({ port: 0, view, password: extra.password });
+  const users = extra.password === undefined ? undefined : [defaultUserWithPassword(extra.password)];
+  const endpoint = await startSentinelEndpoint({ port: 0, view, users });
   open.push(endpoint);
   return { endpoint, store };
 }
