@@ -61,10 +61,72 @@ export const SENTINEL_DEFAULTS = {
    * and the resuming invocation run in different containers whose clocks may differ a little.
    */
   handoverSkewToleranceMs: 1_000,
+  /**
+   * Project: added to a Redis call's own timeout (probe-timeout) for the outer deadline of a probe or a
+   * control command. ioredis's own timers fire first in practice; this only guarantees that the call ends.
+   */
+  redisCallSlackMs: 100,
+  /**
+   * Project: how much longer than a control command's deadline a failover runner's leader lease must
+   * still run when the command is sent: room for the clock difference between this runner and a sentinel
+   * that takes the epoch over once the lease has ended (lib/core/fence.ts).
+   */
+  leaderClockSkewMarginMs: 400,
   /** Project: the fixed sentinel membership when the config names none. */
   sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] as readonly string[],
 } as const;
 
-/** Sentinel: a replica is considered for promotion only if its INFO is younger than this while the master is SDOWN. */
+/** Redis's default port, and Sentinel's. */
 export const SENTINEL_REDIS_PORT = 6379;
 export const SENTINEL_PORT = 26379;
+
+/**
+ * Project: master names are Sentinel's charset (letters, digits, `.`, `-`, `_`) and at most this long. The
+ * name is part of every table key of the master; DynamoDB refuses keys over 2048 bytes, so an unbounded
+ * name would reach the store and fail there instead of being refused as a bad request.
+ */
+export const MAX_MASTER_NAME_LENGTH = 128;
+
+/**
+ * Project: the longest name `rename-command` may give a command. Deployments that hide commands use long
+ * random names (a SHA-256 in hex is 64 characters); this leaves room for that, not for a megabyte.
+ */
+export const MAX_RENAMED_COMMAND_LENGTH = 128;
+
+/** The accepted range of one numeric setting; `maximum` is the documented upper bound. */
+export interface SettingLimit {
+  readonly minimum: 0 | 1;
+  readonly maximum: number;
+  readonly unit: 'ms' | 'count';
+}
+
+const SECOND_MS = 1_000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * Every numeric setting's range, by field: the file (lib/config/parse.ts) and SENTINEL SET
+ * (lib/core/settings.ts) both check these, and docs/configuration.md lists them. The upper bounds are
+ * generous for any deployment; past them a value is a typo or an attack (`down-after-milliseconds
+ * 999999999999999` would switch failure detection off). The minimum is 0 only where 0 means "off".
+ */
+export const SETTING_LIMITS = {
+  downAfterMs: { minimum: 1, maximum: HOUR_MS, unit: 'ms' },
+  failoverTimeoutMs: { minimum: 1, maximum: DAY_MS, unit: 'ms' },
+  parallelSyncs: { minimum: 1, maximum: 1_000, unit: 'count' },
+  masterRebootDownAfterPeriodMs: { minimum: 0, maximum: HOUR_MS, unit: 'ms' },
+  probePeriodMs: { minimum: 1, maximum: MINUTE_MS, unit: 'ms' },
+  probeTimeoutMs: { minimum: 1, maximum: MINUTE_MS, unit: 'ms' },
+  infoPeriodMs: { minimum: 1, maximum: 10 * MINUTE_MS, unit: 'ms' },
+  voteMaxAgeMs: { minimum: 1, maximum: 10 * MINUTE_MS, unit: 'ms' },
+  voteRefreshMs: { minimum: 1, maximum: MINUTE_MS, unit: 'ms' },
+  leaderLeaseMs: { minimum: 1, maximum: 10 * MINUTE_MS, unit: 'ms' },
+  tiltTriggerMs: { minimum: 1, maximum: MINUTE_MS, unit: 'ms' },
+  tiltPeriodMs: { minimum: 1, maximum: HOUR_MS, unit: 'ms' },
+  /** A Lambda runs for at most 15 minutes: a longer loop lease would outlive every invocation. */
+  loopLeaseMs: { minimum: 1, maximum: 15 * MINUTE_MS, unit: 'ms' },
+  heartbeatPeriodMs: { minimum: 1, maximum: MINUTE_MS, unit: 'ms' },
+} as const satisfies Record<string, SettingLimit>;
+
+export type LimitedSetting = keyof typeof SETTING_LIMITS;

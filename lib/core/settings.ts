@@ -2,24 +2,32 @@
  * Run-time configuration: SENTINEL SET and SENTINEL MONITOR, validated here (pure) and applied over the
  * configured settings by every sentinel. Sentinel's texts for errors (reference/sentinel.md §2), with one
  * difference documented in docs/http-api.md: SET is all-or-nothing (every pair is validated before any is
- * applied, like SENTINEL CONFIG SET), where Sentinel keeps the options applied before a bad one.
+ * applied, like SENTINEL CONFIG SET), where Sentinel keeps the options applied before a bad one. Where
+ * this project refuses more than Sentinel does (upper bounds, unsafe renames, the leader fence), the
+ * reason follows Sentinel's text after a colon.
  */
+import { leaderFenceProblem } from './fence.js';
 import { globMatch } from './glob.js';
+import { readLimitedInteger, tooLargeReason } from './limits.js';
+import { masterNameProblem, renameProblem } from './names.js';
+import { isRedisCommandName } from './redisCommands.js';
 import type { MasterSettings, RuntimeSettings } from './types.js';
 
-/** One SET option: which field it changes and the smallest value Sentinel accepts. */
+/**
+ * One SET option: which field it changes. Its range is SETTING_LIMITS[field], as in the file; quorum's is
+ * 1 to the number of sentinels.
+ */
 interface NumberOption {
   readonly field: Exclude<keyof RuntimeSettings, 'renamedCommands'>;
-  readonly minimum: 0 | 1;
 }
 
 /** SENTINEL SET's numeric options, by the name users type. */
 export const SET_NUMBER_OPTIONS: ReadonlyMap<string, NumberOption> = new Map([
-  ['quorum', { field: 'quorum', minimum: 1 }],
-  ['down-after-milliseconds', { field: 'downAfterMs', minimum: 1 }],
-  ['failover-timeout', { field: 'failoverTimeoutMs', minimum: 1 }],
-  ['parallel-syncs', { field: 'parallelSyncs', minimum: 1 }],
-  ['master-reboot-down-after-period', { field: 'masterRebootDownAfterPeriodMs', minimum: 0 }],
+  ['quorum', { field: 'quorum' }],
+  ['down-after-milliseconds', { field: 'downAfterMs' }],
+  ['failover-timeout', { field: 'failoverTimeoutMs' }],
+  ['parallel-syncs', { field: 'parallelSyncs' }],
+  ['master-reboot-down-after-period', { field: 'masterRebootDownAfterPeriodMs' }],
 ]);
 
 export const RENAME_COMMAND = 'rename-command';
@@ -44,16 +52,61 @@ const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map([
   ],
 ]);
 
-/** Master names: Sentinel's charset (reference/sentinel.md §5), not empty, bounded. */
-const MASTER_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 const DECIMAL = /^\d{1,15}$/;
+/** A caller's value is quoted back at most this long (a refused 64 KiB value does not come back whole). */
+const MAX_SHOWN_VALUE = 64;
 
 export type Validated<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: string };
 
 export function isValidMasterName(name: string): boolean {
-  return MASTER_NAME.test(name);
+  return masterNameProblem(name) === null;
+}
+
+function shown(value: string): string {
+  return value.length > MAX_SHOWN_VALUE ? `${value.slice(0, MAX_SHOWN_VALUE)}…` : value;
+}
+
+function unknownOption(rawOption: string): string {
+  return `Unknown option or number of arguments for SENTINEL SET '${shown(rawOption)}'`;
+}
+
+/** Sentinel's text for a bad value, with this project's reason after it when there is one. */
+function invalidArgument(value: string | null, option: string, reason?: string): string {
+  const argument = value === null ? 'Invalid argument' : `Invalid argument '${shown(value)}'`;
+  return `${argument} for SENTINEL SET '${option}'${reason === undefined ? '' : `: ${reason}`}`;
+}
+
+/**
+ * Sentinel refuses an empty name with its generic text; this project also refuses names that are not
+ * command names and renames to another command's name. The new name is quoted back only when it is a
+ * Redis command's (public) name: renamed names are secrets in some deployments.
+ */
+function renameError(from: string, to: string): string | null {
+  if (from === '' || to === '') return invalidArgument('', RENAME_COMMAND);
+  const refused = renameProblem(from, to);
+  if (refused === null) return null;
+  const quoted = refused.side === 'renamed' && isRedisCommandName(to) ? to : null;
+  return invalidArgument(quoted, RENAME_COMMAND, refused.problem);
+}
+
+/** The stored renames that are safe; an unsafe one was never in force and is dropped. */
+function safeRenames(renames: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(renames).filter(([command, renamed]) => renameProblem(command, renamed) === null),
+  );
+}
+
+/**
+ * The commands whose stored rename is refused (the table was written by hand, or by an older version):
+ * the sentinels send these commands under their configured names instead, and say so once. Only the
+ * command names are returned, never the new names.
+ */
+export function refusedRuntimeRenames(runtime: RuntimeSettings): string[] {
+  return Object.entries(runtime.renamedCommands ?? {})
+    .filter(([command, renamed]) => renameProblem(command, renamed) !== null)
+    .map(([command]) => (renameProblem(command, command) === null ? command : '(not a command name)'));
 }
 
 /** What one accepted SET changes: the option as typed and its values, for the `+set` event. */
@@ -74,7 +127,8 @@ export function applySetArgs(
 ): Validated<{ settings: RuntimeSettings; changes: SetChange[] }> {
   if (args.length === 0) return { ok: false, error: "wrong number of arguments for 'sentinel|set' command" };
   const next: { -readonly [K in keyof RuntimeSettings]: RuntimeSettings[K] } = { ...current };
-  const renames: Record<string, string> = { ...(current.renamedCommands ?? {}) };
+  // A stored rename that is refused was never in force (withRuntimeSettings drops it): any SET clears it.
+  const renames = safeRenames(current.renamedCommands ?? {});
   const changes: SetChange[] = [];
   for (const entry of args) {
     const [rawOption, ...values] = entry;
@@ -84,8 +138,10 @@ export function applySetArgs(
     if (refused !== undefined) return { ok: false, error: refused };
     if (option === RENAME_COMMAND) {
       const [from, to] = values;
-      if (values.length !== 2 || from === undefined || to === undefined || from === '' || to === '')
-        return { ok: false, error: `Unknown option or number of arguments for SENTINEL SET '${rawOption}'` };
+      if (values.length !== 2 || from === undefined || to === undefined)
+        return { ok: false, error: unknownOption(rawOption) };
+      const error = renameError(from, to);
+      if (error !== null) return { ok: false, error };
       const command = from.toLowerCase();
       // Renaming a command to its own name undoes the rename, as Sentinel does.
       if (to.toLowerCase() === command) delete renames[command];
@@ -93,20 +149,31 @@ export function applySetArgs(
       changes.push({ option: RENAME_COMMAND, values: [from, to] });
       continue;
     }
-    const numeric = SET_NUMBER_OPTIONS.get(option);
     const [value] = values;
-    if (numeric === undefined || values.length !== 1 || value === undefined)
-      return { ok: false, error: `Unknown option or number of arguments for SENTINEL SET '${rawOption}'` };
-    const parsed = DECIMAL.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(parsed) || parsed < numeric.minimum)
-      return { ok: false, error: `Invalid argument '${value}' for SENTINEL SET '${option}'` };
-    if (numeric.field === 'quorum' && parsed > members)
+    if (values.length !== 1 || value === undefined) return { ok: false, error: unknownOption(rawOption) };
+    const numeric = SET_NUMBER_OPTIONS.get(option);
+    if (numeric === undefined) return { ok: false, error: unknownOption(rawOption) };
+    if (numeric.field === 'quorum') {
+      const parsed = DECIMAL.test(value) ? Number(value) : Number.NaN;
+      if (!Number.isSafeInteger(parsed) || parsed < 1)
+        return { ok: false, error: invalidArgument(value, option) };
+      if (parsed > members)
+        return { ok: false, error: invalidArgument(value, option, `larger than the ${members} sentinels`) };
+      next.quorum = parsed;
+      changes.push({ option, values: [String(parsed)] });
+      continue;
+    }
+    const read = readLimitedInteger(value, numeric.field);
+    if (!read.ok)
       return {
         ok: false,
-        error: `Invalid argument '${value}' for SENTINEL SET 'quorum': larger than the ${members} sentinels`,
+        error:
+          read.problem === 'too-large'
+            ? invalidArgument(value, option, tooLargeReason(read.maximum))
+            : invalidArgument(value, option),
       };
-    next[numeric.field] = parsed;
-    changes.push({ option, values: [String(parsed)] });
+    next[numeric.field] = read.value;
+    changes.push({ option, values: [String(read.value)] });
   }
   const settings: RuntimeSettings = {
     ...next,
@@ -118,8 +185,29 @@ export function applySetArgs(
   if (resulting.probeTimeoutMs < 1 || resulting.probeTimeoutMs >= resulting.downAfterMs)
     return {
       ok: false,
-      error: `Invalid argument '${resulting.downAfterMs}' for SENTINEL SET 'down-after-milliseconds': too short for a probe timeout below it`,
+      error: invalidArgument(
+        String(resulting.downAfterMs),
+        'down-after-milliseconds',
+        'too short for a probe timeout below it',
+      ),
     };
+  // down-after only ever lowers the probe timeout, so with a configuration that loads this holds; it is
+  // checked anyway, on the settings the sentinels would run with, should the base ever allow otherwise.
+  if (resulting.downAfterMs !== effective.downAfterMs) {
+    const fence = leaderFenceProblem(resulting, {
+      probeTimeout: `probe-timeout ${resulting.probeTimeoutMs}`,
+      leaderLease: `leader-lease ${resulting.leaderLeaseMs}`,
+    });
+    if (fence !== null)
+      return {
+        ok: false,
+        error: invalidArgument(
+          String(resulting.downAfterMs),
+          'down-after-milliseconds',
+          `${fence} (both are set in the configuration file)`,
+        ),
+      };
+  }
   return { ok: true, value: { settings, changes } };
 }
 
@@ -142,7 +230,9 @@ export function groupSetArgs(flat: readonly string[]): string[][] {
 /**
  * The settings a sentinel runs with: the configured ones with the run-time changes over them. A shorter
  * down-after also shortens the probe period and timeout, which must stay below it (the relations
- * lib/config/parse.ts checks for a file).
+ * lib/config/parse.ts checks for a file). A stored rename that is refused (renameProblem) is not applied:
+ * the command keeps its configured name, so a hand-written table cannot turn a probe into another
+ * command, and nothing else changes because of it (see refusedRuntimeRenames for the warning).
  */
 export function withRuntimeSettings(base: MasterSettings, runtime: RuntimeSettings): MasterSettings {
   const downAfterMs = runtime.downAfterMs ?? base.downAfterMs;
@@ -154,10 +244,30 @@ export function withRuntimeSettings(base: MasterSettings, runtime: RuntimeSettin
     parallelSyncs: runtime.parallelSyncs ?? base.parallelSyncs,
     masterRebootDownAfterPeriodMs:
       runtime.masterRebootDownAfterPeriodMs ?? base.masterRebootDownAfterPeriodMs,
-    renamedCommands: runtime.renamedCommands ?? base.renamedCommands,
+    renamedCommands:
+      runtime.renamedCommands === undefined
+        ? base.renamedCommands
+        : appliedRenames(base.renamedCommands, runtime.renamedCommands),
     probePeriodMs: Math.min(base.probePeriodMs, downAfterMs),
     probeTimeoutMs: Math.min(base.probeTimeoutMs, Math.floor(downAfterMs / 2)),
   };
+}
+
+/**
+ * The run-time renames replace the configured ones (SET writes the whole map), except that a refused
+ * one leaves its command as configured.
+ */
+function appliedRenames(
+  configured: Readonly<Record<string, string>>,
+  runtime: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  const applied = safeRenames(runtime);
+  for (const command of Object.keys(runtime)) {
+    if (applied[command] !== undefined) continue;
+    const kept = configured[command];
+    if (kept !== undefined) applied[command] = kept;
+  }
+  return applied;
 }
 
 /** The `+set` lines a change of effective settings deserves, in SET's option names. */
@@ -196,8 +306,8 @@ export function validateMonitor(
   quorum: string,
   members: number,
 ): Validated<MonitorRequest> {
-  if (!isValidMasterName(name))
-    return { ok: false, error: 'Invalid master name: use letters, digits, dot, dash and underscore' };
+  const nameProblem = masterNameProblem(name);
+  if (nameProblem !== null) return { ok: false, error: `Invalid master name: ${nameProblem}` };
   const quorumValue = /^-?\d{1,15}$/.test(quorum) ? Number(quorum) : Number.NaN;
   if (Number.isNaN(quorumValue)) return { ok: false, error: 'Invalid quorum' };
   const portValue = DECIMAL.test(port) ? Number(port) : Number.NaN;

@@ -18,6 +18,7 @@ import {
   type MasterRef,
   makeEvent,
 } from '../core/events.js';
+import { leaderFenceMs } from '../core/fence.js';
 import { type ReplicaCandidate, selectReplica } from '../core/selection.js';
 import type {
   Address,
@@ -63,11 +64,6 @@ export interface FailoverRunnerOptions {
 const STORE_RETRY_MS = 200;
 /** A replica still not master this long after REPLICAOF NO ONE gets the transaction once more. */
 const RESEND_PROMOTION_AFTER_MS = 1_000;
-/**
- * A command is sent to Redis only while the leader's lease outlasts the command's own deadline by this
- * much: room for the clock skew between this runner and a sentinel that would take the epoch over.
- */
-const LEADER_SAFETY_MARGIN_MS = 500;
 
 function sameAddress(a: Address | null | undefined, b: Address | null | undefined): boolean {
   return !!a && !!b && a.host === b.host && a.port === b.port;
@@ -497,8 +493,9 @@ export class FailoverRunner {
   async #ownsEpoch(record: MasterRecord): Promise<MasterRecord | null> {
     const { clock, settings } = this.#o;
     const now = clock.now();
-    // A leader lease configured shorter than that can still fail over, with the margin it allows.
-    const needed = Math.min(settings.probeTimeoutMs + LEADER_SAFETY_MARGIN_MS, settings.leaderLeaseMs / 2);
+    // The configuration guarantees leader-lease >= 2 × the fence (lib/core/fence.ts); settings built
+    // otherwise (tests, the simulation) can still fail over, with the margin half a lease allows.
+    const needed = Math.min(leaderFenceMs(settings.probeTimeoutMs), settings.leaderLeaseMs / 2);
     if (record.leaderLeaseUntil - now > needed) return record;
     const leaseUntil = await this.#renewLeadership();
     if (leaseUntil === false)

@@ -10,9 +10,10 @@
  *   indentation, CRLF, comments, lines in any order, bare / double-quoted (with \xHH UTF-8) /
  *   single-quoted arguments, and arbitrary Unicode in passwords;
  * - mutated files (bytes inserted, deleted, lines dropped, duplicated, swapped, tokens replaced by
- *   classic bad values): the result is a configuration that satisfies every documented relation, or a
- *   ConfigError whose every issue names this file, a line that exists and holds a directive (or 0), and a
- *   one-line reason; never another exception;
+ *   classic bad values): the result is a configuration that satisfies every documented relation and
+ *   bound (SETTING_LIMITS, the leader fence, safe renames), or a ConfigError whose every issue names
+ *   this file, a line that exists and holds a directive (or 0), and a one-line reason; never another
+ *   exception;
  * - secrets: an auth-pass value or a renamed command name never appears in an error, whatever happens
  *   to the rest of its line;
  * - random bytes on disk: a configuration or a ConfigError at line 0 for bytes that are not UTF-8.
@@ -27,7 +28,10 @@ import {
   loadSentinelConfigDetailed,
   parseSentinelConfigDetailed,
 } from '../../lib/config/parse.js';
-import { SENTINEL_DEFAULTS } from '../../lib/core/constants.js';
+import { SENTINEL_DEFAULTS, SETTING_LIMITS } from '../../lib/core/constants.js';
+import { minimumLeaderLeaseMs } from '../../lib/core/fence.js';
+import { renameProblem } from '../../lib/core/names.js';
+import { isRedisCommandName } from '../../lib/core/redisCommands.js';
 import type { GlobalSettings, MasterSettings, SentinelConfig, TlsSettings } from '../../lib/core/types.js';
 
 const FILE = 'fuzz/sentinel.conf';
@@ -105,35 +109,67 @@ function masterRelationsHold(n: MasterNumbers): boolean {
     n.probeTimeoutMs >= 1 &&
     n.probeTimeoutMs < n.downAfterMs &&
     n.probePeriodMs <= n.downAfterMs &&
-    n.voteRefreshMs < n.voteMaxAgeMs
+    n.voteRefreshMs < n.voteMaxAgeMs &&
+    n.leaderLeaseMs >= minimumLeaderLeaseMs(n.probeTimeoutMs)
   );
 }
 
-const SAFE_MAX = Number.MAX_SAFE_INTEGER;
-/** Mostly realistic values, sometimes at the edges (1, the largest safe integer). */
-const bigOr = (arb: fc.Arbitrary<number>) =>
-  fc.oneof({ weight: 8, arbitrary: arb }, { weight: 1, arbitrary: fc.constant(SAFE_MAX) });
+type Limited = keyof typeof SETTING_LIMITS;
+/** Mostly realistic values, sometimes at the edge: the setting's documented maximum. */
+const upToMaximum = (field: Limited, realistic: fc.Arbitrary<number>) =>
+  fc.oneof(
+    { weight: 8, arbitrary: realistic },
+    { weight: 1, arbitrary: fc.constant(SETTING_LIMITS[field].maximum) },
+  );
+/** A value in the setting's range: from `minimum`, up to the smaller of `realisticMax` and its maximum. */
+const limited = (field: Limited, minimum: number, realisticMax: number) =>
+  upToMaximum(
+    field,
+    fc.integer({ min: minimum, max: Math.min(realisticMax, SETTING_LIMITS[field].maximum) }),
+  );
+/** The fraction `f` of the way from `min` to `max`, both included. */
+const between = (f: number, min: number, max: number) => min + Math.floor(f * (max - min));
 
-/** Every number, with the relations satisfied by construction. */
+/** Every number, with the bounds and relations satisfied by construction. */
 const masterNumbers: fc.Arbitrary<MasterNumbers> = fc
   .record({
-    downAfterMs: bigOr(fc.integer({ min: 2, max: 10_000_000 })),
-    failoverTimeoutMs: bigOr(fc.integer({ min: 1, max: 10_000_000 })),
-    parallelSyncs: bigOr(fc.integer({ min: 1, max: 100 })),
-    masterRebootDownAfterPeriodMs: bigOr(fc.integer({ min: 0, max: 10_000_000 })),
-    infoPeriodMs: bigOr(fc.integer({ min: 1, max: 10_000_000 })),
-    voteMaxAgeMs: bigOr(fc.integer({ min: 2, max: 10_000_000 })),
-    leaderLeaseMs: bigOr(fc.integer({ min: 1, max: 10_000_000 })),
+    downAfterMs: limited('downAfterMs', 2, 1_000_000),
+    failoverTimeoutMs: limited('failoverTimeoutMs', 1, 10_000_000),
+    parallelSyncs: limited('parallelSyncs', 1, 100),
+    masterRebootDownAfterPeriodMs: limited('masterRebootDownAfterPeriodMs', 0, 1_000_000),
+    infoPeriodMs: limited('infoPeriodMs', 1, 100_000),
+    voteMaxAgeMs: limited('voteMaxAgeMs', 2, 100_000),
     probeFraction: fc.double({ min: 0, max: 1, noNaN: true }),
     periodFraction: fc.double({ min: 0, max: 1, noNaN: true }),
     voteFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+    leaseFraction: fc.double({ min: 0, max: 1, noNaN: true }),
   })
-  .map(({ probeFraction, periodFraction, voteFraction, ...n }) => ({
-    ...n,
-    probeTimeoutMs: 1 + Math.floor(probeFraction * (n.downAfterMs - 2)),
-    probePeriodMs: 1 + Math.floor(periodFraction * (n.downAfterMs - 1)),
-    voteRefreshMs: 1 + Math.floor(voteFraction * (n.voteMaxAgeMs - 2)),
-  }));
+  .map(({ probeFraction, periodFraction, voteFraction, leaseFraction, ...n }) => {
+    const probeTimeoutMs = between(
+      probeFraction,
+      1,
+      Math.min(n.downAfterMs - 1, SETTING_LIMITS.probeTimeoutMs.maximum),
+    );
+    return {
+      ...n,
+      probeTimeoutMs,
+      probePeriodMs: between(
+        periodFraction,
+        1,
+        Math.min(n.downAfterMs, SETTING_LIMITS.probePeriodMs.maximum),
+      ),
+      voteRefreshMs: between(
+        voteFraction,
+        1,
+        Math.min(n.voteMaxAgeMs - 1, SETTING_LIMITS.voteRefreshMs.maximum),
+      ),
+      leaderLeaseMs: between(
+        leaseFraction,
+        minimumLeaderLeaseMs(probeTimeoutMs),
+        SETTING_LIMITS.leaderLeaseMs.maximum,
+      ),
+    };
+  });
 
 /** Which numbers are written; the others take their defaults, unless that would break a relation. */
 function resolveMasterNumbers(
@@ -171,7 +207,20 @@ const anyText = (maxLength: number) =>
   );
 /** Secrets are written in Greek so that no other generated value can contain a run of them. */
 const secret = fc.string({ unit: fc.constantFrom(...'αβγδεζηθικλμνξ'), minLength: 8, maxLength: 12 });
+/**
+ * A renamed command name must be printable ASCII, so secret ones are written in punctuation that no
+ * other generated value (names, hosts, the quoting alphabet of anyText, reasons) puts four in a row.
+ */
+const secretCommandName = fc.string({
+  unit: fc.constantFrom(...'~^$%&*+@!'),
+  minLength: 8,
+  maxLength: 12,
+});
 const SECRET_PROBE_LENGTH = 4;
+/** Any name rename-command accepts: printable ASCII without spaces, not another command's name. */
+const renamedCommandName = fc
+  .stringMatching(/^[\x21-\x7e]{1,20}$/)
+  .filter((name) => !isRedisCommandName(name));
 
 const RENAMABLE = ['ping', 'info', 'config', 'replicaof', 'slaveof', 'client', 'failover', 'multi', 'exec'];
 
@@ -194,7 +243,7 @@ function masterArb(members: number, options: GenOptions) {
     renames: fc.uniqueArray(
       fc.record({
         command: fc.constantFrom(...RENAMABLE).chain((c) => fc.mixedCase(fc.constant(c))),
-        renamed: options.greekSecrets ? secret : anyText(16).filter((s) => s !== ''),
+        renamed: options.greekSecrets ? secretCommandName : renamedCommandName,
       }),
       { maxLength: 3, selector: (r) => r.command.toLowerCase() },
     ),
@@ -224,14 +273,18 @@ const tlsArb = fc.oneof(
 
 const globalNumbers = fc
   .record({
-    tiltTriggerMs: bigOr(fc.integer({ min: 1, max: 1_000_000 })),
-    tiltPeriodMs: bigOr(fc.integer({ min: 1, max: 1_000_000 })),
-    loopLeaseMs: bigOr(fc.integer({ min: 2, max: 1_000_000 })),
+    tiltTriggerMs: limited('tiltTriggerMs', 1, 1_000_000),
+    tiltPeriodMs: limited('tiltPeriodMs', 1, 1_000_000),
+    loopLeaseMs: limited('loopLeaseMs', 2, 1_000_000),
     heartbeatFraction: fc.double({ min: 0, max: 1, noNaN: true }),
   })
   .map(({ heartbeatFraction, ...n }) => ({
     ...n,
-    heartbeatPeriodMs: 1 + Math.floor(heartbeatFraction * (n.loopLeaseMs - 2)),
+    heartbeatPeriodMs: between(
+      heartbeatFraction,
+      1,
+      Math.min(n.loopLeaseMs - 1, SETTING_LIMITS.heartbeatPeriodMs.maximum),
+    ),
   }));
 
 /** Sentinel lines that are valid but have no effect here; the parser lists them as ignored. */
@@ -240,7 +293,6 @@ const IGNORED_LINES: readonly Directive[] = [
   ['dir', '/tmp'],
   ['logfile', ''],
   ['protected-mode', 'no'],
-  ['user', 'default', 'on', 'nopass', '~*', '&*', '+@all'],
   ['sentinel', 'myid', '0123456789abcdef0123456789abcdef01234567'],
   ['sentinel', 'current-epoch', '7'],
   ['sentinel', 'known-replica', 'mymaster', '10.0.0.2', '6379'],
@@ -593,8 +645,10 @@ function expectWorkable(config: SentinelConfig): void {
   const g = config.global;
   expect(g.sentinelIds.length).toBeGreaterThan(0);
   expect(new Set(g.sentinelIds).size).toBe(g.sentinelIds.length);
-  for (const value of [g.tiltTriggerMs, g.tiltPeriodMs, g.loopLeaseMs, g.heartbeatPeriodMs]) {
-    expect(Number.isSafeInteger(value) && value >= 1).toBe(true);
+  for (const key of Object.keys(GLOBAL_OPTION) as Array<keyof GlobalNumbers>) {
+    const value = g[key];
+    expect(Number.isSafeInteger(value) && value >= 1, `${key} = ${value}`).toBe(true);
+    expect(value, key).toBeLessThanOrEqual(SETTING_LIMITS[key].maximum);
   }
   expect(g.heartbeatPeriodMs).toBeLessThan(g.loopLeaseMs);
   if (!g.tls.enabled) {
@@ -611,6 +665,11 @@ function expectWorkable(config: SentinelConfig): void {
     for (const key of Object.keys(MASTER_OPTION) as Array<keyof MasterNumbers>) {
       const minimum = key === 'masterRebootDownAfterPeriodMs' ? 0 : 1;
       expect(Number.isSafeInteger(m[key]) && m[key] >= minimum, `${key} = ${m[key]}`).toBe(true);
+      expect(m[key], key).toBeLessThanOrEqual(SETTING_LIMITS[key].maximum);
+    }
+    expect(m.leaderLeaseMs).toBeGreaterThanOrEqual(minimumLeaderLeaseMs(m.probeTimeoutMs));
+    for (const [command, renamed] of Object.entries(m.renamedCommands)) {
+      expect(renameProblem(command, renamed), `rename-command ${command}`).toBeNull();
     }
     expect(m.probeTimeoutMs).toBeLessThan(m.downAfterMs);
     expect(m.probePeriodMs).toBeLessThanOrEqual(m.downAfterMs);
@@ -671,8 +730,15 @@ function expectSound(text: string): Outcome {
   return outcome;
 }
 
-function sortedMasters(config: SentinelConfig): SentinelConfig {
-  return { ...config, masters: [...config.masters].sort((a, b) => a.name.localeCompare(b.name)) };
+/**
+ * What this file generates and checks: the membership, timings and TLS, and the masters. The access
+ * lines (`requirepass`, `user`) are the endpoint's, checked by their own tests.
+ */
+function sortedMasters(config: SentinelConfig): Pick<SentinelConfig, 'global' | 'masters'> {
+  return {
+    global: config.global,
+    masters: [...config.masters].sort((a, b) => a.name.localeCompare(b.name)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------

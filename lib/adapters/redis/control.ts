@@ -2,17 +2,25 @@
  * RedisControl over ioredis: a fresh fail-fast connection per reconfiguration, one MULTI/EXEC, closed
  * at once. Reconfigurations are rare, so a dedicated connection costs nothing and never shares a socket
  * with the probes' timeouts.
+ *
+ * Connect and reply share one budget, timeoutMs (probe-timeout), like a probe's: the call ends within
+ * controlCommandDeadlineMs(timeoutMs), which the failover runner's leader fence counts on
+ * (lib/core/fence.ts). The transaction is written as soon as the connection is up, so nothing is written
+ * after timeoutMs either.
  */
 import { Redis } from 'ioredis';
+import { controlCommandDeadlineMs } from '../../core/fence.js';
+import { commandNameToSend } from '../../core/names.js';
 import type { Address } from '../../core/types.js';
 import type { RedisControl, RedisControlFactory, RedisProbeOptions, ReplicaOfResult } from '../../ports.js';
-import { PROBE_CLIENT_OPTIONS, PROBE_TIMING, readTlsOptions } from './probe.js';
+import { PROBE_CLIENT_OPTIONS, readTlsOptions } from './probe.js';
 
 /** Redis's error when CONFIG REWRITE has no file to write: tolerated, as Sentinel does. */
 const NO_CONFIG_FILE = /without a config file/i;
 
+/** The name to send: a rename to another command's name is never sent (lib/core/names.ts). */
 function commandName(options: RedisProbeOptions, name: string): string {
-  return options.renamedCommands?.[name] ?? name;
+  return commandNameToSend(options.renamedCommands, name);
 }
 
 function errorText(error: unknown): string {
@@ -49,7 +57,7 @@ class IoredisControl implements RedisControl {
     });
   }
 
-  /** A fresh fail-fast connection for one call, closed afterwards, with an outer deadline. */
+  /** A fresh fail-fast connection for one call, closed afterwards, with one outer deadline for all of it. */
   async #withClient(
     target: Address,
     call: (client: Redis) => Promise<ReplicaOfResult>,
@@ -71,7 +79,7 @@ class IoredisControl implements RedisControl {
     const deadline = new Promise<ReplicaOfResult>((resolve) => {
       timer = setTimeout(
         () => resolve({ ok: false, reason: 'timeout' }),
-        2 * options.timeoutMs + PROBE_TIMING.outerDeadlineSlackMs,
+        controlCommandDeadlineMs(options.timeoutMs),
       );
     });
     try {

@@ -32,6 +32,8 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
+import { SENTINEL_DEFAULTS } from '../../core/constants.js';
+import { commandNameToSend } from '../../core/names.js';
 import type { Address, InfoOutcome, PingOutcome, PingResult, TlsSettings } from '../../core/types.js';
 import type { RedisProbe, RedisProbeFactory, RedisProbeOptions } from '../../ports.js';
 import { classifyPingReply, parseInfo } from './parseInfo.js';
@@ -60,7 +62,7 @@ export const PROBE_TIMING = Object.freeze({
    * Added to timeoutMs for the outer deadline of each call. ioredis's own connect/command timeouts fire
    * first in practice; the outer deadline only guarantees settlement if they do not.
    */
-  outerDeadlineSlackMs: 100,
+  outerDeadlineSlackMs: SENTINEL_DEFAULTS.redisCallSlackMs,
   /** How long close() waits for the socket to end before giving up on it. */
   closeWaitMs: 200,
 });
@@ -177,10 +179,10 @@ class IoredisProbe implements RedisProbe {
     readonly address: Address,
     private readonly options: RedisProbeOptions,
   ) {
-    const renamed = options.renamedCommands ?? {};
+    // A rename to another command's name is never sent, whatever the options carry (lib/core/names.ts).
     this.commandNames = {
-      ping: renamed[COMMAND.ping] ?? COMMAND.ping,
-      info: renamed[COMMAND.info] ?? COMMAND.info,
+      ping: commandNameToSend(options.renamedCommands, COMMAND.ping),
+      info: commandNameToSend(options.renamedCommands, COMMAND.info),
     };
     let tls: ConnectionOptions | undefined;
     let setupError: string | null = null;

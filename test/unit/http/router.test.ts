@@ -90,6 +90,55 @@ describe('reads, over the store view', () => {
     expect(malformed.status).toBe(400);
   });
 
+  it('a name over 128 characters is a 400 naming the limit on every route, before the store is asked', async () => {
+    const { options, store } = await fixture();
+    const name = 'm'.repeat(10_000);
+    const reads: string[] = [];
+    const getMaster = store.getMaster.bind(store);
+    store.getMaster = (n) => {
+      reads.push(n);
+      return getMaster(n);
+    };
+    for (const [method, path, body] of [
+      ['GET', `/v1/masters/${name}`],
+      ['GET', `/v1/masters/${name}/address`],
+      ['GET', `/v1/masters/${name}/replicas`],
+      ['GET', `/v1/masters/${name}/sentinels`],
+      ['GET', `/v1/masters/${name}/ckquorum`],
+      ['POST', `/v1/masters/${name}/failover`],
+      ['DELETE', `/v1/masters/${name}`],
+      ['PATCH', `/v1/masters/${name}`, json({ set: [['quorum', '2']] })],
+      ['GET', `/v1/events?master=${name}`],
+    ] as const) {
+      const [pathname, search] = path.split('?') as [string, string | undefined];
+      const r = await call(options, {
+        method,
+        path: pathname,
+        ...(search ? { query: new URLSearchParams(search) } : {}),
+        ...(body ? { body } : {}),
+      });
+      expect(r.status, `${method} ${pathname.slice(0, 30)}`).toBe(400);
+      expect(r.json).toEqual({
+        error: `Invalid master name '${'m'.repeat(64)}…': longer than 128 characters`,
+        code: 'INVALID',
+      });
+    }
+    const monitor = await call(options, {
+      method: 'POST',
+      path: '/v1/masters',
+      body: json({ name, ip: '10.0.0.5', port: 6379, quorum: 2 }),
+    });
+    expect(monitor.status).toBe(400);
+    expect(monitor.json).toEqual({
+      error: 'Invalid master name: longer than 128 characters',
+      code: 'INVALID',
+    });
+    expect(reads.filter((n) => n.length > 128)).toEqual([]);
+    // At the limit, a name is an ordinary unknown master.
+    const atLimit = await call(options, { method: 'GET', path: `/v1/masters/${'m'.repeat(128)}` });
+    expect(atLimit.status).toBe(404);
+  });
+
   it('GET …/replicas lists replica maps; 404 for an unknown master', async () => {
     const { options, store } = await fixture();
     await store.upsertReplica({
