@@ -81,7 +81,8 @@ export type RenewLeaseResult =
  * The coordination store. Atomicity contract (each line is one conditional write on one item):
  *
  * - `ensureMaster`: create the master record only if absent; never overwrite an existing one
- *   (the recorded master wins over the config's monitor line). Returns the record in force.
+ *   (the recorded master wins over the config's monitor line). Returns the record in force. A record it
+ *   creates has origin { source: 'config', host, port } (the seed's address).
  * - `claimEpoch`: succeeds only if the record's currentEpoch equals `expectedEpoch` and, for 'start', no
  *   failover is in progress (failoverState 'none'), or, for 'resume', one is in progress and its leader's
  *   lease has expired (leaderLeaseUntil < now). Sets currentEpoch = expectedEpoch + 1, leader = caller and
@@ -97,6 +98,9 @@ export type RenewLeaseResult =
  *   Increments the token in the same write.
  * - `renewLease` / `releaseLease`: only if holder = invocationId and token matches.
  * - `requestHandover`: only if the lease exists; records the requester.
+ * - `origin` (MasterRecord): written only by `ensureMaster` (creating) and `monitorMaster` (creating or
+ *   reviving: { source: 'monitor', host, port } of the MONITOR). Every other write keeps it, including a
+ *   failover that moves the address: it names the replication group a password is bound to.
  *
  * Reads that a decision depends on (`getMaster`, `listVotes`, `getLease`) are strongly consistent.
  * Conflicts are results, not exceptions. Any other failure throws StoreUnavailableError.
@@ -129,7 +133,10 @@ export interface SentinelStore {
   /**
    * SENTINEL MONITOR: creates the record, or revives a removed one, only if no monitored record of that
    * name exists. A revived record starts a new configuration: currentEpoch and configEpoch both become the
-   * old currentEpoch + 1 (epochs never go back, and no vote about the old configuration counts).
+   * old currentEpoch + 1 (epochs never go back, and no vote about the old configuration counts). Its
+   * origin becomes { source: 'monitor', host, port }: a new incarnation, which a password bound to the
+   * old one does not follow. Then forgets the name's replica records, as RESET does (not atomically):
+   * the old incarnation's replicas are not this one's, and would otherwise be probed with its password.
    */
   monitorMaster(seed: {
     name: string;

@@ -1,15 +1,21 @@
 /**
  * Records as they are first created. One definition, so every store creates the same initial state.
  */
-import type { MasterRecord } from './types.js';
+import type { MasterOrigin, MasterRecord } from './types.js';
 
-/** A master as the monitor line seeds it: epoch 0, no leader, no failover. */
-export function newMasterRecord(seed: {
-  name: string;
-  host: string;
-  port: number;
-  now: number;
-}): MasterRecord {
+/**
+ * A new master: epoch 0, no leader, no failover. `source` says what created it (the file's monitor line
+ * or SENTINEL MONITOR); the record remembers it with the seed's address as its origin.
+ */
+export function newMasterRecord(
+  seed: {
+    name: string;
+    host: string;
+    port: number;
+    now: number;
+  },
+  source: MasterOrigin['source'],
+): MasterRecord {
   return {
     name: seed.name,
     host: seed.host,
@@ -28,6 +34,7 @@ export function newMasterRecord(seed: {
     settings: {},
     settingsVersion: 0,
     resetAt: null,
+    origin: { source, host: seed.host, port: seed.port },
     updatedAt: seed.now,
   };
 }

@@ -5,7 +5,9 @@
  * Redis passwords never come from the deployment itself: the sentinel.conf ships in the package (S3) and
  * environment variables are part of the template, so a `sentinel auth-pass` line there is refused. They
  * are SSM Parameter Store SecureStrings instead, one per master (`<path>/<master>`), read at cold start
- * by the functions that talk to Redis (resolveAuthPasswords) and merged into the masters' settings.
+ * by the functions that talk to Redis (resolveAuthPasswords) and merged into the configuration. Each is
+ * bound to one replication group (lib/core/authBinding.ts): a listed master's to its file entry, any
+ * other's to the address its value names.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -15,7 +17,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseSentinelConfig } from '../config/parse.js';
-import type { SentinelConfig } from '../core/types.js';
+import { validateMonitor } from '../core/settings.js';
+import type { Address, AddressBoundAuthPass, SentinelConfig } from '../core/types.js';
 
 export const SENTINEL_ENV = {
   sentinelId: 'SENTINEL_ID',
@@ -93,6 +96,23 @@ function refuseInlinePasswords(text: string, source: string, env: NodeJS.Process
   );
 }
 
+/**
+ * `requirepass` and `user` lines configure who may use the Redis-protocol endpoint of `local` and
+ * `proxy`. No deployed function serves that endpoint, so there they would do nothing but ship a password
+ * (or its hash) in the package: refused, so nobody believes the deployment is protected by them.
+ */
+function refuseEndpointUsers(config: SentinelConfig, source: string | undefined): void {
+  const users = config.access?.users ?? [];
+  if (users.length === 0) return;
+  throw new DeploymentConfigError(
+    `${source ?? 'sentinel.conf'}: 'requirepass' / 'user' lines configure the Redis-protocol endpoint of ` +
+      `'lambda-sentinel local' and 'lambda-sentinel proxy'; the deployed functions serve none, and a ` +
+      `password here would ship in the package. Remove them; give the proxy its users with --users, ` +
+      `--users-ssm or LAMBDA_SENTINEL_REQUIREPASS (docs/endpoint.md, "Authentication"). The deployed HTTP ` +
+      `API is guarded by IAM (docs/deploy.md).`,
+  );
+}
+
 export async function readDeployment(env: NodeJS.ProcessEnv): Promise<Deployment> {
   const tableName = required(env, SENTINEL_ENV.tableName);
   const text = env[SENTINEL_ENV.configText];
@@ -111,6 +131,10 @@ export async function readDeployment(env: NodeJS.ProcessEnv): Promise<Deployment
       `set ${SENTINEL_ENV.configText} (sentinel.conf text) or ${SENTINEL_ENV.configFile} (a path in the bundle)`,
     );
   }
+  refuseEndpointUsers(
+    config,
+    text !== undefined && text.trim() !== '' ? `$${SENTINEL_ENV.configText}` : file,
+  );
   const endpoint = env[SENTINEL_ENV.dynamodbEndpoint];
   return { tableName, config, ...(endpoint ? { dynamodbEndpoint: endpoint } : {}) };
 }
@@ -228,37 +252,170 @@ export async function fetchAuthPasswords(
   return passwords;
 }
 
-export interface AuthPasswordMerge {
-  readonly config: SentinelConfig;
-  /** Masters of the configuration that got a password. */
-  readonly applied: readonly string[];
-  /**
-   * Parameters under the path that name no configured master: a master added by SENTINEL MONITOR (its
-   * password is kept in config.authPassByMaster), a typo, or a removed master.
-   */
-  readonly unmatched: readonly string[];
+/** The JSON form of a parameter's value, which binds the password to one address. */
+export const BOUND_AUTH_PASS_EXAMPLE = '{"address":"<ip>:<port>","password":"…"}';
+
+/** A parameter's value, read: a plain password, or one bound to an address (the JSON form). */
+export interface AuthPassParameter {
+  readonly password: string;
+  readonly address: Address | null;
+}
+
+/** `host:port`, the host possibly in brackets (IPv6); the port 1-65535. Null if it is not that. */
+function parseAddress(text: string): Address | null {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return null;
+  const rawHost = text.slice(0, colon);
+  const host = rawHost.startsWith('[') && rawHost.endsWith(']') ? rawHost.slice(1, -1) : rawHost;
+  const port = text.slice(colon + 1);
+  if (host === '' || /\s/.test(host) || !/^\d{1,5}$/.test(port)) return null;
+  const portNumber = Number(port);
+  return portNumber >= 1 && portNumber <= 65_535 ? { host, port: portNumber } : null;
 }
 
 /**
- * The configuration with each listed master's authPass set from `passwords`. Masters without a parameter
- * keep no password. The other parameters are kept by name for masters added at run time (SENTINEL
- * MONITOR), which the file does not list.
+ * One parameter's value. A value whose first non-blank character is `{` is the JSON form
+ * `{"address":"<host>:<port>","password":"…"}` and must be exactly that, so a mistyped one is refused
+ * rather than sent as a password (a password that itself starts with `{` is written in the JSON form);
+ * anything else is a plain password. Errors name the parameter and the keys, never the value (nor
+ * JSON.parse's message, which quotes it).
+ */
+export function parseAuthPassParameter(parameter: string, value: string): AuthPassParameter {
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('{')) return { password: value, address: null };
+  const refuse = (why: string): never => {
+    throw new DeploymentConfigError(
+      `SSM parameter ${parameter}: ${why}. A value that starts with { must be ${BOUND_AUTH_PASS_EXAMPLE} ` +
+        `(${SECRETS_DOC}).`,
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return refuse('the value is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return refuse('the value is not a JSON object');
+  }
+  // Other keys are counted, not named: whatever was typed into a secret parameter stays out of errors.
+  const keys = Object.keys(parsed);
+  const missing = ['address', 'password'].filter((key) => !keys.includes(key));
+  const others = keys.filter((key) => key !== 'address' && key !== 'password').length;
+  if (missing.length > 0 || others > 0) {
+    const problems = [
+      ...(missing.length > 0 ? [`no ${missing.join(' and no ')}`] : []),
+      ...(others > 0 ? [`${others} other key${others === 1 ? '' : 's'}`] : []),
+    ];
+    return refuse(`the object must have exactly the keys address and password (${problems.join(', ')})`);
+  }
+  const { address, password } = parsed as Record<string, unknown>;
+  if (typeof password !== 'string' || password === '') return refuse('"password" is not a non-empty string');
+  const bound = typeof address === 'string' ? parseAddress(address) : null;
+  if (bound === null) return refuse('"address" is not "<host>:<port>"');
+  return { password, address: bound };
+}
+
+export interface AuthPasswordMerge {
+  readonly config: SentinelConfig;
+  /** Masters of the file that got a password (bound to their file entry). */
+  readonly applied: readonly string[];
+  /** Masters the file does not list whose password is bound to an address, as `<name> <host>:<port>`. */
+  readonly bound: readonly string[];
+  /**
+   * Parameters not used: a plain value for a name the file does not list. Nothing binds such a password
+   * to a replication group, and the name alone can be given to any address by SENTINEL MONITOR.
+   */
+  readonly unused: readonly string[];
+}
+
+/**
+ * The configuration with the passwords from `passwords` (parameter values by master name, read from
+ * `path`). A listed master takes a plain value, or the JSON form at exactly its file address (another
+ * address is refused: the password would be bound to two places). A name the file does not list needs
+ * the JSON form, whose address must be one SENTINEL MONITOR accepts; a plain value for it is reported
+ * in `unused` and not kept. Masters without a parameter keep no password.
  */
 export function withAuthPasswords(
   config: SentinelConfig,
   passwords: ReadonlyMap<string, string>,
+  path: string,
 ): AuthPasswordMerge {
+  const parameters = new Map(
+    [...passwords].map(([name, value]) => [name, parseAuthPassParameter(`${path}/${name}`, value)]),
+  );
   const applied: string[] = [];
   const masters = config.masters.map((master) => {
-    const password = passwords.get(master.name);
-    if (password === undefined || password === '') return master;
+    const parameter = parameters.get(master.name);
+    if (parameter === undefined || parameter.password === '') return master;
+    const { address } = parameter;
+    if (address !== null && (address.host !== master.host || address.port !== master.port)) {
+      throw new DeploymentConfigError(
+        `SSM parameter ${path}/${master.name} binds its password to ${address.host}:${address.port}, but ` +
+          `sentinel.conf monitors ${master.name} at ${master.host}:${master.port}. The password of a master ` +
+          'the file lists is for the address of its monitor line: store the plain password, or the JSON ' +
+          `form with "address":"${master.host}:${master.port}" (${SECRETS_DOC}).`,
+      );
+    }
     applied.push(master.name);
-    return { ...master, authPass: password };
+    return { ...master, authPass: parameter.password };
   });
-  const known = new Set(config.masters.map((m) => m.name));
-  const unmatched = [...passwords.keys()].filter((name) => !known.has(name)).sort();
-  const authPassByMaster = Object.fromEntries(unmatched.map((name) => [name, passwords.get(name) ?? '']));
-  return { config: { ...config, masters, authPassByMaster }, applied, unmatched };
+  const listed = new Set(config.masters.map((m) => m.name));
+  const authPassByMaster: Record<string, AddressBoundAuthPass> = {};
+  const bound: string[] = [];
+  const unused: string[] = [];
+  for (const [name, parameter] of [...parameters].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (listed.has(name)) continue;
+    const { address, password } = parameter;
+    if (address === null) {
+      unused.push(name);
+      continue;
+    }
+    // Only SENTINEL MONITOR can add a master the file does not list, so only an address it accepts can
+    // ever match; anything else is a mistake to report now, not a password that silently never applies.
+    const monitorable = validateMonitor(name, address.host, String(address.port), '1', 1);
+    if (!monitorable.ok) {
+      throw new DeploymentConfigError(
+        `SSM parameter ${path}/${name}: "address":"${address.host}:${address.port}" is not an address ` +
+          `SENTINEL MONITOR accepts (${monitorable.error}); use the IP address and port given to MONITOR ` +
+          `(${SECRETS_DOC}).`,
+      );
+    }
+    authPassByMaster[name] = { address, password };
+    bound.push(`${name} ${address.host}:${address.port}`);
+  }
+  return { config: { ...config, masters, authPassByMaster }, applied, bound, unused };
+}
+
+/** One line for a function's log about the passwords it read: names and addresses, never values. */
+export interface AuthPasswordLogLine {
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+/** What the sentinels and the failover function log at cold start about the passwords from SSM. */
+export function authPasswordLogLines(
+  merge: AuthPasswordMerge & { readonly path: string },
+): AuthPasswordLogLine[] {
+  const lines: AuthPasswordLogLine[] = [
+    {
+      level: 'info',
+      message: 'Redis passwords read from SSM',
+      fields: { path: merge.path, masters: merge.applied, boundToAddress: merge.bound },
+    },
+  ];
+  if (merge.unused.length > 0) {
+    lines.push({
+      level: 'warn',
+      message:
+        'SSM parameters not used: they name no master of sentinel.conf and give no address. To give a ' +
+        `master added by SENTINEL MONITOR a password, store ${BOUND_AUTH_PASS_EXAMPLE} with the address ` +
+        'given to MONITOR',
+      fields: { path: merge.path, parameters: merge.unused },
+    });
+  }
+  return lines;
 }
 
 export interface ResolveAuthPasswordsOptions {
@@ -281,7 +438,7 @@ export async function resolveAuthPasswords<T extends Deployment>(
   const path = authPassPathOf(env);
   if (path === undefined) return deployment;
   const passwords = await fetchAuthPasswords((options.ssm ?? createSsmParameterReader)(), path);
-  const merge = withAuthPasswords(deployment.config, passwords);
+  const merge = withAuthPasswords(deployment.config, passwords, path);
   options.onResolved?.({ ...merge, path });
   return { ...deployment, config: merge.config };
 }

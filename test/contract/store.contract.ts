@@ -162,6 +162,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           settings: {},
           settingsVersion: 0,
           resetAt: null,
+          origin: { source: 'config', host: '10.0.0.1', port: 6379 },
           updatedAt: T0,
         };
         expect(created).toEqual(expected);
@@ -180,6 +181,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         });
         expect(again.host).toBe(first.host);
         expect(again.port).toBe(first.port);
+        expect(again.origin).toEqual({ source: 'config', host: '10.0.0.1', port: 6379 });
         expect(again.currentEpoch).toBe(1);
         expect(await store.getMaster(master)).toEqual(again);
       });
@@ -465,12 +467,21 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           settings: { quorum: 2 },
           settingsVersion: 1,
           resetAt: null,
+          origin: { source: 'monitor', host: '10.0.1.1', port: 6379 },
         });
         expect(await monitor(master, '10.0.1.2')).toBe('duplicate');
-        expect((await store.getMaster(master))?.host).toBe('10.0.1.1');
+        expect(await store.getMaster(master)).toMatchObject({
+          host: '10.0.1.1',
+          origin: { source: 'monitor', host: '10.0.1.1', port: 6379 },
+        });
         const seeded = fresh('seeded');
         await ensure(seeded, '10.0.0.1', 6379);
         expect(await monitor(seeded)).toBe('duplicate');
+        expect((await store.getMaster(seeded))?.origin).toEqual({
+          source: 'config',
+          host: '10.0.0.1',
+          port: 6379,
+        });
       });
 
       it('REMOVE keeps a tombstone that ensureMaster does not revive, ends a failover, and refuses twice', async () => {
@@ -499,13 +510,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(step.ok).toBe(false);
       });
 
-      it('MONITOR revives a removed master in a new configuration: both epochs move past the old ones', async () => {
+      it('MONITOR revives a removed master as a new incarnation: epochs move past the old ones, its own origin, no replicas', async () => {
         const master = fresh('revive');
         await ensure(master, '10.0.0.1', 6379);
         await claim(master, 0, 'a');
         await takeOver(master, 1, 'b');
         const before = await store.getMaster(master);
+        expect(before?.origin).toEqual({ source: 'config', host: '10.0.0.1', port: 6379 });
+        await store.upsertReplica({
+          master,
+          host: '10.0.0.2',
+          port: 6379,
+          runId: null,
+          lastSeenAt: T0,
+          seenBy: 'a',
+        });
         expect(await store.removeMaster(master, { now: T0 + 20 })).toBe(true);
+        // The tombstone still says where the removed incarnation began.
+        expect((await store.getMaster(master))?.origin).toEqual(before?.origin);
         expect(await monitor(master, '10.0.2.2', { quorum: 1 })).toBe('created');
         const revived = await store.getMaster(master);
         const epoch = (before?.currentEpoch ?? 0) + 1;
@@ -517,7 +539,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leader: null,
           failoverState: 'none',
           settings: { quorum: 1 },
+          // A new incarnation, begun by this MONITOR: a password bound to the old one does not follow.
+          origin: { source: 'monitor', host: '10.0.2.2', port: 6379 },
         });
+        // Nor do the old incarnation's replicas: they would be probed with the new one's password.
+        expect(await store.listReplicas(master)).toEqual([]);
         expect(revived?.settingsVersion).toBeGreaterThan(before?.settingsVersion ?? 0);
       });
 
@@ -563,6 +589,55 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           currentEpoch: 1,
         });
         expect(await store.resetMaster(fresh('never'), { now: T0 })).toBe(false);
+      });
+
+      it('keeps the origin through failovers, SET, RESET and manual failover requests; only MONITOR replaces it', async () => {
+        for (const [master, create, origin] of [
+          [
+            fresh('origin-seeded'),
+            (name: string) => ensure(name, '10.0.0.1', 6379),
+            { source: 'config', host: '10.0.0.1', port: 6379 },
+          ],
+          [
+            fresh('origin-monitored'),
+            (name: string) =>
+              store.monitorMaster({ name, host: '10.0.3.3', port: 6390, settings: {}, now: T0 }),
+            { source: 'monitor', host: '10.0.3.3', port: 6390 },
+          ],
+        ] as const) {
+          await create(master);
+          const seen = async () => (await store.getMaster(master))?.origin;
+          expect(await seen()).toEqual(origin);
+          const epoch = (await store.getMaster(master))?.currentEpoch ?? 0;
+          expect(await store.requestFailover(master, { now: T0 + 1 })).toBe('requested');
+          expect((await claim(master, epoch, 'a')).won).toBe(true);
+          // A failover moves the master to another address: the incarnation, and its origin, stay.
+          const promoted = await store.advanceFailover(master, {
+            epoch: epoch + 1,
+            sentinelId: 'a',
+            now: T0 + 200,
+            from: ['select_slave'],
+            to: 'reconf_slaves',
+            progress: progressFor(origin.host),
+            leaseUntil: T0 + 9_000,
+            switchTo: { host: '10.0.9.9', port: 7000 },
+          });
+          expect(promoted).toMatchObject({ ok: true, record: { host: '10.0.9.9', origin } });
+          expect((await takeOver(master, epoch + 1, 'b')).record.origin).toEqual(origin);
+          expect(
+            await store.releaseLeadership(master, { epoch: epoch + 2, sentinelId: 'b', now: T0 + 70_000 }),
+          ).toBe(true);
+          const version = (await store.getMaster(master))?.settingsVersion ?? 0;
+          expect(
+            await store.updateMasterSettings(master, {
+              expectedVersion: version,
+              settings: { quorum: 1 },
+              now: T0 + 80_000,
+            }),
+          ).toBe('updated');
+          expect(await store.resetMaster(master, { now: T0 + 90_000 })).toBe(true);
+          expect(await store.getMaster(master)).toMatchObject({ host: '10.0.9.9', origin });
+        }
       });
     });
 

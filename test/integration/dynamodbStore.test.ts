@@ -216,6 +216,87 @@ describe('Class: DynamoStore', () => {
       await expect(store.getMaster('bad-state')).rejects.toThrow(/"failoverState" should be one of/);
     });
 
+    it('reads malformed advisory lease attributes as absent, so the sentinel acquires its lease again', async () => {
+      const id = 'bad-advisory';
+      const now = 1_700_000_000_000;
+      // Released by token 3, then every attribute that only informs overwritten with the wrong type.
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...keys.lease(id),
+            kind: 'lease',
+            sentinelId: id,
+            holder: null,
+            token: 3,
+            leaseUntil: now - 1_000,
+            heartbeatAt: 'yesterday',
+            handoverRequestedBy: 42,
+            handoverState: { version: 2 },
+            tilt: 'yes',
+            summary: ['not', 'a', 'line'],
+          },
+        }),
+      );
+      expect(await store.getLease(id)).toEqual({
+        sentinelId: id,
+        holder: null,
+        token: 3,
+        leaseUntil: now - 1_000,
+        heartbeatAt: 0,
+        handoverRequestedBy: null,
+        handoverState: null,
+        tilt: false,
+        summary: null,
+      });
+
+      const taken = await store.acquireLease(id, { invocationId: 'next', now, ttlMs: 10_000 });
+      if (!taken.acquired) throw new Error('the lease was not acquired');
+      expect(taken.lease).toMatchObject({ holder: 'next', token: 4, handoverState: null, summary: null });
+      expect(taken.previous).toMatchObject({ token: 3, handoverState: null, summary: null, tilt: false });
+      // The holder works as usual: its heartbeat rewrites what acquiring kept (the summary).
+      const renewed = await store.renewLease(id, {
+        invocationId: 'next',
+        token: 4,
+        now: now + 100,
+        ttlMs: 10_000,
+        tilt: false,
+        summary: 'all ok',
+      });
+      expect(renewed).toMatchObject({ renewed: true, lease: { heartbeatAt: now + 100, summary: 'all ok' } });
+      expect(
+        await store.releaseLease(id, { invocationId: 'next', token: 4, now: now + 200, handoverState: '{}' }),
+      ).toBe(true);
+      expect(await store.getLease(id)).toMatchObject({ holder: null, token: 4, handoverState: '{}' });
+    });
+
+    it('still refuses a lease whose holder, token or expiry is malformed: they decide who may write', async () => {
+      const valid = { kind: 'lease', holder: null, token: 3, leaseUntil: 1, heartbeatAt: 1, tilt: false };
+      const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+        ['bad-holder', { holder: 7 }, /lease item .*"holder" should be a string or null/],
+        ['bad-token', { token: 'three' }, /lease item .*"token" should be a number/],
+        ['bad-expiry', { leaseUntil: 'soon' }, /lease item .*"leaseUntil" should be a number/],
+      ];
+      for (const [id, change, reason] of cases) {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...keys.lease(id), sentinelId: id, ...valid, ...change },
+          }),
+        );
+        await expect(store.getLease(id), id).rejects.toThrow(StoreUnavailableError);
+        await expect(store.getLease(id), id).rejects.toThrow(reason);
+      }
+      // A token that is not a number cannot be incremented: acquiring fails and writes nothing.
+      await expect(
+        store.acquireLease('bad-token', { invocationId: 'next', now: 2, ttlMs: 1_000 }),
+      ).rejects.toThrow(StoreUnavailableError);
+      const { Item } = await client.send(
+        new GetCommand({ TableName: tableName, Key: keys.lease('bad-token'), ConsistentRead: true }),
+      );
+      expect(Item).toMatchObject({ holder: null, token: 'three' });
+    });
+
     it('rejects with StoreUnavailableError when the table does not exist', async () => {
       const missing = new DynamoStore(client, uniqueTable());
       await expect(missing.getMaster('m')).rejects.toThrow(/ResourceNotFoundException/);

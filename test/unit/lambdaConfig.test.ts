@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import type { GetParametersByPathCommand, GetParametersByPathCommandOutput } from '@aws-sdk/client-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newMasterRecord } from '../../lib/core/records.js';
+import type { MasterOrigin, MasterRecord } from '../../lib/core/types.js';
 import { secretsOf } from '../../lib/eventLog.js';
 import {
   authPassPathOf,
+  authPasswordLogLines,
   DeploymentConfigError,
   fetchAuthPasswords,
+  parseAuthPassParameter,
   readDeployment,
   readSentinelDeployment,
   resolveAuthPasswords,
@@ -47,6 +50,11 @@ function fakeSsm(pages: Page[] | Error): SsmParameterReader & { requests: unknow
     },
   };
 }
+
+/** A record as MONITOR would write it (origin overridden by the tests). */
+const record = (name: string, host: string): MasterRecord =>
+  newMasterRecord({ name, host, port: 6379, now: 0 }, 'monitor');
+const monitorOrigin = (host: string): MasterOrigin => ({ source: 'monitor', host, port: 6379 });
 
 const secure = (master: string, value: string) => ({
   Name: `${PATH}/${master}`,
@@ -100,6 +108,16 @@ describe('readDeployment', () => {
     expect(error).toBeInstanceOf(DeploymentConfigError);
     expect(error.message).toContain(file);
     expect(error.message).toContain(`named ${PATH}/<master>`);
+  });
+
+  it('refuses requirepass and user lines: no deployed function serves the endpoint they protect', async () => {
+    for (const line of ['requirepass hunter2-secret', 'user ops on >hunter2-secret +@all']) {
+      const error = await refusal(() => readDeployment(envWith(`${CONF}${line}\n`)));
+      expect(error).toBeInstanceOf(DeploymentConfigError);
+      expect(error.message).toContain("'requirepass' / 'user' lines");
+      expect(error.message).toContain('--users');
+      expect(error.message).not.toContain('hunter2');
+    }
   });
 
   it('still checks the sentinel id against the members', async () => {
@@ -168,35 +186,162 @@ describe('fetchAuthPasswords', () => {
   });
 });
 
+/** The JSON form of a parameter value: the password bound to one address. */
+const boundTo = (address: string, password: string) => JSON.stringify({ address, password });
+
+/** The error a synchronous call throws (it must throw). */
+function thrown(run: () => unknown): Error {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    return error as Error;
+  }
+  throw new Error('expected an error, got none');
+}
+
+describe('parseAuthPassParameter', () => {
+  const name = `${PATH}/alpha`;
+
+  it('reads a value that does not start with { as a plain password, braces and quotes included', () => {
+    expect(parseAuthPassParameter(name, 'p4ss')).toEqual({ password: 'p4ss', address: null });
+    expect(parseAuthPassParameter(name, 'p{x}')).toEqual({ password: 'p{x}', address: null });
+    expect(parseAuthPassParameter(name, '"quoted"')).toEqual({ password: '"quoted"', address: null });
+    // A password that starts with { is given in the JSON form.
+    expect(parseAuthPassParameter(name, boundTo('10.0.1.10:6379', '{p')).password).toBe('{p');
+  });
+
+  it('reads the JSON form: the password bound to host:port (IPv4, IPv6 bare or in brackets)', () => {
+    expect(parseAuthPassParameter(name, boundTo('10.0.1.10:6379', 'p{}'))).toEqual({
+      password: 'p{}',
+      address: { host: '10.0.1.10', port: 6379 },
+    });
+    expect(parseAuthPassParameter(name, ` ${boundTo('::1:7000', 'x')} `).address).toEqual({
+      host: '::1',
+      port: 7000,
+    });
+    expect(parseAuthPassParameter(name, boundTo('[fd00::5]:6380', 'x')).address).toEqual({
+      host: 'fd00::5',
+      port: 6380,
+    });
+  });
+
+  it('refuses a value starting with { that is not exactly the JSON form, naming the parameter and never the value', () => {
+    const bad: Array<[string, string]> = [
+      ['{"address":"10.0.0.1:6379","password":"s3cret-a"', 'not valid JSON'],
+      ['{s3cret-b}', 'not valid JSON'],
+      [' {s3cret-i', 'not valid JSON'],
+      ['{"address":"10.0.0.1:6379"}', 'exactly the keys address and password (no password)'],
+      ['{"address":"10.0.0.1:6379","s3cret-c":"x"}', '(no password, 1 other key)'],
+      ['{"s3cret-d":"10.0.0.1:6379","s3cret-e":"x"}', '(no address and no password, 2 other keys)'],
+      ['{"address":"10.0.0.1:6379","password":"s3cret-f","user":"x"}', '(1 other key)'],
+      ['{"address":"10.0.0.1:6379","password":""}', '"password" is not a non-empty string'],
+      ['{"address":"10.0.0.1","password":"s3cret-g"}', '"address" is not "<host>:<port>"'],
+      ['{"address":"10.0.0.1:0","password":"s3cret-h"}', '"address" is not "<host>:<port>"'],
+      ['{"address":"10.0.0.1:65536","password":"s3cret-j"}', '"address" is not "<host>:<port>"'],
+      ['{"address":6379,"password":"s3cret-k"}', '"address" is not "<host>:<port>"'],
+    ];
+    for (const [value, why] of bad) {
+      const error = thrown(() => parseAuthPassParameter(name, value));
+      expect(error, value).toBeInstanceOf(DeploymentConfigError);
+      expect(error.message, value).toContain(`SSM parameter ${name}: `);
+      expect(error.message, value).toContain(why);
+      expect(error.message, value).toContain('{"address":"<ip>:<port>","password":"…"}');
+      expect(error.message, value).not.toMatch(/s3cret/);
+    }
+  });
+});
+
 describe('withAuthPasswords', () => {
-  it("sets the listed masters' authPass, keeps the others, and reports parameters for no master", async () => {
+  it("sets the listed masters' authPass from plain values and keeps the input unchanged", async () => {
     const { config } = await readDeployment(envWith(CONF));
-    const merge = withAuthPasswords(
-      config,
-      new Map([
-        ['beta', 'pb'],
-        ['gamma', 'pg'],
-        ['alpah', 'typo'],
-      ]),
-    );
-    expect(merge.applied).toEqual(['beta']);
-    expect(merge.unmatched).toEqual(['alpah', 'gamma']);
+    const merge = withAuthPasswords(config, new Map([['beta', 'pb']]), PATH);
+    expect(merge).toMatchObject({ applied: ['beta'], bound: [], unused: [] });
     const [alpha, beta] = merge.config.masters;
     expect(alpha).toBe(config.masters[0]);
     expect(beta).toEqual({ ...config.masters[1], authPass: 'pb', authUser: 'sentinel' });
     // The input is not changed: the parsed configuration stays password-free.
     expect(config.masters[1]?.authPass).toBeUndefined();
     expect(merge.config.global).toBe(config.global);
+    expect(merge.config.authPassByMaster).toEqual({});
   });
 
-  it('keeps the passwords of masters the file does not list for SENTINEL MONITOR, and redacts them', async () => {
+  it('accepts the JSON form for a listed master at exactly the address of its monitor line', async () => {
     const { config } = await readDeployment(envWith(CONF));
-    const merge = withAuthPasswords(config, new Map([['added', 'p-added']]));
-    expect(merge.config.authPassByMaster).toEqual({ added: 'p-added' });
-    const record = newMasterRecord({ name: 'added', host: '10.0.0.7', port: 6379, now: 0 });
-    expect(settingsOf(merge.config, record).authPass).toBe('p-added');
-    expect(settingsOf(config, record).authPass).toBeUndefined();
+    const merge = withAuthPasswords(config, new Map([['alpha', boundTo('10.0.1.10:6379', 'pa')]]), PATH);
+    expect(merge.applied).toEqual(['alpha']);
+    expect(merge.config.masters[0]?.authPass).toBe('pa');
+  });
+
+  it('refuses the JSON form for a listed master at another address, naming both addresses but not the password', async () => {
+    const { config } = await readDeployment(envWith(CONF));
+    const error = thrown(() =>
+      withAuthPasswords(config, new Map([['alpha', boundTo('10.0.9.9:6379', 'pa-secret')]]), PATH),
+    );
+    expect(error).toBeInstanceOf(DeploymentConfigError);
+    expect(error.message).toContain(
+      `SSM parameter ${PATH}/alpha binds its password to 10.0.9.9:6379, but sentinel.conf monitors alpha at 10.0.1.10:6379`,
+    );
+    expect(error.message).toContain('"address":"10.0.1.10:6379"');
+    expect(error.message).not.toContain('pa-secret');
+  });
+
+  it('keeps the JSON form for a master the file does not list, bound to its address, and redacts it', async () => {
+    const { config } = await readDeployment(envWith(CONF));
+    const merge = withAuthPasswords(config, new Map([['added', boundTo('10.0.0.7:6379', 'p-added')]]), PATH);
+    expect(merge).toMatchObject({ applied: [], bound: ['added 10.0.0.7:6379'], unused: [] });
+    expect(merge.config.authPassByMaster).toEqual({
+      added: { address: { host: '10.0.0.7', port: 6379 }, password: 'p-added' },
+    });
     expect(secretsOf(merge.config)).toContain('p-added');
+    const atThatAddress = { ...record('added', '10.0.0.7'), origin: monitorOrigin('10.0.0.7') };
+    expect(settingsOf(merge.config, atThatAddress).authPass).toBe('p-added');
+    const elsewhere = { ...record('added', '10.0.0.8'), origin: monitorOrigin('10.0.0.8') };
+    expect(settingsOf(merge.config, elsewhere).authPass).toBeUndefined();
+  });
+
+  it('does not use a plain value for a name the file does not list: MONITOR may give that name to any address', async () => {
+    const { config } = await readDeployment(envWith(CONF));
+    const merge = withAuthPasswords(
+      config,
+      new Map([
+        ['gamma', 'pg'],
+        ['alpah', 'typo'],
+        ['beta', 'pb'],
+      ]),
+      PATH,
+    );
+    expect(merge).toMatchObject({ applied: ['beta'], bound: [], unused: ['alpah', 'gamma'] });
+    expect(merge.config.authPassByMaster).toEqual({});
+    expect(secretsOf(merge.config)).toEqual(['pb']);
+    // A master MONITOR adds under that name, at any address, gets no password.
+    const added = { ...record('gamma', '10.0.0.9'), origin: monitorOrigin('10.0.0.9') };
+    expect(settingsOf(merge.config, added).authPass).toBeUndefined();
+    const lines = authPasswordLogLines({ ...merge, path: PATH });
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        message: 'Redis passwords read from SSM',
+        fields: { path: PATH, masters: ['beta'], boundToAddress: [] },
+      },
+      {
+        level: 'warn',
+        message: expect.stringContaining('{"address":"<ip>:<port>","password":"…"}'),
+        fields: { path: PATH, parameters: ['alpah', 'gamma'] },
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/"pg"|typo|"pb"/);
+  });
+
+  it('refuses a bound address for an unlisted master that SENTINEL MONITOR would never accept', async () => {
+    const { config } = await readDeployment(envWith(CONF));
+    const error = thrown(() =>
+      withAuthPasswords(config, new Map([['added', boundTo('redis.internal:6379', 'p-secret')]]), PATH),
+    );
+    expect(error).toBeInstanceOf(DeploymentConfigError);
+    expect(error.message).toContain(`SSM parameter ${PATH}/added: "address":"redis.internal:6379"`);
+    expect(error.message).toContain('Invalid IP address or hostname specified');
+    expect(error.message).not.toContain('p-secret');
   });
 });
 
@@ -226,6 +371,6 @@ describe('resolveAuthPasswords', () => {
     expect(resolved.config.masters.map((m) => m.authPass)).toEqual(['alpha-pw', 'beta-pw']);
     expect(secretsOf(resolved.config).sort()).toEqual(['alpha-pw', 'beta-pw']);
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatchObject({ path: PATH, applied: ['alpha', 'beta'], unmatched: [] });
+    expect(reports[0]).toMatchObject({ path: PATH, applied: ['alpha', 'beta'], bound: [], unused: [] });
   });
 });

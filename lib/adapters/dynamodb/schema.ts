@@ -29,6 +29,7 @@ import {
   type FailoverProgress,
   type FailoverState,
   type LoopLease,
+  type MasterOrigin,
   type MasterRecord,
   type ReplicaReconfState,
   type ReplicaRecord,
@@ -64,6 +65,8 @@ export const ATTR = {
   settings: 'settings',
   settingsVersion: 'settingsVersion',
   resetAt: 'resetAt',
+  /** MasterOrigin as a JSON string: written by ensureMaster and MONITOR only. Absent in older records. */
+  origin: 'origin',
   updatedAt: 'updatedAt',
   // vote
   master: 'master',
@@ -164,8 +167,13 @@ export function masterToItem(record: MasterRecord): Item {
     [ATTR.settings]: runtimeSettingsToAttribute(record.settings),
     [ATTR.settingsVersion]: record.settingsVersion,
     [ATTR.resetAt]: record.resetAt,
+    [ATTR.origin]: originToAttribute(record.origin),
     [ATTR.updatedAt]: record.updatedAt,
   };
+}
+
+export function originToAttribute(origin: MasterOrigin | null): string | null {
+  return origin === null ? null : JSON.stringify(origin);
 }
 
 export function runtimeSettingsToAttribute(settings: RuntimeSettings): string {
@@ -276,6 +284,27 @@ class ItemReader {
     return typeof value === 'boolean' ? value : this.fail(attr, 'a boolean');
   }
 
+  // Advisory attributes: what no safety decision rests on. One of the wrong type reads as absent rather
+  // than failing the whole item, so a bad value written into the table by hand cannot keep a sentinel
+  // from ever reading (and so acquiring) its lease again; the next write of the attribute repairs it.
+
+  /** A string, or null for anything else (absent, null, or of the wrong type). */
+  advisoryString(attr: AttributeName): string | null {
+    const value = this.item[attr];
+    return typeof value === 'string' ? value : null;
+  }
+
+  /** True only for a stored true. */
+  advisoryFlag(attr: AttributeName): boolean {
+    return this.item[attr] === true;
+  }
+
+  /** A time in ms, or 0 (long ago) for anything else. */
+  advisoryTime(attr: AttributeName): number {
+    const value = this.item[attr];
+    return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+  }
+
   failoverProgress(attr: AttributeName): FailoverProgress | null {
     const text = this.stringOrNull(attr);
     if (text === null) return null;
@@ -319,6 +348,31 @@ class ItemReader {
     return settings as RuntimeSettings;
   }
 
+  /**
+   * Checked field by field: it decides which address a configured password may be sent to. Absent or
+   * null in records written before it existed (lib/core/authBinding.ts says how those are treated).
+   */
+  origin(attr: AttributeName): MasterOrigin | null {
+    const text = this.stringOrNull(attr);
+    if (text === null) return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return this.fail(attr, 'an origin as JSON');
+    }
+    if (
+      !isRecord(value) ||
+      (value.source !== 'config' && value.source !== 'monitor') ||
+      typeof value.host !== 'string' ||
+      typeof value.port !== 'number' ||
+      !Number.isSafeInteger(value.port)
+    ) {
+      return this.fail(attr, 'an origin {source: config|monitor, host, port}');
+    }
+    return { source: value.source, host: value.host, port: value.port };
+  }
+
   failoverState(attr: AttributeName): FailoverState {
     const value = this.item[attr];
     return typeof value === 'string' && (FAILOVER_STATES as readonly string[]).includes(value)
@@ -349,6 +403,7 @@ export function masterFromItem(item: Item): MasterRecord {
     settings: r.runtimeSettings(ATTR.settings),
     settingsVersion: r.numberOrNull(ATTR.settingsVersion) ?? 0,
     resetAt: r.numberOrNull(ATTR.resetAt),
+    origin: r.origin(ATTR.origin),
     updatedAt: r.number(ATTR.updatedAt),
   };
 }
@@ -379,6 +434,16 @@ export function replicaFromItem(item: Item): ReplicaRecord {
   };
 }
 
+/**
+ * Who holds the lease, its fencing token and its expiry decide who may write: they are checked strictly,
+ * and an item with any of them malformed is refused (StoreUnavailableError) until someone repairs it. The
+ * rest only informs: a malformed one reads as absent. A hand-over state that is not a string is no state
+ * (the successor starts fresh), a hand-over request that is not a string is no request (the successor
+ * waits for the lease to expire), TILT that is not a boolean is not TILT and a summary that is not a
+ * string is none (both are for operators only; the next heartbeat rewrites them), and a heartbeat that
+ * is not a number is long ago (the sentinel looks stale in SENTINEL SENTINELS and CKQUORUM until its
+ * next heartbeat).
+ */
 export function leaseFromItem(item: Item): LoopLease {
   const r = new ItemReader(item, ITEM_KIND.lease);
   return {
@@ -386,11 +451,11 @@ export function leaseFromItem(item: Item): LoopLease {
     holder: r.stringOrNull(ATTR.holder),
     token: r.number(ATTR.token),
     leaseUntil: r.number(ATTR.leaseUntil),
-    heartbeatAt: r.number(ATTR.heartbeatAt),
-    handoverRequestedBy: r.stringOrNull(ATTR.handoverRequestedBy),
-    handoverState: r.stringOrNull(ATTR.handoverState),
-    tilt: r.boolean(ATTR.tilt),
-    summary: r.stringOrNull(ATTR.summary),
+    heartbeatAt: r.advisoryTime(ATTR.heartbeatAt),
+    handoverRequestedBy: r.advisoryString(ATTR.handoverRequestedBy),
+    handoverState: r.advisoryString(ATTR.handoverState),
+    tilt: r.advisoryFlag(ATTR.tilt),
+    summary: r.advisoryString(ATTR.summary),
   };
 }
 

@@ -50,6 +50,7 @@ import {
   leaseFromItem,
   masterFromItem,
   masterToItem,
+  originToAttribute,
   replicaFromItem,
   replicaToItem,
   runtimeSettingsToAttribute,
@@ -106,7 +107,7 @@ const UPDATE = {
     `#${ATTR.failoverRequestedAt} = :null, #${ATTR.failoverRequestCoordinated} = :false, ` +
     `#${ATTR.monitored} = :true, #${ATTR.settings} = :settings, ` +
     `#${ATTR.settingsVersion} = if_not_exists(#${ATTR.settingsVersion}, :zero) + :one, ` +
-    `#${ATTR.resetAt} = :null, #${ATTR.updatedAt} = :now`,
+    `#${ATTR.resetAt} = :null, #${ATTR.origin} = :origin, #${ATTR.updatedAt} = :now`,
   // REMOVE and RESET end any failover, its request and its back-off; epochs and leader stay.
   removeMaster:
     `SET #${ATTR.monitored} = :false, #${ATTR.failoverState} = :none, #${ATTR.leaderLeaseUntil} = :zero, ` +
@@ -192,7 +193,7 @@ export class DynamoStore implements SentinelStore {
 
   async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
     await this.putIndexEntry('ensureMaster', seed.name);
-    const record: MasterRecord = newMasterRecord(seed);
+    const record: MasterRecord = newMasterRecord(seed, 'config');
     const put = await this.conditional('ensureMaster', () =>
       this.client.send(
         new PutCommand({
@@ -415,6 +416,8 @@ export class DynamoStore implements SentinelStore {
             host: seed.host,
             port: seed.port,
             settings: runtimeSettingsToAttribute(seed.settings),
+            // A new incarnation: its origin is this MONITOR's address, whatever the old record's was.
+            origin: originToAttribute({ source: 'monitor', host: seed.host, port: seed.port }),
             now: seed.now,
             minusOne: -1,
             one: 1,
@@ -427,7 +430,9 @@ export class DynamoStore implements SentinelStore {
         }),
       ),
     );
-    return update.ok ? 'created' : 'duplicate';
+    if (!update.ok) return 'duplicate';
+    await this.forgetReplicas('monitorMaster', seed.name);
+    return 'created';
   }
 
   async removeMaster(name: string, request: { now: number }): Promise<boolean> {
@@ -471,10 +476,18 @@ export class DynamoStore implements SentinelStore {
   async resetMaster(name: string, request: { now: number }): Promise<boolean> {
     const reset = await this.updateIfMonitored('resetMaster', name, UPDATE.resetMaster, { now: request.now });
     if (!reset) return false;
-    // Not atomic with the record, and need not be: a replica seen again is simply recorded again.
-    const replicas = await this.queryPrefix('resetMaster', KEY.masterPrefix + name, KEY.replicaPrefix);
+    await this.forgetReplicas('resetMaster', name);
+    return true;
+  }
+
+  /**
+   * Deletes the master's replica items (RESET, and MONITOR, which starts a new incarnation whose replicas
+   * are not the old one's). Not atomic with the record: a replica seen again is simply recorded again.
+   */
+  private async forgetReplicas(operation: string, name: string): Promise<void> {
+    const replicas = await this.queryPrefix(operation, KEY.masterPrefix + name, KEY.replicaPrefix);
     for (const item of replicas) {
-      await this.call('resetMaster', () =>
+      await this.call(operation, () =>
         this.client.send(
           new DeleteCommand({
             TableName: this.tableName,
@@ -483,7 +496,6 @@ export class DynamoStore implements SentinelStore {
         ),
       );
     }
-    return true;
   }
 
   /** One conditional update of a monitored master's record; false if there is none. */

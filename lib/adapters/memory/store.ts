@@ -64,7 +64,7 @@ export class MemoryStore implements SentinelStore {
     await this.enter('ensureMaster');
     const existing = this.masters.get(seed.name);
     if (existing !== undefined) return copy(existing);
-    const record: MasterRecord = newMasterRecord(seed);
+    const record: MasterRecord = newMasterRecord(seed, 'config');
     this.masters.set(seed.name, record);
     return copy(record);
   }
@@ -187,7 +187,8 @@ export class MemoryStore implements SentinelStore {
     await this.enter('monitorMaster');
     const existing = this.masters.get(seed.name);
     if (existing?.monitored) return 'duplicate';
-    const fresh = newMasterRecord(seed);
+    // A new incarnation: its origin is this MONITOR's address, whatever the old record's was.
+    const fresh = newMasterRecord(seed, 'monitor');
     const epoch = existing === undefined ? 0 : existing.currentEpoch + 1;
     this.masters.set(seed.name, {
       ...fresh,
@@ -196,6 +197,8 @@ export class MemoryStore implements SentinelStore {
       settings: copy(seed.settings),
       settingsVersion: (existing?.settingsVersion ?? 0) + 1,
     });
+    // The old incarnation's replicas are not this one's (Sentinel's REMOVE forgets them too).
+    this.replicas.delete(seed.name);
     return 'created';
   }
 

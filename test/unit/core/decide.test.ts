@@ -63,6 +63,7 @@ function record(overrides: Partial<MasterRecord> = {}): MasterRecord {
     settings: {},
     settingsVersion: 0,
     resetAt: null,
+    origin: { source: 'config', host: address.host, port: address.port },
     updatedAt: 0,
     ...overrides,
   };
