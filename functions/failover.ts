@@ -17,8 +17,13 @@ import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { formatEvent } from '../lib/core/events.js';
 import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import { systemClock } from '../lib/runtime/clock.js';
-import { type Deployment, readDeployment, resolveAuthPasswords } from '../lib/runtime/lambdaConfig.js';
-import type { Log } from '../lib/runtime/log.js';
+import {
+  authPasswordLogLines,
+  type Deployment,
+  readDeployment,
+  resolveAuthPasswords,
+} from '../lib/runtime/lambdaConfig.js';
+import { type Log, logDroppedEvent } from '../lib/runtime/log.js';
 import { settingsFor } from '../lib/runtime/masterSettings.js';
 import { FAILOVER_FUNCTION_ID, type ResumeOutcome, resumeFailover } from '../lib/runtime/resumeFailover.js';
 
@@ -40,11 +45,8 @@ let deploymentLoad: Promise<Deployment> | undefined;
 function loadDeployment(): Promise<Deployment> {
   const loading = readDeployment(process.env).then((d) =>
     resolveAuthPasswords(d, process.env, {
-      onResolved: ({ path, applied, unmatched }) => {
-        log('info', 'Redis passwords read from SSM', { path, masters: applied });
-        if (unmatched.length > 0) {
-          log('warn', 'SSM parameters that name no configured master', { path, parameters: unmatched });
-        }
+      onResolved: (merge) => {
+        for (const line of authPasswordLogLines(merge)) log(line.level, line.message, line.fields);
       },
     }),
   );
@@ -93,8 +95,8 @@ async function handle(event: FailoverEvent, context: Context): Promise<Record<st
         secrets: secretsOf(deployment.config),
       },
     ),
-    onDrop: (record, why) =>
-      log('error', 'event not stored', { eventId: record.id, event: record.type, why }),
+    // A dropped event is in no log and raises no alert: the fault line is what the SentinelFaults alarm counts.
+    onDrop: logDroppedEvent(log, secretsOf(deployment.config)),
   });
   try {
     for (const name of mastersToCheck(event)) {

@@ -14,11 +14,12 @@ import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import {
+  authPasswordLogLines,
   readSentinelDeployment,
   resolveAuthPasswords,
   type SentinelDeployment,
 } from '../lib/runtime/lambdaConfig.js';
-import type { Log } from '../lib/runtime/log.js';
+import { type Log, logDroppedEvent } from '../lib/runtime/log.js';
 import { type RunReport, SentinelRunner } from '../lib/runtime/sentinel.js';
 
 /** Stop probing this long before the Lambda deadline, to release the lease with the hand-over state. */
@@ -46,11 +47,8 @@ export const EVENT_FLUSH_MS = HANDOVER_MARGIN_MS - 1_000;
 function loadDeployment(): Promise<SentinelDeployment> {
   const loading = readSentinelDeployment(process.env).then((d) =>
     resolveAuthPasswords(d, process.env, {
-      onResolved: ({ path, applied, unmatched }) => {
-        logger.info('Redis passwords read from SSM', { path, masters: applied });
-        if (unmatched.length > 0) {
-          logger.warn('SSM parameters that name no configured master', { path, parameters: unmatched });
-        }
+      onResolved: (merge) => {
+        for (const line of authPasswordLogLines(merge)) logger[line.level](line.message, line.fields);
       },
     }),
   );
@@ -71,8 +69,8 @@ async function deps(): Promise<{ deployment: SentinelDeployment; store: DynamoSt
     log: new DynamoEventLog(createDynamoClient({ endpoint: d.dynamodbEndpoint }), d.tableName, {
       secrets: secretsOf(d.config),
     }),
-    onDrop: (record, why) =>
-      logger.error('event not stored', { eventId: record.id, event: record.type, why }),
+    // A dropped event is in no log and raises no alert: the fault line is what the SentinelFaults alarm counts.
+    onDrop: logDroppedEvent(powertoolsLog, secretsOf(d.config)),
   });
   return { deployment: d, store };
 }

@@ -8,6 +8,12 @@
  * holder; a holder that lost it is fenced by the lease token on every vote it writes).
  */
 import { randomUUID } from 'node:crypto';
+import {
+  decideAuthPass,
+  describeWithheldAuthPass,
+  effectiveOrigin,
+  sameOrigin,
+} from '../core/authBinding.js';
 import { SENTINEL_DEFAULTS } from '../core/constants.js';
 import {
   addressKey,
@@ -22,18 +28,19 @@ import {
 } from '../core/decide.js';
 import { formatEvent, makeEvent } from '../core/events.js';
 import { sdownCause } from '../core/sdown.js';
-import { settingChanges } from '../core/settings.js';
+import { RENAME_COMMAND, refusedRuntimeRenames, type SetChange, settingChanges } from '../core/settings.js';
 import { INITIAL_TILT, observeTimer, type TiltState } from '../core/tilt.js';
 import type {
   Address,
   LoopLease,
+  MasterOrigin,
   MasterRecord,
   MasterSettings,
   SentinelConfig,
   SentinelEvent,
   SentinelId,
 } from '../core/types.js';
-import { redactSecrets, secretsOf } from '../eventLog.js';
+import { REDACTED, redactSecrets, secretsOf } from '../eventLog.js';
 import {
   type RedisControl,
   type RedisControlFactory,
@@ -43,7 +50,20 @@ import {
 } from '../ports.js';
 import { type Clock, systemClock } from './clock.js';
 import { FailoverRunner } from './failover.js';
-import { errorFields, type Log, silentLog } from './log.js';
+import {
+  type HandoverState,
+  type MasterHandover,
+  parseHandoverState,
+  serializeHandoverState,
+} from './handover.js';
+import {
+  errorFields,
+  FAULT,
+  type Log,
+  REPEATED_FAILURE_LOG_INTERVAL_MS,
+  RepeatedFailureLog,
+  silentLog,
+} from './log.js';
 import { settingsOf } from './masterSettings.js';
 import { MasterMonitor, type MonitorSnapshot } from './monitor.js';
 
@@ -75,17 +95,14 @@ export interface RunReport {
   readonly resumedFromHandover: boolean;
 }
 
-/** What an invocation leaves in the lease for its successor. */
-interface HandoverState {
-  readonly version: 1;
-  readonly savedAt: number;
-  readonly tilt: TiltState;
-  readonly masters: Record<string, { monitor: MonitorSnapshot; memory: MasterMemory }>;
-}
-
 interface MasterSlot {
   /** Replaced when SENTINEL SET changes the record's settings (settingsVersion moves). */
   settings: MasterSettings;
+  /**
+   * Where the incarnation being monitored began (effectiveOrigin of its record). Handed over with the
+   * observations, so that a successor does not carry them to another incarnation of the same name.
+   */
+  origin: MasterOrigin | null;
   settingsVersion: number;
   resetAt: number | null;
   monitor: MasterMonitor;
@@ -125,11 +142,25 @@ export class SentinelRunner {
   #nextStoreCheckAt = 0;
   #backgroundCheck: 'ok' | 'lost' | 'handover' = 'ok';
   #ticks = 0;
+  /** Per master: a tick that throws is logged at its first failure, then at most once a minute. */
+  readonly #tickFailures: RepeatedFailureLog;
+  /**
+   * Store calls that threw something other than StoreUnavailableError (a bug, an unexpected reply), by
+   * error name: the first at once, then at most once a minute with a count. Each one also marks the store
+   * down, and the next heartbeat finds it up again, so the same error recurs every heartbeat.
+   */
+  readonly #unexpectedStoreErrors: RepeatedFailureLog;
+  /** When each error name in #unexpectedStoreErrors last occurred (see #closeQuietUnexpectedStoreErrors). */
+  readonly #unexpectedStoreErrorAt = new Map<string, number>();
+  /** When a master's record and votes were last read without error. */
+  #lastStoreReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: SentinelRunnerOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLog;
+    this.#tickFailures = new RepeatedFailureLog(this.#log, () => this.#clock.now());
+    this.#unexpectedStoreErrors = new RepeatedFailureLog(this.#log, () => this.#clock.now());
     this.invocationId = options.invocationId ?? randomUUID();
     this.#secrets = secretsOf(options.config);
   }
@@ -151,25 +182,42 @@ export class SentinelRunner {
   async run(): Promise<RunReport> {
     const acquired = await this.#acquireLease();
     if (!acquired) return this.#report('lease-not-acquired', false);
-    const resumed = this.#resume(acquired.previous);
-    await this.#startMonitors(resumed);
-    this.#observeTimer();
-    const stopTiltTimer = new AbortController();
-    const tiltTimer = this.#runTiltTimer(stopTiltTimer.signal);
+    // From here on the lease is held: whatever throws (resuming, starting the monitors, the loop, the
+    // clean-up itself), the finally below releases it, or the next invocation would wait for it to expire.
     let end: RunEnd = 'deadline';
+    let completed = false;
+    let resumed = false;
+    const stopTiltTimer = new AbortController();
+    let tiltTimer: Promise<void> | null = null;
     try {
+      const state = this.#resume(acquired.previous);
+      resumed = state !== null;
+      await this.#startMonitors(state);
+      this.#observeTimer();
+      tiltTimer = this.#runTiltTimer(stopTiltTimer.signal);
       end = await this.#loop();
+      completed = true;
+    } catch (error) {
+      this.#log('error', 'sentinel loop failed; releasing the lease without hand-over state', {
+        fault: FAULT.loopFailed,
+        ...errorFields(error),
+      });
+      throw error;
     } finally {
-      stopTiltTimer.abort();
-      await tiltTimer;
-      // A failover in flight stops between steps; the next invocation of this sentinel (or another
-      // sentinel, once the lease expires) resumes it from the recorded step.
-      for (const failover of this.#failovers.values()) failover.abort.abort();
-      await Promise.all([...this.#failovers.values()].map((f) => f.done));
-      await Promise.all(this.#slots.map((s) => s.monitor.stop()));
-      if (end !== 'lease-lost') await this.#releaseLease();
+      try {
+        stopTiltTimer.abort();
+        await tiltTimer;
+        // A failover in flight stops between steps; the next invocation of this sentinel (or another
+        // sentinel, once the lease expires) resumes it from the recorded step.
+        for (const failover of this.#failovers.values()) failover.abort.abort();
+        await Promise.all([...this.#failovers.values()].map((f) => f.done));
+        await Promise.all(this.#slots.map((s) => s.monitor.stop()));
+      } finally {
+        // After a failure, what this invocation observed is not handed on: the successor starts fresh.
+        if (end !== 'lease-lost') await this.#releaseLease(completed);
+      }
     }
-    return this.#report(end, resumed !== null);
+    return this.#report(end, resumed);
   }
 
   #report(end: RunEnd, resumedFromHandover: boolean): RunReport {
@@ -254,28 +302,36 @@ export class SentinelRunner {
     }
   }
 
-  async #releaseLease(): Promise<void> {
+  async #releaseLease(withState: boolean): Promise<void> {
     const lease = this.#lease;
     if (!lease) return;
-    const state: HandoverState = {
-      version: 1,
-      savedAt: this.#clock.now(),
-      tilt: this.#tilt,
-      masters: Object.fromEntries(
-        this.#slots.map((s) => [s.settings.name, { monitor: s.monitor.snapshot(), memory: s.memory }]),
-      ),
-    };
     try {
+      const handoverState = withState
+        ? serializeHandoverState({
+            savedAt: this.#clock.now(),
+            tilt: this.#tilt,
+            masters: new Map(
+              this.#slots.map((s) => [
+                s.settings.name,
+                { origin: s.origin, monitor: s.monitor.snapshot(), memory: s.memory },
+              ]),
+            ),
+          })
+        : null;
       await this.#o.store.releaseLease(this.#o.sentinelId, {
         invocationId: this.invocationId,
         token: lease.token,
         now: this.#clock.now(),
-        handoverState: JSON.stringify(state),
+        handoverState,
       });
-      this.#log('info', 'loop lease released with hand-over state');
+      this.#log('info', withState ? 'loop lease released with hand-over state' : 'loop lease released');
     } catch (error) {
-      // The lease will expire on its own; the successor then starts with fresh observations.
-      this.#log('warn', 'could not release the loop lease', errorFields(error));
+      // The lease will expire on its own; the successor then waits for that and starts with fresh
+      // observations: a gap in probing, which is why it counts as a fault.
+      this.#log('warn', 'could not release the loop lease', {
+        fault: FAULT.leaseNotReleased,
+        ...errorFields(error),
+      });
     }
     this.#lease = null;
   }
@@ -293,24 +349,30 @@ export class SentinelRunner {
    */
   #resume(previous: LoopLease | null): HandoverState | null {
     if (!previous?.handoverState) return null;
-    try {
-      const state = JSON.parse(previous.handoverState) as HandoverState;
-      const gap = this.#clock.now() - state.savedAt;
-      // A small negative gap is clock skew between two invocations (two containers), not time travel.
-      const tooEarly = gap < -SENTINEL_DEFAULTS.handoverSkewToleranceMs;
-      if (state.version !== 1 || tooEarly || gap > this.#o.config.global.tiltTriggerMs) {
-        this.#log('info', 'hand-over state too old; starting with fresh observations', { gapMs: gap });
-        return null;
-      }
-      // The TILT period in force carries over; the timer restarts on this invocation's own clock (the
-      // gap was judged above), or a small skew between the two clocks would look like a jump.
-      this.#tilt = { ...state.tilt, lastTimerAt: null };
-      this.#log('info', 'resuming from hand-over state', { gapMs: gap });
-      return state;
-    } catch (error) {
-      this.#log('warn', 'unreadable hand-over state; starting fresh', errorFields(error));
+    // Checked before any of it is used: the store may hold anything (lib/runtime/handover.ts).
+    const parsed = parseHandoverState(previous.handoverState);
+    if (!parsed.ok) {
+      const { kind, reason } = parsed.rejection;
+      // An old or new version is a deployment in progress; anything else is bad data in the table.
+      this.#log('warn', 'hand-over state not usable; starting with fresh observations', {
+        reason,
+        ...(kind === 'version' ? {} : { fault: FAULT.handoverStateInvalid }),
+      });
       return null;
     }
+    const state = parsed.state;
+    const gap = this.#clock.now() - state.savedAt;
+    // A small negative gap is clock skew between two invocations (two containers), not time travel.
+    const tooEarly = gap < -SENTINEL_DEFAULTS.handoverSkewToleranceMs;
+    if (tooEarly || gap > this.#o.config.global.tiltTriggerMs) {
+      this.#log('info', 'hand-over state too old; starting with fresh observations', { gapMs: gap });
+      return null;
+    }
+    // The TILT period in force carries over; the timer restarts on this invocation's own clock (the
+    // gap was judged above), or a small skew between the two clocks would look like a jump.
+    this.#tilt = { ...state.tilt, lastTimerAt: null };
+    this.#log('info', 'resuming from hand-over state', { gapMs: gap });
+    return state;
   }
 
   async #startMonitors(resumed: HandoverState | null): Promise<void> {
@@ -341,15 +403,50 @@ export class SentinelRunner {
       if (record === null) view = { status: 'unavailable', reason: this.#storeDownReason };
       // Removed by SENTINEL REMOVE: the file's monitor line does not bring it back.
       if (record !== null && !record.monitored) continue;
-      const known = resumed?.masters[configured.name] ? [] : await this.#knownReplicas(configured.name);
-      this.#addSlot(record ? settingsOf(config, record) : configured, record, view, resumed, known);
+      // Without a record (the store did not answer), what is monitored is the file's entry: the
+      // incarnation seeded from it, as effectiveOrigin reads a record that predates origins.
+      const origin: MasterOrigin | null = record
+        ? effectiveOrigin(config, record)
+        : { source: 'config', host: configured.host, port: configured.port };
+      const previous = this.#resumedPart(resumed, configured.name, origin);
+      const known = previous ? [] : await this.#knownReplicas(configured.name);
+      this.#addSlot(record ? settingsOf(config, record) : configured, record, view, origin, previous, known);
     }
     for (const record of records ?? []) {
       if (!record.monitored || config.masters.some((m) => m.name === record.name)) continue;
-      const known = resumed?.masters[record.name] ? [] : await this.#knownReplicas(record.name);
-      this.#addSlot(settingsOf(config, record), record, null, resumed, known);
+      const origin = effectiveOrigin(config, record);
+      const previous = this.#resumedPart(resumed, record.name, origin);
+      const known = previous ? [] : await this.#knownReplicas(record.name);
+      this.#addSlot(settingsOf(config, record), record, null, origin, previous, known);
     }
     this.#nextMasterListAt = this.#clock.now() + SENTINEL_DEFAULTS.masterListRefreshMs;
+  }
+
+  /**
+   * The resumed state's part about one master, if it is of the incarnation monitored now. SENTINEL REMOVE
+   * + MONITOR between two invocations gives the name another incarnation: the old one's replicas would be
+   * probed with the new one's credentials, and its judgements are not the new one's. That master starts
+   * with fresh observations, as after a gap; the others resume. Entries for masters no longer monitored
+   * are never looked up.
+   */
+  #resumedPart(
+    resumed: HandoverState | null,
+    name: string,
+    origin: MasterOrigin | null,
+  ): MasterHandover | null {
+    const part = resumed?.masters.get(name);
+    if (part === undefined) return null;
+    if (sameOrigin(part.origin, origin)) return part;
+    this.#log(
+      'info',
+      'hand-over state of a master is from another incarnation; starting it with fresh observations',
+      {
+        master: name,
+        handedOverOrigin: describeOrigin(part.origin),
+        origin: describeOrigin(origin),
+      },
+    );
+    return null;
   }
 
   /** Replicas recorded in the store (by any sentinel), for an invocation that starts without hand-over. */
@@ -367,13 +464,15 @@ export class SentinelRunner {
     settings: MasterSettings,
     record: MasterRecord | null,
     view: StoreView | null,
-    resumed: HandoverState | null,
+    origin: MasterOrigin | null,
+    previous: MasterHandover | null,
     knownReplicas: readonly Address[] = [],
   ): void {
     const address = record
       ? { host: record.host, port: record.port }
       : { host: settings.host, port: settings.port };
-    const previous = resumed?.masters[settings.name];
+    if (record) this.#noteWithheldAuthPass(record);
+    if (record) this.#noteRefusedRenames(record);
     // The new token must reach the store before this invocation's vote counts: write it again.
     const memory = previous ? { ...previous.memory, voteWritten: null } : INITIAL_MEMORY;
     // +monitor first: the monitor announces the recorded replicas (+slave) as it starts.
@@ -382,6 +481,7 @@ export class SentinelRunner {
     monitor.start();
     this.#slots.push({
       settings,
+      origin,
       settingsVersion: record?.settingsVersion ?? 0,
       resetAt: record?.resetAt ?? null,
       monitor,
@@ -429,7 +529,8 @@ export class SentinelRunner {
       if (slot) await this.#applyRecordConfig(slot, record);
       else if (record.monitored) {
         const known = await this.#knownReplicas(record.name);
-        this.#addSlot(settingsOf(this.#o.config, record), record, null, null, known);
+        const origin = effectiveOrigin(this.#o.config, record);
+        this.#addSlot(settingsOf(this.#o.config, record), record, null, origin, null, known);
       }
     }
   }
@@ -447,42 +548,90 @@ export class SentinelRunner {
     if (record.settingsVersion === slot.settingsVersion && record.resetAt === slot.resetAt) return true;
     const now = this.#clock.now();
     const next = settingsOf(this.#o.config, record);
+    this.#noteWithheldAuthPass(record);
+    this.#noteRefusedRenames(record);
     const changes = settingChanges(slot.settings, next);
     const reset = record.resetAt !== null && record.resetAt !== slot.resetAt;
+    // REMOVE + MONITOR seen as one change: a new incarnation. It may not get the old one's credentials,
+    // nor carry over the old one's replicas (they would be probed with its own); its INFO tells its own.
+    const authChanged = slot.settings.authPass !== next.authPass || slot.settings.authUser !== next.authUser;
+    const origin = effectiveOrigin(this.#o.config, record);
+    const reincarnated = !sameOrigin(slot.origin, origin);
+    const forgetReplicas = reset || reincarnated;
+    slot.origin = origin;
     slot.settingsVersion = record.settingsVersion;
     slot.resetAt = record.resetAt;
-    if (changes.length === 0 && !reset) return true;
+    if (changes.length === 0 && !forgetReplicas && !authChanged) return true;
     const address = slot.monitor.masterAddress;
     const instance = `master ${slot.settings.name} ${address.host} ${address.port}`;
     for (const change of changes)
-      this.#emit(
-        makeEvent('+set', `${instance} ${change.option} ${change.values.join(' ')}`, record.name, now),
-      );
+      this.#emit(makeEvent('+set', `${instance} ${setEventText(change)}`, record.name, now));
     if (reset) this.#emit(makeEvent('+reset-master', instance, record.name, now));
     // Probing runs with the settings it was started with: restart it, keeping what it observed (and,
     // after a RESET, only the master: replicas are rediscovered from its INFO, as Sentinel does).
     const snapshot = slot.monitor.snapshot();
     await slot.monitor.stop();
     slot.settings = next;
+    // A new incarnation starts at its own address: started at the old one, its credentials would reach
+    // the old server, and the move would look like a failover that keeps the old master as a replica.
+    // Nothing judged of the old master carries over (as at a switch, in #readStore).
+    const startAt = reincarnated ? { host: record.host, port: record.port } : address;
+    if (reincarnated) slot.memory = { ...slot.memory, sdownSince: null, odownSince: null, voteWritten: null };
     slot.monitor = this.#newMonitor(
       next,
-      address,
-      reset ? { master: snapshot.master, replicas: [] } : snapshot,
+      startAt,
+      forgetReplicas ? { master: snapshot.master, replicas: [] } : snapshot,
     );
     slot.monitor.start();
-    if (reset) slot.memory = { ...slot.memory, replicaSdownSince: {} };
+    if (forgetReplicas) slot.memory = { ...slot.memory, replicaSdownSince: {} };
     this.#log('info', 'applied run-time configuration', {
       master: record.name,
       settingsVersion: record.settingsVersion,
-      changes: changes.map((c) => `${c.option} ${c.values.join(' ')}`),
+      changes: changes.map(loggedChange),
       reset,
     });
     return true;
   }
 
+  /** Incarnations (master, origin) already warned about: the warning is logged once, not per tick. */
+  readonly #withheldWarned = new Set<string>();
+
+  /** Says once per incarnation that a configured password is not sent to this master, and why. */
+  #noteWithheldAuthPass(record: MasterRecord): void {
+    const decision = decideAuthPass(this.#o.config, record);
+    if (decision.use !== 'withheld') return;
+    const key = JSON.stringify([record.name, decision.origin]);
+    if (this.#withheldWarned.has(key)) return;
+    this.#withheldWarned.add(key);
+    const { message, fields } = describeWithheldAuthPass(record.name, decision);
+    this.#log('warn', message, fields);
+  }
+
+  /** Settings versions (per master) whose refused renames were reported: one warning each. */
+  readonly #refusedRenamesWarned = new Set<string>();
+
+  /**
+   * A stored rename-command that SET would refuse (another command's name, not a command name) is not
+   * applied (withRuntimeSettings): the command goes out under its configured name and nothing else
+   * changes. Said once per settings version, naming the commands, never the stored new names.
+   */
+  #noteRefusedRenames(record: MasterRecord): void {
+    const commands = refusedRuntimeRenames(record.settings);
+    if (commands.length === 0) return;
+    const key = JSON.stringify([record.name, record.settingsVersion]);
+    if (this.#refusedRenamesWarned.has(key)) return;
+    this.#refusedRenamesWarned.add(key);
+    this.#log('warn', 'stored rename-command refused: the commands are sent under their configured names', {
+      master: record.name,
+      settingsVersion: record.settingsVersion,
+      commands,
+    });
+  }
+
   /** SENTINEL REMOVE: stop probing the master and any failover this sentinel runs for it. */
   async #dropSlot(slot: MasterSlot): Promise<void> {
     this.#slots = this.#slots.filter((s) => s !== slot);
+    this.#tickFailures.forget(slot.settings.name);
     const failover = this.#failovers.get(slot.settings.name);
     failover?.abort.abort();
     await slot.monitor.stop();
@@ -539,11 +688,14 @@ export class SentinelRunner {
       let wakeAt =
         now +
         Math.min(SENTINEL_DEFAULTS.maxProbePeriodMs, ...this.#slots.map((s) => s.settings.probePeriodMs));
+      let failedMasters = 0;
       for (const slot of [...this.#slots]) {
         if (!this.#slots.includes(slot)) continue;
+        const master = slot.settings.name;
         try {
           const outcome = await this.#tickMaster(slot);
           if (outcome === 'fenced') return 'lease-lost';
+          this.#tickFailures.recovered(master, 'tick for master works again', { master });
           const decision = slot.lastDecision;
           if (decision?.wakeAt != null) wakeAt = Math.min(wakeAt, decision.wakeAt);
           // Routine reads wait for the next regular tick; only urgent ones (a master that looks down,
@@ -551,15 +703,21 @@ export class SentinelRunner {
           // schedule, would wake it dozens of times a second.
           if (decision?.wantsFastVoteReads) wakeAt = Math.min(wakeAt, slot.nextReadAt);
         } catch (error) {
-          // A bug or an unexpected reply must never stop the sentinel: log it and go on with the next tick.
-          this.#log('error', 'tick failed for master', { master: slot.settings.name, ...errorFields(error) });
+          // A bug or an unexpected reply must never stop the sentinel: go on with the next tick. It
+          // counts on the tick line (failedMasters, which the alarms watch); the error line is rate-limited.
+          failedMasters += 1;
+          this.#tickFailures.failed(master, 'tick failed for master', { master, ...errorFields(error) });
         }
       }
       this.#ticks += 1;
+      this.#closeQuietUnexpectedStoreErrors();
       const { line, notOk } = this.#tickSummary();
       lastSummary = line;
       this.#log('info', line, {
         tick: this.#ticks,
+        // Masters whose tick threw this time. A tick with any is not a healthy tick: the deployed
+        // LoopTicks metric counts only ticks with 0, and SentinelFaults counts the others.
+        failedMasters,
         tilt: this.#tilt.inTilt,
         storeUnavailable: this.#storeDownSince !== null,
         mastersOk: this.#slots.length - notOk.length,
@@ -656,6 +814,7 @@ export class SentinelRunner {
         slot.memory = { ...slot.memory, sdownSince: null, odownSince: null, voteWritten: null };
       }
       slot.monitor.repoint({ host: resolved.host, port: resolved.port });
+      this.#lastStoreReadAt = this.#clock.now();
       this.#noteStoreRecovered();
       slot.nextReadAt = now + this.#o.config.global.heartbeatPeriodMs;
     } catch (error) {
@@ -831,7 +990,12 @@ export class SentinelRunner {
         slot.nextReadAt = 0;
       },
       (error: unknown) => {
-        this.#log('error', 'failover runner crashed', { master: name, epoch, ...errorFields(error) });
+        this.#log('error', 'failover runner crashed', {
+          fault: FAULT.failoverCrashed,
+          master: name,
+          epoch,
+          ...errorFields(error),
+        });
         if (this.#failovers.get(name)?.abort === abort) this.#failovers.delete(name);
       },
     );
@@ -892,7 +1056,25 @@ export class SentinelRunner {
       this.#log('warn', 'store unavailable: not voting or claiming until it answers', errorFields(error));
     }
     if (!(error instanceof StoreUnavailableError)) {
-      this.#log('error', 'unexpected store error', errorFields(error));
+      const kind = error instanceof Error ? error.name : typeof error;
+      this.#unexpectedStoreErrorAt.set(kind, this.#clock.now());
+      this.#unexpectedStoreErrors.failed(kind, 'unexpected store error', errorFields(error));
+    }
+  }
+
+  /**
+   * Closes, with one line and its count, each kind of unexpected store error that has not recurred for a
+   * whole interval while the store was read successfully since (not merely left alone while it was down).
+   */
+  #closeQuietUnexpectedStoreErrors(): void {
+    const now = this.#clock.now();
+    for (const [kind, at] of this.#unexpectedStoreErrorAt) {
+      if (now - at < REPEATED_FAILURE_LOG_INTERVAL_MS || this.#lastStoreReadAt <= at) continue;
+      this.#unexpectedStoreErrorAt.delete(kind);
+      this.#unexpectedStoreErrors.recovered(kind, 'unexpected store error no longer seen', {
+        errorName: kind,
+        quietForMs: now - at,
+      });
     }
   }
 
@@ -902,6 +1084,31 @@ export class SentinelRunner {
       this.#storeDownSince = null;
     }
   }
+}
+
+/**
+ * A `+set` event's option and values. Sentinel publishes a rename in full (`rename-command PING <new>`),
+ * but a new command name is a shared secret here (it is what lets a client run the command on the
+ * servers, and events reach the event log, alerts, Slack and webhooks, not only Sentinel's own
+ * subscribers): it is shown as `******`, as Sentinel shows an auth-pass. A rename undone (the command
+ * under its own name again) names nothing secret and is shown as is.
+ */
+function setEventText(change: SetChange): string {
+  if (change.option !== RENAME_COMMAND) return `${change.option} ${change.values.join(' ')}`;
+  const [command = '', renamed = ''] = change.values;
+  const undone = renamed.toLowerCase() === command.toLowerCase();
+  return `${change.option} ${command} ${undone ? renamed : REDACTED}`;
+}
+
+/** A change for the log line: the option and its value, or for a rename only the command renamed. */
+function loggedChange(change: SetChange): string {
+  if (change.option !== RENAME_COMMAND) return `${change.option} ${change.values.join(' ')}`;
+  return `${change.option} ${change.values[0] ?? ''}`;
+}
+
+/** An origin for a log line: `monitor 10.0.0.1:6379`, or `unknown` for a record older than origins. */
+function describeOrigin(origin: MasterOrigin | null): string {
+  return origin === null ? 'unknown' : `${origin.source} ${origin.host}:${origin.port}`;
 }
 
 function makeMonitorEvent(

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { createTable } from '../../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
+import { HANDOVER_STATE_VERSION } from '../../lib/runtime/handover.js';
 import { allocatePorts, type RedisHandle, startRedis } from '../../lib/runtime/redisProcess.js';
 import { lambdaContext } from '../support/lambdaContext.js';
 
@@ -47,7 +48,7 @@ describe('functions/sentinel handler', () => {
     const store = new DynamoStore(createDynamoClient({ endpoint: inject('dynamodbEndpoint') }), table);
     const lease = await store.getLease('sentinel-b');
     expect(lease?.holder).toBeNull();
-    expect(lease?.handoverState).toContain('"version":1');
+    expect(JSON.parse(lease?.handoverState ?? 'null')).toMatchObject({ version: HANDOVER_STATE_VERSION });
     const votes = await store.listVotes('mymaster');
     expect(votes).toEqual([expect.objectContaining({ sentinelId: 'sentinel-b', down: false })]);
 

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
-import type { SentinelConfig } from '../../../lib/core/types.js';
+import type { MasterRecord, SentinelConfig, Vote } from '../../../lib/core/types.js';
 import { storeSentinelView } from '../../../lib/resp/sentinelView.js';
+import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
+import { HANDOVER_STATE_VERSION } from '../../../lib/runtime/handover.js';
+import { type Log, REPEATED_FAILURE_LOG_INTERVAL_MS } from '../../../lib/runtime/log.js';
 import { SentinelRunner } from '../../../lib/runtime/sentinel.js';
 import { FakeRedisWorld } from '../../support/fakeRedis.js';
 import { type RunningSentinels, startSentinels } from '../../support/sentinels.js';
@@ -255,4 +258,334 @@ describe('TILT in the running loop', () => {
     // The configured master was never touched.
     expect(running.events.filter((e) => e.master === 'mymaster' && e.type === '+sdown')).toEqual([]);
   }, 40_000);
+});
+
+/**
+ * A store with a bug: while `broken`, reading a master record throws a TypeError, not the
+ * StoreUnavailableError of an outage. The runner marks the store down, finds it up at the next heartbeat,
+ * reads again, and meets the same error: once per heartbeat for as long as the bug lasts.
+ */
+class BuggyRecordStore extends MemoryStore {
+  broken = false;
+  thrown = 0;
+  /** Reads that worked. */
+  read = 0;
+  override async getMaster(name: string): Promise<MasterRecord | null> {
+    if (this.broken) {
+      this.thrown += 1;
+      throw new TypeError('cannot read properties of undefined');
+    }
+    this.read += 1;
+    return super.getMaster(name);
+  }
+}
+
+/** The system clock, plus an offset a test moves forward (a minute passes at once). */
+class ShiftedClock implements Clock {
+  #offsetMs = 0;
+  now(): number {
+    return systemClock.now() + this.#offsetMs;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return systemClock.sleep(ms, signal);
+  }
+  advance(ms: number): void {
+    this.#offsetMs += ms;
+  }
+}
+
+/** A store whose vote list comes back malformed while `broken` is set: every tick of the master throws. */
+class MalformedVotesStore extends MemoryStore {
+  broken = false;
+  override async listVotes(master: string): Promise<Vote[]> {
+    if (this.broken) return null as unknown as Vote[];
+    return super.listVotes(master);
+  }
+}
+
+interface LogLine {
+  level: string;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('failures inside the loop', () => {
+  it('counts a failing tick on the tick line (failedMasters) and logs its error once, then its recovery', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MalformedVotesStore();
+    const logs: LogLine[] = [];
+    const log: Log = (level, message, fields) => logs.push({ level, message, fields });
+    const abort = new AbortController();
+    const done = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
+      log,
+      signal: abort.signal,
+    }).run();
+    const tickLines = () => logs.filter((l) => typeof l.fields?.tick === 'number');
+    try {
+      await until(() => tickLines().length >= 2, 3_000, 'two healthy ticks');
+      expect(tickLines().every((l) => l.fields?.failedMasters === 0)).toBe(true);
+
+      store.broken = true;
+      const failing = () => tickLines().filter((l) => l.fields?.failedMasters === 1);
+      await until(() => failing().length >= 5, 5_000, 'five failing ticks');
+      // Five failing ticks, one error line (the next is due a minute after the first).
+      const errors = logs.filter((l) => l.message.startsWith('tick failed for master'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({
+        level: 'error',
+        fields: { master: 'mymaster', failures: 1, error: { name: 'TypeError' } },
+      });
+
+      store.broken = false;
+      await until(() => logs.some((l) => l.message === 'tick for master works again'), 3_000, 'the recovery');
+      const failedTicks = failing().length;
+      const recovery = logs.find((l) => l.message === 'tick for master works again');
+      expect(recovery).toMatchObject({
+        level: 'info',
+        fields: { master: 'mymaster', failures: failedTicks },
+      });
+      await until(() => tickLines().at(-1)?.fields?.failedMasters === 0, 3_000, 'a healthy tick again');
+      expect(logs.filter((l) => l.message.startsWith('tick failed for master'))).toHaveLength(1);
+    } finally {
+      abort.abort();
+    }
+    expect((await done).end).toBe('aborted');
+  });
+
+  it('logs an unexpected store error at once, then at most once a minute with a count, and says when it stops', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new BuggyRecordStore();
+    const clock = new ShiftedClock();
+    const logs: LogLine[] = [];
+    const abort = new AbortController();
+    const done = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
+      clock,
+      log: (level, message, fields) => logs.push({ level, message, fields }),
+      signal: abort.signal,
+    }).run();
+    const lines = () => logs.filter((l) => l.message.startsWith('unexpected store error'));
+    const error = { name: 'TypeError', message: 'cannot read properties of undefined' };
+    try {
+      await until(() => logs.some((l) => typeof l.fields?.tick === 'number'), 3_000, 'a first tick');
+      store.broken = true;
+      await until(() => store.thrown >= 5, 5_000, 'five unexpected store errors');
+      // Five errors (one per heartbeat), one line.
+      expect(lines()).toEqual([
+        { level: 'error', message: 'unexpected store error', fields: { error, failures: 1 } },
+      ]);
+
+      // A minute on, still failing: one more line, with the count.
+      clock.advance(REPEATED_FAILURE_LOG_INTERVAL_MS);
+      await until(() => lines().length === 2, 3_000, 'the repeated line');
+      const repeated = lines()[1];
+      expect(repeated).toMatchObject({ level: 'error', message: 'unexpected store error (repeated)' });
+      expect(repeated?.fields).toMatchObject({ error });
+      expect(repeated?.fields?.failures).toBeGreaterThanOrEqual(6);
+      expect(repeated?.fields?.failuresSinceLastLine).toBe((repeated?.fields?.failures as number) - 1);
+
+      // Fixed (the store is read again), and quiet for a minute: one closing line with the total.
+      store.broken = false;
+      const total = store.thrown;
+      const readBefore = store.read;
+      await until(() => store.read > readBefore, 3_000, 'the store read again');
+      expect(lines()).toHaveLength(2);
+      clock.advance(REPEATED_FAILURE_LOG_INTERVAL_MS);
+      await until(() => lines().length === 3, 3_000, 'the closing line');
+      expect(lines()[2]).toMatchObject({
+        level: 'info',
+        message: 'unexpected store error no longer seen',
+        fields: { errorName: 'TypeError', failures: total },
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(lines()).toHaveLength(3);
+    } finally {
+      abort.abort();
+    }
+    expect((await done).end).toBe('aborted');
+  });
+
+  it('announces a SET rename-command (+set, log line) without the new name, and an undone rename in full', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    const logs: LogLine[] = [];
+    const events: Array<{ type: string; payload: string }> = [];
+    const abort = new AbortController();
+    const done = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
+      log: (level, message, fields) => logs.push({ level, message, fields }),
+      onEvent: (event) => events.push({ type: event.type, payload: event.payload }),
+      signal: abort.signal,
+    }).run();
+    const view = storeSentinelView(store, config);
+    const NEW_NAME = 'ping-7c1d9e4a';
+    const sets = () => events.filter((e) => e.type === '+set');
+    const applied = () => logs.filter((l) => l.message === 'applied run-time configuration');
+    try {
+      await until(() => logs.some((l) => typeof l.fields?.tick === 'number'), 3_000, 'a first tick');
+      expect(
+        await view.set('mymaster', [
+          ['rename-command', 'PING', NEW_NAME],
+          ['quorum', '1'],
+        ]),
+      ).toEqual({
+        ok: true,
+      });
+      await until(() => sets().length === 2, 3_000, 'two +set events');
+      expect(sets().map((e) => e.payload)).toEqual([
+        'master mymaster 10.0.0.1 6379 quorum 1',
+        // Command names are kept in lower case (they match case-insensitively).
+        'master mymaster 10.0.0.1 6379 rename-command ping ******',
+      ]);
+      expect(applied()).toHaveLength(1);
+      expect(applied()[0]?.fields?.changes).toEqual(['quorum 1', 'rename-command ping']);
+
+      // Undone: the command under its own name again, which names nothing secret.
+      expect(await view.set('mymaster', [['rename-command', 'PING', 'PING']])).toEqual({ ok: true });
+      await until(() => sets().length === 3, 3_000, 'the third +set event');
+      expect(sets()[2]?.payload).toBe('master mymaster 10.0.0.1 6379 rename-command ping ping');
+      expect(applied()[1]?.fields?.changes).toEqual(['rename-command ping']);
+    } finally {
+      abort.abort();
+    }
+    expect((await done).end).toBe('aborted');
+    expect(JSON.stringify(logs)).not.toContain(NEW_NAME);
+    expect(JSON.stringify(events)).not.toContain(NEW_NAME);
+  });
+
+  it('resumes from a hand-over state and ignores its part about a master no longer monitored', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    const options = {
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
+    };
+    const firstAbort = new AbortController();
+    const firstLogs: LogLine[] = [];
+    const first = new SentinelRunner({
+      ...options,
+      signal: firstAbort.signal,
+      log: (level, message, fields) => firstLogs.push({ level, message, fields }),
+    }).run();
+    await until(() => firstLogs.some((l) => typeof l.fields?.tick === 'number'), 3_000, 'a first tick');
+    firstAbort.abort();
+    await first;
+    const lease = await store.getLease('sentinel-a');
+    const stored = JSON.parse(lease?.handoverState ?? '{}');
+    stored.masters.gone = stored.masters.mymaster;
+    // Planted as a previous invocation would release it: just now.
+    const planted = await store.acquireLease('sentinel-a', {
+      invocationId: 'planter',
+      now: Date.now(),
+      ttlMs: 1_000,
+    });
+    if (!planted.acquired) throw new Error('lease not acquired');
+    await store.releaseLease('sentinel-a', {
+      invocationId: 'planter',
+      token: planted.lease.token,
+      now: Date.now(),
+      handoverState: JSON.stringify({ ...stored, savedAt: Date.now() }),
+    });
+    const logs: LogLine[] = [];
+    const events: string[] = [];
+    const abort = new AbortController();
+    const second = new SentinelRunner({
+      ...options,
+      signal: abort.signal,
+      log: (level, message, fields) => logs.push({ level, message, fields }),
+      onEvent: (event) => events.push(`${event.type} ${event.master}`),
+    });
+    const done = second.run();
+    await until(() => logs.some((l) => typeof l.fields?.tick === 'number'), 3_000, 'a first tick');
+    abort.abort();
+    expect((await done).resumedFromHandover).toBe(true);
+    expect(Object.keys(second.snapshots())).toEqual(['mymaster']);
+    // The same incarnation (origin): its observations carry over, not a fresh start.
+    expect(stored.masters.mymaster.origin).toEqual({ source: 'config', ...master });
+    expect(second.snapshots().mymaster?.master.observingSince).toBe(
+      stored.masters.mymaster.monitor.master.observingSince,
+    );
+    expect(events.filter((e) => e.includes('gone'))).toEqual([]);
+    expect(logs.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+  });
+
+  it('starts fresh from a hand-over state of a bare {"version":N}, votes, and releases its lease', async () => {
+    const world = new FakeRedisWorld();
+    world.set(master, 'up');
+    const store = new MemoryStore();
+    const planted = await store.acquireLease('sentinel-a', {
+      invocationId: 'planter',
+      now: Date.now(),
+      ttlMs: 1_000,
+    });
+    if (!planted.acquired) throw new Error('lease not acquired');
+    await store.releaseLease('sentinel-a', {
+      invocationId: 'planter',
+      token: planted.lease.token,
+      now: Date.now(),
+      handoverState: JSON.stringify({ version: HANDOVER_STATE_VERSION }),
+    });
+    const logs: LogLine[] = [];
+    const abort = new AbortController();
+    const runner = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store,
+      probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
+      log: (level, message, fields) => logs.push({ level, message, fields }),
+      signal: abort.signal,
+    });
+    const done = runner.run();
+    try {
+      await until(() => logs.some((l) => typeof l.fields?.tick === 'number'), 3_000, 'a first tick');
+      world.set(master, 'dead');
+      await until(
+        async () =>
+          (await store.listVotes('mymaster')).some((v) => v.down && v.invocationId === runner.invocationId),
+        3_000,
+        'the down-vote',
+      );
+    } finally {
+      abort.abort();
+    }
+    const report = await done;
+    expect(report).toMatchObject({ end: 'aborted', resumedFromHandover: false });
+    expect(logs.filter((l) => l.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'hand-over state not usable; starting with fresh observations',
+        fields: { reason: 'savedAt: missing', fault: 'handover-state-invalid' },
+      },
+    ]);
+    expect((await store.getLease('sentinel-a'))?.holder).toBeNull();
+  });
 });
