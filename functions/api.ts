@@ -7,6 +7,11 @@
  * puts the caller's identity in `requestContext.authorizer.iam`. No setting turns this off, so a second
  * URL with auth NONE (to open lookups wider) can only ever read.
  *
+ * Read-only mode (API_READ_ONLY=true): every write is refused with 403 before anything is read, whoever
+ * signed it. IAM cannot tell a read from a write on a function URL (both are lambda:InvokeFunctionUrl on
+ * the function), so the deployment gives proxies and clients a URL of their own, on a function in this
+ * mode whose role cannot write either (serverless.yml: apiRead, and apiPublic).
+ *
  * A long poll waits at most 20 s, and never past the function's own deadline: its signal fires
  * DEADLINE_MARGIN_MS before it, and the poll then answers with the current address.
  */
@@ -23,7 +28,7 @@ import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
 import { secretsOf } from '../lib/eventLog.js';
-import { handleApiRequest } from '../lib/http/router.js';
+import { type ApiResponse, errorResponse, handleApiRequest, SAFE_METHODS } from '../lib/http/router.js';
 import { PACKAGE_VERSION } from '../lib/http/version.js';
 import { type SentinelView, storeSentinelView } from '../lib/resp/sentinelView.js';
 import { readDeployment } from '../lib/runtime/lambdaConfig.js';
@@ -31,6 +36,20 @@ import { errorFields } from '../lib/runtime/log.js';
 
 /** A long poll answers this long before the Lambda deadline, so the reply still gets out. */
 export const DEADLINE_MARGIN_MS = 1_000;
+
+export const API_ENV = { readOnly: 'API_READ_ONLY' } as const;
+
+/** What a write on a read-only URL gets (403 FORBIDDEN). */
+export const READ_ONLY_TEXT =
+  "This URL is read-only; write commands go to the operators' API URL (stack output ApiLambdaFunctionUrl)";
+
+/** API_READ_ONLY: 'true' or 'false' (or unset: false). Anything else is refused, so a typo fails closed. */
+export function readOnlyFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const value = env[API_ENV.readOnly]?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new Error(`${API_ENV.readOnly} must be "true" or "false", got ${JSON.stringify(value.slice(0, 40))}`);
+}
 
 /** A function URL event; `authorizer.iam` is present only when the URL's auth type is AWS_IAM. */
 export type ApiUrlEvent = APIGatewayProxyEventV2WithRequestContext<
@@ -59,11 +78,15 @@ function bodyOf(event: ApiUrlEvent): string | undefined {
 }
 
 async function handle(event: ApiUrlEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
-  view ??= buildView();
-  const sentinelView = await view;
   const method = event.requestContext?.http?.method ?? 'GET';
   const path = event.rawPath ?? '/';
   const iamAuthenticated = Boolean(event.requestContext?.authorizer?.iam);
+  if (readOnlyFromEnv(process.env) && !SAFE_METHODS.has(method)) {
+    logger.info('request', { method, path, status: 403, iam: iamAuthenticated, readOnly: true });
+    return toResult(errorResponse(403, 'FORBIDDEN', READ_ONLY_TEXT));
+  }
+  view ??= buildView();
+  const sentinelView = await view;
   const deadline = new AbortController();
   const timer = setTimeout(
     () => deadline.abort(),
@@ -90,15 +113,19 @@ async function handle(event: ApiUrlEvent, context: Context): Promise<APIGatewayP
     else if (response.status === 503)
       logger.warn('store unavailable', { ...fields, ...errorFields(response.cause) });
     else logger.info('request', fields);
-    return {
-      statusCode: response.status,
-      headers: { ...response.headers },
-      body: response.body,
-      isBase64Encoded: false,
-    };
+    return toResult(response);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function toResult(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: response.status,
+    headers: { ...response.headers },
+    body: response.body,
+    isBase64Encoded: false,
+  };
 }
 
 export const handler = middy<ApiUrlEvent, APIGatewayProxyStructuredResultV2, Error, Context>(handle).use(

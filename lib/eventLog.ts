@@ -57,22 +57,68 @@ export interface EventLog {
   list(query: EventQuery): Promise<EventRecord[]>;
 }
 
+/** One action of the notifier (sns, route53, eventbridge) for one alert, as claimed by one event. */
+export interface AlertClaimId {
+  /** alertKey(record): what makes the events of several sentinels the same alert. */
+  readonly key: string;
+  readonly action: string;
+  readonly eventId: string;
+}
+
+/** A claim with its event's time (ms), from which the window counts. */
+export interface AlertClaimHeld extends AlertClaimId {
+  readonly at: number;
+}
+
+export interface AlertClaimRequest extends AlertClaimHeld {
+  /** Claims of one key whose events are more than windowMs apart do not hold each other back. */
+  readonly windowMs: number;
+  /** The caller's clock (ms), compared with the holdUntil of another event's pending claim. */
+  readonly now: number;
+  /**
+   * Until when this claim, while pending, makes the other events of the key wait: the deadline of the
+   * invocation that holds it (it cannot be doing the action after that), plus a margin for clocks.
+   */
+  readonly holdUntil: number;
+}
+
+/** The outcome of NotifyMarkers.claim. */
+export type AlertClaim =
+  /** Go ahead: do the action, then `confirm` (or `release` if it failed). The claim is now pending. */
+  | { readonly status: 'claimed' }
+  /** Done already, by `by`: another event of the key within the window, or this event (a redelivery). */
+  | { readonly status: 'sent'; readonly by: string }
+  /** Another event holds a pending claim until `until`: it is doing the action now. Ask again later. */
+  | { readonly status: 'pending'; readonly by: string; readonly until: number };
+
 /**
- * What functions/notify.ts has done for an event (one marker per action: sns, route53, eventbridge), so a
- * redelivered stream record does not redo it. Checked (consistent read) before the action, written after
- * it: a crash in between repeats the action on redelivery (at least once), it never loses it.
+ * What functions/notify.ts has done, so that a redelivered stream record does not redo it and the three
+ * sentinels' copies of one fact alert once:
+ *
+ * - per event and action, a "done" marker (`done`, `mark`), checked (consistent read) before the action
+ *   and written after it. A crash in between repeats the action on redelivery; it never loses it.
+ * - per alert key and action, a claim with three states. `claim` makes it pending for the asking event
+ *   when nobody holds it, when it is this event's own unfinished claim, when the holder released it, when
+ *   the holder's pending claim lapsed (its holdUntil passed: that invocation is over and did not finish),
+ *   or when the holder's event is more than windowMs older (a new fact). A claim that was sent within the
+ *   window answers `sent`; a live pending claim of another event answers `pending`. Only `confirm`, after
+ *   the action succeeded, makes it sent, so an alert counts as sent only once SNS accepted it; `release`,
+ *   after the action failed, lets the next copy (a retry or another sentinel's event) take it at once.
+ *   Each is one conditional write.
  */
 export interface NotifyMarkers {
   /** The actions already done for this event (strongly consistent). */
   done(eventId: string): Promise<Set<string>>;
   /** Records that `action` was done for this event. Idempotent. */
   mark(eventId: string, action: string, now: number): Promise<void>;
+  claim(request: AlertClaimRequest): Promise<AlertClaim>;
   /**
-   * Claims an alert that several sentinels raise alike (the same type, payload and epoch): true for the
-   * first event to claim `key`, for that same event again (a redelivery), and for any event once the
-   * claim is older than `windowMs`; false for the others. One conditional write.
+   * Marks this event's claim sent (the action succeeded). False when the claim is no longer this
+   * event's (another event took it over meanwhile).
    */
-  claim(key: string, eventId: string, at: number, windowMs: number): Promise<boolean>;
+  confirm(claim: AlertClaimHeld): Promise<boolean>;
+  /** Gives up this event's pending claim (the action failed). No-op when it is not this event's. */
+  release(claim: AlertClaimHeld): Promise<void>;
 }
 
 /**
@@ -81,9 +127,15 @@ export interface NotifyMarkers {
  */
 export const ALERT_DEDUP_WINDOW_MS = 60_000;
 
-/** What makes two events the same alert. */
-export function alertKey(record: Pick<EventRecord, 'type' | 'master' | 'payload' | 'epoch'>): string {
-  return `${record.type} ${record.master ?? '-'} ${record.payload} epoch ${record.epoch ?? '-'}`;
+/**
+ * What makes two events the same alert. An event about a master is the same fact whichever sentinel saw
+ * it; one without a master (`+tilt`, `-tilt`) is about the sentinel that emitted it, so it keeps its id.
+ */
+export function alertKey(
+  record: Pick<EventRecord, 'type' | 'master' | 'payload' | 'epoch' | 'sentinelId'>,
+): string {
+  const subject = record.master ?? `sentinel ${record.sentinelId}`;
+  return `${record.type} ${subject} ${record.payload} epoch ${record.epoch ?? '-'}`;
 }
 
 export const eventId = (at: number, sentinelId: SentinelId, seq: number): string =>
@@ -171,11 +223,13 @@ export function redactSecrets<T extends SentinelEvent>(event: T, secrets: readon
   return { ...event, payload, master };
 }
 
-/** The secret values in a configuration: every master's auth-pass. */
+/** The secret values in a configuration: every master's auth-pass, bound to an address or not. */
 export function secretsOf(config: SentinelConfig): string[] {
   return [
     ...config.masters.flatMap((m) => (m.authPass ? [m.authPass] : [])),
-    ...Object.values(config.authPassByMaster ?? {}).filter((p) => p !== ''),
+    ...Object.values(config.authPassByMaster ?? {}).flatMap((bound) =>
+      bound.password !== '' ? [bound.password] : [],
+    ),
   ];
 }
 
@@ -192,12 +246,19 @@ export interface EventRecorderOptions {
   readonly maxDelayMs?: number;
   /** Records waiting beyond this are dropped, oldest first, with onDrop. */
   readonly maxQueue?: number;
-  /** Called when a record is given up (after maxAttempts, or pushed out of a full queue). */
-  readonly onDrop?: (record: EventRecord, reason: string) => void;
+  /**
+   * Called when a record is given up (after maxAttempts, or pushed out of a full queue). A dropped event
+   * is in no log and raises no alert: runtimes log it as a fault (lib/runtime/log.ts, logDroppedEvent).
+   * `reason` is for people; `cause` is the kind.
+   */
+  readonly onDrop?: (record: EventRecord, reason: string, cause: EventDropCause) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   /** First sequence number (default: the current time in ms, so a restarted emitter never reuses ids). */
   readonly firstSeq?: number;
 }
+
+/** Why the recorder gave an event up. */
+export type EventDropCause = 'queue-full' | 'append-failed';
 
 export const RECORDER_DEFAULTS = {
   maxAttempts: 5,
@@ -237,7 +298,7 @@ export class EventRecorder {
     this.#queue.push(record);
     while (this.#queue.length > this.#o.maxQueue) {
       const dropped = this.#queue.shift();
-      if (dropped) this.#o.onDrop?.(dropped, `queue full (${this.#o.maxQueue})`);
+      if (dropped) this.#o.onDrop?.(dropped, `queue full (${this.#o.maxQueue})`, 'queue-full');
     }
     this.#draining ??= this.#drain().finally(() => {
       this.#draining = null;
@@ -290,7 +351,7 @@ export class EventRecorder {
       }
       if (!stored) {
         const reason = lastError instanceof Error ? lastError.message : String(lastError);
-        this.#o.onDrop?.(record, `append failed ${this.#o.maxAttempts} times: ${reason}`);
+        this.#o.onDrop?.(record, `append failed ${this.#o.maxAttempts} times: ${reason}`, 'append-failed');
       }
     }
   }

@@ -35,6 +35,8 @@ export const FAILOVER_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem',
 
 /** The notifier's markers (lib/adapters/dynamodb/eventLog.ts, DynamoNotifyMarkers). */
 export const NOTIFY_DYNAMODB_OPERATIONS = ['Query', 'PutItem'] as const;
+/** The only partitions the notifier reads and writes (its role's dynamodb:LeadingKeys condition). */
+export const NOTIFY_PARTITION_PREFIXES = ['NOTIFIED#', 'ALERTED#'] as const;
 
 /**
  * The API's view over the store (lib/resp/sentinelView.ts): reads of every item kind with GetItem and
@@ -76,7 +78,11 @@ export const ALLOWED_ACTIONS_BY_HANDLER: Readonly<Record<string, readonly string
 
 /** Functions whose role differs from their handler's entry above (by logical id). */
 export const ALLOWED_ACTIONS_BY_FUNCTION: Readonly<Record<string, readonly string[]>> = {
-  // The read-only URL (publicApiUrl): the API handler with a role that cannot write.
+  // The read-only URLs (AWS_IAM, and publicApiUrl's): the API handler with a role that cannot write.
+  ApiReadLambdaFunction: [
+    ...API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+    ...OWN_LOG_GROUP_ACTIONS,
+  ],
   ApiPublicLambdaFunction: [
     ...API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
     ...OWN_LOG_GROUP_ACTIONS,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_KEY } from '../../lib/adapters/dynamodb/eventLog.js';
 import { ATTR } from '../../lib/adapters/dynamodb/schema.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
 import { ROOT } from '../../scripts/build.js';
@@ -19,6 +20,8 @@ import {
   API_READ_DYNAMODB_OPERATIONS,
   API_WRITE_DYNAMODB_OPERATIONS,
   API_WRITE_PARTITION_PREFIX,
+  NOTIFY_DYNAMODB_OPERATIONS,
+  NOTIFY_PARTITION_PREFIXES,
   OPTIONAL_ACTIONS_BY_HANDLER,
   SENTINEL_IDS,
   VPC_ENI_ACTIONS,
@@ -49,8 +52,14 @@ interface Template {
 const SERVERLESS_DIR = join(ROOT, '.serverless');
 const EXAMPLE_CONFIG = 'config/sentinel.example.conf';
 
-/** Every optional deploy parameter turned on. */
+/**
+ * Every optional deploy parameter turned on, and the ones that are on by default turned off
+ * (reservedConcurrency). opsAlarmEmail is left to its default, alertEmail.
+ */
 const OPTIONS = {
+  alertEmail: 'oncall@example.com',
+  reservedConcurrency: 'false',
+  apiReadCallerPrincipal: '109876543210',
   authPassParameterPath: '/lambda-sentinel/ci/auth-pass',
   createSsmEndpoint: 'true',
   route53HostedZoneId: 'Z0123456789EXAMPLE',
@@ -219,7 +228,7 @@ describe('the sentinel functions', () => {
     }
   });
 
-  it('run the bundled handler on nodejs24.x, arm64, 256 MB, 120 s, with no reserved concurrency', () => {
+  it('run the bundled handler on nodejs24.x, arm64, 256 MB, 120 s', () => {
     for (const [, fn] of sentinelFunctions()) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -227,7 +236,6 @@ describe('the sentinel functions', () => {
         MemorySize: 256,
         Timeout: 120,
       });
-      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
       expect(envOf(fn)).toMatchObject({
         TABLE_NAME: { Ref: 'StateTable' },
         SENTINEL_CONFIG_FILE: `/var/task/${EXAMPLE_CONFIG}`,
@@ -404,6 +412,97 @@ describe('IAM', () => {
       }
       expect(resource(logGroup).Properties.RetentionInDays).toBe(30);
     }
+  });
+});
+
+describe('the notify role', () => {
+  it.each(VARIANTS)(
+    '%s: reads and writes only its marker partitions in the table, with only the operations the markers send',
+    (_, t) => {
+      const role = resource(refOf(resource('NotifyLambdaFunction', t()).Properties.Role) as string, t());
+      const table = { 'Fn::GetAtt': ['StateTable', 'Arn'] };
+      const onTable = policyStatements(role, t()).filter(
+        (st) => JSON.stringify(st.Resource) === JSON.stringify(table),
+      );
+      expect(onTable).toEqual([
+        {
+          Sid: 'Markers',
+          Effect: 'Allow',
+          Action: NOTIFY_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+          Resource: table,
+          Condition: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': NOTIFY_PARTITION_PREFIXES.map((p) => `${p}*`),
+            },
+          },
+        },
+      ]);
+    },
+  );
+
+  it('the partitions are the ones the markers use', () => {
+    expect([EVENT_KEY.notifiedPkPrefix, EVENT_KEY.alertPkPrefix].sort()).toEqual(
+      [...NOTIFY_PARTITION_PREFIXES].sort(),
+    );
+  });
+});
+
+describe('reserved concurrency', () => {
+  const reservedOf = (t: Template, id: string): unknown =>
+    (resolved(t, resource(id, t).Properties) as Json).ReservedConcurrentExecutions;
+  /** The sentinels' schedule period in seconds (`rate(1 minute)`). */
+  const schedulePeriodSeconds = (): number => {
+    const periods = resourcesOfType('AWS::Scheduler::Schedule').map(([, s]) => {
+      const m = /^rate\((\d+) minutes?\)$/.exec(s.Properties.ScheduleExpression as string);
+      if (!m) throw new Error(`unexpected schedule ${String(s.Properties.ScheduleExpression)}`);
+      return Number(m[1]) * 60;
+    });
+    expect(new Set(periods).size).toBe(1);
+    return periods[0] as number;
+  };
+
+  it('each sentinel reserves every invocation of it that can be alive at once: more than the two of a hand-over', () => {
+    expect(conditionIsTrue(template, 'HasReservedConcurrency')).toBe(true);
+    const period = schedulePeriodSeconds();
+    for (const [id, fn] of sentinelFunctions()) {
+      // An invocation that never hands over lives until its timeout; one starts every period.
+      const alive = Math.floor((fn.Properties.Timeout as number) / period) + 1;
+      expect(alive).toBeGreaterThan(2);
+      expect(reservedOf(template, id), id).toBe(alive);
+    }
+  });
+
+  it('caps the API functions (the public URL lower), so API requests cannot take the capacity the sentinels need', () => {
+    expect(reservedOf(template, 'ApiLambdaFunction')).toBe(10);
+    expect(reservedOf(template, 'ApiReadLambdaFunction')).toBe(10);
+    // The public URL exists only in the variant where reservations are off: its cap is the true branch.
+    expect(resource('ApiPublicLambdaFunction', withOptions).Properties.ReservedConcurrentExecutions).toEqual({
+      'Fn::If': ['HasReservedConcurrency', 5, { Ref: 'AWS::NoValue' }],
+    });
+    const total = deployed(template)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .reduce((sum, [id]) => sum + ((reservedOf(template, id) as number | undefined) ?? 0), 0);
+    // A standard account (quota 1,000) keeps at least 100 unreserved.
+    expect(total).toBeLessThanOrEqual(900);
+  });
+
+  it.each(VARIANTS)(
+    '%s: every reservation is under the HasReservedConcurrency condition, so reservedConcurrency=false removes them all',
+    (_, t) => {
+      for (const [id, fn] of resourcesOfType('AWS::Lambda::Function', t())) {
+        const raw = fn.Properties.ReservedConcurrentExecutions as { 'Fn::If'?: unknown[] } | undefined;
+        if (raw === undefined) continue;
+        expect(raw['Fn::If']?.[0], id).toBe('HasReservedConcurrency');
+        expect(raw['Fn::If']?.[2], id).toEqual({ Ref: 'AWS::NoValue' });
+      }
+    },
+  );
+
+  it('with reservedConcurrency=false no function reserves anything (accounts with a total quota of 10)', () => {
+    expect(conditionIsTrue(withOptions, 'HasReservedConcurrency')).toBe(false);
+    const fns = resourcesOfType('AWS::Lambda::Function', withOptions);
+    expect(fns.length).toBeGreaterThan(5);
+    for (const [id] of fns) expect(reservedOf(withOptions, id), id).toBeUndefined();
   });
 });
 
@@ -618,10 +717,12 @@ describe('the HTTP API', () => {
     expect(template.Outputs?.ApiInvokePolicyArn).toMatchObject({ Value: { Ref: 'ApiInvokePolicy' } });
   });
 
-  it('by default has no other URL and grants nobody anything in its resource policy', () => {
+  it('by default has no other URL than the two AWS_IAM ones and grants nobody anything in their resource policies', () => {
     const urls = deployed(template).filter(([, r]) => r.Type === 'AWS::Lambda::Url');
-    expect(urls.map(([id]) => id)).toEqual(['ApiLambdaFunctionUrl']);
+    expect(urls.map(([id]) => id).sort()).toEqual(['ApiLambdaFunctionUrl', 'ApiReadLambdaFunctionUrl']);
+    for (const [, url] of urls) expect(url.Properties.AuthType).toBe('AWS_IAM');
     expect(permissionsOf(template, 'ApiLambdaFunction')).toEqual([]);
+    expect(permissionsOf(template, 'ApiReadLambdaFunction')).toEqual([]);
     const publicGrants = deployed(template).filter(
       ([, r]) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal === '*',
     );
@@ -646,11 +747,112 @@ describe('the HTTP API', () => {
     ]);
   });
 
-  it('publicApiUrl adds a second, read-only URL with auth NONE and both public permissions', () => {
+  it('a read-only URL with AWS_IAM auth for proxies and clients: a function in read-only mode whose role cannot write, and its own invoke policy', () => {
+    const fn = resource('ApiReadLambdaFunction');
+    expect(fn.Condition).toBeUndefined();
+    expect(fn.Properties).toMatchObject({ Handler: 'dist/api.handler', Timeout: 30, MemorySize: 256 });
+    expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(envOf(fn)).toMatchObject({
+      API_READ_ONLY: 'true',
+      SENTINEL_CONFIG_FILE: `/var/task/${EXAMPLE_CONFIG}`,
+    });
+    expect(envOf(resource('ApiLambdaFunction')).API_READ_ONLY).toBeUndefined();
+    const readArn = { 'Fn::GetAtt': ['ApiReadLambdaFunction', 'Arn'] };
+    expect(resource('ApiReadLambdaFunctionUrl').Properties).toEqual({
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: readArn,
+    });
+    const role = resource(refOf(fn.Properties.Role) as string);
+    expect(statement(role, 'ReadState', template)).toEqual({
+      Sid: 'ReadState',
+      Effect: 'Allow',
+      Action: API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
+      Resource: { 'Fn::GetAtt': ['StateTable', 'Arn'] },
+    });
+    expect(allowedActions(role).filter((a) => a.startsWith('dynamodb:'))).toEqual(
+      API_READ_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`).sort(),
+    );
+    const names = zipEntryNames(readFileSync(join(SERVERLESS_DIR, 'apiRead.zip'))).sort();
+    expect(names).toEqual([EXAMPLE_CONFIG, 'dist/api.mjs', 'dist/api.mjs.map']);
+    // Its policy grants exactly the two URL permissions on the read-only function, and nothing on the
+    // operators' one; the operators' policy nothing on the read-only one.
+    const policy = resource('ApiReadInvokePolicy');
+    expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+    expect((policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      {
+        Sid: 'InvokeApiReadUrl',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: readArn,
+        Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      },
+      {
+        Sid: 'InvokeApiReadViaUrl',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: readArn,
+        Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+      },
+    ]);
+    const writeStatements = (
+      resource('ApiInvokePolicy').Properties.PolicyDocument as { Statement: Statement[] }
+    ).Statement;
+    for (const st of writeStatements) expect(st.Resource).toEqual(fnArn);
+    expect(template.Outputs?.ApiReadInvokePolicyArn).toMatchObject({ Value: { Ref: 'ApiReadInvokePolicy' } });
+    expect(template.Outputs?.ApiReadLambdaFunctionUrl).toMatchObject({
+      Value: { 'Fn::GetAtt': ['ApiReadLambdaFunctionUrl', 'FunctionUrl'] },
+    });
+  });
+
+  it.each(VARIANTS)(
+    '%s: every API function whose role may write takes IAM-signed requests only, and every other is in read-only mode',
+    (_, t) => {
+      const apis = resourcesOfType('AWS::Lambda::Function', t()).filter(
+        ([, fn]) => fn.Properties.Handler === 'dist/api.handler',
+      );
+      expect(apis.length).toBeGreaterThanOrEqual(2);
+      for (const [id, fn] of apis) {
+        const writes = allowedActions(resource(refOf(fn.Properties.Role) as string, t()), t()).filter((a) =>
+          API_WRITE_DYNAMODB_OPERATIONS.some((op) => a === `dynamodb:${op}`),
+        );
+        const urls = resourcesOfType('AWS::Lambda::Url', t()).filter(
+          ([, u]) => refOf(u.Properties.TargetFunctionArn) === id,
+        );
+        expect(urls, id).toHaveLength(1);
+        if (writes.length > 0) {
+          expect(urls[0]?.[1].Properties.AuthType, id).toBe('AWS_IAM');
+          expect(envOf(fn).API_READ_ONLY, id).toBeUndefined();
+        } else {
+          expect(envOf(fn).API_READ_ONLY, id).toBe('true');
+        }
+      }
+    },
+  );
+
+  it("apiReadCallerPrincipal puts both permissions in the read-only function's resource policy, for that principal only", () => {
+    const readArn = { 'Fn::GetAtt': ['ApiReadLambdaFunction', 'Arn'] };
+    expect(permissionsOf(withOptions, 'ApiReadLambdaFunction').map((r) => r.Properties)).toEqual([
+      {
+        FunctionName: readArn,
+        Action: 'lambda:InvokeFunctionUrl',
+        Principal: OPTIONS.apiReadCallerPrincipal,
+        FunctionUrlAuthType: 'AWS_IAM',
+      },
+      {
+        FunctionName: readArn,
+        Action: 'lambda:InvokeFunction',
+        Principal: OPTIONS.apiReadCallerPrincipal,
+        InvokedViaFunctionUrl: true,
+      },
+    ]);
+  });
+
+  it('publicApiUrl adds a third, read-only URL with auth NONE and both public permissions', () => {
     const fn = resource('ApiPublicLambdaFunction', withOptions);
     expect(fn.Condition).toBe('HasPublicApiUrl');
     expect(fn.Properties.Handler).toBe('dist/api.handler');
     expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(envOf(fn).API_READ_ONLY).toBe('true');
     expect(conditionIsTrue(withOptions, 'HasPublicApiUrl')).toBe(true);
     expect(conditionIsTrue(template, 'HasPublicApiUrl')).toBe(false);
     const publicArn = { 'Fn::GetAtt': ['ApiPublicLambdaFunction', 'Arn'] };
@@ -733,6 +935,39 @@ describe('alerts', () => {
     }
   });
 
+  it('has a second topic for the ops alarms, with its own e-mail subscription (opsAlarmEmail, by default alertEmail)', () => {
+    expect(resource('OpsAlarmTopic').Type).toBe('AWS::SNS::Topic');
+    for (const [t, email] of [
+      [template, 'alerts@example.com'],
+      [withOptions, OPTIONS.alertEmail],
+    ] as const) {
+      expect(resource('OpsAlarmEmailSubscription', t)).toMatchObject({
+        Condition: 'HasOpsAlarmEmail',
+        Properties: { Protocol: 'email', Endpoint: email, TopicArn: { Ref: 'OpsAlarmTopic' } },
+      });
+      expect(conditionIsTrue(t, 'HasOpsAlarmEmail')).toBe(true);
+    }
+    const policy = resource('OpsAlarmTopicPolicy').Properties;
+    expect(policy.Topics).toEqual([{ Ref: 'OpsAlarmTopic' }]);
+    const statements = (policy.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(statements.filter((x) => x.Effect === 'Allow')).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'OpsAlarmTopic' },
+      }),
+    ]);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    // No function may publish to it: it stays a path apart from the alert topic.
+    for (const [id, role] of resourcesOfType('AWS::IAM::Role')) {
+      for (const st of policyStatements(role))
+        expect(JSON.stringify(st.Resource), id).not.toContain('OpsAlarm');
+    }
+    expect(template.Outputs?.OpsAlarmTopicArn).toMatchObject({ Value: { Ref: 'OpsAlarmTopic' } });
+  });
+
   it('has the dead-letter queue for the notifier', () => {
     expect(resource('NotifyDeadLetterQueue')).toMatchObject({
       Type: 'AWS::SQS::Queue',
@@ -763,27 +998,113 @@ describe('alerts', () => {
         expect(alarm, `${metric} alarm of ${id}`).toBeDefined();
       }
     }
+  });
+
+  it('sends the alarms about the alert path and the faults to the ops alarm topic, every other one to the alert topic', () => {
+    // The dead letters, the notifier and the Slack subscriber: when they fire, the alert topic may be
+    // what failed, so they take the other path. Faults are for the operators too.
+    const OPS_ALARMS = [
+      'NotifyDeadLetterAlarm',
+      'NotifyErrorsAlarm',
+      'NotifyIteratorAgeAlarm',
+      'SlackErrorsAlarm',
+      'SentinelFaultsAlarm',
+    ];
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    expect(alarms.map(([id]) => id)).toEqual(expect.arrayContaining(OPS_ALARMS));
     for (const [id, alarm] of alarms) {
-      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'AlertTopic' }]);
+      const topic = OPS_ALARMS.includes(id) ? 'OpsAlarmTopic' : 'AlertTopic';
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topic }]);
+      if (alarm.Properties.OKActions !== undefined) {
+        expect(alarm.Properties.OKActions, id).toEqual([{ Ref: topic }]);
+      }
     }
   });
 
-  it("counts loop ticks, +try-failover and -failover-abort-* from each sentinel's JSON log records", () => {
-    const filters = resourcesOfType('AWS::Logs::MetricFilter');
-    for (const [id] of sentinelFunctions()) {
-      const logGroup = id.replace(/LambdaFunction$/, 'LogGroup');
-      const patterns = filters
+  /** pattern → metric name, of the metric filters on one log group. */
+  const filtersOf = (logGroup: string): Record<string, unknown> =>
+    Object.fromEntries(
+      resourcesOfType('AWS::Logs::MetricFilter')
         .filter(([, f]) => refOf(f.Properties.LogGroupName) === logGroup)
-        .map(([, f]) => f.Properties.FilterPattern)
-        .sort();
-      expect(patterns).toEqual([
-        '{ $.event = "+try-failover" }',
-        '{ $.event = "-failover-abort-*" }',
-        '{ $.tick > 0 }',
-      ]);
+        .map(([, f]) => {
+          const [metric] = f.Properties.MetricTransformations as { MetricName: string }[];
+          return [f.Properties.FilterPattern, metric?.MetricName];
+        }),
+    );
+
+  it("counts healthy loop ticks, +try-failover, -failover-abort-* and faults from each sentinel's JSON log records", () => {
+    for (const [id] of sentinelFunctions()) {
+      expect(filtersOf(id.replace(/LambdaFunction$/, 'LogGroup'))).toEqual({
+        // A tick in which a master's tick failed is not a healthy one: the loop-stale alarm sees it.
+        '{ $.tick > 0 && $.failedMasters = 0 }': 'LoopTicks',
+        '{ $.event = "+try-failover" }': 'FailoverStarted',
+        '{ $.event = "-failover-abort-*" }': 'FailoverAborted',
+        '{ $.failedMasters > 0 }': 'SentinelFaults',
+        '{ $.fault = "event-dropped" || $.fault = "loop-failed" || $.fault = "failover-crashed" || $.fault = "handover-state-invalid" }':
+          'SentinelFaults',
+      });
     }
+    expect(filtersOf('FailoverLogGroup')).toEqual({
+      '{ $.event = "+try-failover" }': 'FailoverStarted',
+      '{ $.event = "-failover-abort-*" }': 'FailoverAborted',
+      '{ $.fault = "event-dropped" || $.fault = "loop-failed" || $.fault = "failover-crashed" || $.fault = "handover-state-invalid" }':
+        'SentinelFaults',
+    });
     const names = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.MetricName);
     expect(names).toEqual(expect.arrayContaining(['FailoverStarted', 'FailoverAborted']));
+  });
+
+  it('faults feed one metric without dimensions, with one alarm that fires on the first fault', () => {
+    const faultFilters = resourcesOfType('AWS::Logs::MetricFilter').filter(([, f]) =>
+      (f.Properties.MetricTransformations as { MetricName: string }[]).some(
+        (m) => m.MetricName === 'SentinelFaults',
+      ),
+    );
+    expect(faultFilters).toHaveLength(3 * 2 + 1);
+    for (const [id, f] of faultFilters) {
+      expect(f.Properties.MetricTransformations, id).toEqual([
+        {
+          MetricNamespace: 'lambda-sentinel/ci',
+          MetricName: 'SentinelFaults',
+          MetricValue: '1',
+          Unit: 'Count',
+        },
+      ]);
+    }
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm').filter(
+      ([, a]) => a.Properties.MetricName === 'SentinelFaults',
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.[1].Properties).toMatchObject({
+      Namespace: 'lambda-sentinel/ci',
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarms[0]?.[1].Properties.Dimensions).toBeUndefined();
+  });
+
+  it('the fixed CloudWatch cost in docs/deploy.md counts the alarms and custom metrics the template creates', () => {
+    const alarms = deployed(template).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').length;
+    // A custom metric is a name with one set of dimension values: LoopTicks has one per sentinel.
+    const metrics = new Set(
+      resourcesOfType('AWS::Logs::MetricFilter').flatMap(([, f]) =>
+        (f.Properties.MetricTransformations as { MetricName: string; Dimensions?: unknown[] }[]).map((m) =>
+          m.Dimensions === undefined
+            ? m.MetricName
+            : `${m.MetricName} per ${refOf(f.Properties.LogGroupName)}`,
+        ),
+      ),
+    );
+    const docs = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
+    const cost = /\*\*CloudWatch, fixed\*\*: (\d+) alarms × \$0\.10 \+ (\d+) log metrics × \$0\.30/.exec(
+      docs,
+    );
+    expect(cost, 'the "CloudWatch, fixed" line of docs/deploy.md').not.toBeNull();
+    expect([Number(cost?.[1]), Number(cost?.[2])]).toEqual([alarms, metrics.size]);
   });
 
   it('has a dashboard whose body is valid JSON', () => {

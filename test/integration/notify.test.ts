@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import {
@@ -21,11 +21,13 @@ import {
   DynamoEventLog,
   DynamoNotifyMarkers,
   EVENT_KEY,
+  eventFromItem,
   eventToItem,
 } from '../../lib/adapters/dynamodb/eventLog.js';
 import { createTable } from '../../lib/adapters/dynamodb/schema.js';
 import type { SentinelEvent } from '../../lib/core/types.js';
-import { type EventRecord, type NotifyMarkers, toEventRecord } from '../../lib/eventLog.js';
+import { alertKey, type EventRecord, type NotifyMarkers, toEventRecord } from '../../lib/eventLog.js';
+import { describeNotifyMarkersContract } from '../contract/notifyMarkers.contract.js';
 import { type FakeSns, startFakeSns } from '../support/fakeSns.js';
 
 const SECRET = 'Zq7-notify-secret-pass';
@@ -81,7 +83,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function context(): Context {
+function context(remainingMs = 60_000): Context {
   return {
     awsRequestId: randomUUID(),
     functionName: 'lambda-sentinel-dev-notify',
@@ -91,7 +93,7 @@ function context(): Context {
     logGroupName: '/aws/lambda/lambda-sentinel-dev-notify',
     logStreamName: 'stream',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
+    getRemainingTimeInMillis: () => remainingMs,
     done: () => {},
     fail: () => {},
     succeed: () => {},
@@ -264,7 +266,9 @@ describe('notify: what gets published', () => {
       const markers: NotifyMarkers = {
         done: async () => new Set(),
         mark: async () => {},
-        claim: async () => true,
+        claim: async () => ({ status: 'claimed' }),
+        confirm: async () => true,
+        release: async () => {},
       };
       await handlerWith({ ...fromEnv, sns: snsClient, markers })(
         batch(items.map((i) => streamRecord(i))),
@@ -359,19 +363,24 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
     await handler(batch(fromEach.map((item) => streamRecord(item))), context());
     expect(sns.messages).toHaveLength(1);
     expect(stdout.join('')).toContain('the same alert was raised by another sentinel');
-    // The claiming event redelivered (its publish marker lost, say) still passes its own claim.
+    // The sending event redelivered with its done marker lost: its confirmed claim says it was sent.
     const first = fromEach[0] as Record<string, unknown>;
+    const real = new DynamoNotifyMarkers(dynamo, table);
+    stdout = [];
     const redelivered = await handlerWith(
       deps({
         markers: {
           done: async () => new Set(),
           mark: async () => {},
-          claim: (...args) => new DynamoNotifyMarkers(dynamo, table).claim(...args),
+          claim: (request) => real.claim(request),
+          confirm: (claim) => real.confirm(claim),
+          release: (claim) => real.release(claim),
         },
       }),
     )(batch([streamRecord(first)]), context());
     expect(redelivered.batchItemFailures).toEqual([]);
-    expect(sns.messages).toHaveLength(2);
+    expect(sns.messages).toHaveLength(1);
+    expect(stdout.join('')).toContain('already done, skipped');
     // Past the window, the same fact is news again; a new epoch is another failover.
     const later = await storedItem(
       makeRecord('+switch-master', payload, master, { sentinelId: 'sentinel-b', at: at + 61_000 }),
@@ -380,7 +389,7 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
       makeRecord('+switch-master', payload, master, { sentinelId: 'sentinel-c', at: at + 2, epoch: 2 }),
     );
     await handler(batch([streamRecord(later), streamRecord(nextEpoch)]), context());
-    expect(sns.messages).toHaveLength(4);
+    expect(sns.messages).toHaveLength(3);
   });
 
   it('a marker that cannot be written after a publish is logged, not reported (reporting would repeat it)', async () => {
@@ -392,7 +401,9 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
       mark: async () => {
         throw new Error('throttled');
       },
-      claim: (...args) => real.claim(...args),
+      claim: (request) => real.claim(request),
+      confirm: (claim) => real.confirm(claim),
+      release: (claim) => real.release(claim),
     };
     const result = await handlerWith(deps({ markers }))(batch([streamRecord(item)]), context());
     expect(result.batchItemFailures).toEqual([]);
@@ -438,6 +449,142 @@ describe('notify: partial batch failures and exactly-once publishing', () => {
   });
 });
 
+describe('notify: alerts are never lost', () => {
+  /** The three sentinels' +switch-master of one failover, stored; stream records in write order. */
+  async function threeCopies(master: string) {
+    const payload = `${master} 10.0.0.1 6379 10.0.0.2 6379`;
+    const at = Date.now();
+    const items = [];
+    for (const [i, sentinelId] of ['sentinel-a', 'sentinel-b', 'sentinel-c'].entries()) {
+      items.push(await storedItem(makeRecord('+switch-master', payload, master, { sentinelId, at: at + i })));
+    }
+    return items.map((item) => streamRecord(item));
+  }
+  const senders = () => sns.messages.map((m) => m.attributes.sentinel?.value);
+
+  it('a failed SNS publish is retried and the alert goes out exactly once', async () => {
+    const master = `m${randomUUID().slice(0, 6)}`;
+    const records = await threeCopies(master);
+    const handler = handlerWith();
+    let failures = 2;
+    sns.failWhen = () => failures-- > 0;
+    // Fails at the first copy: it and the later ones are reported, nothing is published.
+    for (let i = 0; i < 2; i++) {
+      const failed = await handler(batch(records), context());
+      expect(failed.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
+        records.map((r) => r.dynamodb?.SequenceNumber),
+      );
+    }
+    expect(sns.messages).toEqual([]);
+    // The retry goes out, the other copies find it sent; a later redelivery changes nothing.
+    expect(await handler(batch(records), context())).toEqual({ batchItemFailures: [] });
+    expect(await handler(batch(records), context())).toEqual({ batchItemFailures: [] });
+    expect(senders()).toEqual(['sentinel-a']);
+    expect(sns.attempts).toHaveLength(3);
+    expect(stdout.join('')).toContain('the same alert was raised by another sentinel; not repeated');
+  });
+
+  it("a copy that fails until Lambda gives up on it does not stop the other sentinels' copy from alerting", async () => {
+    const master = `m${randomUUID().slice(0, 6)}`;
+    const [a, b, c] = (await threeCopies(master)) as [DynamoDBRecord, DynamoDBRecord, DynamoDBRecord];
+    const handler = handlerWith();
+    // Something about sentinel-a's copy makes every publish of it fail (SNS refuses it).
+    sns.failWhen = ({ message }) => message.includes('sentinel: sentinel-a');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await handler(batch([a, b, c]), context())).batchItemFailures).toHaveLength(3);
+    }
+    expect(sns.messages).toEqual([]);
+    // Retries exhausted: Lambda sends the failed record to the dead-letter queue and goes on after it.
+    expect(await handler(batch([b, c]), context())).toEqual({ batchItemFailures: [] });
+    expect(senders()).toEqual(['sentinel-b']);
+  });
+
+  it("a copy whose release was lost alerts once the failed holder's invocation is over (its claim lapses)", async () => {
+    const master = `m${randomUUID().slice(0, 6)}`;
+    const [a, b, c] = (await threeCopies(master)) as [DynamoDBRecord, DynamoDBRecord, DynamoDBRecord];
+    const real = new DynamoNotifyMarkers(dynamo, table);
+    let clock = Date.now();
+    const fakeTime = {
+      now: () => clock,
+      sleep: async (ms: number) => {
+        clock += ms;
+      },
+    };
+    // The holder crashed between its failed publish and its release (here: the release is lost).
+    const releaseLost: NotifyMarkers = {
+      done: (id) => real.done(id),
+      mark: (id, action, now) => real.mark(id, action, now),
+      claim: (request) => real.claim(request),
+      confirm: (claim) => real.confirm(claim),
+      release: async () => {
+        throw new Error('connection reset');
+      },
+    };
+    sns.failWhen = ({ message }) => message.includes('sentinel: sentinel-a');
+    const holder = await handlerWith(deps({ markers: releaseLost, ...fakeTime }))(
+      batch([a, b, c]),
+      context(20_000),
+    );
+    expect(holder.batchItemFailures).toHaveLength(3);
+    expect(stdout.join('')).toContain('action failed and its claim was not released');
+    const handler = handlerWith(deps(fakeTime));
+    // Lambda gave up on the holder's record; the next invocation still sees the claim pending. It waits
+    // (with its own deadline in view) and reports the copy for a retry instead of dropping it.
+    clock += 1_000;
+    stdout = [];
+    expect((await handler(batch([b, c]), context(5_000))).batchItemFailures).toHaveLength(2);
+    expect(stdout.join('')).toContain('the same alert is being sent for another event; waiting');
+    expect(sns.messages).toEqual([]);
+    // Past the holder's deadline (20 s) plus the margin, the claim has lapsed: the copy alerts.
+    clock += 25_000;
+    expect(await handler(batch([b, c]), context(5_000))).toEqual({ batchItemFailures: [] });
+    expect(senders()).toEqual(['sentinel-b']);
+  });
+
+  it('a copy that meets a live pending claim waits for its outcome: skipped when it is sent, sent when it is released', async () => {
+    for (const outcome of ['sent', 'released'] as const) {
+      sns.messages.length = 0;
+      const master = `m${randomUUID().slice(0, 6)}`;
+      const [, b] = (await threeCopies(master)) as [DynamoDBRecord, DynamoDBRecord, DynamoDBRecord];
+      const real = new DynamoNotifyMarkers(dynamo, table);
+      // Another invocation (as if two ran at once) holds sentinel-a's claim while it publishes.
+      const key = alertKey(eventFromItem(unmarshall(b.dynamodb?.NewImage as never)));
+      const holder = { key, action: 'sns', eventId: 'other-invocation', at: Date.now() };
+      const now = Date.now();
+      expect(await real.claim({ ...holder, windowMs: 60_000, now, holdUntil: now + 30_000 })).toEqual({
+        status: 'claimed',
+      });
+      let waits = 0;
+      const sleep = async () => {
+        waits += 1;
+        if (outcome === 'sent') await real.confirm(holder);
+        else await real.release(holder);
+      };
+      expect(await handlerWith(deps({ sleep }))(batch([b]), context())).toEqual({ batchItemFailures: [] });
+      expect(waits).toBe(1);
+      expect(senders()).toEqual(outcome === 'sent' ? [] : ['sentinel-b']);
+    }
+  });
+
+  it('an event without a master is about its sentinel: two sentinels entering TILT are two alerts', async () => {
+    const at = Date.now();
+    const tilts = [];
+    // Fresh sentinel ids: the first test of this file also alerts a +tilt of sentinel-c.
+    const ids = ['a', 'c'].map((x) => `sentinel-${x}-${randomUUID().slice(0, 6)}`);
+    for (const sentinelId of ids) {
+      tilts.push(
+        await storedItem(
+          makeRecord('+tilt', '#tilt mode entered', null, { sentinelId, epoch: null, at: at + 1 }),
+        ),
+      );
+    }
+    await handlerWith()(batch(tilts.map((t) => streamRecord(t))), context());
+    expect(senders()).toEqual(ids);
+  });
+});
+
+describeNotifyMarkersContract('DynamoDB Local', () => new DynamoNotifyMarkers(dynamo, table));
+
 describe('notify: secrets', () => {
   it('an auth-pass value reaches no message, no log line and no stored event', async () => {
     const master = `m${randomUUID().slice(0, 6)}`;
@@ -445,7 +592,10 @@ describe('notify: secrets', () => {
     const item = await storedItem(set);
     expect(JSON.stringify(item)).not.toContain(SECRET);
     // A writer that forgot to redact (an item not written by DynamoEventLog): the notifier still hides it.
-    const raw = makeRecord('+set', `master ${master} 10.0.0.1 6379 auth-pass ${SECRET}`, master);
+    // (In another epoch, so it is not the same alert as the first one and is published too.)
+    const raw = makeRecord('+set', `master ${master} 10.0.0.1 6379 auth-pass ${SECRET}`, master, {
+      epoch: 2,
+    });
     // And a malformed record that quotes it, so it ends up in an error message.
     const bad = streamRecord({ ...eventToItem(raw), id: 'bad-2', level: `auth-pass ${SECRET}` });
     const result = await handlerWith()(

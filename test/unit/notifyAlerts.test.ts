@@ -11,7 +11,9 @@ import {
   SUBJECT_MAX,
   shouldNotify,
 } from '../../lib/adapters/aws/alerts.js';
-import { toEventRecord } from '../../lib/eventLog.js';
+import { MemoryNotifyMarkers } from '../../lib/adapters/memory/eventLog.js';
+import { alertKey, toEventRecord } from '../../lib/eventLog.js';
+import { describeNotifyMarkersContract } from '../contract/notifyMarkers.contract.js';
 
 const rec = (type: string, payload: string, master: string | null) =>
   toEventRecord(
@@ -76,3 +78,34 @@ describe('notify filter', () => {
     expect(() => parseEventList('+sdown;rm', 'X')).toThrow(/X: "\+sdown;rm"/);
   });
 });
+
+describe('alert keys: what makes two events the same alert', () => {
+  const of = (
+    type: string,
+    payload: string,
+    master: string | null,
+    sentinelId: string,
+    epoch: number | null,
+  ) =>
+    alertKey(
+      toEventRecord({ type, level: 'warning', payload, master, at: 1 }, { sentinelId, seq: 1, epoch }),
+    );
+
+  it('an event about a master is one fact whichever sentinel saw it, per epoch', () => {
+    const payload = 'mymaster 10.0.0.1 6379 10.0.0.2 6379';
+    expect(of('+switch-master', payload, 'mymaster', 'sentinel-a', 3)).toBe(
+      of('+switch-master', payload, 'mymaster', 'sentinel-b', 3),
+    );
+    expect(of('+switch-master', payload, 'mymaster', 'sentinel-a', 3)).not.toBe(
+      of('+switch-master', payload, 'mymaster', 'sentinel-a', 4),
+    );
+  });
+
+  it('an event without a master (TILT) is about the sentinel that emitted it', () => {
+    expect(of('+tilt', '#tilt mode entered', null, 'sentinel-a', null)).not.toBe(
+      of('+tilt', '#tilt mode entered', null, 'sentinel-b', null),
+    );
+  });
+});
+
+describeNotifyMarkersContract('memory', () => new MemoryNotifyMarkers());

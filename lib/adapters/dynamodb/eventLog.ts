@@ -7,6 +7,7 @@
  * | event           | EVENTS                | EVENT#<at:15>#<sentinelId>#<seq:16>        | at + 14 days     |
  * | event-by-master | EVENTS#<master>       | EVENT#<at:15>#<sentinelId>#<seq:16>        | at + 14 days     |
  * | notified        | NOTIFIED#<event id>   | <action> (sns, route53, eventbridge)      | done + 2 days    |
+ * | alert-claim     | ALERTED#<sha256(key)> | <action>                                  | event + 2 days   |
  *
  * Why these keys. Both reads the API needs — the newest events of one master, and the newest events of
  * all masters — are then one Query each (descending on sk, `sk >= EVENT#<since>`), never a Scan:
@@ -29,10 +30,14 @@
  * an event that was notified is also in its master's history. (No transaction: dynalite, which the local
  * runner embeds, has none, and none is needed.)
  */
+import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SentinelEvent } from '../../core/types.js';
 import {
+  type AlertClaim,
+  type AlertClaimHeld,
+  type AlertClaimRequest,
   type EventLog,
   type EventQuery,
   type EventRecord,
@@ -62,6 +67,10 @@ export const EVENT_ATTR = {
   epoch: 'epoch',
   action: 'action',
   doneAt: 'doneAt',
+  /** Alert claims: the readable alert key, the claim state, and until when a pending claim holds. */
+  alertKey: 'alertKey',
+  state: 'state',
+  holdUntil: 'holdUntil',
 } as const;
 
 export const EVENT_KIND = {
@@ -71,7 +80,7 @@ export const EVENT_KIND = {
   byMaster: 'event-by-master',
   /** The notifier's marker: action done for this event. */
   notified: 'notified',
-  /** The notifier's claim on an alert several sentinels raise alike (NotifyMarkers.claim). */
+  /** The notifier's claim on an alert several sentinels raise alike, per action (NotifyMarkers.claim). */
   alertClaim: 'alert-claim',
 } as const;
 
@@ -263,6 +272,18 @@ export class DynamoEventLog implements EventLog {
 // ---------------------------------------------------------------------------------------------------------
 // Notifier markers
 
+/** The claim states of NotifyMarkers (lib/eventLog.ts). */
+export const CLAIM_STATE = { pending: 'pending', sent: 'sent', released: 'released' } as const;
+
+/**
+ * The claim's partition: `ALERTED#<sha256 of the alert key>`. Hashed, so a long master name or payload
+ * can never push the key past DynamoDB's 2,048-byte partition key limit (which would fail every attempt
+ * of that record and lose the alert). The readable key is kept in the item's `alertKey` attribute.
+ */
+export function alertClaimPk(key: string): string {
+  return EVENT_KEY.alertPkPrefix + createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
 export class DynamoNotifyMarkers implements NotifyMarkers {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -271,54 +292,109 @@ export class DynamoNotifyMarkers implements NotifyMarkers {
 
   async done(eventId: string): Promise<Set<string>> {
     const actions = new Set<string>();
-    let startKey: Record<string, unknown> | undefined;
     try {
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': EVENT_ATTR.pk },
-            ExpressionAttributeValues: { ':pk': EVENT_KEY.notifiedPkPrefix + eventId },
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const sk = item[EVENT_ATTR.sk];
-          if (typeof sk === 'string') actions.add(sk);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
+      for (const item of await this.#query(EVENT_KEY.notifiedPkPrefix + eventId)) {
+        const sk = item[EVENT_ATTR.sk];
+        if (typeof sk === 'string') actions.add(sk);
+      }
     } catch (error) {
       throw unavailable('read notify markers', error);
     }
     return actions;
   }
 
-  async claim(key: string, eventId: string, at: number, windowMs: number): Promise<boolean> {
+  async claim(request: AlertClaimRequest): Promise<AlertClaim> {
+    // The write failed on the claim as it was; the read tells why. If the claim changed in between
+    // (its holder confirmed or released it), the write is tried once more.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...claimItem(request, CLAIM_STATE.pending),
+              [EVENT_ATTR.holdUntil]: request.holdUntil,
+            },
+            // Nobody's; this event's own and not sent; or another event's that was released, lapsed
+            // (pending past its holdUntil) or is about an older fact (outside the window).
+            ConditionExpression:
+              'attribute_not_exists(#pk) OR (#id = :id AND #state <> :sent) OR (#id <> :id AND ' +
+              '(#state = :released OR (#state = :pending AND #until < :now) OR #at < :cutoff))',
+            ExpressionAttributeNames: {
+              '#pk': EVENT_ATTR.pk,
+              '#id': EVENT_ATTR.id,
+              '#state': EVENT_ATTR.state,
+              '#until': EVENT_ATTR.holdUntil,
+              '#at': EVENT_ATTR.at,
+            },
+            ExpressionAttributeValues: {
+              ':id': request.eventId,
+              ':sent': CLAIM_STATE.sent,
+              ':released': CLAIM_STATE.released,
+              ':pending': CLAIM_STATE.pending,
+              ':now': request.now,
+              ':cutoff': request.at - request.windowMs,
+            },
+          }),
+        );
+        return { status: 'claimed' };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw unavailable('claim alert', error);
+      }
+      // Who holds it, read back with the Query the role already has (no GetItem, no ALL_OLD return).
+      let held: Item | undefined;
+      try {
+        held = (await this.#query(alertClaimPk(request.key), request.action))[0];
+      } catch (error) {
+        throw unavailable('read alert claim', error);
+      }
+      const by = held?.[EVENT_ATTR.id];
+      const state = held?.[EVENT_ATTR.state];
+      if (typeof by === 'string' && state === CLAIM_STATE.sent) return { status: 'sent', by };
+      const until = held?.[EVENT_ATTR.holdUntil];
+      if (typeof by === 'string' && state === CLAIM_STATE.pending && typeof until === 'number') {
+        if (by !== request.eventId && until >= request.now) return { status: 'pending', by, until };
+      }
+      if (attempt >= 2) {
+        throw new StoreUnavailableError(
+          `claim alert: the claim on ${request.action} changed while it was read; retry`,
+        );
+      }
+    }
+  }
+
+  async confirm(claim: AlertClaimHeld): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            [EVENT_ATTR.pk]: EVENT_KEY.alertPkPrefix + key,
-            [EVENT_ATTR.sk]: EVENT_KEY.alertSk,
-            [EVENT_ATTR.kind]: EVENT_KIND.alertClaim,
-            [EVENT_ATTR.id]: eventId,
-            [EVENT_ATTR.at]: at,
-            [EVENT_ATTR.ttl]: Math.floor(at / 1000) + MARKER_RETENTION_SECONDS,
-          },
-          // Unclaimed, claimed by this same event (a redelivery must publish), or claimed long ago.
-          ConditionExpression: 'attribute_not_exists(#pk) OR #id = :id OR #at < :cutoff',
-          ExpressionAttributeNames: { '#pk': EVENT_ATTR.pk, '#id': EVENT_ATTR.id, '#at': EVENT_ATTR.at },
-          ExpressionAttributeValues: { ':id': eventId, ':cutoff': at - windowMs },
+          Item: claimItem(claim, CLAIM_STATE.sent),
+          ConditionExpression: '#id = :id',
+          ExpressionAttributeNames: { '#id': EVENT_ATTR.id },
+          ExpressionAttributeValues: { ':id': claim.eventId },
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
-      throw unavailable('claim alert', error);
+      if (isConditionFailure(error)) return false;
+      throw unavailable('confirm alert claim', error);
+    }
+  }
+
+  async release(claim: AlertClaimHeld): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: claimItem(claim, CLAIM_STATE.released),
+          ConditionExpression: '#id = :id AND #state = :pending',
+          ExpressionAttributeNames: { '#id': EVENT_ATTR.id, '#state': EVENT_ATTR.state },
+          ExpressionAttributeValues: { ':id': claim.eventId, ':pending': CLAIM_STATE.pending },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return; // taken over meanwhile: not ours to release
+      throw unavailable('release alert claim', error);
     }
   }
 
@@ -341,6 +417,44 @@ export class DynamoNotifyMarkers implements NotifyMarkers {
       throw unavailable('write notify marker', error);
     }
   }
+
+  /** Every item of one partition (or the one with sort key `sk`), strongly consistent. */
+  async #query(pk: string, sk?: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: sk === undefined ? '#pk = :pk' : '#pk = :pk AND #sk = :sk',
+          ExpressionAttributeNames: {
+            '#pk': EVENT_ATTR.pk,
+            ...(sk === undefined ? {} : { '#sk': EVENT_ATTR.sk }),
+          },
+          ExpressionAttributeValues: { ':pk': pk, ...(sk === undefined ? {} : { ':sk': sk }) },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+}
+
+/** A claim item. The readable key is kept for people (the partition key is its hash). */
+function claimItem(claim: AlertClaimHeld, state: string): Item {
+  return {
+    [EVENT_ATTR.pk]: alertClaimPk(claim.key),
+    [EVENT_ATTR.sk]: claim.action,
+    [EVENT_ATTR.kind]: EVENT_KIND.alertClaim,
+    [EVENT_ATTR.alertKey]: claim.key,
+    [EVENT_ATTR.id]: claim.eventId,
+    [EVENT_ATTR.state]: state,
+    [EVENT_ATTR.at]: claim.at,
+    [EVENT_ATTR.ttl]: Math.floor(claim.at / 1000) + MARKER_RETENTION_SECONDS,
+  };
 }
 
 /** For tests and tools that hold raw attribute values (a stream image): the kind of an item. */

@@ -5,6 +5,10 @@
  * same order as the DynamoDB sort key, expired records are never returned, values are copied in and out.
  */
 import {
+  type AlertClaim,
+  type AlertClaimHeld,
+  type AlertClaimId,
+  type AlertClaimRequest,
   compareNewestFirst,
   type EventLog,
   type EventQuery,
@@ -69,8 +73,18 @@ export class MemoryEventLog implements EventLog {
   }
 }
 
+/** The claim of one (alert key, action), as the DynamoDB item holds it. */
+interface HeldClaim {
+  readonly eventId: string;
+  readonly at: number;
+  readonly state: 'pending' | 'sent' | 'released';
+  readonly holdUntil: number;
+}
+
+/** Same rules as DynamoNotifyMarkers (lib/eventLog.ts, NotifyMarkers), each decision one atomic step. */
 export class MemoryNotifyMarkers implements NotifyMarkers {
   readonly #done = new Map<string, Set<string>>();
+  readonly #claims = new Map<string, HeldClaim>();
   #available = true;
 
   setAvailable(available: boolean): void {
@@ -78,24 +92,60 @@ export class MemoryNotifyMarkers implements NotifyMarkers {
   }
 
   async done(eventId: string): Promise<Set<string>> {
-    if (!this.#available) throw new StoreUnavailableError('markers unavailable (simulated)');
+    this.#check();
     return new Set(this.#done.get(eventId));
   }
 
   async mark(eventId: string, action: string): Promise<void> {
-    if (!this.#available) throw new StoreUnavailableError('markers unavailable (simulated)');
+    this.#check();
     const set = this.#done.get(eventId) ?? new Set<string>();
     set.add(action);
     this.#done.set(eventId, set);
   }
 
-  readonly #claims = new Map<string, { eventId: string; at: number }>();
+  async claim(request: AlertClaimRequest): Promise<AlertClaim> {
+    this.#check();
+    const id = claimId(request);
+    const held = this.#claims.get(id);
+    const free =
+      held === undefined ||
+      (held.eventId === request.eventId && held.state !== 'sent') ||
+      (held.eventId !== request.eventId &&
+        (held.state === 'released' ||
+          (held.state === 'pending' && held.holdUntil < request.now) ||
+          held.at < request.at - request.windowMs));
+    if (free) {
+      this.#claims.set(id, {
+        eventId: request.eventId,
+        at: request.at,
+        state: 'pending',
+        holdUntil: request.holdUntil,
+      });
+      return { status: 'claimed' };
+    }
+    if (held.state === 'sent') return { status: 'sent', by: held.eventId };
+    return { status: 'pending', by: held.eventId, until: held.holdUntil };
+  }
 
-  async claim(key: string, eventId: string, at: number, windowMs: number): Promise<boolean> {
-    if (!this.#available) throw new StoreUnavailableError('markers unavailable (simulated)');
-    const held = this.#claims.get(key);
-    if (held && held.eventId !== eventId && held.at >= at - windowMs) return false;
-    this.#claims.set(key, { eventId, at });
+  async confirm(claim: AlertClaimHeld): Promise<boolean> {
+    this.#check();
+    const id = claimId(claim);
+    if (this.#claims.get(id)?.eventId !== claim.eventId) return false;
+    this.#claims.set(id, { eventId: claim.eventId, at: claim.at, state: 'sent', holdUntil: 0 });
     return true;
   }
+
+  async release(claim: AlertClaimHeld): Promise<void> {
+    this.#check();
+    const id = claimId(claim);
+    const held = this.#claims.get(id);
+    if (held?.eventId !== claim.eventId || held.state !== 'pending') return;
+    this.#claims.set(id, { eventId: claim.eventId, at: claim.at, state: 'released', holdUntil: 0 });
+  }
+
+  #check(): void {
+    if (!this.#available) throw new StoreUnavailableError('markers unavailable (simulated)');
+  }
 }
+
+const claimId = (claim: AlertClaimId): string => `${claim.key}\n${claim.action}`;
