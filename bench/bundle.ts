@@ -2,20 +2,27 @@
  * bench:bundle — what each Lambda bundle costs to ship and to start, and (with --loop) what the sentinel
  * loop costs to run.
  *
- * Bundles: builds dist/ (scripts/build.ts), then per bundle its size and its cold init time, i.e. the
- * time to import the bundled handler in a fresh Node 24 process (min / median / max over --runs), with
- * and without --enable-source-maps (serverless.yml sets it).
+ * Bundles: builds dist/ (scripts/build.ts), then per bundle its size, its cold init time, i.e. the
+ * time to import the bundled handler in a fresh Node 24 process (min / median / max over --runs), and
+ * the process's resident memory once the import is done (median), with and without
+ * --enable-source-maps (serverless.yml's nodeOptions parameter turns it on).
  *
  * --loop: runs the bundled sentinel handler as Lambda would, one invocation per --period seconds in
  * fresh processes, against real redis-server processes (1 master + 2 replicas) and DynamoDB Local, for
- * each --masters count. The middle invocation of three is the steady state: it takes the lease from
- * its predecessor's hand-over and hands over to its successor. Every DynamoDB request goes through a
- * counting proxy that asks for ReturnConsumedCapacity, so read and write units are measured, not
- * estimated. Prints the measurements and the monthly cost table of docs/deploy.md.
+ * each --masters count. Node is started as the Lambda Node.js runtime starts it for the function's
+ * memory (--memory, default serverless.yml's sentinelMemory): heap limits from the memory size
+ * (lambdaHeapFlags), plus the template's NODE_OPTIONS (`--v8-defaults` leaves the heap limits out, as
+ * this bench did before it modelled them: V8 then grows the heap far more lazily). The middle
+ * invocation of three is the steady state: it takes the lease from its predecessor's hand-over and
+ * hands over to its successor. Every DynamoDB request goes through a counting proxy that asks for
+ * ReturnConsumedCapacity, so read and write units are measured, not estimated. Peak RSS is the
+ * process's maximum resident set; the heap figures are sampled every 250 ms inside it
+ * (process.memoryUsage). Prints the measurements and the monthly cost table of docs/deploy.md.
  *
  * The measurements also go to stderr as JSON lines; `--from FILE` prints the tables again from them.
  *
- *   npm run bench:bundle -- [--runs 5] [--loop] [--masters 1,10,100] [--period 60] [--from FILE]
+ *   npm run bench:bundle -- [--runs 5] [--loop] [--masters 1,10,100] [--period 60] [--memory MB]
+ *                           [--v8-defaults] [--from FILE]
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -46,6 +53,8 @@ const { values: opts } = parseArgs({
     loop: { type: 'boolean', default: false },
     masters: { type: 'string', default: '1,10,100' },
     period: { type: 'string', default: '60' },
+    memory: { type: 'string' },
+    'v8-defaults': { type: 'boolean', default: false },
     from: { type: 'string' },
   },
 });
@@ -53,9 +62,37 @@ const RUNS = Number(opts.runs);
 const MASTER_COUNTS = (opts.masters ?? '').split(',').map(Number);
 const PERIOD_MS = Number(opts.period) * 1000;
 
-/** serverless.yml: timeout 120 s, memory 256 MB; three sentinels. */
+/** A parameter's default in serverless.yml (`name: ${file(…):name, <default>}`). */
+function templateDefault(name: string): string {
+  const template = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+  const line = new RegExp(`^\\s+${name}: \\$\\{file\\(.*\\):${name}, '?([^'}]*)'?\\}\\s*$`, 'm').exec(
+    template,
+  );
+  if (!line) throw new Error(`serverless.yml has no default for the parameter ${name}`);
+  return line[1] ?? '';
+}
+
+/**
+ * The heap limits the Lambda Node.js runtime's bootstrap gives node for a function of `memoryMb`: a tenth
+ * of the memory for the young generation (two semi-spaces), the rest for the old generation.
+ */
+function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpaceMb = Math.floor(memoryMb / 10);
+  return [
+    `--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`,
+    `--max-old-space-size=${memoryMb - newSpaceMb}`,
+  ];
+}
+
+/** serverless.yml: timeout 120 s, memory sentinelMemory, NODE_OPTIONS nodeOptions; three sentinels. */
 const TIMEOUT_MS = 120_000;
-const MEMORY_GB = 0.25;
+const MEMORY_MB = Number(opts.memory ?? templateDefault('sentinelMemory'));
+const MEMORY_GB = MEMORY_MB / 1024;
+const NODE_OPTIONS = templateDefault('nodeOptions')
+  .split(' ')
+  .filter((o) => o.length > 0);
+/** How the sentinel's node is started in --loop. */
+const LOOP_NODE_ARGS = [...(opts['v8-defaults'] ? [] : lambdaHeapFlags(MEMORY_MB)), ...NODE_OPTIONS];
 const SENTINELS = 3;
 /** A 30-day month, in minutes: one sentinel invocation per minute. */
 const MINUTES_PER_MONTH = 30 * 24 * 60;
@@ -83,11 +120,16 @@ const usd = (x: number) => (x < 0.005 ? '$0.00' : `$${x.toFixed(2)}`);
 // ---------------------------------------------------------------------------------------------------------
 // Bundles: size and init time.
 
-async function importTime(bundle: string, nodeArgs: readonly string[]): Promise<number> {
+/** Init time (ms) and resident memory after the import (MB) of a bundle in a fresh process. */
+async function importTime(
+  bundle: string,
+  nodeArgs: readonly string[],
+): Promise<{ ms: number; rssMb: number }> {
   const program =
     'const t0 = performance.now(); const m = await import(process.env.LS_BUNDLE);' +
     "if (typeof m.handler !== 'function') throw new Error('no handler');" +
-    'process.stdout.write(String(performance.now() - t0));';
+    'const ms = performance.now() - t0;' +
+    'process.stdout.write(JSON.stringify({ ms, rssMb: process.memoryUsage.rss() / 1048576 }));';
   const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '--eval', program], {
     env: { PATH: process.env.PATH ?? '', LS_BUNDLE: pathToFileURL(bundle).href },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -98,7 +140,7 @@ async function importTime(bundle: string, nodeArgs: readonly string[]): Promise<
   });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`importing ${bundle} failed (exit ${code})`);
-  return Number(out);
+  return JSON.parse(out) as { ms: number; rssMb: number };
 }
 
 async function benchBundles(): Promise<string> {
@@ -107,21 +149,31 @@ async function benchBundles(): Promise<string> {
   for (const b of bundles) {
     const path = join(ROOT, b.file);
     const gz = gzipSync(readFileSync(path)).length;
-    const plain: number[] = [];
-    const mapped: number[] = [];
+    const plain: { ms: number; rssMb: number }[] = [];
+    const mapped: { ms: number; rssMb: number }[] = [];
     for (let i = 0; i < RUNS; i++) {
       plain.push(await importTime(path, []));
       mapped.push(await importTime(path, ['--enable-source-maps']));
     }
-    const f = (values: number[]) => {
-      const s = summarise(values);
+    const f = (runs: { ms: number }[]) => {
+      const s = summarise(runs.map((r) => r.ms));
       return `${s.min.toFixed(0)} / ${s.median.toFixed(0)} / ${s.max.toFixed(0)}`;
     };
+    const rss = (runs: { rssMb: number }[]) => `${summarise(runs.map((r) => r.rssMb)).median.toFixed(0)} MB`;
     const largest = b.top
       .slice(0, 3)
       .map((t) => `${t.input} ${kb(t.bytes)}`)
       .join(', ');
-    rows.push([b.name, kb(b.bytes), kb(gz), kb(b.mapBytes), f(plain), f(mapped), largest]);
+    rows.push([
+      b.name,
+      kb(b.bytes),
+      kb(gz),
+      kb(b.mapBytes),
+      f(plain),
+      f(mapped),
+      `${rss(plain)} / ${rss(mapped)}`,
+      largest,
+    ]);
   }
   return markdownTable(
     [
@@ -131,6 +183,7 @@ async function benchBundles(): Promise<string> {
       'source map',
       'init ms (min / median / max)',
       'init ms with --enable-source-maps',
+      'RSS after init, without / with source maps',
       'largest parts',
     ],
     rows,
@@ -146,6 +199,10 @@ interface LoopMeasurement {
   readonly leaseWaitMs: number;
   readonly cpuMs: number;
   readonly maxRssMb: number;
+  /** Sampled inside the invocation's process: the highest heap in use and reserved, and the last one. */
+  readonly heap?: { readonly peakUsedMb: number; readonly peakTotalMb: number; readonly endUsedMb: number };
+  /** How node was started (heap limits, NODE_OPTIONS). */
+  readonly nodeArgs?: readonly string[];
   readonly logBytes: number;
   readonly logLines: number;
   readonly rru: number;
@@ -153,6 +210,26 @@ interface LoopMeasurement {
   readonly ops: Record<string, OpStats>;
   readonly report: unknown;
 }
+
+/**
+ * Loaded with --import into the invocation's process: samples process.memoryUsage() every 250 ms and
+ * writes the peaks to LS_BENCH_MEMORY_FILE when the process exits (the invoker exits it explicitly).
+ */
+const MEMORY_SAMPLER = `data:text/javascript,${encodeURIComponent(`
+import { writeFileSync } from 'node:fs';
+const peak = { heapUsed: 0, heapTotal: 0 };
+const sample = () => {
+  const m = process.memoryUsage();
+  peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+  peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+  return m;
+};
+setInterval(sample, 250).unref();
+process.on('exit', () => {
+  const end = sample();
+  writeFileSync(process.env.LS_BENCH_MEMORY_FILE, JSON.stringify({ peak, endHeapUsed: end.heapUsed }));
+});
+`)}`;
 
 interface LogRecord {
   readonly message?: string;
@@ -178,6 +255,7 @@ async function measureLoop(
 
   const proxies = await Promise.all([0, 1, 2].map(() => startCountingProxy(dynamoEndpoint)));
   const logLinesOf: string[][] = [[], [], []];
+  const memoryFileOf = (i: number) => join(dir, `memory-${i}.json`);
   const invoke = (i: number, remainingMs: number): Promise<InvokeResult> => {
     let partial = '';
     return invokeBundle({
@@ -188,8 +266,10 @@ async function measureLoop(
         SENTINEL_CONFIG_FILE: conf,
         DYNAMODB_ENDPOINT: (proxies[i] as CountingProxy).endpoint,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        LS_BENCH_MEMORY_FILE: memoryFileOf(i),
       },
-      nodeArgs: ['--enable-source-maps'],
+      nodeArgs: [...LOOP_NODE_ARGS, '--import', MEMORY_SAMPLER],
+      memoryLimitInMB: MEMORY_MB,
       event: schedulerEvent(),
       remainingMs,
       functionName: 'lambda-sentinel-bench-sentinelA',
@@ -221,6 +301,11 @@ async function measureLoop(
       .find((r) => r.message === 'loop lease acquired');
     const acquiredAt = acquired?.timestamp ? Date.parse(acquired.timestamp) : Number.NaN;
     const ops = Object.fromEntries((proxies[1] as CountingProxy).ops);
+    const sampled = JSON.parse(readFileSync(memoryFileOf(1), 'utf8')) as {
+      peak: { heapUsed: number; heapTotal: number };
+      endHeapUsed: number;
+    };
+    const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
     let rru = 0;
     let wru = 0;
     for (const [op, s] of Object.entries(ops)) {
@@ -233,6 +318,12 @@ async function measureLoop(
       leaseWaitMs: acquiredAt - measured.startedAt,
       cpuMs: measured.cpuMs,
       maxRssMb: measured.maxRssMb,
+      heap: {
+        peakUsedMb: mb(sampled.peak.heapUsed),
+        peakTotalMb: mb(sampled.peak.heapTotal),
+        endUsedMb: mb(sampled.endHeapUsed),
+      },
+      nodeArgs: LOOP_NODE_ARGS,
       logBytes: measured.stdoutBytes,
       logLines: logs.length,
       rru,
@@ -248,7 +339,7 @@ async function measureLoop(
 
 /** Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB. */
 const MB_PER_VCPU = 1769;
-const MEMORY_STEPS_MB = [256, 512, 1024, 1536, 2048] as const;
+const MEMORY_STEPS_MB = [128, 192, 256, 512, 1024, 1536, 2048] as const;
 const MAX_MEMORY_STEP_MB = 3008;
 
 /**
@@ -276,6 +367,7 @@ function loopTables(results: readonly LoopMeasurement[]): string {
       'of which waiting for the lease',
       'CPU time',
       'peak RSS',
+      'heap used, peak / at the end (reserved, peak)',
       'DynamoDB requests (by operation)',
       'RRU / WRU per minute',
       'log records / bytes per minute',
@@ -286,6 +378,9 @@ function loopTables(results: readonly LoopMeasurement[]): string {
       `${(r.leaseWaitMs / 1000).toFixed(2)} s`,
       `${(r.cpuMs / 1000).toFixed(2)} s (${((100 * r.cpuMs) / r.durationMs).toFixed(1)} %)`,
       `${r.maxRssMb.toFixed(0)} MB`,
+      r.heap
+        ? `${r.heap.peakUsedMb.toFixed(0)} / ${r.heap.endUsedMb.toFixed(0)} MB (${r.heap.peakTotalMb.toFixed(0)} MB)`
+        : '-',
       Object.entries(r.ops)
         .filter(([op]) => CAPACITY_OPERATIONS.has(op))
         .map(
@@ -328,7 +423,7 @@ function loopTables(results: readonly LoopMeasurement[]): string {
   const cost = markdownTable(
     [
       'masters',
-      'Lambda, 256 MB arm64 (requests included)',
+      `Lambda, ${MEMORY_MB} MB arm64 (requests included)`,
       'DynamoDB on-demand',
       'SNS',
       'CloudWatch Logs ingestion',
@@ -381,7 +476,7 @@ async function main(): Promise<void> {
   if (opts.loop) {
     console.log(
       `\n## Sentinel loop, one invocation per ${PERIOD_MS / 1000} s (the middle of three), ` +
-        `${MEMORY_GB * 1024} MB, timeout ${TIMEOUT_MS / 1000} s\n`,
+        `${MEMORY_MB} MB, timeout ${TIMEOUT_MS / 1000} s, node ${LOOP_NODE_ARGS.join(' ') || '(no flags)'}\n`,
     );
     console.log(await benchLoop());
   }

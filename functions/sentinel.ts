@@ -33,6 +33,7 @@ export const MAX_EVENT_LATENESS_MS = 90_000;
 const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'sentinel' } });
 
 let deployment: Promise<SentinelDeployment> | undefined;
+let dynamo: ReturnType<typeof createDynamoClient> | undefined;
 let store: DynamoStore | undefined;
 let recorder: EventRecorder | undefined;
 
@@ -62,11 +63,14 @@ function loadDeployment(): Promise<SentinelDeployment> {
 async function deps(): Promise<{ deployment: SentinelDeployment; store: DynamoStore }> {
   deployment ??= loadDeployment();
   const d = await deployment;
-  store ??= new DynamoStore(createDynamoClient({ endpoint: d.dynamodbEndpoint }), d.tableName);
+  // One DynamoDB client for the store and the event log: one set of connections, one credential chain and
+  // one middleware stack instead of two.
+  dynamo ??= createDynamoClient({ endpoint: d.dynamodbEndpoint });
+  store ??= new DynamoStore(dynamo, d.tableName);
   // Events go to the table's event log (and from its stream to SNS), never blocking the loop.
   recorder ??= new EventRecorder({
     sentinelId: d.sentinelId,
-    log: new DynamoEventLog(createDynamoClient({ endpoint: d.dynamodbEndpoint }), d.tableName, {
+    log: new DynamoEventLog(dynamo, d.tableName, {
       secrets: secretsOf(d.config),
     }),
     // A dropped event is in no log and raises no alert: the fault line is what the SentinelFaults alarm counts.

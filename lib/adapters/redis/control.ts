@@ -13,7 +13,7 @@ import { controlCommandDeadlineMs } from '../../core/fence.js';
 import { commandNameToSend } from '../../core/names.js';
 import type { Address } from '../../core/types.js';
 import type { RedisControl, RedisControlFactory, RedisProbeOptions, ReplicaOfResult } from '../../ports.js';
-import { PROBE_CLIENT_OPTIONS, readTlsOptions } from './probe.js';
+import { PROBE_CLIENT_OPTIONS, readTlsOptions } from './connectionOptions.js';
 
 /** Redis's error when CONFIG REWRITE has no file to write: tolerated, as Sentinel does. */
 const NO_CONFIG_FILE = /without a config file/i;

@@ -164,5 +164,8 @@ export function parseInfo(text: string): ParseInfoResult {
     connectedReplicas: replicas,
     redisVersion: fields.get(FIELD.redisVersion) || null,
   };
-  return { ok: true, info };
+  // The strings above are slices of `text`, and V8 keeps the whole of a string alive while any slice of
+  // 13 characters or more (the 40-character run id) is referenced: every instance's last INFO reply,
+  // several KB each, for as long as its observation lives. A structured clone holds copies instead.
+  return { ok: true, info: structuredClone(info) };
 }
