@@ -30,8 +30,9 @@ export function errorFields(error: unknown): Record<string, unknown> {
 }
 
 /**
- * The `fault` field: a failure that needs a person, counted by the SentinelFaults metric filter in the
- * deployed stack (it matches the field, so the message text can change freely). One value per kind.
+ * The `fault` field: a failure that needs a person, counted by the fault-line metric filters of the
+ * deployed stack for the sentinel-faults alarm (they match the field, so the message text can change
+ * freely; a new kind must be added to them: test/infra/template.test.ts checks). One value per kind.
  */
 export const FAULT = {
   /** The event recorder gave an event up (queue full, or every append failed): it is in no log or alert. */
@@ -44,6 +45,11 @@ export const FAULT = {
   failoverCrashed: 'failover-crashed',
   /** A stored hand-over state failed its checks (not merely an old version): the table holds bad data. */
   handoverStateInvalid: 'handover-state-invalid',
+  /**
+   * The hand-over state could not be saved at release (store error, or too large for one item): the
+   * successor starts with fresh observations and reads every record.
+   */
+  handoverStateNotSaved: 'handover-state-not-saved',
 } as const;
 
 export type Fault = (typeof FAULT)[keyof typeof FAULT];

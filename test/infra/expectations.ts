@@ -5,10 +5,16 @@
 
 /**
  * What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by lib/runtime/sentinel.ts).
- * Listing masters (to pick up SENTINEL MONITOR) is a Query of the index partition: a Scan would read
- * the whole table, 14 days of events included, every 10 s.
+ * Listing masters is a Query of the index partition (a Scan would read the whole table, 14 days of
+ * events included) and BatchGetItem for the records, 100 per request, rather than a GetItem each.
  */
-export const SENTINEL_DYNAMODB_OPERATIONS = ['GetItem', 'PutItem', 'UpdateItem', 'Query'] as const;
+export const SENTINEL_DYNAMODB_OPERATIONS = [
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'Query',
+  'BatchGetItem',
+] as const;
 
 /** The actions a VPC-attached function needs for its network interfaces (no resource-level ARNs). */
 export const VPC_ENI_ACTIONS = [
@@ -39,11 +45,12 @@ export const NOTIFY_DYNAMODB_OPERATIONS = ['Query', 'PutItem'] as const;
 export const NOTIFY_PARTITION_PREFIXES = ['NOTIFIED#', 'ALERTED#'] as const;
 
 /**
- * The API's view over the store (lib/resp/sentinelView.ts): reads of every item kind with GetItem and
- * Query (no Scan); writes only in the masters' partitions (the record, its index entry, and the replica
- * items RESET deletes), which the role enforces with dynamodb:LeadingKeys.
+ * The API's view over the store (lib/resp/sentinelView.ts): reads of every item kind with GetItem,
+ * Query and, to list the masters' records, BatchGetItem (no Scan); writes only in the masters'
+ * partitions (the record, its index entry, the change counter next to the index, and the replica items
+ * RESET deletes), which the role enforces with dynamodb:LeadingKeys.
  */
-export const API_READ_DYNAMODB_OPERATIONS = ['GetItem', 'Query'] as const;
+export const API_READ_DYNAMODB_OPERATIONS = ['GetItem', 'Query', 'BatchGetItem'] as const;
 export const API_WRITE_DYNAMODB_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem'] as const;
 export const API_WRITE_PARTITION_PREFIX = 'MASTER#';
 
@@ -53,6 +60,8 @@ export const ALLOWED_ACTIONS_BY_HANDLER: Readonly<Record<string, readonly string
     ...SENTINEL_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),
     ...OWN_LOG_GROUP_ACTIONS,
     ...VPC_ENI_ACTIONS,
+    // Used by Lambda, not the code: a failed invocation's record goes to the dead-letter queue.
+    'sqs:SendMessage',
   ],
   'dist/failover.handler': [
     ...FAILOVER_DYNAMODB_OPERATIONS.map((op) => `dynamodb:${op}`),

@@ -4,16 +4,30 @@
  * one is packaged with every optional parameter on (`--param`, as a deploy would pass them), so each
  * option is checked both ways.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_KEY } from '../../lib/adapters/dynamodb/eventLog.js';
 import { ATTR } from '../../lib/adapters/dynamodb/schema.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
+import { FAULT } from '../../lib/runtime/log.js';
 import { ROOT } from '../../scripts/build.js';
+import {
+  addSamples,
+  alarmState,
+  type LogMinute,
+  type MetricData,
+  metricKey,
+  publishLogMetrics,
+  type Samples,
+} from './alarmModel.js';
+import {
+  CLOUDWATCH_PRICES,
+  DEFAULT_DEPLOYMENT_BUDGET_USD,
+  describeFixedCost,
+  fixedCloudWatchCost,
+} from './cloudwatchCost.js';
 import {
   ALLOWED_ACTIONS_BY_FUNCTION,
   ALLOWED_ACTIONS_BY_HANDLER,
@@ -26,15 +40,19 @@ import {
   SENTINEL_IDS,
   VPC_ENI_ACTIONS,
 } from './expectations.js';
+import {
+  conditionIsTrue,
+  deployed,
+  type Json,
+  type Resource,
+  refOf,
+  renderTemplate,
+  resolved,
+  SERVERLESS_DIR,
+  type Template,
+} from './renderedTemplate.js';
 import { zipEntryNames } from './zip.js';
 
-type Json = Record<string, unknown>;
-interface Resource {
-  readonly Type: string;
-  readonly Properties: Json;
-  readonly Condition?: string;
-  readonly DependsOn?: string | string[];
-}
 interface Statement {
   readonly Sid?: string;
   readonly Effect: 'Allow' | 'Deny';
@@ -43,13 +61,7 @@ interface Statement {
   readonly Principal?: unknown;
   readonly Condition?: Record<string, Record<string, unknown>>;
 }
-interface Template {
-  readonly Resources: Record<string, Resource>;
-  readonly Conditions?: Record<string, unknown>;
-  readonly Outputs?: Json;
-}
 
-const SERVERLESS_DIR = join(ROOT, '.serverless');
 const EXAMPLE_CONFIG = 'config/sentinel.example.conf';
 
 /**
@@ -68,6 +80,7 @@ const OPTIONS = {
   eventBusName: 'lambda-sentinel-ops',
   apiCallerPrincipal: '210987654321',
   publicApiUrl: 'true',
+  createDashboard: 'true',
 } as const;
 
 /** The default deployment (example values only). */
@@ -77,85 +90,15 @@ let withOptions: Template;
 let optionsDir: string | undefined;
 
 beforeAll(async () => {
-  // No AWS credentials of any kind: packaging must not need an account.
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('AWS_')) env[key] = value;
-  }
-  env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent';
-  env.AWS_CONFIG_FILE = '/nonexistent';
-  const run = promisify(execFile);
-  const npmPackage = (args: string[]) =>
-    run('npm', ['run', 'package', '--', '--stage', 'ci', ...args], {
-      cwd: ROOT,
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    });
   // The variant first: every `sls package` starts by deleting .serverless, whose zips the tests read.
   optionsDir = mkdtempSync(join(tmpdir(), 'ls-package-options-'));
-  const params = Object.entries(OPTIONS).flatMap(([key, value]) => ['--param', `${key}=${value}`]);
-  await npmPackage(['--package', optionsDir, ...params]);
-  withOptions = JSON.parse(
-    readFileSync(join(optionsDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-  await npmPackage([]);
-  template = JSON.parse(
-    readFileSync(join(SERVERLESS_DIR, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
+  withOptions = await renderTemplate({ params: OPTIONS, packageDir: optionsDir });
+  template = await renderTemplate();
 }, 180_000);
 
 afterAll(() => {
   if (optionsDir) rmSync(optionsDir, { recursive: true, force: true });
 });
-
-// ---------------------------------------------------------------------------------------------------------
-// Conditions: the parameters are substituted into the template, so every condition compares literals and
-// can be evaluated here, the way CloudFormation will.
-
-function literal(value: unknown): string {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-    return String(value);
-  throw new Error(`not a literal: ${JSON.stringify(value)}`);
-}
-
-function conditionIsTrue(t: Template, name: string): boolean {
-  const expression = t.Conditions?.[name];
-  if (expression === undefined) throw new Error(`no condition ${name}`);
-  return evaluate(t, expression);
-}
-
-function evaluate(t: Template, expression: unknown): boolean {
-  const e = expression as Record<string, unknown[]> & { Condition?: string };
-  if (e['Fn::Equals']) return literal(e['Fn::Equals'][0]) === literal(e['Fn::Equals'][1]);
-  if (e['Fn::Not']) return !evaluate(t, e['Fn::Not'][0]);
-  if (e['Fn::And']) return e['Fn::And'].every((x) => evaluate(t, x));
-  if (e['Fn::Or']) return e['Fn::Or'].some((x) => evaluate(t, x));
-  if (typeof e.Condition === 'string') return conditionIsTrue(t, e.Condition);
-  throw new Error(`cannot evaluate ${JSON.stringify(expression)}`);
-}
-
-const NO_VALUE = Symbol('AWS::NoValue');
-
-/** `value` with every Fn::If decided and AWS::NoValue removed, as CloudFormation will deploy it. */
-function resolved(t: Template, value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => resolved(t, v)).filter((v) => v !== NO_VALUE);
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    if (o.Ref === 'AWS::NoValue') return NO_VALUE;
-    const branch = o['Fn::If'] as [string, unknown, unknown] | undefined;
-    if (branch) return resolved(t, conditionIsTrue(t, branch[0]) ? branch[1] : branch[2]);
-    return Object.fromEntries(
-      Object.entries(o)
-        .map(([k, v]) => [k, resolved(t, v)] as const)
-        .filter(([, v]) => v !== NO_VALUE),
-    );
-  }
-  return value;
-}
-
-/** The resources CloudFormation creates: those without a condition or whose condition is true. */
-const deployed = (t: Template): [string, Resource][] =>
-  Object.entries(t.Resources).filter(([, r]) => r.Condition === undefined || conditionIsTrue(t, r.Condition));
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -169,15 +112,6 @@ const resource = (logicalId: string, t: Template = template): Resource => {
 };
 
 const asArray = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
-
-/** The logical id behind { "Fn::GetAtt": [id, attr] } or { "Ref": id }. */
-function refOf(value: unknown): string | undefined {
-  if (value && typeof value === 'object') {
-    const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-    return v.Ref ?? v['Fn::GetAtt']?.[0];
-  }
-  return undefined;
-}
 
 function sentinelFunctions(t: Template = template): [string, Resource][] {
   return resourcesOfType('AWS::Lambda::Function', t).filter(
@@ -228,12 +162,12 @@ describe('the sentinel functions', () => {
     }
   });
 
-  it('run the bundled handler on nodejs24.x, arm64, 256 MB, 120 s', () => {
+  it('run the bundled handler on nodejs24.x, arm64, 128 MB, 120 s', () => {
     for (const [, fn] of sentinelFunctions()) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        MemorySize: 256,
+        MemorySize: 128,
         Timeout: 120,
       });
       expect(envOf(fn)).toMatchObject({
@@ -253,7 +187,7 @@ describe('the sentinel functions', () => {
     }
   });
 
-  it('drop late or failed asynchronous deliveries: maximum event age 60 s, no retries', () => {
+  it('drop late or failed asynchronous deliveries (maximum event age 60 s, no retries) into the dead-letter queue', () => {
     const configs = resourcesOfType('AWS::Lambda::EventInvokeConfig');
     for (const [id] of sentinelFunctions()) {
       const config = configs.find(([, c]) => refOf(c.Properties.FunctionName) === id);
@@ -262,6 +196,8 @@ describe('the sentinel functions', () => {
         MaximumEventAgeInSeconds: 60,
         MaximumRetryAttempts: 0,
         Qualifier: '$LATEST',
+        // A failed invocation's record (with its error) is what the dead-letters alarm sees.
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] } } },
       });
     }
   });
@@ -396,7 +332,7 @@ describe('IAM', () => {
     },
   );
 
-  it("scopes a sentinel's DynamoDB access to the state table and its logs to its own log group", () => {
+  it("scopes a sentinel's DynamoDB access to the state table, its logs to its own log group, its dead letters to the queue", () => {
     for (const [id, fn] of sentinelFunctions()) {
       const role = resource(refOf(fn.Properties.Role) as string);
       const logGroup = id.replace(/LambdaFunction$/, 'LogGroup');
@@ -406,6 +342,8 @@ describe('IAM', () => {
           expect(s.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
         } else if (actions.every((a) => a.startsWith('logs:'))) {
           expect(s.Resource).toEqual({ 'Fn::GetAtt': [logGroup, 'Arn'] });
+        } else if (actions.every((a) => a.startsWith('sqs:'))) {
+          expect(s.Resource).toEqual({ 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] });
         } else {
           expect(s.Resource).toBe('*');
         }
@@ -968,147 +906,514 @@ describe('alerts', () => {
     expect(template.Outputs?.OpsAlarmTopicArn).toMatchObject({ Value: { Ref: 'OpsAlarmTopic' } });
   });
 
-  it('has the dead-letter queue for the notifier', () => {
+  it('has the dead-letter queue', () => {
     expect(resource('NotifyDeadLetterQueue')).toMatchObject({
       Type: 'AWS::SQS::Queue',
       Properties: { MessageRetentionPeriod: 1209600 },
     });
   });
 
-  it("alarms on each sentinel's stale loop, missing invocations and errors, to the alert topic", () => {
-    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
-    for (const [id, fn] of sentinelFunctions()) {
-      const sentinel = envOf(fn).SENTINEL_ID as string;
-      const stale = alarms.find(
-        ([, a]) =>
-          a.Properties.MetricName === 'LoopTicks' &&
-          (a.Properties.Dimensions as { Value: unknown }[])[0]?.Value === sentinel,
-      );
-      expect(stale?.[1].Properties).toMatchObject({
-        ComparisonOperator: 'LessThanThreshold',
-        Threshold: 1,
-        TreatMissingData: 'breaching',
-      });
-      for (const metric of ['Invocations', 'Errors']) {
-        const alarm = alarms.find(
-          ([, a]) =>
-            a.Properties.MetricName === metric &&
-            refOf((a.Properties.Dimensions as { Value: unknown }[])[0]?.Value) === id,
-        );
-        expect(alarm, `${metric} alarm of ${id}`).toBeDefined();
-      }
-    }
-  });
-
   it('sends the alarms about the alert path and the faults to the ops alarm topic, every other one to the alert topic', () => {
-    // The dead letters, the notifier and the Slack subscriber: when they fire, the alert topic may be
-    // what failed, so they take the other path. Faults are for the operators too.
-    const OPS_ALARMS = [
-      'NotifyDeadLetterAlarm',
-      'NotifyErrorsAlarm',
-      'NotifyIteratorAgeAlarm',
-      'SlackErrorsAlarm',
-      'SentinelFaultsAlarm',
-    ];
-    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
-    expect(alarms.map(([id]) => id)).toEqual(expect.arrayContaining(OPS_ALARMS));
-    for (const [id, alarm] of alarms) {
-      const topic = OPS_ALARMS.includes(id) ? 'OpsAlarmTopic' : 'AlertTopic';
-      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topic }]);
-      if (alarm.Properties.OKActions !== undefined) {
-        expect(alarm.Properties.OKActions, id).toEqual([{ Ref: topic }]);
+    // The dead letters and the notifier's lag: when they fire, the alert topic may be what failed, so
+    // they take the other path. Faults are for the operators too.
+    const OPS_ALARMS = ['DeadLettersAlarm', 'NotifyIteratorAgeAlarm', 'SentinelFaultsAlarm'];
+    for (const t of [template, withOptions]) {
+      const alarms = resourcesOfType('AWS::CloudWatch::Alarm', t);
+      expect(alarms.map(([id]) => id)).toEqual(expect.arrayContaining(OPS_ALARMS));
+      for (const [id, alarm] of alarms) {
+        const topic = OPS_ALARMS.includes(id) ? 'OpsAlarmTopic' : 'AlertTopic';
+        expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topic }]);
+        if (alarm.Properties.OKActions !== undefined) {
+          expect(alarm.Properties.OKActions, id).toEqual([{ Ref: topic }]);
+        }
       }
     }
   });
 
-  /** pattern → metric name, of the metric filters on one log group. */
+  /** pattern → [metric name, value], of the metric filters on one log group. */
   const filtersOf = (logGroup: string): Record<string, unknown> =>
     Object.fromEntries(
       resourcesOfType('AWS::Logs::MetricFilter')
         .filter(([, f]) => refOf(f.Properties.LogGroupName) === logGroup)
-        .map(([, f]) => {
-          const [metric] = f.Properties.MetricTransformations as { MetricName: string }[];
-          return [f.Properties.FilterPattern, metric?.MetricName];
+        .map(([id, f]) => {
+          const transformations = f.Properties.MetricTransformations as Json[];
+          expect(transformations, id).toHaveLength(1);
+          const [m] = transformations as [Json];
+          // No dimensions: one metric, whatever the number of log groups feeding it.
+          expect(Object.keys(m).sort(), id).toEqual(['MetricName', 'MetricNamespace', 'MetricValue']);
+          expect(m.MetricNamespace, id).toBe('lambda-sentinel/ci');
+          return [f.Properties.FilterPattern, [m.MetricName, Number(m.MetricValue)]];
         }),
     );
+  const FAULT_LINES =
+    '{ $.fault = "event-dropped" || $.fault = "loop-failed" || $.fault = "failover-crashed" || $.fault = "handover-state-invalid" || $.fault = "handover-state-not-saved" }';
 
-  it("counts healthy loop ticks, +try-failover, -failover-abort-* and faults from each sentinel's JSON log records", () => {
-    for (const [id] of sentinelFunctions()) {
-      expect(filtersOf(id.replace(/LambdaFunction$/, 'LogGroup'))).toEqual({
+  it("counts healthy loop ticks (a value per sentinel), +try-failover, -failover-abort-* and faults from each group's JSON log records", () => {
+    const tickValues = sentinelFunctions().map(([id]) => {
+      const filters = filtersOf(id.replace(/LambdaFunction$/, 'LogGroup'));
+      const tick = filters['{ $.tick > 0 && $.failedMasters = 0 }'] as [string, number];
+      expect(tick[0]).toBe('LoopTicks');
+      expect(filters).toEqual({
         // A tick in which a master's tick failed is not a healthy one: the loop-stale alarm sees it.
-        '{ $.tick > 0 && $.failedMasters = 0 }': 'LoopTicks',
-        '{ $.event = "+try-failover" }': 'FailoverStarted',
-        '{ $.event = "-failover-abort-*" }': 'FailoverAborted',
-        '{ $.failedMasters > 0 }': 'SentinelFaults',
-        '{ $.fault = "event-dropped" || $.fault = "loop-failed" || $.fault = "failover-crashed" || $.fault = "handover-state-invalid" }':
-          'SentinelFaults',
+        '{ $.tick > 0 && $.failedMasters = 0 }': tick,
+        '{ $.event = "+try-failover" }': ['FailoversAndFaults', 1],
+        '{ $.event = "-failover-abort-*" }': ['FailoversAndFaults', 1e5],
+        '{ $.failedMasters > 0 }': ['FailoversAndFaults', 1e10],
+        [FAULT_LINES]: ['FailoversAndFaults', 1e10],
+      });
+      return tick[1];
+    });
+    // One group of five decimal digits per sentinel.
+    expect([...tickValues].sort((a, b) => a - b)).toEqual([1, 1e5, 1e10]);
+    expect(filtersOf('FailoverLogGroup')).toEqual({
+      '{ $.event = "+try-failover" }': ['FailoversAndFaults', 1],
+      '{ $.event = "-failover-abort-*" }': ['FailoversAndFaults', 1e5],
+      [FAULT_LINES]: ['FailoversAndFaults', 1e10],
+    });
+  });
+
+  it('the fault lines counted are every fault kind but lease-not-released, which follows a store outage', () => {
+    const counted = [...FAULT_LINES.matchAll(/\$\.fault = "([^"]+)"/g)].map((m) => m[1]);
+    expect(counted.sort()).toEqual(
+      Object.values(FAULT)
+        .filter((f) => f !== FAULT.leaseNotReleased)
+        .sort(),
+    );
+  });
+
+  it('the loop-stale alarms look at 2 minutes of 1-minute sums and count missing data as no tick', () => {
+    const onLoopTicks = resourcesOfType('AWS::CloudWatch::Alarm').filter(([, a]) =>
+      JSON.stringify(a.Properties.Metrics ?? a.Properties.MetricName).includes('"LoopTicks"'),
+    );
+    expect(onLoopTicks.map(([id]) => id).sort()).toEqual([
+      'SentinelLoopStaleAlarm',
+      'SentinelMajorityStaleAlarm',
+    ]);
+    for (const [id, a] of onLoopTicks) {
+      expect(a.Properties, id).toMatchObject({
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'breaching',
+      });
+      const stats = (a.Properties.Metrics as { MetricStat?: { Period: number; Stat: string } }[]).filter(
+        (q) => q.MetricStat,
+      );
+      expect(
+        stats.map((q) => q.MetricStat),
+        id,
+      ).toEqual([expect.objectContaining({ Period: 60, Stat: 'Sum' })]);
+    }
+  });
+
+  // -------------------------------------------------------------------------------------------------------
+  // Failure modes: one minute of log lines and AWS metrics, which repeats, run through the template's
+  // metric filters and alarms (test/infra/alarmModel.ts). Each mode names the alarm that tells someone,
+  // and the topic it tells them on; every alarm must be there for a mode.
+
+  const ALERT = 'AlertTopic';
+  const OPS = 'OpsAlarmTopic';
+
+  interface Minute {
+    readonly logs: LogMinute;
+    readonly metrics: readonly (readonly [string, Samples])[];
+  }
+  interface FailureMode {
+    readonly mode: string;
+    readonly alarm: string;
+    readonly topic: typeof ALERT | typeof OPS;
+    readonly minute: Minute;
+    /** The state before (default: a healthy minute): the alarm must go from OK to ALARM. */
+    readonly from?: Minute;
+  }
+
+  const sentinelsOf = (t: Template) =>
+    sentinelFunctions(t).map(([fn, r]) => ({
+      fn,
+      group: fn.replace(/LambdaFunction$/, 'LogGroup'),
+      id: envOf(r).SENTINEL_ID as string,
+    }));
+  const tickLine = (sentinel: string, failedMasters: number): Json => ({
+    level: 'INFO',
+    message: `${sentinel}: mymaster ok`,
+    service: 'lambda-sentinel',
+    component: 'sentinel',
+    sentinel,
+    tick: 42,
+    failedMasters,
+    tilt: false,
+    storeUnavailable: false,
+    mastersOk: 1 - failedMasters,
+    masters: [],
+  });
+  const eventLine = (type: string): Json => ({
+    level: 'INFO',
+    message: `${type} master mymaster 10.0.0.5 6379`,
+    event: type,
+    payload: 'master mymaster 10.0.0.5 6379',
+    master: 'mymaster',
+  });
+  const faultLine = (fault: string): Json => ({ level: 'ERROR', message: 'a fault', fault });
+
+  const errorsKey = (fn: string) => metricKey('AWS/Lambda', 'Errors', { FunctionName: { Ref: fn } });
+  const invocationsKey = (fn: string) =>
+    metricKey('AWS/Lambda', 'Invocations', { FunctionName: { Ref: fn } });
+  const queueKey = (queue: string) =>
+    metricKey('AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
+      QueueName: { 'Fn::GetAtt': [queue, 'QueueName'] },
+    });
+  const iteratorAgeKey = metricKey('AWS/Lambda', 'IteratorAge', {
+    FunctionName: { Ref: 'NotifyLambdaFunction' },
+  });
+
+  /** Each function runs, none fails; each sentinel ticks healthily `ticks` times; no dead letter; no lag. */
+  const healthy = (t: Template, ticks = 30): Minute => ({
+    logs: Object.fromEntries(
+      sentinelsOf(t).map((s) => [s.group, [{ line: tickLine(s.id, 0), times: ticks }]] as const),
+    ),
+    metrics: [
+      ...resourcesOfType('AWS::Lambda::Function', t).flatMap(([fn]) => [
+        [errorsKey(fn), { value: 0, count: 1 }] as const,
+        [invocationsKey(fn), { value: 1, count: 1 }] as const,
+      ]),
+      [queueKey('NotifyDeadLetterQueue'), { value: 0, count: 1 }],
+      [iteratorAgeKey, { value: 300, count: 1 }],
+    ],
+  });
+  const withLogs = (m: Minute, group: string, lines: LogMinute[string]): Minute => ({
+    ...m,
+    logs: { ...m.logs, [group]: [...(m.logs[group] ?? []), ...lines] },
+  });
+  const silent = (m: Minute, ...groups: string[]): Minute => ({
+    ...m,
+    logs: Object.fromEntries(Object.entries(m.logs).filter(([g]) => !groups.includes(g))),
+  });
+  const withMetrics = (m: Minute, metrics: Minute['metrics']): Minute => ({
+    ...m,
+    metrics: [...m.metrics, ...metrics],
+  });
+
+  /**
+   * A failed invocation of `fn`: its Errors metric, and, once it has no retry left (`retriesLeft` false,
+   * or the template allows none), its record in its on-failure destination, both found in the template
+   * (an EventInvokeConfig or a stream mapping).
+   */
+  const failedInvocation = (t: Template, fn: string, retriesLeft: boolean): Minute['metrics'] => {
+    const metrics: [string, Samples][] = [[errorsKey(fn), { value: 1, count: 1 }]];
+    const configs = deployed(t).filter(
+      ([, r]) =>
+        (r.Type === 'AWS::Lambda::EventInvokeConfig' || r.Type === 'AWS::Lambda::EventSourceMapping') &&
+        refOf(r.Properties.FunctionName) === fn,
+    );
+    for (const [, config] of configs) {
+      const final = !retriesLeft || config.Properties.MaximumRetryAttempts === 0;
+      const destination = (config.Properties.DestinationConfig as { OnFailure?: { Destination: unknown } })
+        ?.OnFailure?.Destination;
+      if (!final || !destination) continue;
+      const queue = refOf(destination) as string;
+      expect(resource(queue, t).Type).toBe('AWS::SQS::Queue');
+      metrics.push([queueKey(queue), { value: 1, count: 1 }]);
+    }
+    return metrics;
+  };
+
+  function failureModes(t: Template): FailureMode[] {
+    const sentinels = sentinelsOf(t);
+    const ok = healthy(t);
+    const modes: FailureMode[] = [];
+    for (const s of sentinels) {
+      modes.push(
+        {
+          mode: `${s.id} is not invoked, its invocations fail, or it cannot take its loop lease: no tick line`,
+          alarm: 'SentinelLoopStaleAlarm',
+          topic: ALERT,
+          minute: silent(ok, s.group),
+        },
+        {
+          mode: `${s.id} stops while the other two tick as fast as a loop can (60,000 a minute)`,
+          alarm: 'SentinelLoopStaleAlarm',
+          topic: ALERT,
+          minute: silent(healthy(t, 60_000), s.group),
+          from: healthy(t, 60_000),
+        },
+        {
+          mode: `every tick of ${s.id} fails`,
+          alarm: 'SentinelLoopStaleAlarm',
+          topic: ALERT,
+          minute: withLogs(silent(ok, s.group), s.group, [{ line: tickLine(s.id, 1), times: 30 }]),
+        },
+        {
+          mode: `a master's tick fails in ${s.id}`,
+          alarm: 'SentinelFaultsAlarm',
+          topic: OPS,
+          minute: withLogs(ok, s.group, [{ line: tickLine(s.id, 1), times: 1 }]),
+        },
+        {
+          mode: `an invocation of ${s.id} fails (error, timeout, out of memory, bad configuration) or is dropped`,
+          alarm: 'DeadLettersAlarm',
+          topic: OPS,
+          minute: withMetrics(ok, failedInvocation(t, s.fn, true)),
+        },
+      );
+      for (const other of sentinels.filter((o) => o !== s)) {
+        modes.push({
+          mode: `${other.id} stops while ${s.id} is already stale: no majority, no failover`,
+          alarm: 'SentinelMajorityStaleAlarm',
+          topic: ALERT,
+          minute: silent(ok, s.group, other.group),
+          from: silent(ok, s.group),
+        });
+      }
+    }
+    modes.push({
+      mode: 'no sentinel logs a healthy tick (the metric has no data at all)',
+      alarm: 'SentinelLoopStaleAlarm',
+      topic: ALERT,
+      minute: silent(ok, ...sentinels.map((s) => s.group)),
+    });
+    for (const group of [...sentinels.map((s) => s.group), 'FailoverLogGroup']) {
+      modes.push({
+        mode: `+try-failover in ${group}`,
+        alarm: 'FailoverStartedAlarm',
+        topic: ALERT,
+        minute: withLogs(ok, group, [{ line: eventLine('+try-failover'), times: 1 }]),
+      });
+      for (const abort of ['-failover-abort-not-elected', '-failover-abort-no-good-slave']) {
+        modes.push({
+          mode: `${abort} in ${group}`,
+          alarm: 'FailoverAbortedAlarm',
+          topic: ALERT,
+          minute: withLogs(ok, group, [{ line: eventLine(abort), times: 1 }]),
+        });
+      }
+      for (const fault of Object.values(FAULT).filter((f) => f !== FAULT.leaseNotReleased)) {
+        modes.push({
+          mode: `fault ${fault} in ${group}`,
+          alarm: 'SentinelFaultsAlarm',
+          topic: OPS,
+          minute: withLogs(ok, group, [{ line: faultLine(fault), times: 1 }]),
+        });
+      }
+    }
+    // The digit groups hold their counts: the most lines of the other kinds do not hide one line.
+    const [first] = sentinels as [(typeof sentinels)[number]];
+    const busy = withLogs(
+      withLogs(ok, first.group, [{ line: faultLine(FAULT.eventDropped), times: 900_000 }]),
+      'FailoverLogGroup',
+      [
+        { line: eventLine('+try-failover'), times: 99_998 },
+        { line: eventLine('-failover-abort-not-elected'), times: 99_998 },
+      ],
+    );
+    modes.push(
+      {
+        mode: 'a failover starts in a minute with 900,000 fault lines and 99,998 aborts',
+        alarm: 'FailoverStartedAlarm',
+        topic: ALERT,
+        minute: withLogs(silent(busy, 'FailoverLogGroup'), 'FailoverLogGroup', [
+          { line: eventLine('-failover-abort-not-elected'), times: 99_999 },
+          { line: eventLine('+try-failover'), times: 1 },
+        ]),
+        from: withLogs(silent(busy, 'FailoverLogGroup'), 'FailoverLogGroup', [
+          { line: eventLine('-failover-abort-not-elected'), times: 99_999 },
+        ]),
+      },
+      {
+        mode: 'a failover is aborted in a minute with 900,000 fault lines and 99,999 failovers started',
+        alarm: 'FailoverAbortedAlarm',
+        topic: ALERT,
+        minute: withLogs(silent(busy, 'FailoverLogGroup'), 'FailoverLogGroup', [
+          { line: eventLine('+try-failover'), times: 99_999 },
+          { line: eventLine('-failover-abort-no-good-slave'), times: 1 },
+        ]),
+        from: withLogs(silent(busy, 'FailoverLogGroup'), 'FailoverLogGroup', [
+          { line: eventLine('+try-failover'), times: 99_999 },
+        ]),
+      },
+      {
+        mode: 'a fault in a minute with 99,999 failovers started and aborted',
+        alarm: 'SentinelFaultsAlarm',
+        topic: OPS,
+        minute: withLogs(silent(busy, first.group), first.group, [
+          { line: tickLine(first.id, 0), times: 30 },
+          { line: faultLine(FAULT.loopFailed), times: 1 },
+        ]),
+        from: withLogs(silent(busy, first.group), first.group, [{ line: tickLine(first.id, 0), times: 30 }]),
+      },
+      {
+        mode: 'an invocation of the failover function fails',
+        alarm: 'FailoverErrorsAlarm',
+        topic: ALERT,
+        minute: withMetrics(ok, failedInvocation(t, 'FailoverLambdaFunction', true)),
+      },
+      {
+        mode: 'the failover function gives a stream record up after its retries',
+        alarm: 'DeadLettersAlarm',
+        topic: OPS,
+        minute: withMetrics(ok, failedInvocation(t, 'FailoverLambdaFunction', false)),
+      },
+      {
+        mode: 'the notifier gives a stream record up after its retries (the alert is not sent)',
+        alarm: 'DeadLettersAlarm',
+        topic: OPS,
+        minute: withMetrics(ok, failedInvocation(t, 'NotifyLambdaFunction', false)),
+      },
+      {
+        mode: 'the notifier is more than 2 minutes behind the event log (alerts are late)',
+        alarm: 'NotifyIteratorAgeAlarm',
+        topic: OPS,
+        minute: withMetrics(ok, [[iteratorAgeKey, { value: 180_000, count: 1 }]]),
+      },
+      {
+        mode: 'an invocation of the API function fails (it could not start): the URL answers 502',
+        alarm: 'ApiErrorsAlarm',
+        topic: ALERT,
+        minute: withMetrics(ok, failedInvocation(t, 'ApiLambdaFunction', true)),
+      },
+    );
+    if (t.Resources.SlackLambdaFunction && conditionIsTrue(t, 'HasSlack')) {
+      modes.push({
+        mode: 'a Slack delivery fails three times (the Slack message is not sent)',
+        alarm: 'DeadLettersAlarm',
+        topic: OPS,
+        minute: withMetrics(ok, failedInvocation(t, 'SlackLambdaFunction', false)),
       });
     }
-    expect(filtersOf('FailoverLogGroup')).toEqual({
-      '{ $.event = "+try-failover" }': 'FailoverStarted',
-      '{ $.event = "-failover-abort-*" }': 'FailoverAborted',
-      '{ $.fault = "event-dropped" || $.fault = "loop-failed" || $.fault = "failover-crashed" || $.fault = "handover-state-invalid" }':
-        'SentinelFaults',
-    });
-    const names = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.MetricName);
-    expect(names).toEqual(expect.arrayContaining(['FailoverStarted', 'FailoverAborted']));
+    return modes;
+  }
+
+  const dataOf = (t: Template, m: Minute): MetricData => {
+    const data = publishLogMetrics(t, m.logs);
+    for (const [key, samples] of m.metrics) addSamples(data, key, samples);
+    return data;
+  };
+  const alarmsInAlarm = (t: Template, m: Minute): string[] => {
+    const data = dataOf(t, m);
+    return deployed(t)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .filter(([, r]) => alarmState(r, data) === 'ALARM')
+      .map(([id]) => id);
+  };
+
+  it.each(VARIANTS)('%s: a healthy minute raises no alarm, with one tick a minute or 60,000', (_, t) => {
+    expect(alarmsInAlarm(t(), healthy(t(), 1))).toEqual([]);
+    expect(alarmsInAlarm(t(), healthy(t(), 60_000))).toEqual([]);
   });
 
-  it('faults feed one metric without dimensions, with one alarm that fires on the first fault', () => {
-    const faultFilters = resourcesOfType('AWS::Logs::MetricFilter').filter(([, f]) =>
-      (f.Properties.MetricTransformations as { MetricName: string }[]).some(
-        (m) => m.MetricName === 'SentinelFaults',
-      ),
-    );
-    expect(faultFilters).toHaveLength(3 * 2 + 1);
-    for (const [id, f] of faultFilters) {
-      expect(f.Properties.MetricTransformations, id).toEqual([
-        {
-          MetricNamespace: 'lambda-sentinel/ci',
-          MetricName: 'SentinelFaults',
-          MetricValue: '1',
-          Unit: 'Count',
-        },
-      ]);
+  it.each(VARIANTS)('%s: each kind of log line raises its own alarm and no other', (_, t) => {
+    const ok = healthy(t());
+    const only = (lines: LogMinute[string]) => alarmsInAlarm(t(), withLogs(ok, 'FailoverLogGroup', lines));
+    expect(only([{ line: eventLine('+try-failover'), times: 99_999 }])).toEqual(['FailoverStartedAlarm']);
+    expect(only([{ line: eventLine('-failover-abort-not-elected'), times: 99_999 }])).toEqual([
+      'FailoverAbortedAlarm',
+    ]);
+    expect(only([{ line: faultLine(FAULT.eventDropped), times: 900_000 }])).toEqual(['SentinelFaultsAlarm']);
+  });
+
+  it.each(VARIANTS)('%s: every failure mode reaches a person through its alarm and topic', (_, t) => {
+    const modes = failureModes(t());
+    const alarms = deployed(t()).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    for (const m of modes) {
+      const alarm = alarms.find(([id]) => id === m.alarm)?.[1];
+      expect(alarm, `${m.mode}: alarm ${m.alarm}`).toBeDefined();
+      expect(alarm?.Properties.AlarmActions, `${m.mode}: ${m.alarm} notifies`).toEqual([{ Ref: m.topic }]);
+      const before = dataOf(t(), m.from ?? healthy(t()));
+      const after = dataOf(t(), m.minute);
+      expect(alarmState(alarm as Resource, before), `${m.mode}: ${m.alarm} before`).toBe('OK');
+      expect(alarmState(alarm as Resource, after), `${m.mode}: ${m.alarm}`).toBe('ALARM');
     }
-    const alarms = resourcesOfType('AWS::CloudWatch::Alarm').filter(
-      ([, a]) => a.Properties.MetricName === 'SentinelFaults',
-    );
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]?.[1].Properties).toMatchObject({
-      Namespace: 'lambda-sentinel/ci',
-      Statistic: 'Sum',
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-    expect(alarms[0]?.[1].Properties.Dimensions).toBeUndefined();
+    // No alarm without a failure mode: each one is paid for every month.
+    const caught = new Set(modes.map((m) => m.alarm));
+    for (const [id] of alarms) expect(caught.has(id), `${id} catches no listed failure mode`).toBe(true);
   });
 
-  it('the fixed CloudWatch cost in docs/deploy.md counts the alarms and custom metrics the template creates', () => {
-    const alarms = deployed(template).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm').length;
-    // A custom metric is a name with one set of dimension values: LoopTicks has one per sentinel.
-    const metrics = new Set(
-      resourcesOfType('AWS::Logs::MetricFilter').flatMap(([, f]) =>
-        (f.Properties.MetricTransformations as { MetricName: string; Dimensions?: unknown[] }[]).map((m) =>
-          m.Dimensions === undefined
-            ? m.MetricName
-            : `${m.MetricName} per ${refOf(f.Properties.LogGroupName)}`,
-        ),
-      ),
-    );
+  it('docs/deploy.md, "Alarms", lists exactly the alarms of the default deployment', () => {
     const docs = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
-    const cost = /\*\*CloudWatch, fixed\*\*: (\d+) alarms × \$0\.10 \+ (\d+) log metrics × \$0\.30/.exec(
-      docs,
-    );
-    expect(cost, 'the "CloudWatch, fixed" line of docs/deploy.md').not.toBeNull();
-    expect([Number(cost?.[1]), Number(cost?.[2])]).toEqual([alarms, metrics.size]);
+    const section = /\n## Alarms\n([\s\S]*?)\n## /.exec(docs)?.[1] ?? '';
+    const listed = [...section.matchAll(/^\| `([a-z-]+)`/gm)].map((m) => m[1]).sort();
+    const names = deployed(template)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map(([, r]) => (r.Properties.AlarmName as string).replace(/^lambda-sentinel-ci-/, ''))
+      .sort();
+    expect(listed).toEqual(names);
   });
 
-  it('has a dashboard whose body is valid JSON', () => {
-    const body = resource('Dashboard').Properties.DashboardBody as { 'Fn::Sub': string };
+  it('the default deployment costs at most $1.50 a month in CloudWatch, as docs/deploy.md states', () => {
+    const cost = fixedCloudWatchCost(template);
+    expect(cost.openEnded).toEqual([]);
+    expect(cost.dashboards).toBe(0);
+    expect(cost.compositeAlarms + cost.highResolutionAlarmMetrics).toBe(0);
+    expect(cost.customMetrics).toEqual([
+      'lambda-sentinel/ci FailoversAndFaults',
+      'lambda-sentinel/ci LoopTicks',
+    ]);
+    expect(cost.monthlyUsd).toBeLessThanOrEqual(DEFAULT_DEPLOYMENT_BUDGET_USD);
+    const line = describeFixedCost(cost);
+    const docs = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
+    const section = /\n## Alarms\n([\s\S]*?)\n## /.exec(docs)?.[1] ?? '';
+    expect(section, 'the fixed cost line in docs/deploy.md, "Alarms"').toContain(
+      `**CloudWatch, fixed**: ${line}`,
+    );
+    // Wherever else the doc states it (the cost table's notes), it says the same.
+    for (const m of docs.matchAll(/\**CloudWatch, fixed\**: (.*? a month)/g)) expect(m[1]).toBe(line);
+  });
+
+  it('prices each alarm by the metrics it reads: expressions are free, every MetricStat is not', () => {
+    const cost = fixedCloudWatchCost(template);
+    for (const a of cost.alarms) expect(a.metrics, a.id).toBe(1);
+    expect(cost.alarmMetrics).toBe(cost.alarms.length);
+    const t: Template = {
+      Resources: {
+        Math: {
+          Type: 'AWS::CloudWatch::Alarm',
+          Properties: {
+            Metrics: [
+              { Id: 'a', MetricStat: { Period: 60 } },
+              { Id: 'b', MetricStat: { Period: 60 } },
+              { Id: 'e', Expression: 'a + b' },
+            ],
+          },
+        },
+        Fast: { Type: 'AWS::CloudWatch::Alarm', Properties: { MetricName: 'X', Period: 10 } },
+        Composite: { Type: 'AWS::CloudWatch::CompositeAlarm', Properties: {} },
+        Board: { Type: 'AWS::CloudWatch::Dashboard', Properties: {} },
+        PerValue: {
+          Type: 'AWS::Logs::MetricFilter',
+          Properties: {
+            MetricTransformations: [
+              { MetricNamespace: 'n', MetricName: 'M', Dimensions: [{ Key: 'K', Value: '$.field' }] },
+            ],
+          },
+        },
+      },
+    };
+    const p = CLOUDWATCH_PRICES;
+    expect(fixedCloudWatchCost(t)).toMatchObject({
+      alarmMetrics: 2,
+      highResolutionAlarmMetrics: 1,
+      compositeAlarms: 1,
+      dashboards: 1,
+      openEnded: ['n M{K=$.field}'],
+      monthlyUsd:
+        Math.round(
+          100 *
+            (2 * p.alarmMetric +
+              p.highResolutionAlarmMetric +
+              p.compositeAlarm +
+              p.customMetric +
+              p.dashboard),
+        ) / 100,
+    });
+    expect(describeFixedCost(fixedCloudWatchCost(t))).toMatch(/= at least \$\d+\.\d\d a month$/);
+  });
+
+  it('the dashboard is opt-in (createDashboard), and its body is valid JSON', () => {
+    expect(deployed(template).filter(([, r]) => r.Type === 'AWS::CloudWatch::Dashboard')).toEqual([]);
+    const dashboards = deployed(withOptions).filter(([, r]) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboards.map(([id]) => id)).toEqual(['Dashboard']);
+    expect(fixedCloudWatchCost(withOptions).monthlyUsd).toBeCloseTo(
+      fixedCloudWatchCost(template).monthlyUsd + CLOUDWATCH_PRICES.dashboard,
+    );
+    const body = resource('Dashboard', withOptions).Properties.DashboardBody as { 'Fn::Sub': string };
     const substituted = body['Fn::Sub'].replace(/\$\{[^}]+\}/g, 'x');
     const parsed = JSON.parse(substituted) as { widgets: unknown[] };
     expect(parsed.widgets.length).toBeGreaterThan(3);
