@@ -68,7 +68,10 @@ export type ClaimEpochResult =
   | { readonly won: false; readonly record: MasterRecord };
 
 export type AcquireLeaseResult =
-  /** `previous` is the lease as it was before (its handoverState is for the new holder). */
+  /**
+   * `previous` is the lease as it was before. If its holder released it (holder null), the state that
+   * holder saved under its token (`getHandoverState(…, { token: previous.token })`) is for the new holder.
+   */
   | { readonly acquired: true; readonly lease: LoopLease; readonly previous: LoopLease | null }
   | { readonly acquired: false; readonly current: LoopLease };
 
@@ -98,18 +101,44 @@ export type RenewLeaseResult =
  *   Increments the token in the same write.
  * - `renewLease` / `releaseLease`: only if holder = invocationId and token matches.
  * - `requestHandover`: only if the lease exists; records the requester.
+ * - `putHandoverState`: only if no state is stored for the sentinel or the stored one's token is not
+ *   newer (an invocation that lost its lease cannot overwrite its successor's state). The state is a
+ *   separate item from the lease, written once at release and read once at start, so the lease item
+ *   that every heartbeat rewrites stays small.
  * - `origin` (MasterRecord): written only by `ensureMaster` (creating) and `monitorMaster` (creating or
  *   reviving: { source: 'monitor', host, port } of the MONITOR). Every other write keeps it, including a
  *   failover that moves the address: it names the replication group a password is bound to.
  *
- * Reads that a decision depends on (`getMaster`, `listVotes`, `getLease`) are strongly consistent.
- * Conflicts are results, not exceptions. Any other failure throws StoreUnavailableError.
- * Times are milliseconds since the epoch, passed in by the caller (the core reads no clock).
+ * The change counter. Every write that changes a master record or the masters' index (ensureMaster
+ * creating, claimEpoch won, advanceFailover, requestFailover, renewLeadership, releaseLeadership,
+ * monitorMaster, removeMaster, updateMasterSettings, resetMaster) is followed by an increment of one
+ * counter, `getChangeCounter`. A write whose outcome is unknown (the request failed after it may have
+ * landed) increments it too; a write refused by its condition does not. Votes, leases, replicas and
+ * hand-over states do not move it. The increment is a separate write AFTER the record's: a reader that
+ * sees the counter unchanged knows no change completed before the read, except a change whose increment
+ * has not landed yet or was lost (the writer died in between, or the store failed the increment). So a
+ * reader may use it to skip re-reading records, never for safety (every topology write is conditional on
+ * the record itself), and must re-read everything now and then as a backstop against a lost increment.
+ *
+ * Reads that a decision depends on (`getMaster`, `listMasters`, `listVotes`, `getLease`,
+ * `getChangeCounter`) are strongly consistent. Conflicts are results, not exceptions. Any other failure
+ * throws StoreUnavailableError. Times are milliseconds since the epoch, passed in by the caller (the core
+ * reads no clock).
  */
 export interface SentinelStore {
   ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord>;
   getMaster(name: string): Promise<MasterRecord | null>;
+  /**
+   * Every master record (removed ones included), by name. A fixed number of requests for any number of
+   * masters on DynamoDB: one Query of the index and batched reads of the records, not one read each.
+   */
   listMasters(): Promise<MasterRecord[]>;
+  /**
+   * The change counter (see above): 0 before the first change, null when the stored counter is not a
+   * count (a hand edit: increments fail on it, so a reader must treat every read as a change). One small
+   * strongly consistent read.
+   */
+  getChangeCounter(): Promise<number | null>;
   claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult>;
   renewLeadership(
     name: string,
@@ -187,8 +216,15 @@ export interface SentinelStore {
   requestHandover(sentinelId: SentinelId, request: { invocationId: string }): Promise<LoopLease | null>;
   releaseLease(
     sentinelId: SentinelId,
-    request: { invocationId: string; token: number; now: number; handoverState: string | null },
+    request: { invocationId: string; token: number; now: number },
   ): Promise<boolean>;
+  /**
+   * Saves the hand-over state of the holder of lease `token` (before it releases the lease). False when a
+   * state with a newer token is stored already (the caller lost its lease).
+   */
+  putHandoverState(sentinelId: SentinelId, request: { token: number; state: string }): Promise<boolean>;
+  /** The hand-over state saved under exactly this lease token, or null (none, or another token's). */
+  getHandoverState(sentinelId: SentinelId, request: { token: number }): Promise<string | null>;
 
   upsertReplica(replica: ReplicaRecord): Promise<void>;
   listReplicas(master: string): Promise<ReplicaRecord[]>;

@@ -52,10 +52,13 @@ export const SENTINEL_DEFAULTS = {
   /** Sentinel: a replica in RECONF_SENT this long is treated as done. */
   replicaReconfTimeoutMs: 10_000,
   /**
-   * Project: how often a sentinel lists the masters in the store, to start monitoring those added by
-   * SENTINEL MONITOR (a removed or changed master is noticed sooner, at its next record read).
+   * Project: a sentinel reads every master record again at least this often, even when the change
+   * counter says nothing changed: the backstop for a counter increment that was lost (its writer died
+   * between the record write and the increment). Otherwise records are read only when the counter, read
+   * at every heartbeat, moved (a change by SENTINEL MONITOR, SET, REMOVE, RESET, FAILOVER or a
+   * failover step is seen within a heartbeat).
    */
-  masterListRefreshMs: 10_000,
+  recordsFullReadPeriodMs: 300_000,
   /**
    * Project: a hand-over state that looks up to this far in the future is still taken: the releasing
    * and the resuming invocation run in different containers whose clocks may differ a little.

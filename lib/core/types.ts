@@ -321,8 +321,6 @@ export interface LoopLease {
   readonly heartbeatAt: number;
   /** Set by a newer invocation that wants to take over. */
   readonly handoverRequestedBy: string | null;
-  /** Opaque state left by the previous holder at release (JSON), so probing continues without a gap. */
-  readonly handoverState: string | null;
   readonly tilt: boolean;
   /** Last human summary line, for operators. */
   readonly summary: string | null;

@@ -1,10 +1,19 @@
 /**
- * The hand-over state: what one invocation of a sentinel leaves in its loop lease for the next one (TILT
- * and, per master, the monitor's observations and the core's memory), so that probing continues without a
- * gap. It is read back from the store, where anyone with write access to the table could have put
- * anything, so it is checked field by field against the types the runner uses before anything of it is
- * trusted. A state that fails any check is not used at all: the sentinel starts with fresh observations,
- * exactly as after a gap, which is always safe (it only delays a judgement by down-after).
+ * The hand-over state: what one invocation of a sentinel leaves for the next one when it releases its
+ * loop lease (TILT; per master, the monitor's observations and the core's memory; and its copy of the
+ * master records with the change counter they are current at), so that probing continues without a gap
+ * and the successor need not read every record again when none changed. It is read back from the
+ * store, where anyone with write access to the table could have put anything, so it is checked field by
+ * field against the types the runner uses before anything of it is trusted. A state that fails any
+ * check is not used at all: the sentinel starts with fresh observations, exactly as after a gap, which
+ * is always safe (it only delays a judgement by down-after).
+ *
+ * The stored text is compact, for it is written at every hand-over (once a minute) and its size is
+ * billed: every time in the observations and the memory is stored relative to `savedAt` (small numbers
+ * compress well), a master's INFO is stored without its list of connected replicas (the monitor reads
+ * that list only from a new INFO, and probes every replica it learnt of anyway), and reconfiguration
+ * times older than the role-report period are dropped (they no longer hold anything back). Nothing a
+ * decision reads is left out.
  *
  * Versions: the writer stamps HANDOVER_STATE_VERSION. A state of any other version (older or newer, e.g.
  * during a deployment or a rollback) is not converted: the new invocation starts fresh. Change the
@@ -12,14 +21,26 @@
  *   1: TILT, and per master the observations and the memory.
  *   2: per master also the origin of the incarnation they belong to. A version-1 state cannot say which
  *      incarnation its observations are of, so it is not used (a fresh start, once, at the upgrade).
+ *   3: the records with their change counter; relative times; no connected-replica lists.
  */
+import { SENTINEL_DEFAULTS } from '../core/constants.js';
 import type { MasterMemory } from '../core/decide.js';
 import type { ConfiguredRole, InstanceObservation } from '../core/observation.js';
 import type { TiltState } from '../core/tilt.js';
-import type { Address, ConnectedReplica, MasterOrigin, ReplicationInfo } from '../core/types.js';
+import {
+  type Address,
+  type ConnectedReplica,
+  FAILOVER_STATES,
+  type FailoverProgress,
+  type MasterOrigin,
+  type MasterRecord,
+  type ReplicaReconf,
+  type ReplicationInfo,
+  type RuntimeSettings,
+} from '../core/types.js';
 import type { MonitorSnapshot } from './monitor.js';
 
-export const HANDOVER_STATE_VERSION = 2;
+export const HANDOVER_STATE_VERSION = 3;
 
 /** One master's part of the state. */
 export interface MasterHandover {
@@ -35,11 +56,25 @@ export interface MasterHandover {
   readonly memory: MasterMemory;
 }
 
+/** The releasing invocation's copy of every master record (removed ones included). */
+export interface RecordsHandover {
+  /**
+   * The change counter (lib/ports.ts) the records were current at: if the successor reads the same
+   * value, no change completed since, and it need not read them again.
+   */
+  readonly changeCounter: number;
+  /** When all records were last read from the store: the backstop against lost increments runs from it. */
+  readonly fullReadAt: number;
+  readonly records: readonly MasterRecord[];
+}
+
 /** The state as the runner uses it. Masters are a Map: a stored name such as `constructor` is just a key. */
 export interface HandoverState {
   readonly savedAt: number;
   readonly tilt: TiltState;
   readonly masters: ReadonlyMap<string, MasterHandover>;
+  /** Null when the releasing invocation had no copy it could vouch for (the store never answered). */
+  readonly records: RecordsHandover | null;
 }
 
 /** Why a stored state was not used. `reason` names what was wrong, never a stored value. */
@@ -52,14 +87,88 @@ export type HandoverParse =
   | { readonly ok: true; readonly state: HandoverState }
   | { readonly ok: false; readonly rejection: HandoverRejection };
 
-/** The text stored in the lease at release. */
+/** The text stored at release (in compact form: see the header). */
 export function serializeHandoverState(state: HandoverState): string {
+  const toStored = -state.savedAt;
+  const masters: Record<string, MasterHandover> = {};
+  for (const [name, part] of state.masters) {
+    masters[name] = {
+      origin: part.origin,
+      monitor: {
+        master: storedObservation(part.monitor.master, toStored),
+        replicas: part.monitor.replicas.map((r) => storedObservation(r, toStored)),
+      },
+      memory: shiftMemory(withoutSpentReconfigurations(part.memory, state.savedAt), toStored),
+    };
+  }
   return JSON.stringify({
     version: HANDOVER_STATE_VERSION,
     savedAt: state.savedAt,
     tilt: state.tilt,
-    masters: Object.fromEntries(state.masters),
+    masters,
+    records: state.records,
   });
+}
+
+/** An observation as stored: relative times, and INFO without its connected-replica list. */
+function storedObservation(obs: InstanceObservation, delta: number): InstanceObservation {
+  const shifted = shiftObservation(obs, delta);
+  return shifted.info === null ? shifted : { ...shifted, info: { ...shifted.info, connectedReplicas: [] } };
+}
+
+const shiftTime = (t: number, delta: number): number => t + delta;
+const shiftNullable = (t: number | null, delta: number): number | null => (t === null ? null : t + delta);
+const shiftEach = (times: Readonly<Record<string, number>>, delta: number): Record<string, number> =>
+  Object.fromEntries(Object.entries(times).map(([key, t]) => [key, t + delta]));
+
+/** Every time an observation holds, moved by `delta` (to and from the stored relative form). */
+function shiftObservation(obs: InstanceObservation, delta: number): InstanceObservation {
+  return {
+    ...obs,
+    observingSince: shiftTime(obs.observingSince, delta),
+    lastValidReplyAt: shiftTime(obs.lastValidReplyAt, delta),
+    lastReplyAt: shiftNullable(obs.lastReplyAt, delta),
+    oldestUnansweredPingAt: shiftNullable(obs.oldestUnansweredPingAt, delta),
+    lastPingSettledAt: shiftNullable(obs.lastPingSettledAt, delta),
+    infoAt: shiftNullable(obs.infoAt, delta),
+    reportedRoleSince: shiftNullable(obs.reportedRoleSince, delta),
+    reportedMasterSince: shiftNullable(obs.reportedMasterSince, delta),
+    rebootSince: shiftNullable(obs.rebootSince, delta),
+  };
+}
+
+/** Every time the memory holds, moved by `delta`. Epochs, addresses and flags are not times. */
+function shiftMemory(memory: MasterMemory, delta: number): MasterMemory {
+  return {
+    ...memory,
+    sdownSince: shiftNullable(memory.sdownSince, delta),
+    odownSince: shiftNullable(memory.odownSince, delta),
+    replicaSdownSince: shiftEach(memory.replicaSdownSince, delta),
+    voteWritten:
+      memory.voteWritten === null
+        ? null
+        : {
+            ...memory.voteWritten,
+            observedAt: shiftTime(memory.voteWritten.observedAt, delta),
+            writtenAt: shiftTime(memory.voteWritten.writtenAt, delta),
+          },
+    leading:
+      memory.leading === null
+        ? null
+        : { ...memory.leading, leaseUntil: shiftTime(memory.leading.leaseUntil, delta) },
+    reconfiguredAt: shiftEach(memory.reconfiguredAt, delta),
+  };
+}
+
+/**
+ * A replica's reconfiguration time only holds back another one within the role-report period
+ * (lib/core/decide.ts); an older one decides nothing and would only grow the state.
+ */
+function withoutSpentReconfigurations(memory: MasterMemory, now: number): MasterMemory {
+  const recent = Object.entries(memory.reconfiguredAt).filter(
+    ([, at]) => now - at < SENTINEL_DEFAULTS.roleReportStableMs,
+  );
+  return { ...memory, reconfiguredAt: Object.fromEntries(recent) };
 }
 
 /** Parses and checks a stored state. Never throws. */
@@ -254,11 +363,100 @@ const origin = object<MasterOrigin>({ source: oneOf('config', 'monitor'), host: 
 
 const masterHandover = object<MasterHandover>({ monitor: monitorSnapshot, memory, origin: nullable(origin) });
 
+const replicaReconf = object<ReplicaReconf>({
+  host: text,
+  port,
+  state: oneOf('pending', 'sent', 'inprog', 'done'),
+  sentAt: nullable(finite),
+  note: nullable(text),
+});
+
+const failoverProgress = object<FailoverProgress>({
+  oldMaster: address,
+  promoted: nullable(address),
+  rejected: list(object<FailoverProgress['rejected'][number]>({ host: text, port, reason: text })),
+  promotionSentAt: nullable(finite),
+  replicas: list(replicaReconf),
+  forced: flag,
+  coordinated: flag,
+});
+
+const RUNTIME_NUMBER_SETTINGS = [
+  'quorum',
+  'downAfterMs',
+  'failoverTimeoutMs',
+  'parallelSyncs',
+  'masterRebootDownAfterPeriodMs',
+] as const satisfies ReadonlyArray<keyof RuntimeSettings>;
+
+/** Only the fields that are there: an absent field means "as configured", unlike a present one. */
+const runtimeSettings: Check<RuntimeSettings> = (v, p) => {
+  if (!isObject(v)) return fail(p, 'an object', v);
+  const settings: Record<string, unknown> = {};
+  for (const field of RUNTIME_NUMBER_SETTINGS) {
+    if (Object.hasOwn(v, field)) settings[field] = count(v[field], fieldPath(p, field));
+  }
+  if (Object.hasOwn(v, 'renamedCommands'))
+    settings.renamedCommands = dictionary(text)(v.renamedCommands, fieldPath(p, 'renamedCommands'));
+  return settings as RuntimeSettings;
+};
+
+const masterRecord = object<MasterRecord>({
+  name: text,
+  host: text,
+  port,
+  currentEpoch: count,
+  configEpoch: count,
+  leader: nullable(text),
+  leaderLeaseUntil: finite,
+  failoverState: oneOf(...FAILOVER_STATES),
+  failoverStartedAt: nullable(finite),
+  failover: nullable(failoverProgress),
+  retryNotBefore: finite,
+  failoverRequestedAt: nullable(finite),
+  failoverRequestCoordinated: flag,
+  monitored: flag,
+  settings: runtimeSettings,
+  settingsVersion: count,
+  resetAt: nullable(finite),
+  origin: nullable(origin),
+  updatedAt: finite,
+});
+
+const recordsHandover = object<RecordsHandover>({
+  changeCounter: count,
+  fullReadAt: finite,
+  records: list(masterRecord),
+});
+
 function handoverState(value: Record<string, unknown>, path: string): HandoverState {
-  const checked = object<{ savedAt: number; tilt: TiltState; masters: Array<[string, MasterHandover]> }>({
+  const checked = object<{
+    savedAt: number;
+    tilt: TiltState;
+    masters: Array<[string, MasterHandover]>;
+    records: RecordsHandover | null;
+  }>({
     savedAt: finite,
     tilt,
     masters: entries(masterHandover),
+    records: nullable(recordsHandover),
   })(value, path);
-  return { savedAt: checked.savedAt, tilt: checked.tilt, masters: new Map(checked.masters) };
+  const fromStored = checked.savedAt;
+  const masters = checked.masters.map(([name, part]): [string, MasterHandover] => [
+    name,
+    {
+      origin: part.origin,
+      monitor: {
+        master: shiftObservation(part.monitor.master, fromStored),
+        replicas: part.monitor.replicas.map((r) => shiftObservation(r, fromStored)),
+      },
+      memory: shiftMemory(part.memory, fromStored),
+    },
+  ]);
+  return {
+    savedAt: checked.savedAt,
+    tilt: checked.tilt,
+    masters: new Map(masters),
+    records: checked.records,
+  };
 }

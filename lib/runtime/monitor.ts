@@ -23,14 +23,23 @@ import type {
 import type { RedisProbe, RedisProbeFactory } from '../ports.js';
 import type { Clock } from './clock.js';
 
+/**
+ * One probed instance. Each of its two loops sleeps on its own AbortController, which is replaced only
+ * once aborted: a loop that is never woken allocates no signal per period, and stop() aborts both. (With
+ * a stop signal combined per sleep through AbortSignal.any, every PING allocated a signal that the stop
+ * signal tracked until a GC: garbage at 3 PINGs a second per master.)
+ */
 interface ProbedInstance {
   observation: InstanceObservation;
   readonly probe: RedisProbe;
-  readonly stop: AbortController;
-  /** Aborted to cut the PING loop's wait short (the connection dropped: probe again now). */
-  wake: AbortController;
-  /** Aborted to cut the INFO loop's wait short (the master went down: replicas' INFO is needed now). */
-  infoWake: AbortController;
+  stopped: boolean;
+  /** Aborted to end the PING loop's wait early: stop(), or the connection dropped (probe again now). */
+  pingSleep: AbortController;
+  /** Whether the PING loop is waiting: a wake-up only counts then (a probe in flight is not cut short). */
+  pingSleeping: boolean;
+  /** Aborted to end the INFO loop's wait early: stop(), or the master went down (replicas' INFO now). */
+  infoSleep: AbortController;
+  infoSleeping: boolean;
 }
 
 export interface MonitorSnapshot {
@@ -96,19 +105,19 @@ export class MasterMonitor {
     this.#fastInfo = fast;
     // Replica selection needs INFO younger than 5 probe periods once the master is down: ask at once
     // rather than at the end of a 10 s INFO period.
-    if (turningOn) for (const replica of this.#replicas.values()) replica.infoWake.abort();
+    if (turningOn) for (const replica of this.#replicas.values()) wakeInfo(replica);
   }
 
   /** Follows a master address change recorded in the store (after a failover). */
   repoint(address: Address): void {
     if (address.host === this.masterAddress.host && address.port === this.masterAddress.port) return;
     const old = this.#master;
-    old.stop.abort();
+    stopInstance(old);
     void old.probe.close();
     const key = `${address.host}:${address.port}`;
     const asReplica = this.#replicas.get(key);
     if (asReplica) {
-      asReplica.stop.abort();
+      stopInstance(asReplica);
       void asReplica.probe.close();
       this.#replicas.delete(key);
     }
@@ -126,7 +135,7 @@ export class MasterMonitor {
   async stop(): Promise<void> {
     this.#stopped = true;
     const all = [this.#master, ...this.#replicas.values()];
-    for (const instance of all) instance.stop.abort();
+    for (const instance of all) stopInstance(instance);
     await Promise.all(all.map((instance) => instance.probe.close()));
   }
 
@@ -145,14 +154,18 @@ export class MasterMonitor {
       renamedCommands: settings.renamedCommands,
       clientName,
       now: () => clock.now(),
-      onConnectionLost: () => holder.instance?.wake.abort(),
+      onConnectionLost: () => {
+        if (holder.instance) wakePing(holder.instance);
+      },
     });
     holder.instance = {
       observation,
       probe,
-      stop: new AbortController(),
-      wake: new AbortController(),
-      infoWake: new AbortController(),
+      stopped: false,
+      pingSleep: new AbortController(),
+      pingSleeping: false,
+      infoSleep: new AbortController(),
+      infoSleeping: false,
     };
     return holder.instance;
   }
@@ -183,23 +196,22 @@ export class MasterMonitor {
 
   async #pingLoop(instance: ProbedInstance): Promise<void> {
     const { clock, settings } = this.#options;
-    const signal = instance.stop.signal;
-    while (!signal.aborted) {
+    while (!instance.stopped) {
       const outcome = await instance.probe.ping();
-      if (signal.aborted) return;
+      if (instance.stopped) return;
       instance.observation = applyPingOutcome(instance.observation, outcome);
-      if (instance.wake.signal.aborted) instance.wake = new AbortController();
-      const wake = AbortSignal.any([signal, instance.wake.signal]);
-      await clock.sleep(outcome.sentAt + settings.probePeriodMs - clock.now(), wake);
+      if (instance.pingSleep.signal.aborted) instance.pingSleep = new AbortController();
+      instance.pingSleeping = true;
+      await clock.sleep(outcome.sentAt + settings.probePeriodMs - clock.now(), instance.pingSleep.signal);
+      instance.pingSleeping = false;
     }
   }
 
   async #infoLoop(instance: ProbedInstance): Promise<void> {
     const { clock, settings } = this.#options;
-    const signal = instance.stop.signal;
-    while (!signal.aborted) {
+    while (!instance.stopped) {
       const outcome = await instance.probe.info();
-      if (signal.aborted) return;
+      if (instance.stopped) return;
       const change = applyInfoOutcome(instance.observation, outcome, settings.masterRebootDownAfterPeriodMs);
       instance.observation = change.observation;
       const role: ConfiguredRole = instance.observation.configuredRole;
@@ -234,11 +246,26 @@ export class MasterMonitor {
       const period = fast
         ? Math.min(SENTINEL_DEFAULTS.fastInfoPeriodMs, settings.infoPeriodMs)
         : settings.infoPeriodMs;
-      if (instance.infoWake.signal.aborted) instance.infoWake = new AbortController();
-      await clock.sleep(
-        outcome.sentAt + period - clock.now(),
-        AbortSignal.any([signal, instance.infoWake.signal]),
-      );
+      if (instance.infoSleep.signal.aborted) instance.infoSleep = new AbortController();
+      instance.infoSleeping = true;
+      await clock.sleep(outcome.sentAt + period - clock.now(), instance.infoSleep.signal);
+      instance.infoSleeping = false;
     }
   }
+}
+
+/** Ends both loops of an instance: the current waits end at once, and no probe call follows. */
+function stopInstance(instance: ProbedInstance): void {
+  instance.stopped = true;
+  instance.pingSleep.abort();
+  instance.infoSleep.abort();
+}
+
+/** Cuts the PING loop's wait short; a wake-up while a PING is in flight is not kept for later. */
+function wakePing(instance: ProbedInstance): void {
+  if (instance.pingSleeping) instance.pingSleep.abort();
+}
+
+function wakeInfo(instance: ProbedInstance): void {
+  if (instance.infoSleeping) instance.infoSleep.abort();
 }

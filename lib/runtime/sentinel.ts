@@ -39,6 +39,7 @@ import type {
   SentinelConfig,
   SentinelEvent,
   SentinelId,
+  Vote,
 } from '../core/types.js';
 import { REDACTED, redactSecrets, secretsOf } from '../eventLog.js';
 import {
@@ -54,6 +55,7 @@ import {
   type HandoverState,
   type MasterHandover,
   parseHandoverState,
+  type RecordsHandover,
   serializeHandoverState,
 } from './handover.js';
 import {
@@ -84,6 +86,11 @@ export interface SentinelRunnerOptions {
   readonly leaseWaitMs?: number;
   /** Sends REPLICAOF transactions (failovers, reconciliation). */
   readonly controlFactory: RedisControlFactory;
+  /**
+   * Read every master record again at least this often (default SENTINEL_DEFAULTS.recordsFullReadPeriodMs):
+   * the backstop against a lost change-counter increment. The simulation scales it down.
+   */
+  readonly recordsFullReadPeriodMs?: number;
 }
 
 export type RunEnd = 'deadline' | 'handover' | 'lease-lost' | 'aborted' | 'lease-not-acquired';
@@ -107,7 +114,17 @@ interface MasterSlot {
   resetAt: number | null;
   monitor: MasterMonitor;
   memory: MasterMemory;
+  /**
+   * What the core is told of the store: the record as last known current, with `readAt` the time it was
+   * last known so (the end of a read of it, or the sending of a change-counter read that found nothing
+   * changed since), and the peers' votes as last read.
+   */
   view: StoreView | null;
+  /** The peers' votes as last read. They are read only while they can matter (see #tickMaster). */
+  votes: readonly Vote[];
+  /** When the master's record and votes were last read together. */
+  votesReadAt: number;
+  /** The next read of this master's record and votes; +Infinity while its record is kept by the counter. */
   nextReadAt: number;
   lastDecision: MasterDecision | null;
 }
@@ -117,14 +134,24 @@ const LEASE_SAFETY_MARGIN_MS = 500;
 /** Poll period while waiting for a running invocation to hand over. */
 const LEASE_POLL_MS = 50;
 /**
+ * A holder asked to hand over does so at its next heartbeat: polling starts this long before that is
+ * due by the holder's last heartbeat, which leaves room for the two invocations' clocks to differ.
+ */
+const HANDOVER_EARLY_POLL_MS = 200;
+/**
  * TILT is judged on its own timer, like Sentinel's timer handler (10 Hz): a late timer means the
  * process was paused. Tick lateness would not do — a tick legitimately waits on store calls.
  */
 const TILT_TIMER_PERIOD_MS = 100;
 /** Up to this many masters, the tick line shows every master's summary; beyond, only those not OK. */
 const SUMMARY_FULL_UP_TO = 3;
-/** The tick line (also stored in the lease) is cut at this length. */
+/** The tick line is cut at this length. */
 const SUMMARY_MAX_CHARS = 2_000;
+/**
+ * The copy of the tick line in the lease is cut shorter: with it the lease item stays under 1 KB, the
+ * unit DynamoDB bills a write by, and every heartbeat rewrites the lease.
+ */
+const LEASE_SUMMARY_MAX_CHARS = 600;
 
 export class SentinelRunner {
   readonly #o: SentinelRunnerOptions;
@@ -154,6 +181,20 @@ export class SentinelRunner {
   readonly #unexpectedStoreErrorAt = new Map<string, number>();
   /** When a master's record and votes were last read without error. */
   #lastStoreReadAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Every master record (removed ones included) as last read: what the change counter vouches for, and
+   * what is handed over. Kept current by per-master reads and claim results too.
+   */
+  #records = new Map<string, MasterRecord>();
+  /**
+   * The change counter the records are current at, or null when they cannot be vouched for (never read,
+   * or a counter that is not a count): then the next heartbeat reads them all.
+   */
+  #changeCounter: number | null = null;
+  /** When every record was last read from the store (the backstop against lost increments runs from it). */
+  #fullReadAt = Number.NEGATIVE_INFINITY;
+  /** The stored change counter was found not to be a count: said once. */
+  #counterUnreadableWarned = false;
 
   constructor(options: SentinelRunnerOptions) {
     this.#o = options;
@@ -190,9 +231,9 @@ export class SentinelRunner {
     const stopTiltTimer = new AbortController();
     let tiltTimer: Promise<void> | null = null;
     try {
-      const state = this.#resume(acquired.previous);
-      resumed = state !== null;
-      await this.#startMonitors(state);
+      const handedOver = this.#resume(await this.#handedOverState(acquired.previous));
+      resumed = handedOver.observations !== null;
+      await this.#startMonitors(handedOver.observations, handedOver.records);
       this.#observeTimer();
       tiltTimer = this.#runTiltTimer(stopTiltTimer.signal);
       end = await this.#loop();
@@ -233,34 +274,52 @@ export class SentinelRunner {
 
   // ---------------------------------------------------------------- lease
 
+  /**
+   * Takes the lease, asking its holder to hand over. While the holder runs, the lease is watched with
+   * reads, not with attempts to take it: a refused conditional write is billed as a write, a read costs
+   * a fifth of that.
+   */
   async #acquireLease(): Promise<{ previous: LoopLease | null } | null> {
     const { store, sentinelId, config } = this.#o;
     const giveUpAt =
       this.#clock.now() +
       (this.#o.leaseWaitMs ?? config.global.loopLeaseMs + config.global.heartbeatPeriodMs);
     let asked = false;
+    let free = true;
     let lastError: string | null = null;
     while (this.#shouldStop() === null && this.#clock.now() < giveUpAt) {
       try {
-        const result = await store.acquireLease(sentinelId, {
-          invocationId: this.invocationId,
-          now: this.#clock.now(),
-          ttlMs: config.global.loopLeaseMs,
-        });
-        if (result.acquired) {
-          this.#lease = result.lease;
-          this.#log('info', 'loop lease acquired', {
-            token: result.lease.token,
-            previousHolder: result.previous?.holder ?? null,
-          });
-          return { previous: result.previous };
+        if (!free) {
+          const current = await store.getLease(sentinelId);
+          free = current === null || current.holder === null || current.leaseUntil < this.#clock.now();
         }
-        if (!asked) {
-          await store.requestHandover(sentinelId, { invocationId: this.invocationId });
-          asked = true;
-          this.#log('info', 'loop lease held by another invocation; asked it to hand over', {
-            holder: result.current.holder,
+        if (free) {
+          const result = await store.acquireLease(sentinelId, {
+            invocationId: this.invocationId,
+            now: this.#clock.now(),
+            ttlMs: config.global.loopLeaseMs,
           });
+          if (result.acquired) {
+            this.#lease = result.lease;
+            this.#log('info', 'loop lease acquired', {
+              token: result.lease.token,
+              previousHolder: result.previous?.holder ?? null,
+            });
+            return { previous: result.previous };
+          }
+          free = false;
+          if (!asked) {
+            await store.requestHandover(sentinelId, { invocationId: this.invocationId });
+            asked = true;
+            this.#log('info', 'loop lease held by another invocation; asked it to hand over', {
+              holder: result.current.holder,
+            });
+            // Nothing to see before the holder's next heartbeat: no reads until shortly before it.
+            const heartbeatDueIn =
+              result.current.heartbeatAt + config.global.heartbeatPeriodMs - this.#clock.now();
+            const quiet = Math.min(heartbeatDueIn - HANDOVER_EARLY_POLL_MS, config.global.heartbeatPeriodMs);
+            if (quiet > 0) await this.#clock.sleep(quiet, this.#o.signal);
+          }
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -284,7 +343,10 @@ export class SentinelRunner {
         now: this.#clock.now(),
         ttlMs: this.#o.config.global.loopLeaseMs,
         tilt: this.#tilt.inTilt,
-        summary,
+        summary:
+          summary !== null && summary.length > LEASE_SUMMARY_MAX_CHARS
+            ? `${summary.slice(0, LEASE_SUMMARY_MAX_CHARS - 1)}…`
+            : summary,
       });
       if (!result.renewed) {
         this.#log('warn', 'loop lease lost to another invocation; stopping without further writes', {
@@ -305,26 +367,17 @@ export class SentinelRunner {
   async #releaseLease(withState: boolean): Promise<void> {
     const lease = this.#lease;
     if (!lease) return;
+    // Saved first, under this lease's token: the successor takes it only from a lease released under
+    // the same token (#handedOverState), so a state saved by a holder that then failed to release is
+    // never used. If it cannot be saved, the lease is still released: the successor starts fresh.
+    const saved = withState && (await this.#saveHandoverState(lease.token));
     try {
-      const handoverState = withState
-        ? serializeHandoverState({
-            savedAt: this.#clock.now(),
-            tilt: this.#tilt,
-            masters: new Map(
-              this.#slots.map((s) => [
-                s.settings.name,
-                { origin: s.origin, monitor: s.monitor.snapshot(), memory: s.memory },
-              ]),
-            ),
-          })
-        : null;
       await this.#o.store.releaseLease(this.#o.sentinelId, {
         invocationId: this.invocationId,
         token: lease.token,
         now: this.#clock.now(),
-        handoverState,
       });
-      this.#log('info', withState ? 'loop lease released with hand-over state' : 'loop lease released');
+      this.#log('info', saved ? 'loop lease released with hand-over state' : 'loop lease released');
     } catch (error) {
       // The lease will expire on its own; the successor then waits for that and starts with fresh
       // observations: a gap in probing, which is why it counts as a fault.
@@ -336,6 +389,39 @@ export class SentinelRunner {
     this.#lease = null;
   }
 
+  async #saveHandoverState(token: number): Promise<boolean> {
+    const records: RecordsHandover | null =
+      this.#changeCounter === null
+        ? null
+        : {
+            changeCounter: this.#changeCounter,
+            fullReadAt: this.#fullReadAt,
+            records: [...this.#records.values()],
+          };
+    const state = serializeHandoverState({
+      savedAt: this.#clock.now(),
+      tilt: this.#tilt,
+      masters: new Map(
+        this.#slots.map((s) => [
+          s.settings.name,
+          { origin: s.origin, monitor: s.monitor.snapshot(), memory: s.memory },
+        ]),
+      ),
+      records,
+    });
+    try {
+      if (await this.#o.store.putHandoverState(this.#o.sentinelId, { token, state })) return true;
+      this.#log('warn', 'hand-over state not saved: a newer invocation saved one already');
+    } catch (error) {
+      this.#log('warn', 'could not save the hand-over state; the successor starts fresh', {
+        fault: FAULT.handoverStateNotSaved,
+        stateBytes: state.length,
+        ...errorFields(error),
+      });
+    }
+    return false;
+  }
+
   /** True while this invocation may write under its lease (it has not expired by this clock). */
   #leaseIsSafe(): boolean {
     return this.#lease !== null && this.#clock.now() < this.#lease.leaseUntil - LEASE_SAFETY_MARGIN_MS;
@@ -344,13 +430,33 @@ export class SentinelRunner {
   // ---------------------------------------------------------------- start
 
   /**
+   * The state the previous holder saved, if it released the lease (a holder that lost it, or whose lease
+   * expired, hands nothing over: it may still be running, and its successor must start fresh and write
+   * every vote again under the new token). One read, once per invocation.
+   */
+  async #handedOverState(previous: LoopLease | null): Promise<string | null> {
+    if (previous === null || previous.holder !== null) return null;
+    try {
+      return await this.#o.store.getHandoverState(this.#o.sentinelId, { token: previous.token });
+    } catch (error) {
+      this.#noteStoreError(error);
+      this.#log('warn', 'could not read the hand-over state; starting with fresh observations', {
+        ...errorFields(error),
+      });
+      return null;
+    }
+  }
+
+  /**
    * Resumes from the previous holder's observations only if it released the lease moments ago: the
    * observation window is then continuous. After a gap, everything starts fresh, like a new sentinel.
+   * Its copy of the records is usable after any gap: the change counter says whether it is current.
    */
-  #resume(previous: LoopLease | null): HandoverState | null {
-    if (!previous?.handoverState) return null;
+  #resume(text: string | null): { observations: HandoverState | null; records: RecordsHandover | null } {
+    const none = { observations: null, records: null };
+    if (text === null) return none;
     // Checked before any of it is used: the store may hold anything (lib/runtime/handover.ts).
-    const parsed = parseHandoverState(previous.handoverState);
+    const parsed = parseHandoverState(text);
     if (!parsed.ok) {
       const { kind, reason } = parsed.rejection;
       // An old or new version is a deployment in progress; anything else is bad data in the table.
@@ -358,7 +464,7 @@ export class SentinelRunner {
         reason,
         ...(kind === 'version' ? {} : { fault: FAULT.handoverStateInvalid }),
       });
-      return null;
+      return none;
     }
     const state = parsed.state;
     const gap = this.#clock.now() - state.savedAt;
@@ -366,29 +472,46 @@ export class SentinelRunner {
     const tooEarly = gap < -SENTINEL_DEFAULTS.handoverSkewToleranceMs;
     if (tooEarly || gap > this.#o.config.global.tiltTriggerMs) {
       this.#log('info', 'hand-over state too old; starting with fresh observations', { gapMs: gap });
-      return null;
+      return { observations: null, records: state.records };
     }
     // The TILT period in force carries over; the timer restarts on this invocation's own clock (the
     // gap was judged above), or a small skew between the two clocks would look like a jump.
     this.#tilt = { ...state.tilt, lastTimerAt: null };
     this.#log('info', 'resuming from hand-over state', { gapMs: gap });
-    return state;
+    return { observations: state, records: state.records };
   }
 
-  async #startMonitors(resumed: HandoverState | null): Promise<void> {
+  /**
+   * Starts a slot per monitored master. The records come from the previous holder's copy when the
+   * change counter says none changed since (and the backstop is not due), else from one read of them
+   * all; with the store down, from that copy unconfirmed (views wait for the store) or from the file.
+   */
+  async #startMonitors(resumed: HandoverState | null, carried: RecordsHandover | null): Promise<void> {
     const { config, store } = this.#o;
-    let records: MasterRecord[] | null = null;
+    let records: readonly MasterRecord[] | null = null;
+    let recordsAt: number | null = null;
     try {
-      records = await store.listMasters();
+      const read = await this.#readRecordsAtStart(carried);
+      records = read.records;
+      recordsAt = read.currentAt;
     } catch (error) {
-      // Monitor what the file lists; masters added by MONITOR are picked up once the store answers.
       this.#noteStoreError(error);
+      if (carried !== null) {
+        // Probing starts from the copy; the first heartbeat that reaches the store confirms or replaces it.
+        records = carried.records;
+        this.#setRecords(carried.records, carried.changeCounter, carried.fullReadAt);
+      }
+      // Without a copy: monitor what the file lists; masters added by MONITOR are picked up once the
+      // store answers.
     }
+    const viewOf = (record: MasterRecord | null): StoreView =>
+      record !== null && recordsAt !== null
+        ? { status: 'ok', record, votes: [], readAt: recordsAt }
+        : { status: 'unavailable', reason: this.#storeDownReason };
     const recorded = new Map((records ?? []).map((r) => [r.name, r]));
     for (const configured of config.masters) {
       let record = recorded.get(configured.name) ?? null;
-      let view: StoreView | null = null;
-      if (record === null && records !== null) {
+      if (record === null && recordsAt !== null) {
         try {
           record = await store.ensureMaster({
             name: configured.name,
@@ -396,11 +519,11 @@ export class SentinelRunner {
             port: configured.port,
             now: this.#clock.now(),
           });
+          this.#records.set(record.name, record);
         } catch (error) {
           this.#noteStoreError(error);
         }
       }
-      if (record === null) view = { status: 'unavailable', reason: this.#storeDownReason };
       // Removed by SENTINEL REMOVE: the file's monitor line does not bring it back.
       if (record !== null && !record.monitored) continue;
       // Without a record (the store did not answer), what is monitored is the file's entry: the
@@ -410,16 +533,65 @@ export class SentinelRunner {
         : { source: 'config', host: configured.host, port: configured.port };
       const previous = this.#resumedPart(resumed, configured.name, origin);
       const known = previous ? [] : await this.#knownReplicas(configured.name);
-      this.#addSlot(record ? settingsOf(config, record) : configured, record, view, origin, previous, known);
+      this.#addSlot(
+        record ? settingsOf(config, record) : configured,
+        record,
+        viewOf(record),
+        origin,
+        previous,
+        known,
+      );
     }
     for (const record of records ?? []) {
       if (!record.monitored || config.masters.some((m) => m.name === record.name)) continue;
       const origin = effectiveOrigin(config, record);
       const previous = this.#resumedPart(resumed, record.name, origin);
       const known = previous ? [] : await this.#knownReplicas(record.name);
-      this.#addSlot(settingsOf(config, record), record, null, origin, previous, known);
+      this.#addSlot(settingsOf(config, record), record, viewOf(record), origin, previous, known);
     }
-    this.#nextMasterListAt = this.#clock.now() + SENTINEL_DEFAULTS.masterListRefreshMs;
+  }
+
+  /**
+   * The records at start, and the time they are known current at. The counter is read before the
+   * records, so a change that lands in between is counted and read again at the next heartbeat.
+   */
+  async #readRecordsAtStart(
+    carried: RecordsHandover | null,
+  ): Promise<{ records: readonly MasterRecord[]; currentAt: number }> {
+    const sentAt = this.#clock.now();
+    const counter = await this.#o.store.getChangeCounter();
+    this.#noteUnreadableCounter(counter);
+    if (
+      carried !== null &&
+      counter !== null &&
+      counter === carried.changeCounter &&
+      sentAt - carried.fullReadAt < this.#fullReadPeriodMs
+    ) {
+      this.#setRecords(carried.records, counter, carried.fullReadAt);
+      return { records: carried.records, currentAt: sentAt };
+    }
+    const listSentAt = this.#clock.now();
+    const records = await this.#o.store.listMasters();
+    this.#setRecords(records, counter, listSentAt);
+    return { records, currentAt: listSentAt };
+  }
+
+  #setRecords(records: readonly MasterRecord[], counter: number | null, fullReadAt: number): void {
+    this.#records = new Map(records.map((r) => [r.name, r]));
+    this.#changeCounter = counter;
+    this.#fullReadAt = fullReadAt;
+  }
+
+  get #fullReadPeriodMs(): number {
+    return this.#o.recordsFullReadPeriodMs ?? SENTINEL_DEFAULTS.recordsFullReadPeriodMs;
+  }
+
+  #noteUnreadableCounter(counter: number | null): void {
+    if (counter !== null || this.#counterUnreadableWarned) return;
+    this.#counterUnreadableWarned = true;
+    this.#log('warn', 'the stored change counter is not a count: every heartbeat reads every record', {
+      repair: 'delete the item pk "MASTER#", sk "CHANGES"; the next record change creates it again',
+    });
   }
 
   /**
@@ -473,8 +645,11 @@ export class SentinelRunner {
       : { host: settings.host, port: settings.port };
     if (record) this.#noteWithheldAuthPass(record);
     if (record) this.#noteRefusedRenames(record);
-    // The new token must reach the store before this invocation's vote counts: write it again.
-    const memory = previous ? { ...previous.memory, voteWritten: null } : INITIAL_MEMORY;
+    // A vote handed over stands: the previous holder released the lease after its last write (its
+    // loop had ended), so nothing older than its votes can still be written; the next vote this
+    // invocation writes carries the new token. A fresh start writes every vote again under the new token,
+    // which fences a holder that lost its lease without releasing it and may still be running.
+    const memory = previous ? previous.memory : INITIAL_MEMORY;
     // +monitor first: the monitor announces the recorded replicas (+slave) as it starts.
     if (!previous) this.#emit(makeMonitorEvent(settings, address, this.#clock.now()));
     const monitor = this.#newMonitor(settings, address, previous?.monitor, knownReplicas);
@@ -487,7 +662,10 @@ export class SentinelRunner {
       monitor,
       memory,
       view,
-      nextReadAt: 0,
+      votes: [],
+      votesReadAt: Number.NEGATIVE_INFINITY,
+      // A record the store vouched for is kept current by the change counter; without one, read it now.
+      nextReadAt: view?.status === 'ok' ? Number.POSITIVE_INFINITY : 0,
       lastDecision: null,
     });
   }
@@ -512,27 +690,78 @@ export class SentinelRunner {
     });
   }
 
-  /** Starts monitoring masters added by SENTINEL MONITOR (or revived) since the last look. */
-  async #syncMasterList(): Promise<void> {
-    const now = this.#clock.now();
-    if (now < this.#nextMasterListAt || this.#storeDownSince !== null) return;
-    this.#nextMasterListAt = now + SENTINEL_DEFAULTS.masterListRefreshMs;
-    let records: MasterRecord[];
+  /**
+   * At each heartbeat: one read of the change counter. Unchanged, every record in hand is current as of
+   * that read (the time it was sent: a change that completed before then was counted before then,
+   * unless its increment was lost, which the full read every recordsFullReadPeriodMs covers). Changed, or
+   * the backstop due, or no counter to compare with: every record is read again and applied — SET,
+   * RESET, REMOVE, a failover's new address — and masters added by MONITOR start being monitored.
+   */
+  async #refreshRecords(): Promise<void> {
+    const { store } = this.#o;
+    const sentAt = this.#clock.now();
     try {
-      records = await this.#o.store.listMasters();
+      const counter = await store.getChangeCounter();
+      this.#noteUnreadableCounter(counter);
+      const unchanged =
+        counter !== null &&
+        counter === this.#changeCounter &&
+        sentAt - this.#fullReadAt < this.#fullReadPeriodMs;
+      if (unchanged) {
+        this.#lastStoreReadAt = this.#clock.now();
+        for (const slot of [...this.#slots]) {
+          const record = this.#records.get(slot.settings.name);
+          if (record === undefined) slot.nextReadAt = 0;
+          else if (this.#slots.includes(slot)) await this.#applyRecord(slot, record, sentAt);
+        }
+        return;
+      }
+      const listSentAt = this.#clock.now();
+      const records = await store.listMasters();
+      this.#setRecords(records, counter, listSentAt);
+      this.#lastStoreReadAt = this.#clock.now();
+      await this.#applyRecords(records, listSentAt);
     } catch (error) {
       this.#noteStoreError(error);
-      return;
+    }
+  }
+
+  /** Applies a fresh read of every record to the slots, and starts the masters added since. */
+  async #applyRecords(records: readonly MasterRecord[], currentAt: number): Promise<void> {
+    const byName = new Map(records.map((r) => [r.name, r]));
+    for (const slot of [...this.#slots]) {
+      if (!this.#slots.includes(slot)) continue;
+      const record = byName.get(slot.settings.name);
+      // No record (never created, or deleted by hand): the master's own read creates it (ensureMaster).
+      if (record === undefined) slot.nextReadAt = 0;
+      else await this.#applyRecord(slot, record, currentAt);
     }
     for (const record of records) {
-      const slot = this.#slots.find((s) => s.settings.name === record.name);
-      if (slot) await this.#applyRecordConfig(slot, record);
-      else if (record.monitored) {
-        const known = await this.#knownReplicas(record.name);
-        const origin = effectiveOrigin(this.#o.config, record);
-        this.#addSlot(settingsOf(this.#o.config, record), record, null, origin, null, known);
-      }
+      if (!record.monitored || this.#slots.some((s) => s.settings.name === record.name)) continue;
+      // Added by SENTINEL MONITOR (or revived) since the last look.
+      const known = await this.#knownReplicas(record.name);
+      const origin = effectiveOrigin(this.#o.config, record);
+      const view: StoreView = { status: 'ok', record, votes: [], readAt: currentAt };
+      this.#addSlot(settingsOf(this.#o.config, record), record, view, origin, null, known);
     }
+  }
+
+  /**
+   * The record, known current at `currentAt`, into the slot: its run-time configuration, its address
+   * (the monitor follows a failover), and the core's view. False when the record removed the master.
+   */
+  async #applyRecord(slot: MasterSlot, record: MasterRecord, currentAt: number): Promise<boolean> {
+    if (!(await this.#applyRecordConfig(slot, record))) return false;
+    const readAt = slot.view?.status === 'ok' ? Math.max(slot.view.readAt, currentAt) : currentAt;
+    slot.view = { status: 'ok', record, votes: slot.votes, readAt };
+    const before = slot.monitor.masterAddress;
+    if (before.host !== record.host || before.port !== record.port) {
+      // The master switched: what was judged of the old one does not carry over (Sentinel resets the
+      // master's flags at a switch, without -sdown/-odown), and the vote must be re-cast for the new one.
+      slot.memory = { ...slot.memory, sdownSince: null, odownSince: null, voteWritten: null };
+    }
+    slot.monitor.repoint({ host: record.host, port: record.port });
+    return true;
   }
 
   /**
@@ -678,13 +907,12 @@ export class SentinelRunner {
         if (check === 'lost') return 'lease-lost';
         if (check === 'handover') return 'handover';
       } else if (now >= nextHeartbeatAt || !this.#leaseIsSafe()) {
-        const renewal = await this.#renewLease(lastSummary);
+        // The heartbeat: the lease, and the change counter that tells whether any record changed.
+        const [renewal] = await Promise.all([this.#renewLease(lastSummary), this.#refreshRecords()]);
         if (renewal === 'lost') return 'lease-lost';
         if (renewal === 'handover') return 'handover';
         nextHeartbeatAt = now + config.global.heartbeatPeriodMs;
       }
-
-      await this.#syncMasterList();
       let wakeAt =
         now +
         Math.min(SENTINEL_DEFAULTS.maxProbePeriodMs, ...this.#slots.map((s) => s.settings.probePeriodMs));
@@ -716,7 +944,7 @@ export class SentinelRunner {
       this.#log('info', line, {
         tick: this.#ticks,
         // Masters whose tick threw this time. A tick with any is not a healthy tick: the deployed
-        // LoopTicks metric counts only ticks with 0, and SentinelFaults counts the others.
+        // LoopTicks metric counts only ticks with 0, and the sentinel-faults alarm counts the others.
         failedMasters,
         tilt: this.#tilt.inTilt,
         storeUnavailable: this.#storeDownSince !== null,
@@ -751,18 +979,21 @@ export class SentinelRunner {
   async #tickMaster(slot: MasterSlot): Promise<'ok' | 'fenced'> {
     const { settings } = slot;
     const now = this.#clock.now();
-    // A master that starts to look down makes peers' votes urgent: read them before deciding, so the
-    // second sentinel to see SDOWN finds the first one's vote in the same tick.
+    // Peers' votes matter only to a sentinel that judges the master down (ODOWN and authorisation
+    // count them only then), so only then are they read, with the record, at the vote-read periods. A
+    // master that starts to look down makes them urgent: read before deciding, so the second sentinel
+    // to see SDOWN finds the first one's vote in the same tick. Otherwise the record is kept current by
+    // the change counter (#refreshRecords), and the view's votes are the last ones read: the tick line's
+    // count shows those still fresh, and nothing is decided from them.
     const looksDown =
       slot.memory.sdownSince !== null ||
       sdownCause(slot.monitor.snapshot().master, slot.settings, now) !== null;
-    const viewAge = slot.view?.status === 'ok' ? now - slot.view.readAt : Number.POSITIVE_INFINITY;
-    const urgent = looksDown && viewAge >= SENTINEL_DEFAULTS.voteReadPeriodMs;
+    const urgent = looksDown && now - slot.votesReadAt >= SENTINEL_DEFAULTS.voteReadPeriodMs;
     if (this.#storeDownSince !== null) {
       if (slot.view?.status !== 'unavailable')
         slot.view = { status: 'unavailable', reason: this.#storeDownReason };
     } else if (now >= slot.nextReadAt || urgent) {
-      await this.#readStore(slot, now);
+      await this.#readMaster(slot, now);
     }
 
     const { master, replicas } = slot.monitor.snapshot();
@@ -787,17 +1018,19 @@ export class SentinelRunner {
       if (result === 'fenced') return 'fenced';
       if (result === 'skipped') break;
     }
-    const sdownFor = slot.memory.sdownSince === null ? null : now - slot.memory.sdownSince;
-    const period = !decision.wantsFastVoteReads
-      ? this.#o.config.global.heartbeatPeriodMs
-      : sdownFor !== null && sdownFor < SENTINEL_DEFAULTS.voteReadFastWindowMs
-        ? SENTINEL_DEFAULTS.voteReadPeriodMs
-        : SENTINEL_DEFAULTS.slowVoteReadPeriodMs;
-    slot.nextReadAt = Math.min(slot.nextReadAt, now + period);
+    if (decision.wantsFastVoteReads) {
+      const sdownFor = slot.memory.sdownSince === null ? null : now - slot.memory.sdownSince;
+      const period =
+        sdownFor !== null && sdownFor < SENTINEL_DEFAULTS.voteReadFastWindowMs
+          ? SENTINEL_DEFAULTS.voteReadPeriodMs
+          : SENTINEL_DEFAULTS.slowVoteReadPeriodMs;
+      slot.nextReadAt = Math.min(slot.nextReadAt, now + period);
+    }
     return 'ok';
   }
 
-  async #readStore(slot: MasterSlot, now: number): Promise<void> {
+  /** One master's record and votes, read together (consistent reads). */
+  async #readMaster(slot: MasterSlot, now: number): Promise<void> {
     const { store } = this.#o;
     const name = slot.settings.name;
     try {
@@ -805,18 +1038,15 @@ export class SentinelRunner {
       const resolved =
         record ??
         (await store.ensureMaster({ name, host: slot.settings.host, port: slot.settings.port, now }));
-      if (!(await this.#applyRecordConfig(slot, resolved))) return;
-      slot.view = { status: 'ok', record: resolved, votes, readAt: this.#clock.now() };
-      const before = slot.monitor.masterAddress;
-      if (before.host !== resolved.host || before.port !== resolved.port) {
-        // The master switched: what was judged of the old one does not carry over (Sentinel resets the
-        // master's flags at a switch, without -sdown/-odown), and the vote must be re-cast for the new one.
-        slot.memory = { ...slot.memory, sdownSince: null, odownSince: null, voteWritten: null };
-      }
-      slot.monitor.repoint({ host: resolved.host, port: resolved.port });
-      this.#lastStoreReadAt = this.#clock.now();
+      const readAt = this.#clock.now();
+      this.#records.set(name, resolved);
+      slot.votes = votes;
+      slot.votesReadAt = readAt;
+      if (!(await this.#applyRecord(slot, resolved, readAt))) return;
+      this.#lastStoreReadAt = readAt;
       this.#noteStoreRecovered();
-      slot.nextReadAt = now + this.#o.config.global.heartbeatPeriodMs;
+      // Read again only when the next tick's decision asks for it (wantsFastVoteReads).
+      slot.nextReadAt = Number.POSITIVE_INFINITY;
     } catch (error) {
       this.#noteStoreError(error);
       slot.view = { status: 'unavailable', reason: this.#storeReason(error) };
@@ -876,6 +1106,7 @@ export class SentinelRunner {
           const applied = applyClaimOutcome(slot.memory, action, result, masterRef, this.#clock.now());
           slot.memory = applied.memory;
           for (const event of applied.events) this.#emit(event);
+          this.#records.set(name, result.record);
           if (slot.view?.status === 'ok') slot.view = { ...slot.view, record: result.record };
           this.#log('info', result.won ? `won epoch ${result.record.currentEpoch}` : 'lost the epoch', {
             master: name,
@@ -1046,8 +1277,6 @@ export class SentinelRunner {
     if (error instanceof StoreUnavailableError) return error.message;
     return error instanceof Error ? error.message : String(error);
   }
-
-  #nextMasterListAt = 0;
 
   #noteStoreError(error: unknown): void {
     this.#storeDownReason = this.#storeReason(error);

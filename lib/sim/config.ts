@@ -19,6 +19,11 @@ export const SKEW_BOUND_MS = 150;
 export const INVOCATION_PERIOD_MS = 6_000;
 /** Each invocation loops until its deadline: twice the period less a margin, as in functions/sentinel.ts. */
 export const INVOCATION_RUN_MS = 2 * INVOCATION_PERIOD_MS - 1_000;
+/**
+ * The backstop full read of every record (5 minutes in production), scaled so that a schedule sees it:
+ * lost counter increments are among the faults.
+ */
+export const RECORDS_FULL_READ_PERIOD_MS = 3_000;
 
 export const address = (n: number): Address => ({ host: `10.0.0.${n}`, port: 6379 });
 

@@ -116,7 +116,13 @@ export type Fault =
       readonly durationMs: number;
     }
   /** An operator asks for a failover (SENTINEL FAILOVER), sometimes coordinated (FAILOVER TO). */
-  | { readonly kind: 'manual-failover'; readonly at: number; readonly coordinated: boolean };
+  | { readonly kind: 'manual-failover'; readonly at: number; readonly coordinated: boolean }
+  /**
+   * Record writes apply, but the change counter does not move (whoever writes dies between the record
+   * write and the increment): sentinels must learn of the changes another way (their own reads while a
+   * master looks down, a later increment, the periodic full read).
+   */
+  | { readonly kind: 'lost-increments'; readonly at: number; readonly durationMs: number };
 
 export type FaultKind = Fault['kind'] | 'clock-skew';
 
@@ -137,6 +143,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'replication-cut',
   'redis-reply-loss',
   'manual-failover',
+  'lost-increments',
   'clock-skew',
 ];
 
@@ -191,7 +198,8 @@ export function planFaults(rng: Random, options: { horizonMs: number; sentinels:
           faults.push({ kind: 'sentinel-crash', at: rng.int(1_000, at), sentinel: s, afterDownVote: false });
       }
     }
-    return { profile: 'liveness', faults };
+    faults.push(...lostIncrements(rng, horizonMs));
+    return { profile: 'liveness', faults: faults.sort((a, b) => a.at - b.at) };
   }
   const count = rng.int(1, 8);
   for (let i = 0; i < count; i += 1) {
@@ -203,7 +211,18 @@ export function planFaults(rng: Random, options: { horizonMs: number; sentinels:
       faults.push({ kind: 'sentinel-crash', at: fault.at, sentinel: fault.sentinel, afterDownVote: true });
   }
   if (rng.chance(0.15)) faults.push(...isolatedSentinelDies(rng, horizonMs, sentinels));
+  faults.push(...lostIncrements(rng, horizonMs));
   return { profile: 'chaos', faults: faults.sort((a, b) => a.at - b.at) };
+}
+
+/**
+ * Sometimes, a while when every change-counter increment is lost. Drawn after everything else, so that
+ * the rest of a seed's schedule is what it was before this fault existed.
+ */
+function lostIncrements(rng: Random, horizonMs: number): Fault[] {
+  if (!rng.chance(0.2)) return [];
+  const at = rng.int(0, horizonMs - 1_000);
+  return [{ kind: 'lost-increments', at, durationMs: rng.chance(0.5) ? rng.int(100, 2_000) : horizonMs }];
 }
 
 /**
@@ -236,8 +255,11 @@ function isolatedSentinelDies(rng: Random, horizonMs: number, sentinels: number)
   ];
 }
 
+/** The kinds drawn by weight; lost increments are drawn on their own (lostIncrements). */
+type WeightedKind = Exclude<Fault['kind'], 'lost-increments'>;
+
 /** How often each kind is drawn: partitions and crashes are what a sentinel system is for. */
-const CHAOS_WEIGHTS: ReadonlyArray<readonly [Fault['kind'], number]> = [
+const CHAOS_WEIGHTS: ReadonlyArray<readonly [WeightedKind, number]> = [
   ['redis-crash', 3],
   ['redis-pause', 2],
   ['partition-sentinel-redis', 4],
@@ -257,7 +279,7 @@ const CHAOS_WEIGHTS: ReadonlyArray<readonly [Fault['kind'], number]> = [
 ];
 const CHAOS_TOTAL = CHAOS_WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
 
-function pickKind(rng: Random): Fault['kind'] {
+function pickKind(rng: Random): WeightedKind {
   let draw = rng.int(1, CHAOS_TOTAL);
   for (const [kind, weight] of CHAOS_WEIGHTS) {
     draw -= weight;

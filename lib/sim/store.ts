@@ -7,9 +7,10 @@
  *
  * with faults on the way: a global outage (every call fails, as DynamoDB 5xx), a per-caller partition
  * (requests are lost: the caller times out), lost replies (the write is applied, the caller times out and
- * cannot tell), slow replies (late, or past the client's timeout). A timed-out attempt is retried once,
- * as the real client does (maxAttempts 2), so a conditional write can be applied and then refused on
- * its own retry.
+ * cannot tell), slow replies (late, or past the client's timeout), lost change-counter increments (the
+ * writes apply, the counter does not move: a writer that died between the two). A timed-out attempt is
+ * retried once, as the real client does (maxAttempts 2), so a conditional write can be applied and then
+ * refused on its own retry.
  *
  * The store also watches itself for the invariants: every change of a master record (before, after, who,
  * with what request), every vote written, every lease acquired.
@@ -59,6 +60,9 @@ const ATTEMPTS = 2;
 const RECORD_NEUTRAL = new Set([
   'getMaster',
   'listMasters',
+  'getChangeCounter',
+  'putHandoverState',
+  'getHandoverState',
   'putVote',
   'listVotes',
   'getLease',
@@ -108,6 +112,7 @@ export class SimStore {
   readonly #cut = new Map<string, number>();
   readonly #replyLoss = new Map<string, number>();
   readonly #slowFor = new Map<string, number>();
+  #incrementsLost = 0;
   calls = 0;
   #seq = 0;
 
@@ -140,6 +145,12 @@ export class SimStore {
 
   setReplyLoss(caller: string, on: boolean): void {
     this.#replyLoss.set(caller, (this.#replyLoss.get(caller) ?? 0) + (on ? 1 : -1));
+  }
+
+  /** While on (nested), record writes apply but the change counter does not move. */
+  setIncrementsLost(on: boolean): void {
+    this.#incrementsLost += on ? 1 : -1;
+    this.inner.setIncrementsLost(this.#incrementsLost > 0);
   }
 
   cut(caller: string): boolean {
@@ -323,6 +334,7 @@ export class SimStore {
           }
         : claimed;
     masters.set(name, record);
+    countChange(this.inner);
     return { won: true, record: structuredClone(record) };
   }
 
@@ -346,6 +358,7 @@ export class SimStore {
       ...(request.retryNotBefore !== undefined ? { retryNotBefore: request.retryNotBefore } : {}),
     };
     masters.set(name, record);
+    countChange(this.inner);
     return { ok: true, record: structuredClone(record) };
   }
 
@@ -382,4 +395,15 @@ function rawMasters(store: MemoryStore): Map<string, MasterRecord> {
   if (!(masters instanceof Map))
     throw new Error('MemoryStore internals changed: update rawMasters in lib/sim/store.ts');
   return masters as Map<string, MasterRecord>;
+}
+
+/**
+ * Counts a change the teeth wrote into the record map directly, as the store counts its own writes: a
+ * teeth rule switches off a condition, not the counter (lost increments are a fault of their own).
+ */
+function countChange(store: MemoryStore): void {
+  const changed = (store as unknown as { changed?: unknown }).changed;
+  if (typeof changed !== 'function')
+    throw new Error('MemoryStore internals changed: update countChange in lib/sim/store.ts');
+  (changed as () => void).call(store);
 }

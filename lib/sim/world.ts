@@ -14,6 +14,7 @@ import {
   INVOCATION_PERIOD_MS,
   INVOCATION_RUN_MS,
   MASTER_NAME,
+  RECORDS_FULL_READ_PERIOD_MS,
   SENTINEL_IDS,
   SKEW_BOUND_MS,
   simSetup,
@@ -421,6 +422,7 @@ class World {
       invocationId: name,
       stopAt: process.clock.now() + INVOCATION_RUN_MS,
       signal: abort.signal,
+      recordsFullReadPeriodMs: RECORDS_FULL_READ_PERIOD_MS,
       onEvent: (event) => this.#onEvent(slot.id, name, event),
       ...(this.#options.keepTrace
         ? {
@@ -743,6 +745,10 @@ class World {
         this.#touch(slot, fault.durationMs, () => this.#redis.setReplyLoss(slot.id, false));
         return;
       }
+      case 'lost-increments':
+        this.#store.setIncrementsLost(true);
+        sim.after(fault.durationMs, () => this.#store.setIncrementsLost(false));
+        return;
       case 'manual-failover': {
         this.#manualRequests.push(sim.now);
         const store = this.#store.view(this.#client, 'client');

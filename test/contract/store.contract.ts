@@ -47,6 +47,7 @@ export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelSt
     ensureMaster: (s) => s.ensureMaster({ name: master, host: '10.0.0.1', port: 6379, now: T0 }),
     getMaster: (s) => s.getMaster(master),
     listMasters: (s) => s.listMasters(),
+    getChangeCounter: (s) => s.getChangeCounter(),
     claimEpoch: (s) =>
       s.claimEpoch(master, {
         mode: 'start',
@@ -99,7 +100,9 @@ export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelSt
         summary: null,
       }),
     requestHandover: (s) => s.requestHandover('a', { invocationId: 'j' }),
-    releaseLease: (s) => s.releaseLease('a', { invocationId: 'i', token: 1, now: T0, handoverState: null }),
+    releaseLease: (s) => s.releaseLease('a', { invocationId: 'i', token: 1, now: T0 }),
+    putHandoverState: (s) => s.putHandoverState(fresh('s'), { token: 1, state: '{}' }),
+    getHandoverState: (s) => s.getHandoverState('a', { token: 1 }),
     upsertReplica: (s) =>
       s.upsertReplica({ master, host: '10.0.0.2', port: 6379, runId: null, lastSeenAt: T0, seenBy: 'a' }),
     listReplicas: (s) => s.listReplicas(master),
@@ -804,13 +807,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           tilt: extra.tilt ?? false,
           summary: extra.summary ?? null,
         });
-      const release = (
-        sentinelId: string,
-        invocationId: string,
-        token: number,
-        now: number,
-        state: string | null,
-      ) => store.releaseLease(sentinelId, { invocationId, token, now, handoverState: state });
+      const release = (sentinelId: string, invocationId: string, token: number, now: number) =>
+        store.releaseLease(sentinelId, { invocationId, token, now });
 
       it('returns null from getLease for a sentinel that never held a lease', async () => {
         expect(await store.getLease(fresh('s'))).toBeNull();
@@ -826,7 +824,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leaseUntil: T0 + LEASE_TTL,
           heartbeatAt: T0,
           handoverRequestedBy: null,
-          handoverState: null,
           tilt: false,
           summary: null,
         };
@@ -894,7 +891,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leaseUntil: T0 + 2_000 + LEASE_TTL,
           heartbeatAt: T0 + 2_000,
           handoverRequestedBy: null,
-          handoverState: null,
           tilt: true,
           summary: 'all good',
         };
@@ -932,32 +928,33 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('releases only for the holder with its token, and only once', async () => {
         const sentinel = fresh('s');
         await acquire(sentinel, 'inv-1', T0);
-        expect(await release(sentinel, 'inv-2', 1, T0 + 100, 'x')).toBe(false);
-        expect(await release(sentinel, 'inv-1', 2, T0 + 100, 'x')).toBe(false);
+        expect(await release(sentinel, 'inv-2', 1, T0 + 100)).toBe(false);
+        expect(await release(sentinel, 'inv-1', 2, T0 + 100)).toBe(false);
         expect((await store.getLease(sentinel))?.holder).toBe('inv-1');
-        expect(await release(sentinel, 'inv-1', 1, T0 + 100, 'x')).toBe(true);
-        expect(await store.getLease(sentinel)).toMatchObject({ holder: null, token: 1, handoverState: 'x' });
-        expect(await release(sentinel, 'inv-1', 1, T0 + 200, 'y')).toBe(false);
-        expect((await store.getLease(sentinel))?.handoverState).toBe('x');
+        expect(await release(sentinel, 'inv-1', 1, T0 + 100)).toBe(true);
+        expect(await store.getLease(sentinel)).toMatchObject({
+          holder: null,
+          token: 1,
+          leaseUntil: T0 + 100,
+        });
+        expect(await release(sentinel, 'inv-1', 1, T0 + 200)).toBe(false);
+        expect(await store.getLease(sentinel)).toMatchObject({ holder: null, leaseUntil: T0 + 100 });
       });
 
-      it('acquires a released lease before it expires and hands the release’s handoverState to the successor', async () => {
+      it('acquires a released lease before it expires; the state saved under the released token is the successor’s', async () => {
         const sentinel = fresh('s');
         await acquire(sentinel, 'inv-1', T0);
         await store.requestHandover(sentinel, { invocationId: 'inv-2' });
         const state = JSON.stringify({ sdownSince: T0 - 3_000 });
-        expect(await release(sentinel, 'inv-1', 1, T0 + 1_000, state)).toBe(true);
+        expect(await store.putHandoverState(sentinel, { token: 1, state })).toBe(true);
+        expect(await release(sentinel, 'inv-1', 1, T0 + 1_000)).toBe(true);
         const next = await acquire(sentinel, 'inv-2', T0 + 1_001);
         expect(next.acquired).toBe(true);
         if (!next.acquired) return;
-        expect(next.previous).toMatchObject({ holder: null, token: 1, handoverState: state });
-        expect(next.lease).toMatchObject({
-          holder: 'inv-2',
-          token: 2,
-          handoverState: null,
-          handoverRequestedBy: null,
-        });
+        expect(next.previous).toMatchObject({ holder: null, token: 1 });
+        expect(next.lease).toMatchObject({ holder: 'inv-2', token: 2, handoverRequestedBy: null });
         expect(await store.getLease(sentinel)).toEqual(next.lease);
+        expect(await store.getHandoverState(sentinel, { token: next.previous?.token ?? 0 })).toBe(state);
       });
 
       it('lists the leases of every sentinel in listLeases', async () => {
@@ -969,6 +966,175 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
             await store.getLease(sentinel),
           ]);
         }
+      });
+    });
+
+    describe('hand-over states', () => {
+      it('returns null for a sentinel that never saved one', async () => {
+        expect(await store.getHandoverState(fresh('s'), { token: 1 })).toBeNull();
+      });
+
+      it('returns the state only for the token it was saved under', async () => {
+        const sentinel = fresh('s');
+        const state = JSON.stringify({ version: 3, masters: { m: { a: 'ü'.repeat(100) } } });
+        expect(await store.putHandoverState(sentinel, { token: 4, state })).toBe(true);
+        expect(await store.getHandoverState(sentinel, { token: 4 })).toBe(state);
+        expect(await store.getHandoverState(sentinel, { token: 3 })).toBeNull();
+        expect(await store.getHandoverState(sentinel, { token: 5 })).toBeNull();
+      });
+
+      it('replaces a state with one of the same or a newer token, never with an older one', async () => {
+        const sentinel = fresh('s');
+        expect(await store.putHandoverState(sentinel, { token: 2, state: 'two' })).toBe(true);
+        expect(await store.putHandoverState(sentinel, { token: 2, state: 'two again' })).toBe(true);
+        expect(await store.putHandoverState(sentinel, { token: 3, state: 'three' })).toBe(true);
+        // An invocation that lost its lease (token 2) cannot overwrite its successor's state.
+        expect(await store.putHandoverState(sentinel, { token: 2, state: 'stale' })).toBe(false);
+        expect(await store.getHandoverState(sentinel, { token: 3 })).toBe('three');
+        expect(await store.getHandoverState(sentinel, { token: 2 })).toBeNull();
+      });
+
+      it('keeps the lease and the state apart: a renewal does not touch the state, nor the state the lease', async () => {
+        const sentinel = fresh('s');
+        const acquired = await store.acquireLease(sentinel, {
+          invocationId: 'inv-1',
+          now: T0,
+          ttlMs: LEASE_TTL,
+        });
+        expect(acquired.acquired).toBe(true);
+        await store.putHandoverState(sentinel, { token: 1, state: 'saved' });
+        const lease = await store.getLease(sentinel);
+        expect(lease).toMatchObject({ holder: 'inv-1', token: 1 });
+        expect(Object.keys(lease ?? {}).sort()).toEqual(
+          [
+            'sentinelId',
+            'holder',
+            'token',
+            'leaseUntil',
+            'heartbeatAt',
+            'handoverRequestedBy',
+            'tilt',
+            'summary',
+          ].sort(),
+        );
+        await store.renewLease(sentinel, {
+          invocationId: 'inv-1',
+          token: 1,
+          now: T0 + 1,
+          ttlMs: LEASE_TTL,
+          tilt: false,
+          summary: 's',
+        });
+        expect(await store.getHandoverState(sentinel, { token: 1 })).toBe('saved');
+      });
+    });
+
+    describe('the change counter', () => {
+      /** Runs `write` and says by how much it moved the counter. */
+      const moved = async (write: () => Promise<unknown>): Promise<number> => {
+        const before = await store.getChangeCounter();
+        await write();
+        const after = await store.getChangeCounter();
+        if (before === null || after === null) throw new Error('the counter is not a count');
+        return after - before;
+      };
+
+      it('is a count that never goes back', async () => {
+        const first = await store.getChangeCounter();
+        expect(Number.isSafeInteger(first) && (first ?? -1) >= 0).toBe(true);
+        await ensure(fresh('m'));
+        expect(await store.getChangeCounter()).toBeGreaterThan(first ?? 0);
+      });
+
+      it('moves after every write that changes a master record', async () => {
+        const master = fresh('m');
+        expect(await moved(() => ensure(master))).toBeGreaterThanOrEqual(1);
+        expect(await moved(() => store.requestFailover(master, { now: T0 + 1 }))).toBeGreaterThanOrEqual(1);
+        expect(await moved(() => claim(master, 0, 'a'))).toBeGreaterThanOrEqual(1);
+        const leads = { epoch: 1, sentinelId: 'a' };
+        expect(
+          await moved(() =>
+            store.renewLeadership(master, { ...leads, leaseUntil: T0 + 9_000, now: T0 + 200 }),
+          ),
+        ).toBeGreaterThanOrEqual(1);
+        expect(
+          await moved(() =>
+            store.advanceFailover(master, {
+              ...leads,
+              now: T0 + 300,
+              from: ['select_slave'],
+              to: 'send_slaveof_noone',
+              progress: progressFor('10.0.0.1'),
+              leaseUntil: T0 + 9_000,
+            }),
+          ),
+        ).toBeGreaterThanOrEqual(1);
+        expect(
+          await moved(() => store.releaseLeadership(master, { ...leads, now: T0 + 400 })),
+        ).toBeGreaterThanOrEqual(1);
+        expect(
+          await moved(() =>
+            store.updateMasterSettings(master, {
+              expectedVersion: 0,
+              settings: { quorum: 1 },
+              now: T0 + 500,
+            }),
+          ),
+        ).toBeGreaterThanOrEqual(1);
+        expect(await moved(() => store.resetMaster(master, { now: T0 + 600 }))).toBeGreaterThanOrEqual(1);
+        expect(await moved(() => store.removeMaster(master, { now: T0 + 700 }))).toBeGreaterThanOrEqual(1);
+        expect(
+          await moved(() =>
+            store.monitorMaster({ name: master, host: '10.0.0.5', port: 6379, settings: {}, now: T0 + 800 }),
+          ),
+        ).toBeGreaterThanOrEqual(1);
+      });
+
+      it('does not move for a write its condition refused, nor for votes, leases, replicas or hand-over states', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        await claim(master, 0, 'a');
+        const sentinel = fresh('s');
+        const quiet = async () => {
+          await ensure(master, '10.9.9.9');
+          await claim(master, 0, 'b');
+          await store.requestFailover(master, { now: T0 + 1 });
+          await store.renewLeadership(master, { epoch: 1, sentinelId: 'b', leaseUntil: T0, now: T0 });
+          await store.updateMasterSettings(master, { expectedVersion: 7, settings: {}, now: T0 });
+          await store.putVote({
+            master,
+            sentinelId: 'a',
+            down: true,
+            observedAt: T0,
+            configEpoch: 0,
+            token: 1,
+            invocationId: 'i',
+          });
+          await store.acquireLease(sentinel, { invocationId: 'i', now: T0, ttlMs: LEASE_TTL });
+          await store.renewLease(sentinel, {
+            invocationId: 'i',
+            token: 1,
+            now: T0,
+            ttlMs: LEASE_TTL,
+            tilt: false,
+            summary: null,
+          });
+          await store.putHandoverState(sentinel, { token: 1, state: '{}' });
+          await store.releaseLease(sentinel, { invocationId: 'i', token: 1, now: T0 });
+          await store.upsertReplica({
+            master,
+            host: '10.0.0.2',
+            port: 6379,
+            runId: null,
+            lastSeenAt: T0,
+            seenBy: 'a',
+          });
+          await store.getMaster(master);
+          await store.listMasters();
+          await store.listVotes(master);
+        };
+        // A suite's tests run one after another on its own store: nothing else moves the counter here.
+        expect(await moved(quiet)).toBe(0);
       });
     });
 

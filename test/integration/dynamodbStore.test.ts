@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import {
   DeleteTableCommand,
   DescribeTableCommand,
@@ -11,8 +12,18 @@ import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { startEmbeddedDynamo } from '../../lib/adapters/dynamodb/embedded.js';
 import { ATTR, createTable, GARBAGE_AFTER_SECONDS, keys } from '../../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
+import { INITIAL_MEMORY } from '../../lib/core/decide.js';
+import { newObservation } from '../../lib/core/observation.js';
+import { newMasterRecord } from '../../lib/core/records.js';
+import type { ReplicationInfo } from '../../lib/core/types.js';
 import { StoreUnavailableError } from '../../lib/ports.js';
+import {
+  type MasterHandover,
+  parseHandoverState,
+  serializeHandoverState,
+} from '../../lib/runtime/handover.js';
 import { describeStoreContract, everyStoreCall } from '../contract/store.contract.js';
+import { startCountingProxy } from '../infra/dynamoProxy.js';
 import { findFreePort, startDynamoDbLocal } from '../support/dynamodbLocal.js';
 
 /** A store failing fast is the point: with maxAttempts 2 and a 1 s request timeout, ~2.2 s worst case. */
@@ -232,6 +243,7 @@ describe('Class: DynamoStore', () => {
             leaseUntil: now - 1_000,
             heartbeatAt: 'yesterday',
             handoverRequestedBy: 42,
+            // Where versions before the hand-over item kept the state: ignored, and removed at acquire.
             handoverState: { version: 2 },
             tilt: 'yes',
             summary: ['not', 'a', 'line'],
@@ -245,15 +257,21 @@ describe('Class: DynamoStore', () => {
         leaseUntil: now - 1_000,
         heartbeatAt: 0,
         handoverRequestedBy: null,
-        handoverState: null,
         tilt: false,
         summary: null,
       });
 
       const taken = await store.acquireLease(id, { invocationId: 'next', now, ttlMs: 10_000 });
       if (!taken.acquired) throw new Error('the lease was not acquired');
-      expect(taken.lease).toMatchObject({ holder: 'next', token: 4, handoverState: null, summary: null });
-      expect(taken.previous).toMatchObject({ token: 3, handoverState: null, summary: null, tilt: false });
+      expect(taken.lease).toMatchObject({ holder: 'next', token: 4, summary: null });
+      expect(taken.previous).toMatchObject({ token: 3, summary: null, tilt: false });
+      const raw = async () =>
+        (
+          await client.send(
+            new GetCommand({ TableName: tableName, Key: keys.lease(id), ConsistentRead: true }),
+          )
+        ).Item;
+      expect((await raw())?.[ATTR.handoverState]).toBeUndefined();
       // The holder works as usual: its heartbeat rewrites what acquiring kept (the summary).
       const renewed = await store.renewLease(id, {
         invocationId: 'next',
@@ -264,10 +282,217 @@ describe('Class: DynamoStore', () => {
         summary: 'all ok',
       });
       expect(renewed).toMatchObject({ renewed: true, lease: { heartbeatAt: now + 100, summary: 'all ok' } });
-      expect(
-        await store.releaseLease(id, { invocationId: 'next', token: 4, now: now + 200, handoverState: '{}' }),
-      ).toBe(true);
-      expect(await store.getLease(id)).toMatchObject({ holder: null, token: 4, handoverState: '{}' });
+      expect(await store.releaseLease(id, { invocationId: 'next', token: 4, now: now + 200 })).toBe(true);
+      expect(await store.getLease(id)).toMatchObject({ holder: null, token: 4, leaseUntil: now + 200 });
+      expect((await raw())?.[ATTR.handoverState]).toBeUndefined();
+    });
+
+    it('reads every master with one Query and a BatchGetItem per 100, not a GetItem each', async () => {
+      const proxy = await startCountingProxy(inject('dynamodbEndpoint'));
+      const counted = createDynamoClient({ endpoint: proxy.endpoint });
+      try {
+        const table = uniqueTable();
+        await createTable(counted, table);
+        const many = new DynamoStore(counted, table);
+        const names = Array.from({ length: 230 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
+        for (let i = 0; i < names.length; i += 23) {
+          await Promise.all(
+            names
+              .slice(i, i + 23)
+              .map((name, j) => many.ensureMaster({ name, host: '10.0.0.1', port: 6379 + j, now: 1 })),
+          );
+        }
+        proxy.ops.clear();
+        const listed = await many.listMasters();
+        expect(listed.map((r) => r.name)).toEqual(names);
+        expect(listed[1]).toEqual(await many.getMaster(names[1] as string));
+        proxy.ops.delete('GetItem');
+        expect(Object.fromEntries([...proxy.ops].map(([op, stats]) => [op, stats.count]))).toEqual({
+          Query: 1,
+          BatchGetItem: 3,
+        });
+        await dropTable(counted, table);
+      } finally {
+        counted.destroy();
+        await proxy.close();
+      }
+    });
+
+    it('keeps the change counter in the index partition and counts record writes', async () => {
+      const before = (await store.getChangeCounter()) ?? 0;
+      await store.ensureMaster({ name: 'counted', host: '10.0.0.1', port: 6379, now: 1 });
+      const get = async () =>
+        (
+          await client.send(
+            new GetCommand({ TableName: tableName, Key: keys.changes(), ConsistentRead: true }),
+          )
+        ).Item;
+      expect(keys.changes()).toEqual({ pk: 'MASTER#', sk: 'CHANGES' });
+      expect(await get()).toMatchObject({ kind: 'master-changes', changes: before + 1 });
+      // Not an index entry: listMasters does not see it (the 230-master listing above is exact).
+    });
+
+    it('reads a counter that is not a count as null, and still completes writes whose increment fails', async () => {
+      const proxy = await startCountingProxy(inject('dynamodbEndpoint'));
+      const counted = createDynamoClient({ endpoint: proxy.endpoint });
+      try {
+        const table = uniqueTable();
+        await createTable(counted, table);
+        const broken = new DynamoStore(counted, table);
+        await counted.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...keys.changes(), kind: 'master-changes', changes: 'many' },
+          }),
+        );
+        expect(await broken.getChangeCounter()).toBeNull();
+        proxy.ops.clear();
+        // The increment (if_not_exists + 1 on a string) fails: the record write stands all the same.
+        const record = await broken.ensureMaster({ name: 'still', host: '10.0.0.1', port: 6379, now: 1 });
+        expect(record.name).toBe('still');
+        expect(proxy.ops.get('UpdateItem')?.count).toBeGreaterThanOrEqual(1);
+        expect(await broken.getMaster('still')).toEqual(record);
+        expect(await broken.getChangeCounter()).toBeNull();
+        await dropTable(counted, table);
+      } finally {
+        counted.destroy();
+        await proxy.close();
+      }
+    });
+
+    it('keeps the hand-over state gzip-compressed in its own item, next to a lease that stays small', async () => {
+      const id = 'compressed';
+      const acquired = await store.acquireLease(id, { invocationId: 'i', now: 1, ttlMs: 10_000 });
+      if (!acquired.acquired) throw new Error('the lease was not acquired');
+      const masters = Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [
+          `m${i}`,
+          { host: `10.0.${i >> 8}.${i & 255}`, lastPingText: 'PONG' },
+        ]),
+      );
+      const state = JSON.stringify({ version: 3, masters });
+      expect(await store.putHandoverState(id, { token: 1, state })).toBe(true);
+      expect(await store.releaseLease(id, { invocationId: 'i', token: 1, now: 2 })).toBe(true);
+      const get = async (key: { pk: string; sk: string }) =>
+        (await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+      expect(keys.handover(id)).toEqual({ pk: `SENTINEL#${id}`, sk: 'HANDOVER' });
+      const item = await get(keys.handover(id));
+      expect(item).toMatchObject({ kind: 'handover', sentinelId: id, token: 1 });
+      const stored = item?.[ATTR.state];
+      expect(stored).toBeInstanceOf(Uint8Array);
+      expect((stored as Uint8Array).length).toBeLessThan(state.length / 4);
+      expect(JSON.stringify(await get(keys.lease(id))).length).toBeLessThan(400);
+      expect(await store.getHandoverState(id, { token: 1 })).toBe(state);
+    });
+
+    it('saves the hand-over state of a thousand masters with two replicas each in one item', async () => {
+      const now = 1_764_000_000_000;
+      // What varies from master to master in a real state: addresses, run ids, offsets, times.
+      const instance = (host: string, role: 'master' | 'replica', master: string | null) => {
+        const runId = randomBytes(20).toString('hex');
+        const at = now - (randomBytes(2).readUInt16BE() % 1_000);
+        const info: ReplicationInfo = {
+          runId,
+          role,
+          loading: false,
+          masterHost: master,
+          masterPort: master === null ? null : 6379,
+          masterLinkUp: master !== null,
+          masterLinkDownSinceMs: 0,
+          replicaPriority: 100,
+          replicaOffset: 987_654_321 + randomBytes(3).readUIntBE(0, 3),
+          replicaAnnounced: true,
+          masterReplOffset: 987_654_321 + randomBytes(3).readUIntBE(0, 3),
+          connectedReplicas: [],
+          redisVersion: '7.2.4',
+        };
+        return {
+          ...newObservation({ host, port: 6379 }, role, now - 50_000),
+          linkConnected: true,
+          lastValidReplyAt: at,
+          lastReplyAt: at,
+          lastPingSettledAt: at,
+          lastPingText: 'PONG',
+          info,
+          infoAt: at - 5_000,
+          runId,
+          reportedRole: role,
+          reportedRoleSince: now - 49_990,
+          reportedMasterSince: now - 49_990,
+        };
+      };
+      const masters = new Map<string, MasterHandover>();
+      const records = [];
+      for (let m = 0; m < 1_000; m += 1) {
+        const host = (k: number) => `10.${m >> 8}.${m & 255}.${k}`;
+        masters.set(`cache-${m}`, {
+          origin: { source: 'config', host: host(1), port: 6379 },
+          monitor: {
+            master: instance(host(1), 'master', null),
+            replicas: [instance(host(2), 'replica', host(1)), instance(host(3), 'replica', host(1))],
+          },
+          memory: {
+            ...INITIAL_MEMORY,
+            voteWritten: { down: false, observedAt: now - 40_000, writtenAt: now - 39_996 },
+            knownEpoch: 3,
+            knownLeader: { sentinelId: 'sentinel-b', epoch: 3 },
+            knownConfig: { epoch: 3, host: host(1), port: 6379 },
+          },
+        });
+        records.push({
+          ...newMasterRecord({ name: `cache-${m}`, host: host(1), port: 6379, now: now - 3e8 }, 'config'),
+          currentEpoch: 3,
+          configEpoch: 3,
+          leader: 'sentinel-b',
+        });
+      }
+      const state = serializeHandoverState({
+        savedAt: now,
+        tilt: { inTilt: false, since: null, lastTimerAt: now - 100 },
+        masters,
+        records: { changeCounter: 42, fullReadAt: now - 60_000, records },
+      });
+      expect(await store.putHandoverState('thousand', { token: 1, state })).toBe(true);
+      const item = (
+        await client.send(
+          new GetCommand({ TableName: tableName, Key: keys.handover('thousand'), ConsistentRead: true }),
+        )
+      ).Item;
+      const stored = (item?.[ATTR.state] as Uint8Array | undefined)?.length ?? Number.POSITIVE_INFINITY;
+      // About 0.2 KB a master: under 300 KB, so a thousand masters leave room in a 400 KB item.
+      expect(stored).toBeLessThan(300 * 1024);
+      const text = await store.getHandoverState('thousand', { token: 1 });
+      expect(text).toBe(state);
+      const parsed = parseHandoverState(text ?? '');
+      expect(parsed.ok && parsed.state.masters.size).toBe(1_000);
+    });
+
+    it('refuses a hand-over state too large for one item, saying so', async () => {
+      // Random bytes do not compress: 600 KB of them is over the limit in any encoding.
+      const state = randomBytes(600 * 1024).toString('base64');
+      await expect(store.putHandoverState('too-large', { token: 1, state })).rejects.toThrow(
+        /hand-over state is \d+ KB compressed, over the 390 KB an item can hold/,
+      );
+      expect(await store.getHandoverState('too-large', { token: 1 })).toBeNull();
+    });
+
+    it('returns a stored state it cannot decompress, or that inflates past the limit, as text the parser rejects', async () => {
+      const plant = (id: string, state: unknown) =>
+        client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...keys.handover(id), kind: 'handover', sentinelId: id, token: 1, state },
+          }),
+        );
+      await plant('not-gzip', randomBytes(64));
+      await plant('a-string', '{"version":3}');
+      // 16 MB of zeros compress to about 16 KB: inflating it whole is what the limit refuses.
+      await plant('bomb', gzipSync(Buffer.alloc(16 * 1024 * 1024)));
+      for (const id of ['not-gzip', 'a-string', 'bomb']) {
+        const text = await store.getHandoverState(id, { token: 1 });
+        expect(text, id).toBe('');
+        expect(parseHandoverState(text ?? 'null').ok, id).toBe(false);
+      }
     });
 
     it('still refuses a lease whose holder, token or expiry is malformed: they decide who may write', async () => {

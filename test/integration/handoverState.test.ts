@@ -49,17 +49,19 @@ function runner(args: { logs: LogLine[]; signal?: AbortSignal; probeFactory?: Re
   });
 }
 
-/** Leaves `text` in the lease as a previous invocation would at release, just now. */
+/** Leaves `text` as the hand-over state of a previous invocation that released the lease just now. */
 async function plant(text: string): Promise<void> {
   const now = Date.now();
   const taken = await store.acquireLease(ID, { invocationId: `planter-${randomUUID()}`, now, ttlMs: 10_000 });
   if (!taken.acquired) throw new Error('the lease is held: a previous case left it behind');
-  await store.releaseLease(ID, {
-    invocationId: taken.lease.holder ?? '',
-    token: taken.lease.token,
-    now,
-    handoverState: text,
-  });
+  expect(await store.putHandoverState(ID, { token: taken.lease.token, state: text })).toBe(true);
+  await store.releaseLease(ID, { invocationId: taken.lease.holder ?? '', token: taken.lease.token, now });
+}
+
+/** The state saved by the invocation that last released the lease, if any. */
+async function savedState(): Promise<string | null> {
+  const lease = await store.getLease(ID);
+  return lease === null ? null : store.getHandoverState(ID, { token: lease.token });
 }
 
 /** The parts of a stored state the cases below change. */
@@ -106,7 +108,7 @@ beforeAll(async () => {
   await waitFor(() => logs.some((l) => l.fields?.tick !== undefined), 10_000, 'a first tick');
   abort.abort();
   expect((await first).end).toBe('aborted');
-  const text = (await store.getLease(ID))?.handoverState;
+  const text = await savedState();
   if (!text) throw new Error('the first invocation left no hand-over state');
   genuine = JSON.parse(text);
   expect(genuine.masters).toHaveProperty('mymaster');
@@ -198,7 +200,7 @@ describe('a hand-over state that cannot be trusted', () => {
       // The lease is released, with a state the next invocation can use.
       const lease = await store.getLease(ID);
       expect(lease?.holder).toBeNull();
-      expect(JSON.parse(lease?.handoverState ?? 'null')).toMatchObject({ version: V });
+      expect(JSON.parse((await savedState()) ?? 'null')).toMatchObject({ version: V });
     }, 30_000);
   }
 
@@ -213,7 +215,7 @@ describe('a hand-over state that cannot be trusted', () => {
     await expect(runner({ logs, probeFactory: broken }).run()).rejects.toThrow('cannot create a probe');
     const lease = await store.getLease(ID);
     expect(lease?.holder).toBeNull();
-    expect(lease?.handoverState).toBeNull();
+    expect(await savedState()).toBeNull();
     expect(logs).toContainEqual(
       expect.objectContaining({
         level: 'error',

@@ -368,7 +368,8 @@ describe('a stored password is sent only to the replication group it was configu
     // The invocation ends (its deadline): it hands its observations over in the lease.
     await s.stop();
     sentinels = null;
-    const saved = (await store.getLease(ID))?.handoverState;
+    const released = await store.getLease(ID);
+    const saved = released && (await store.getHandoverState(ID, { token: released.token }));
     if (!saved) throw new Error('the invocation left no hand-over state');
     const state = JSON.parse(saved);
     // Positive control: the state carries the claimed replica.
@@ -384,12 +385,11 @@ describe('a stored password is sent only to the replication group it was configu
     // The state as if saved just now: the next invocation resumes it (it is not too old to use).
     const planted = await store.acquireLease(ID, { invocationId: 'planter', now: Date.now(), ttlMs: 5_000 });
     if (!planted.acquired) throw new Error('the lease is still held');
-    await store.releaseLease(ID, {
-      invocationId: 'planter',
+    await store.putHandoverState(ID, {
       token: planted.lease.token,
-      now: Date.now(),
-      handoverState: JSON.stringify({ ...state, savedAt: Date.now() }),
+      state: JSON.stringify({ ...state, savedAt: Date.now() }),
     });
+    await store.releaseLease(ID, { invocationId: 'planter', token: planted.lease.token, now: Date.now() });
 
     const next = invoke();
     sentinels = next;

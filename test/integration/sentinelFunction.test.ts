@@ -48,7 +48,8 @@ describe('functions/sentinel handler', () => {
     const store = new DynamoStore(createDynamoClient({ endpoint: inject('dynamodbEndpoint') }), table);
     const lease = await store.getLease('sentinel-b');
     expect(lease?.holder).toBeNull();
-    expect(JSON.parse(lease?.handoverState ?? 'null')).toMatchObject({ version: HANDOVER_STATE_VERSION });
+    const saved = await store.getHandoverState('sentinel-b', { token: lease?.token ?? 0 });
+    expect(JSON.parse(saved ?? 'null')).toMatchObject({ version: HANDOVER_STATE_VERSION });
     const votes = await store.listVotes('mymaster');
     expect(votes).toEqual([expect.objectContaining({ sentinelId: 'sentinel-b', down: false })]);
 

@@ -1,5 +1,5 @@
 /**
- * The sentinel function's fault lines, which the deployed SentinelFaults metric counts: the table goes
+ * The sentinel function's fault lines, which the deployed sentinel-faults alarm counts: the table goes
  * away mid-invocation, the master dies, and the events the sentinel raises can no longer be stored.
  * Real redis-server, DynamoDB Local; the Lambda runtime is a context object.
  */

@@ -1,18 +1,23 @@
 /**
  * The single-table layout: keys, attribute names, and the translation between domain records and items.
  *
- * | kind    | pk                | sk                       | ttl (epoch seconds)    |
- * |---------|-------------------|--------------------------|------------------------|
- * | master  | MASTER#<name>     | RECORD                   | none                   |
- * | vote    | MASTER#<name>     | VOTE#<sentinelId>        | observedAt + 1 day     |
- * | replica | MASTER#<name>     | REPLICA#<host>:<port>    | lastSeenAt + 1 day     |
- * | lease   | SENTINEL#<id>     | LEASE                    | none                   |
- * | index   | MASTER#           | INDEX#<name>             | none                   |
+ * | kind     | pk                | sk                       | ttl (epoch seconds)    |
+ * |----------|-------------------|--------------------------|------------------------|
+ * | master   | MASTER#<name>     | RECORD                   | none                   |
+ * | vote     | MASTER#<name>     | VOTE#<sentinelId>        | observedAt + 1 day     |
+ * | replica  | MASTER#<name>     | REPLICA#<host>:<port>    | lastSeenAt + 1 day     |
+ * | lease    | SENTINEL#<id>     | LEASE                    | none                   |
+ * | handover | SENTINEL#<id>     | HANDOVER                 | none                   |
+ * | index    | MASTER#           | INDEX#<name>             | none                   |
+ * | changes  | MASTER#           | CHANGES                  | none                   |
  *
  * One partition per master, so a single consistent Query returns all its votes (or replicas). The names
  * of all masters are listed in one small partition, `MASTER#` (the empty master name, which no master
  * can have, so the permission to write master partitions covers it): listing masters is one Query, not
- * a Scan of a table that also holds 14 days of events.
+ * a Scan of a table that also holds 14 days of events. The same partition holds the change counter
+ * (ports.ts), which every writer of a record or of the index increments: a sentinel reads that one small
+ * item per heartbeat instead of every record. The hand-over state (lib/runtime/handover.ts) has its own
+ * item next to the lease, gzip-compressed: the lease, rewritten at every heartbeat, stays small.
  * TTL is garbage collection only: DynamoDB deletes expired items up to days late, so every decision
  * compares observedAt / lastSeenAt / leaseUntil itself and never trusts an item to be gone.
  */
@@ -80,6 +85,7 @@ export const ATTR = {
   leaseUntil: 'leaseUntil',
   heartbeatAt: 'heartbeatAt',
   handoverRequestedBy: 'handoverRequestedBy',
+  /** Written into the lease item by versions before the hand-over item existed; removed at acquire and release. */
   handoverState: 'handoverState',
   tilt: 'tilt',
   summary: 'summary',
@@ -87,6 +93,10 @@ export const ATTR = {
   runId: 'runId',
   lastSeenAt: 'lastSeenAt',
   seenBy: 'seenBy',
+  // change counter
+  changes: 'changes',
+  // hand-over state (also sentinelId, token): the state's JSON, gzip-compressed (a binary attribute)
+  state: 'state',
 } as const;
 
 export type AttributeName = (typeof ATTR)[keyof typeof ATTR];
@@ -97,6 +107,8 @@ export const ITEM_KIND = {
   replica: 'replica',
   lease: 'lease',
   masterIndex: 'master-index',
+  handover: 'handover',
+  masterChanges: 'master-changes',
 } as const;
 
 export type ItemKind = (typeof ITEM_KIND)[keyof typeof ITEM_KIND];
@@ -111,6 +123,9 @@ export const KEY = {
   replicaPrefix: 'REPLICA#',
   /** The masters' index partition is `masterPrefix` alone; its items are `INDEX#<name>`. */
   indexPrefix: 'INDEX#',
+  /** The change counter, in the index partition (not under `indexPrefix`: listing skips it). */
+  changesSk: 'CHANGES',
+  handoverSk: 'HANDOVER',
 } as const;
 
 /** Votes and replicas are garbage-collected a day after their timestamp (never used for correctness). */
@@ -139,6 +154,8 @@ export const keys = {
   }),
   lease: (sentinelId: string): ItemKey => ({ pk: KEY.sentinelPrefix + sentinelId, sk: KEY.leaseSk }),
   masterIndex: (name: string): ItemKey => ({ pk: KEY.masterPrefix, sk: KEY.indexPrefix + name }),
+  changes: (): ItemKey => ({ pk: KEY.masterPrefix, sk: KEY.changesSk }),
+  handover: (sentinelId: string): ItemKey => ({ pk: KEY.sentinelPrefix + sentinelId, sk: KEY.handoverSk }),
 } as const;
 
 const ttlAfter = (ms: number): number => Math.floor(ms / 1000) + GARBAGE_AFTER_SECONDS;
@@ -223,7 +240,6 @@ export function leaseToItem(lease: LoopLease): Item {
     [ATTR.leaseUntil]: lease.leaseUntil,
     [ATTR.heartbeatAt]: lease.heartbeatAt,
     [ATTR.handoverRequestedBy]: lease.handoverRequestedBy,
-    [ATTR.handoverState]: lease.handoverState,
     [ATTR.tilt]: lease.tilt,
     [ATTR.summary]: lease.summary,
   };
@@ -437,12 +453,11 @@ export function replicaFromItem(item: Item): ReplicaRecord {
 /**
  * Who holds the lease, its fencing token and its expiry decide who may write: they are checked strictly,
  * and an item with any of them malformed is refused (StoreUnavailableError) until someone repairs it. The
- * rest only informs: a malformed one reads as absent. A hand-over state that is not a string is no state
- * (the successor starts fresh), a hand-over request that is not a string is no request (the successor
+ * rest only informs: a malformed one reads as absent. A hand-over request that is not a string is no request (the successor
  * waits for the lease to expire), TILT that is not a boolean is not TILT and a summary that is not a
  * string is none (both are for operators only; the next heartbeat rewrites them), and a heartbeat that
  * is not a number is long ago (the sentinel looks stale in SENTINEL SENTINELS and CKQUORUM until its
- * next heartbeat).
+ * next heartbeat). A `handoverState` attribute written by an older version is ignored.
  */
 export function leaseFromItem(item: Item): LoopLease {
   const r = new ItemReader(item, ITEM_KIND.lease);
@@ -453,7 +468,6 @@ export function leaseFromItem(item: Item): LoopLease {
     leaseUntil: r.number(ATTR.leaseUntil),
     heartbeatAt: r.advisoryTime(ATTR.heartbeatAt),
     handoverRequestedBy: r.advisoryString(ATTR.handoverRequestedBy),
-    handoverState: r.advisoryString(ATTR.handoverState),
     tilt: r.advisoryFlag(ATTR.tilt),
     summary: r.advisoryString(ATTR.summary),
   };

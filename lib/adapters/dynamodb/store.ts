@@ -7,10 +7,19 @@
  * On a failed condition DynamoDB can return the item as it is (ReturnValuesOnConditionCheckFailure
  * ALL_OLD), which tells a loser who won without a second read. dynalite ignores that option, so when the
  * error carries no item we fall back to a consistent GetItem.
+ *
+ * The change counter (ports.ts) is incremented by a second request once a record write has returned:
+ * awaited, so that it has landed when the caller moves on (a Lambda handler that returned right after
+ * a write would be frozen before a request left in the background). After a write that failed in a way
+ * that leaves its outcome unknown, it is sent without waiting: the store is in trouble then, and the
+ * caller should hear so at once. A failed increment is not an error of the write: readers tolerate a lost
+ * one by contract.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -87,6 +96,8 @@ export const CONDITION = {
   monitored: `attribute_exists(#${ATTR.pk}) AND (attribute_not_exists(#${ATTR.monitored}) OR #${ATTR.monitored} = :true)`,
   /** The caller still holds the lease it acquired (same invocation, same fencing token). */
   callerHoldsLease: `#${ATTR.holder} = :invocationId AND #${ATTR.token} = :token`,
+  /** Hand-over state: none stored, or the stored one's lease token is not newer than the writer's. */
+  handoverNotNewer: `attribute_not_exists(#${ATTR.pk}) OR #${ATTR.token} <= :token`,
 } as const;
 
 const UPDATE = {
@@ -126,18 +137,21 @@ const UPDATE = {
   releaseLeadership: `SET #${ATTR.failoverState} = :none, #${ATTR.leaderLeaseUntil} = :zero, #${ATTR.updatedAt} = :now`,
   // The token is incremented in the same write that takes the lease, so it is a fencing token.
   // The previous holder's summary stays visible to operators until the new holder writes one.
+  // A hand-over state left in the lease item by an older version is removed: the lease stays small.
   acquireLease:
     `SET #${ATTR.kind} = :kind, #${ATTR.sentinelId} = :sentinelId, #${ATTR.holder} = :invocationId, ` +
     `#${ATTR.token} = if_not_exists(#${ATTR.token}, :zero) + :one, #${ATTR.leaseUntil} = :leaseUntil, ` +
-    `#${ATTR.heartbeatAt} = :now, #${ATTR.handoverRequestedBy} = :null, #${ATTR.handoverState} = :null, ` +
-    `#${ATTR.tilt} = :false, #${ATTR.summary} = if_not_exists(#${ATTR.summary}, :null)`,
+    `#${ATTR.heartbeatAt} = :now, #${ATTR.handoverRequestedBy} = :null, ` +
+    `#${ATTR.tilt} = :false, #${ATTR.summary} = if_not_exists(#${ATTR.summary}, :null) ` +
+    `REMOVE #${ATTR.handoverState}`,
   renewLease:
     `SET #${ATTR.leaseUntil} = :leaseUntil, #${ATTR.heartbeatAt} = :now, ` +
     `#${ATTR.tilt} = :tilt, #${ATTR.summary} = :summary`,
   requestHandover: `SET #${ATTR.handoverRequestedBy} = :invocationId`,
   releaseLease:
-    `SET #${ATTR.holder} = :null, #${ATTR.leaseUntil} = :now, #${ATTR.heartbeatAt} = :now, ` +
-    `#${ATTR.handoverState} = :handoverState`,
+    `SET #${ATTR.holder} = :null, #${ATTR.leaseUntil} = :now, #${ATTR.heartbeatAt} = :now ` +
+    `REMOVE #${ATTR.handoverState}`,
+  incrementChanges: `SET #${ATTR.kind} = :kind, #${ATTR.changes} = if_not_exists(#${ATTR.changes}, :zero) + :one`,
 } as const;
 
 const KEY_CONDITION = {
@@ -185,6 +199,31 @@ type Conditional<T> =
 const isConditionFailure = (error: unknown): error is Error & { Item?: Record<string, AttributeValue> } =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
+/** BatchGetItem takes at most 100 keys per request. */
+const BATCH_GET_MAX_KEYS = 100;
+/**
+ * Keys DynamoDB leaves unprocessed in a batch (throttling, response size) are asked for again, with a
+ * doubling pause, this many times; then the read fails like any other (StoreUnavailableError).
+ */
+const UNPROCESSED_KEYS_RETRIES = 4;
+const UNPROCESSED_KEYS_FIRST_PAUSE_MS = 25;
+/**
+ * The hand-over item must fit DynamoDB's 400 KB item limit with its key and attribute names; a state
+ * whose compressed size is over this is refused here with a message that says so.
+ */
+const HANDOVER_STATE_MAX_STORED_BYTES = 390 * 1024;
+/**
+ * A stored state is decompressed to at most this much: anyone who can write the table could store a
+ * few hundred kilobytes that inflate to gigabytes. A thousand masters with two replicas each take about
+ * 3 MB (about 210 KB compressed, so the item limit is reached first, near 1,800 masters).
+ */
+const HANDOVER_STATE_MAX_TEXT_BYTES = 8 * 1024 * 1024;
+/**
+ * What getHandoverState returns for a stored state it cannot decompress: text the state's parser
+ * rejects (lib/runtime/handover.ts), so the successor starts fresh and logs it as a fault.
+ */
+const UNDECODABLE_HANDOVER_STATE = '';
+
 export class DynamoStore implements SentinelStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -194,7 +233,7 @@ export class DynamoStore implements SentinelStore {
   async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
     await this.putIndexEntry('ensureMaster', seed.name);
     const record: MasterRecord = newMasterRecord(seed, 'config');
-    const put = await this.conditional('ensureMaster', () =>
+    const put = await this.changing('ensureMaster', () =>
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -219,12 +258,24 @@ export class DynamoStore implements SentinelStore {
     return item === undefined ? null : masterFromItem(item);
   }
 
-  /** One Query of the index partition, then a consistent read of each record (removed ones included). */
+  /**
+   * One Query of the index partition, then the records (removed ones included) with consistent
+   * BatchGetItem requests of up to 100 keys, sent together: a Query is billed by the size it reads,
+   * a batch by the item, so 100 masters cost about as much as 100 GetItems but in one round trip.
+   */
   async listMasters(): Promise<MasterRecord[]> {
     const entries = await this.queryPrefix('listMasters', KEY.masterPrefix, KEY.indexPrefix);
-    const names = entries.map((item) => String(item[ATTR.name]));
-    const records = await Promise.all(names.map((name) => this.getMaster(name)));
-    return records.filter((r): r is MasterRecord => r !== null).sort((a, b) => compare(a.name, b.name));
+    const names = [...new Set(entries.map((item) => String(item[ATTR.name])))];
+    const items = await this.batchGet('listMasters', names.map(keys.master));
+    return items.map(masterFromItem).sort((a, b) => compare(a.name, b.name));
+  }
+
+  async getChangeCounter(): Promise<number | null> {
+    const item = await this.getItem('getChangeCounter', keys.changes());
+    if (item === undefined) return 0;
+    const value = item[ATTR.changes];
+    // Not a count (a hand edit): every increment fails on it, so readers must treat every read as a change.
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
   }
 
   /**
@@ -258,7 +309,7 @@ export class DynamoStore implements SentinelStore {
     const condition =
       request.mode === 'start' ? CONDITION.epochIsExpectedAndIdle : CONDITION.epochIsExpectedAndLeaderGone;
     const updateExpression = request.mode === 'start' ? UPDATE.claimEpochStart : UPDATE.claimEpochResume;
-    const update = await this.conditional('claimEpoch', () =>
+    const update = await this.changing('claimEpoch', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -307,7 +358,7 @@ export class DynamoStore implements SentinelStore {
       port: request.switchTo?.port,
       retryNotBefore: request.retryNotBefore,
     };
-    const update = await this.conditional('advanceFailover', () =>
+    const update = await this.changing('advanceFailover', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -331,7 +382,7 @@ export class DynamoStore implements SentinelStore {
     request: { now: number; coordinated?: boolean },
   ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
     const condition = `${CONDITION.monitored} AND #${ATTR.failoverState} = :none`;
-    const update = await this.conditional('requestFailover', () =>
+    const update = await this.changing('requestFailover', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -359,7 +410,7 @@ export class DynamoStore implements SentinelStore {
     name: string,
     request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
   ): Promise<boolean> {
-    const update = await this.conditional('renewLeadership', () =>
+    const update = await this.changing('renewLeadership', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -377,7 +428,7 @@ export class DynamoStore implements SentinelStore {
     name: string,
     request: { epoch: number; sentinelId: SentinelId; now: number },
   ): Promise<boolean> {
-    const update = await this.conditional('releaseLeadership', () =>
+    const update = await this.changing('releaseLeadership', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -403,7 +454,7 @@ export class DynamoStore implements SentinelStore {
     now: number;
   }): Promise<'created' | 'duplicate'> {
     await this.putIndexEntry('monitorMaster', seed.name);
-    const update = await this.conditional('monitorMaster', () =>
+    const update = await this.changing('monitorMaster', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -445,7 +496,7 @@ export class DynamoStore implements SentinelStore {
   ): Promise<'updated' | 'conflict' | 'no-such-master'> {
     // Records written before run-time settings existed have no version: that is version 0.
     const condition = `${CONDITION.monitored} AND (#${ATTR.settingsVersion} = :expectedVersion OR (attribute_not_exists(#${ATTR.settingsVersion}) AND :expectedVersion = :zero))`;
-    const update = await this.conditional('updateMasterSettings', () =>
+    const update = await this.changing('updateMasterSettings', () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -505,7 +556,7 @@ export class DynamoStore implements SentinelStore {
     updateExpression: string,
     values: Record<string, unknown>,
   ): Promise<boolean> {
-    const update = await this.conditional(operation, () =>
+    const update = await this.changing(operation, () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -596,7 +647,6 @@ export class DynamoStore implements SentinelStore {
         leaseUntil,
         heartbeatAt: request.now,
         handoverRequestedBy: null,
-        handoverState: null,
         tilt: false,
         summary: previous?.summary ?? null,
       };
@@ -669,7 +719,7 @@ export class DynamoStore implements SentinelStore {
 
   async releaseLease(
     sentinelId: SentinelId,
-    request: { invocationId: string; token: number; now: number; handoverState: string | null },
+    request: { invocationId: string; token: number; now: number },
   ): Promise<boolean> {
     const update = await this.conditional('releaseLease', () =>
       this.client.send(
@@ -683,6 +733,50 @@ export class DynamoStore implements SentinelStore {
       ),
     );
     return update.ok;
+  }
+
+  /** The state's JSON is stored gzip-compressed: it repeats the same field names for every master. */
+  async putHandoverState(
+    sentinelId: SentinelId,
+    request: { token: number; state: string },
+  ): Promise<boolean> {
+    const compressed = gzipSync(Buffer.from(request.state, 'utf8'));
+    if (compressed.length > HANDOVER_STATE_MAX_STORED_BYTES) {
+      throw new StoreUnavailableError(
+        `DynamoDB putHandoverState on table ${this.tableName}: the hand-over state is ` +
+          `${Math.ceil(compressed.length / 1024)} KB compressed, over the ` +
+          `${HANDOVER_STATE_MAX_STORED_BYTES / 1024} KB an item can hold`,
+      );
+    }
+    const put = await this.conditional('putHandoverState', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.handover(sentinelId),
+            [ATTR.kind]: ITEM_KIND.handover,
+            [ATTR.sentinelId]: sentinelId,
+            [ATTR.token]: request.token,
+            [ATTR.state]: compressed,
+          },
+          ConditionExpression: CONDITION.handoverNotNewer,
+          ...expressionParts([CONDITION.handoverNotNewer], { token: request.token }),
+        }),
+      ),
+    );
+    return put.ok;
+  }
+
+  async getHandoverState(sentinelId: SentinelId, request: { token: number }): Promise<string | null> {
+    const item = await this.getItem('getHandoverState', keys.handover(sentinelId));
+    if (item === undefined || item[ATTR.token] !== request.token) return null;
+    const stored = item[ATTR.state];
+    if (!(stored instanceof Uint8Array)) return UNDECODABLE_HANDOVER_STATE;
+    try {
+      return gunzipSync(stored, { maxOutputLength: HANDOVER_STATE_MAX_TEXT_BYTES }).toString('utf8');
+    } catch {
+      return UNDECODABLE_HANDOVER_STATE;
+    }
   }
 
   async upsertReplica(replica: ReplicaRecord): Promise<void> {
@@ -722,6 +816,43 @@ export class DynamoStore implements SentinelStore {
     }
   }
 
+  /**
+   * A conditional write of a master record: like `conditional`, then the change counter is incremented
+   * unless the condition failed (see the header). A write that failed otherwise may have landed, so it
+   * is counted too: a spurious increment only makes readers look once more.
+   */
+  private async changing<T>(operation: string, run: () => Promise<T>): Promise<Conditional<T>> {
+    let result: Conditional<T>;
+    try {
+      result = await this.conditional(operation, run);
+    } catch (error) {
+      void this.incrementChanges();
+      throw error;
+    }
+    if (result.ok) await this.incrementChanges();
+    return result;
+  }
+
+  /** Never rejects: a failed increment is a lost one, which readers tolerate (ports.ts). */
+  private async incrementChanges(): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.changes(),
+          UpdateExpression: UPDATE.incrementChanges,
+          ...expressionParts([UPDATE.incrementChanges], {
+            kind: ITEM_KIND.masterChanges,
+            zero: 0,
+            one: 1,
+          }),
+        }),
+      );
+    } catch {
+      // Lost: the write it counts has succeeded, and readers re-read every record now and then anyway.
+    }
+  }
+
   /** The item after a failed condition: from the error when DynamoDB returned it, else a consistent read. */
   private async currentAfterConflict(operation: string, key: ItemKey, fromError: Item | undefined) {
     return fromError ?? (await this.getItem(`${operation} (re-read after conflict)`, key));
@@ -739,6 +870,40 @@ export class DynamoStore implements SentinelStore {
       this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
     );
     return output.Item;
+  }
+
+  /** Consistent reads of many items, in batches sent together; absent items are simply not returned. */
+  private async batchGet(operation: string, itemKeys: readonly ItemKey[]): Promise<Item[]> {
+    const batches: ItemKey[][] = [];
+    for (let i = 0; i < itemKeys.length; i += BATCH_GET_MAX_KEYS)
+      batches.push(itemKeys.slice(i, i + BATCH_GET_MAX_KEYS));
+    const results = await Promise.all(batches.map((batch) => this.batchGetOnce(operation, batch)));
+    return results.flat();
+  }
+
+  private async batchGetOnce(operation: string, batch: readonly ItemKey[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending: readonly Item[] = batch.map((key) => ({ [ATTR.pk]: key.pk, [ATTR.sk]: key.sk }));
+    for (let retry = 0; ; retry += 1) {
+      const output = await this.call(operation, () =>
+        this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } },
+          }),
+        ),
+      );
+      items.push(...(output.Responses?.[this.tableName] ?? []));
+      const unprocessed = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      if (unprocessed.length === 0) return items;
+      if (retry >= UNPROCESSED_KEYS_RETRIES) {
+        throw new StoreUnavailableError(
+          `DynamoDB ${operation} on table ${this.tableName}: ${unprocessed.length} items still unprocessed ` +
+            `after ${UNPROCESSED_KEYS_RETRIES} retries`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, UNPROCESSED_KEYS_FIRST_PAUSE_MS * 2 ** retry));
+      pending = unprocessed;
+    }
   }
 
   private async queryPrefix(operation: string, pk: string, skPrefix: string): Promise<Item[]> {

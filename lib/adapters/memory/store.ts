@@ -5,7 +5,9 @@
  * - linearizable: after the (optional) simulated latency, each method reads, checks and writes
  *   synchronously, so no other call can interleave inside a check-and-set;
  * - values are deep-copied in and out, so a caller mutating what it passed or got cannot change the store;
- * - `setAvailable(false)` simulates an outage: every call rejects with StoreUnavailableError.
+ * - `setAvailable(false)` simulates an outage: every call rejects with StoreUnavailableError;
+ * - the change counter moves in the same step as the write it counts; `setIncrementsLost(true)` simulates
+ *   the writer dying between its write and the increment (ports.ts: readers must tolerate it).
  */
 import { newMasterRecord } from '../../core/records.js';
 import type {
@@ -44,6 +46,10 @@ export class MemoryStore implements SentinelStore {
   private readonly leases = new Map<SentinelId, LoopLease>();
   /** master → "host:port" → replica */
   private readonly replicas = new Map<string, Map<string, ReplicaRecord>>();
+  /** sentinelId → the hand-over state saved under a lease token */
+  private readonly handoverStates = new Map<SentinelId, { token: number; state: string }>();
+  private changes = 0;
+  private incrementsLost = false;
   private available = true;
   private latencyMs: number;
 
@@ -60,12 +66,23 @@ export class MemoryStore implements SentinelStore {
     this.latencyMs = latencyMs;
   }
 
+  /** true: writes still apply, but the change counter does not move (its increments are lost). */
+  setIncrementsLost(lost: boolean): void {
+    this.incrementsLost = lost;
+  }
+
+  /** A record or the index changed (called in the same synchronous step as the change). */
+  private changed(): void {
+    if (!this.incrementsLost) this.changes += 1;
+  }
+
   async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
     await this.enter('ensureMaster');
     const existing = this.masters.get(seed.name);
     if (existing !== undefined) return copy(existing);
     const record: MasterRecord = newMasterRecord(seed, 'config');
     this.masters.set(seed.name, record);
+    this.changed();
     return copy(record);
   }
 
@@ -77,6 +94,11 @@ export class MemoryStore implements SentinelStore {
   async listMasters(): Promise<MasterRecord[]> {
     await this.enter('listMasters');
     return [...this.masters.values()].sort((a, b) => compare(a.name, b.name)).map(copy);
+  }
+
+  async getChangeCounter(): Promise<number | null> {
+    await this.enter('getChangeCounter');
+    return this.changes;
   }
 
   async claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult> {
@@ -110,6 +132,7 @@ export class MemoryStore implements SentinelStore {
           }
         : claimed;
     this.masters.set(name, record);
+    this.changed();
     return { won: true, record: copy(record) };
   }
 
@@ -131,6 +154,7 @@ export class MemoryStore implements SentinelStore {
       ...(request.retryNotBefore !== undefined ? { retryNotBefore: request.retryNotBefore } : {}),
     };
     this.masters.set(name, record);
+    this.changed();
     return { ok: true, record: copy(record) };
   }
 
@@ -147,6 +171,7 @@ export class MemoryStore implements SentinelStore {
       failoverRequestedAt: request.now,
       failoverRequestCoordinated: request.coordinated === true,
     });
+    this.changed();
     return 'requested';
   }
 
@@ -158,6 +183,7 @@ export class MemoryStore implements SentinelStore {
     const current = this.masters.get(name);
     if (!leads(current, request)) return false;
     this.masters.set(name, { ...current, leaderLeaseUntil: request.leaseUntil, updatedAt: request.now });
+    this.changed();
     return true;
   }
 
@@ -174,6 +200,7 @@ export class MemoryStore implements SentinelStore {
       leaderLeaseUntil: 0,
       updatedAt: request.now,
     });
+    this.changed();
     return true;
   }
 
@@ -197,6 +224,7 @@ export class MemoryStore implements SentinelStore {
       settings: copy(seed.settings),
       settingsVersion: (existing?.settingsVersion ?? 0) + 1,
     });
+    this.changed();
     // The old incarnation's replicas are not this one's (Sentinel's REMOVE forgets them too).
     this.replicas.delete(seed.name);
     return 'created';
@@ -207,6 +235,7 @@ export class MemoryStore implements SentinelStore {
     const current = this.masters.get(name);
     if (!current?.monitored) return false;
     this.masters.set(name, { ...current, ...endedFailover(), monitored: false, updatedAt: request.now });
+    this.changed();
     return true;
   }
 
@@ -224,6 +253,7 @@ export class MemoryStore implements SentinelStore {
       settingsVersion: current.settingsVersion + 1,
       updatedAt: request.now,
     });
+    this.changed();
     return 'updated';
   }
 
@@ -232,6 +262,7 @@ export class MemoryStore implements SentinelStore {
     const current = this.masters.get(name);
     if (!current?.monitored) return false;
     this.masters.set(name, { ...current, ...endedFailover(), resetAt: request.now, updatedAt: request.now });
+    this.changed();
     this.replicas.delete(name);
     return true;
   }
@@ -282,7 +313,6 @@ export class MemoryStore implements SentinelStore {
       leaseUntil: request.now + request.ttlMs,
       heartbeatAt: request.now,
       handoverRequestedBy: null,
-      handoverState: null,
       tilt: false,
       summary: previous?.summary ?? null,
     };
@@ -329,7 +359,7 @@ export class MemoryStore implements SentinelStore {
 
   async releaseLease(
     sentinelId: SentinelId,
-    request: { invocationId: string; token: number; now: number; handoverState: string | null },
+    request: { invocationId: string; token: number; now: number },
   ): Promise<boolean> {
     await this.enter('releaseLease');
     const current = this.leases.get(sentinelId);
@@ -339,9 +369,25 @@ export class MemoryStore implements SentinelStore {
       holder: null,
       leaseUntil: request.now,
       heartbeatAt: request.now,
-      handoverState: request.handoverState,
     });
     return true;
+  }
+
+  async putHandoverState(
+    sentinelId: SentinelId,
+    request: { token: number; state: string },
+  ): Promise<boolean> {
+    await this.enter('putHandoverState');
+    const stored = this.handoverStates.get(sentinelId);
+    if (stored !== undefined && stored.token > request.token) return false;
+    this.handoverStates.set(sentinelId, { token: request.token, state: request.state });
+    return true;
+  }
+
+  async getHandoverState(sentinelId: SentinelId, request: { token: number }): Promise<string | null> {
+    await this.enter('getHandoverState');
+    const stored = this.handoverStates.get(sentinelId);
+    return stored !== undefined && stored.token === request.token ? stored.state : null;
   }
 
   async upsertReplica(replica: ReplicaRecord): Promise<void> {

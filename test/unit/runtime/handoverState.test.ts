@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_MEMORY, type MasterMemory } from '../../../lib/core/decide.js';
 import { newObservation } from '../../../lib/core/observation.js';
+import { newMasterRecord } from '../../../lib/core/records.js';
 import { INITIAL_TILT } from '../../../lib/core/tilt.js';
-import type { ReplicationInfo } from '../../../lib/core/types.js';
+import type { MasterRecord, ReplicationInfo } from '../../../lib/core/types.js';
 import {
   HANDOVER_STATE_VERSION,
   type HandoverState,
@@ -52,12 +53,61 @@ const entry: MasterHandover = {
 /** A master whose record predates origins and is not in the file: its origin is unknown (null). */
 const unknownOrigin: MasterHandover = { ...entry, origin: null };
 
+/** A record after a failover, with run-time settings: every kind of field a record has. */
+const record: MasterRecord = {
+  ...newMasterRecord({ name: 'mymaster', host: '10.0.0.2', port: 6379, now: 10 }, 'monitor'),
+  currentEpoch: 3,
+  configEpoch: 3,
+  leader: 'sentinel-b',
+  leaderLeaseUntil: 0,
+  failoverStartedAt: 400,
+  failover: {
+    oldMaster: { host: '10.0.0.1', port: 6379 },
+    promoted: { host: '10.0.0.2', port: 6379 },
+    rejected: [{ host: '10.0.0.3', port: 6379, reason: 'replica-priority is 0' }],
+    promotionSentAt: 450,
+    replicas: [{ host: '10.0.0.4', port: 6379, state: 'done', sentAt: 460, note: null }],
+    forced: false,
+    coordinated: false,
+  },
+  settings: { quorum: 2, downAfterMs: 5_000, renamedCommands: { config: 'cfg-x' } },
+  settingsVersion: 4,
+  resetAt: 300,
+  updatedAt: 500,
+};
+const removed: MasterRecord = {
+  ...newMasterRecord({ name: 'gone', host: 'h', port: 1, now: 1 }, 'config'),
+  monitored: false,
+};
+
 const state: HandoverState = {
   savedAt: 1_000,
   tilt: { ...INITIAL_TILT, lastTimerAt: 999 },
   masters: new Map([
     ['mymaster', entry],
     ['older', unknownOrigin],
+  ]),
+  records: { changeCounter: 17, fullReadAt: 950, records: [record, removed] },
+};
+
+/** What a resumed invocation gets back: INFO without its connected-replica list (see handover.ts). */
+const resumedEntry: MasterHandover = {
+  ...entry,
+  monitor: {
+    master: entry.monitor.master,
+    replicas: [
+      {
+        ...(entry.monitor.replicas[0] as (typeof entry.monitor.replicas)[number]),
+        info: { ...info, connectedReplicas: [] },
+      },
+    ],
+  },
+};
+const resumed: HandoverState = {
+  ...state,
+  masters: new Map([
+    ['mymaster', resumedEntry],
+    ['older', { ...resumedEntry, origin: null }],
   ]),
 };
 
@@ -81,10 +131,58 @@ function rejection(text: string) {
 }
 
 describe('parseHandoverState', () => {
-  it('gives back exactly what was saved, every field of every part', () => {
+  it('gives back what was saved, every field of every part but the connected-replica lists of INFO', () => {
     const parsed = parseHandoverState(serializeHandoverState(state));
-    expect(parsed).toEqual({ ok: true, state });
+    expect(parsed).toEqual({ ok: true, state: resumed });
     expect(JSON.parse(serializeHandoverState(state)).version).toBe(HANDOVER_STATE_VERSION);
+    const none = { ...state, records: null };
+    expect(parseHandoverState(serializeHandoverState(none))).toEqual({
+      ok: true,
+      state: { ...resumed, records: null },
+    });
+  });
+
+  it('stores observation and memory times relative to savedAt, and whole again when read', () => {
+    const stored = JSON.parse(serializeHandoverState(state));
+    const master = stored.masters.mymaster;
+    expect(master.monitor.master.observingSince).toBe(100 - 1_000);
+    expect(master.monitor.master.lastReplyAt).toBe(500 - 1_000);
+    expect(master.monitor.master.lastPingSettledAt).toBeNull();
+    expect(master.monitor.replicas[0].infoAt).toBe(700 - 1_000);
+    expect(master.memory).toMatchObject({
+      sdownSince: -100,
+      replicaSdownSince: { '10.0.0.2:6379': -50 },
+      voteWritten: { down: true, observedAt: -10, writtenAt: -9 },
+      leading: { epoch: 3, leaseUntil: 5_000 },
+      knownEpoch: 3,
+      reconfiguredAt: { '10.0.0.2:6379': -200 },
+    });
+    // Records keep their own times: they are the store's, not this invocation's.
+    expect(stored.records.records[0].updatedAt).toBe(500);
+    // Moved to another base, every time moves with it (this is how a state is planted "just now").
+    const parsed = parseHandoverState(JSON.stringify({ ...stored, savedAt: 5_000 }));
+    if (!parsed.ok) throw new Error(parsed.rejection.reason);
+    expect(parsed.state.masters.get('mymaster')?.monitor.master.lastReplyAt).toBe(4_500);
+    expect(parsed.state.masters.get('mymaster')?.memory.voteWritten).toEqual({
+      down: true,
+      observedAt: 4_990,
+      writtenAt: 4_991,
+    });
+  });
+
+  it('leaves out reconfiguration times that no longer hold anything back', () => {
+    const old = new Map([
+      [
+        'mymaster',
+        {
+          ...entry,
+          memory: { ...memory, reconfiguredAt: { '10.0.0.2:6379': 800, '10.0.0.3:6379': -8_000 } },
+        },
+      ],
+    ]);
+    const parsed = parseHandoverState(serializeHandoverState({ ...state, masters: old }));
+    if (!parsed.ok) throw new Error(parsed.rejection.reason);
+    expect(parsed.state.masters.get('mymaster')?.memory.reconfiguredAt).toEqual({ '10.0.0.2:6379': 800 });
   });
 
   it('refuses a version-1 state (no origins): it cannot say which incarnation its observations are of', () => {
@@ -176,8 +274,42 @@ describe('parseHandoverState', () => {
     ],
     [
       "a replica's INFO with a bad connected replica",
-      (s) => (s.masters.mymaster.monitor.replicas[0].info.connectedReplicas[0].lag = '0'),
+      (s) =>
+        (s.masters.mymaster.monitor.replicas[0].info.connectedReplicas = [
+          { host: 'h', port: 1, state: 'online', offset: 0, lag: '0' },
+        ]),
       'masters["mymaster"].monitor.replicas[0].info.connectedReplicas[0].lag: expected a finite number, got a string',
+    ],
+    ['records missing', (s) => delete s.records, 'records: missing'],
+    [
+      'a change counter that is not a count',
+      (s) => (s.records.changeCounter = -1),
+      'records.changeCounter: expected a non-negative integer, got a number',
+    ],
+    [
+      'a record with an unknown failover state',
+      (s) => (s.records.records[0].failoverState = 'exploding'),
+      'records.records[0].failoverState: expected one of none, wait_start, select_slave, send_slaveof_noone, wait_promotion, reconf_slaves, update_config, got a string',
+    ],
+    [
+      'a record with a quorum as a string',
+      (s) => (s.records.records[0].settings.quorum = '2'),
+      'records.records[0].settings.quorum: expected a non-negative integer, got a string',
+    ],
+    [
+      'a record renaming a command to a number',
+      (s) => (s.records.records[0].settings.renamedCommands.config = 7),
+      'records.records[0].settings.renamedCommands["config"]: expected a string, got a number',
+    ],
+    [
+      'a record whose promoted replica has no port',
+      (s) => delete s.records.records[0].failover.promoted.port,
+      'records.records[0].failover.promoted.port: missing',
+    ],
+    [
+      'a record without an origin field',
+      (s) => delete s.records.records[1].origin,
+      'records.records[1].origin: missing',
     ],
     [
       "a master's time as a string",
@@ -217,11 +349,23 @@ describe('parseHandoverState', () => {
       }),
     );
     if (!parsed.ok) throw new Error(parsed.rejection.reason);
-    expect(parsed.state.masters.get('mymaster')).toEqual(entry);
-    expect(parsed.state.masters.get('constructor')).toEqual(entry);
-    expect(parsed.state.masters.get('__proto__')).toEqual(entry);
+    expect(parsed.state.masters.get('mymaster')).toEqual(resumedEntry);
+    expect(parsed.state.masters.get('constructor')).toEqual(resumedEntry);
+    expect(parsed.state.masters.get('__proto__')).toEqual(resumedEntry);
     expect(parsed.state.masters.get('toString')).toBeUndefined();
-    expect(Object.keys(parsed.state)).toEqual(['savedAt', 'tilt', 'masters']);
+    expect(Object.keys(parsed.state)).toEqual(['savedAt', 'tilt', 'masters', 'records']);
     expect(parsed.state.masters.get('mymaster')?.memory).not.toHaveProperty('extra');
+  });
+
+  it('keeps only the run-time settings a record has: an absent one means "as configured"', () => {
+    const parsed = parseHandoverState(
+      storedWith((s) => {
+        s.records.records[0].settings = { parallelSyncs: 2, unknown: 'dropped' };
+      }),
+    );
+    if (!parsed.ok) throw new Error(parsed.rejection.reason);
+    const settings = parsed.state.records?.records[0]?.settings;
+    expect(settings).toEqual({ parallelSyncs: 2 });
+    expect(Object.keys(settings ?? {})).toEqual(['parallelSyncs']);
   });
 });

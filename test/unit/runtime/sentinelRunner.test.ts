@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
-import type { MasterRecord, SentinelConfig, Vote } from '../../../lib/core/types.js';
+import type { SentinelConfig, Vote } from '../../../lib/core/types.js';
 import { storeSentinelView } from '../../../lib/resp/sentinelView.js';
 import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
 import { HANDOVER_STATE_VERSION } from '../../../lib/runtime/handover.js';
@@ -265,18 +265,19 @@ describe('TILT in the running loop', () => {
  * StoreUnavailableError of an outage. The runner marks the store down, finds it up at the next heartbeat,
  * reads again, and meets the same error: once per heartbeat for as long as the bug lasts.
  */
-class BuggyRecordStore extends MemoryStore {
+/** A store whose change counter (read at every heartbeat) throws a TypeError while `broken` is set. */
+class BuggyCounterStore extends MemoryStore {
   broken = false;
   thrown = 0;
   /** Reads that worked. */
   read = 0;
-  override async getMaster(name: string): Promise<MasterRecord | null> {
+  override async getChangeCounter(): Promise<number | null> {
     if (this.broken) {
       this.thrown += 1;
       throw new TypeError('cannot read properties of undefined');
     }
     this.read += 1;
-    return super.getMaster(name);
+    return super.getChangeCounter();
   }
 }
 
@@ -294,7 +295,10 @@ class ShiftedClock implements Clock {
   }
 }
 
-/** A store whose vote list comes back malformed while `broken` is set: every tick of the master throws. */
+/**
+ * A store whose vote list comes back malformed while `broken` is set: every tick of a master whose votes
+ * are read (it looks down) throws.
+ */
 class MalformedVotesStore extends MemoryStore {
   broken = false;
   override async listVotes(master: string): Promise<Vote[]> {
@@ -339,7 +343,9 @@ describe('failures inside the loop', () => {
       await until(() => tickLines().length >= 2, 3_000, 'two healthy ticks');
       expect(tickLines().every((l) => l.fields?.failedMasters === 0)).toBe(true);
 
+      // Votes are read only for a master that looks down.
       store.broken = true;
+      world.set(master, 'dead');
       const failing = () => tickLines().filter((l) => l.fields?.failedMasters === 1);
       await until(() => failing().length >= 5, 5_000, 'five failing ticks');
       // Five failing ticks, one error line (the next is due a minute after the first).
@@ -369,7 +375,7 @@ describe('failures inside the loop', () => {
   it('logs an unexpected store error at once, then at most once a minute with a count, and says when it stops', async () => {
     const world = new FakeRedisWorld();
     world.set(master, 'up');
-    const store = new BuggyRecordStore();
+    const store = new BuggyCounterStore();
     const clock = new ShiftedClock();
     const logs: LogLine[] = [];
     const abort = new AbortController();
@@ -499,7 +505,9 @@ describe('failures inside the loop', () => {
     firstAbort.abort();
     await first;
     const lease = await store.getLease('sentinel-a');
-    const stored = JSON.parse(lease?.handoverState ?? '{}');
+    const stored = JSON.parse(
+      (await store.getHandoverState('sentinel-a', { token: lease?.token ?? 0 })) ?? '{}',
+    );
     stored.masters.gone = stored.masters.mymaster;
     // Planted as a previous invocation would release it: just now.
     const planted = await store.acquireLease('sentinel-a', {
@@ -508,11 +516,15 @@ describe('failures inside the loop', () => {
       ttlMs: 1_000,
     });
     if (!planted.acquired) throw new Error('lease not acquired');
+    const plantedAt = Date.now();
+    await store.putHandoverState('sentinel-a', {
+      token: planted.lease.token,
+      state: JSON.stringify({ ...stored, savedAt: plantedAt }),
+    });
     await store.releaseLease('sentinel-a', {
       invocationId: 'planter',
       token: planted.lease.token,
       now: Date.now(),
-      handoverState: JSON.stringify({ ...stored, savedAt: Date.now() }),
     });
     const logs: LogLine[] = [];
     const events: string[] = [];
@@ -530,8 +542,9 @@ describe('failures inside the loop', () => {
     expect(Object.keys(second.snapshots())).toEqual(['mymaster']);
     // The same incarnation (origin): its observations carry over, not a fresh start.
     expect(stored.masters.mymaster.origin).toEqual({ source: 'config', ...master });
+    // Stored relative to savedAt (lib/runtime/handover.ts).
     expect(second.snapshots().mymaster?.master.observingSince).toBe(
-      stored.masters.mymaster.monitor.master.observingSince,
+      plantedAt + stored.masters.mymaster.monitor.master.observingSince,
     );
     expect(events.filter((e) => e.includes('gone'))).toEqual([]);
     expect(logs.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
@@ -547,11 +560,14 @@ describe('failures inside the loop', () => {
       ttlMs: 1_000,
     });
     if (!planted.acquired) throw new Error('lease not acquired');
+    await store.putHandoverState('sentinel-a', {
+      token: planted.lease.token,
+      state: JSON.stringify({ version: HANDOVER_STATE_VERSION }),
+    });
     await store.releaseLease('sentinel-a', {
       invocationId: 'planter',
       token: planted.lease.token,
       now: Date.now(),
-      handoverState: JSON.stringify({ version: HANDOVER_STATE_VERSION }),
     });
     const logs: LogLine[] = [];
     const abort = new AbortController();
