@@ -170,7 +170,8 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
   const selfDown = evaluating && sdownSince !== null;
 
   // --- Replicas: SDOWN only (replicas never become ODOWN) ---
-  const replicaSdownSince: Record<string, number> = {};
+  const replicaSdownSince: Record<string, number> =
+    input.replicas.length === 0 && isEmpty(previous.replicaSdownSince) ? NONE_DOWN : {};
   for (const replica of input.replicas) {
     const key = addressKey(replica.address);
     const was = previous.replicaSdownSince[key];
@@ -230,7 +231,8 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
   let knownConfig = previous.knownConfig;
   let leading = previous.leading;
   let claimedFrom = previous.claimedFrom;
-  const reconfiguredAt: Record<string, number> = { ...previous.reconfiguredAt };
+  // Copied only when a reconfiguration is added: most ticks add none.
+  let reconfiguredAt: Record<string, number> = previous.reconfiguredAt;
   let leadershipNote = '';
   if (store.status === 'ok') {
     const record = store.record;
@@ -336,6 +338,7 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
           const last = reconfiguredAt[key];
           if (fix === null || (last !== undefined && now - last < SENTINEL_DEFAULTS.roleReportStableMs))
             continue;
+          if (reconfiguredAt === previous.reconfiguredAt) reconfiguredAt = { ...previous.reconfiguredAt };
           reconfiguredAt[key] = now;
           actions.push({ type: 'reconfigure-replica', address: replica.address, reason: fix });
           emit(fix === 'convert-to-slave' ? '+convert-to-slave' : '+fix-slave-config', {
@@ -363,36 +366,76 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
 
   const status: MasterStatus =
     !evaluating && sdownSince === null ? 'unknown' : odown ? 'odown' : selfDown ? 'sdown' : 'ok';
-  const memory: MasterMemory = {
-    sdownSince,
-    odownSince,
-    replicaSdownSince,
-    voteWritten: written,
-    knownEpoch,
-    knownLeader,
-    leading,
-    claimedFrom,
-    knownConfig,
-    reconfiguredAt,
-  };
+  // A healthy master's memory does not change from tick to tick: the previous object is kept then,
+  // rather than a copy of it per master per tick.
+  const unchanged =
+    sdownSince === previous.sdownSince &&
+    odownSince === previous.odownSince &&
+    (replicaSdownSince === previous.replicaSdownSince ||
+      sameTimes(replicaSdownSince, previous.replicaSdownSince)) &&
+    knownEpoch === previous.knownEpoch &&
+    knownLeader === previous.knownLeader &&
+    leading === previous.leading &&
+    claimedFrom === previous.claimedFrom &&
+    knownConfig === previous.knownConfig &&
+    reconfiguredAt === previous.reconfiguredAt;
+  const memory: MasterMemory = unchanged
+    ? previous
+    : {
+        sdownSince,
+        odownSince,
+        replicaSdownSince,
+        voteWritten: written,
+        knownEpoch,
+        knownLeader,
+        leading,
+        claimedFrom,
+        knownConfig,
+        reconfiguredAt,
+      };
+  // The summary is text for the tick line, which shows it only for a few masters (those not OK, or
+  // all of three or fewer) and only when the line is logged: built on first read, not every tick for
+  // every master. Its inputs are immutable, so it reads the same whenever it is built.
+  let summary: string | null = null;
   return {
     memory,
     events,
     actions,
     status,
-    summary: summarise({
-      input,
-      status,
-      cause,
-      downCount,
-      neededToAuthorise,
-      replicaSdownSince,
-      memory,
-      note: leadershipNote,
-    }),
+    get summary(): string {
+      summary ??= summarise({
+        input,
+        status,
+        cause,
+        downCount,
+        neededToAuthorise,
+        replicaSdownSince,
+        note: leadershipNote,
+      });
+      return summary;
+    },
     wakeAt,
     wantsFastVoteReads: selfDown || leading !== null,
   };
+}
+
+/** The replicaSdownSince of a master without replicas down (shared: it is never written to). */
+const NONE_DOWN: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
+function isEmpty(times: Readonly<Record<string, number>>): boolean {
+  for (const _ in times) return false;
+  return true;
+}
+
+/** Same replicas with the same times (a map rebuilt each tick usually holds what it held). */
+function sameTimes(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  let count = 0;
+  for (const key in a) {
+    if (a[key] !== b[key]) return false;
+    count += 1;
+  }
+  for (const _ in b) count -= 1;
+  return count === 0;
 }
 
 function summarise(args: {
@@ -402,7 +445,6 @@ function summarise(args: {
   downCount: number;
   neededToAuthorise: number;
   replicaSdownSince: Readonly<Record<string, number>>;
-  memory: MasterMemory;
   note: string;
 }): string {
   const { input, status, cause } = args;

@@ -71,14 +71,13 @@ export function elapsedWithoutValidReply(obs: InstanceObservation, now: number):
 
 export function applyPingOutcome(obs: InstanceObservation, outcome: PingOutcome): InstanceObservation {
   const { result, sentAt, completedAt } = outcome;
-  const settled = { lastPingSettledAt: completedAt };
   switch (result.type) {
     case 'reply': {
       const valid = result.kind === 'pong' || result.kind === 'loading' || result.kind === 'masterdown';
       if (valid) {
         return {
           ...obs,
-          ...settled,
+          lastPingSettledAt: completedAt,
           linkConnected: true,
           lastReplyAt: completedAt,
           lastValidReplyAt: completedAt,
@@ -90,7 +89,7 @@ export function applyPingOutcome(obs: InstanceObservation, outcome: PingOutcome)
       }
       return {
         ...obs,
-        ...settled,
+        lastPingSettledAt: completedAt,
         linkConnected: true,
         lastReplyAt: completedAt,
         oldestUnansweredPingAt: obs.oldestUnansweredPingAt ?? sentAt,
@@ -101,7 +100,7 @@ export function applyPingOutcome(obs: InstanceObservation, outcome: PingOutcome)
       // The probe drops the connection after a timeout, so the link is down until the next connect.
       return {
         ...obs,
-        ...settled,
+        lastPingSettledAt: completedAt,
         linkConnected: false,
         oldestUnansweredPingAt: obs.oldestUnansweredPingAt ?? sentAt,
         lastPingText: 'timeout',
@@ -109,7 +108,7 @@ export function applyPingOutcome(obs: InstanceObservation, outcome: PingOutcome)
     case 'unreachable':
       return {
         ...obs,
-        ...settled,
+        lastPingSettledAt: completedAt,
         linkConnected: false,
         oldestUnansweredPingAt: obs.oldestUnansweredPingAt ?? sentAt,
         lastPingText: `unreachable: ${result.reason}`,

@@ -42,6 +42,8 @@ interface ProbedInstance {
   infoSleeping: boolean;
 }
 
+const NO_OBSERVATIONS: readonly InstanceObservation[] = Object.freeze([]);
+
 export interface MonitorSnapshot {
   readonly master: InstanceObservation;
   readonly replicas: readonly InstanceObservation[];
@@ -93,10 +95,21 @@ export class MasterMonitor {
   }
 
   snapshot(): MonitorSnapshot {
-    return {
-      master: this.#master.observation,
-      replicas: [...this.#replicas.values()].map((r) => r.observation),
-    };
+    return { master: this.master, replicas: this.replicas };
+  }
+
+  /** The master's observation as of now (observations are immutable: a read-only view, no copy). */
+  get master(): InstanceObservation {
+    return this.#master.observation;
+  }
+
+  /**
+   * The replicas' observations as of now. Read every tick for every master: a master without replicas
+   * gets one shared empty array rather than a new one each time.
+   */
+  get replicas(): readonly InstanceObservation[] {
+    if (this.#replicas.size === 0) return NO_OBSERVATIONS;
+    return Array.from(this.#replicas.values(), (r) => r.observation);
   }
 
   /** While the master looks down, INFO goes to 1 s like Sentinel's during ODOWN or a failover. */

@@ -1,5 +1,5 @@
 /**
- * The INFO and PING boundary: Redis wire words in, domain values out (reference/sentinel.md §1.3, §1.8).
+ * The INFO and PING boundary: Redis wire words in, domain values out.
  * Pure and total: any input yields a value, nothing here throws.
  */
 import type { ConnectedReplica, PingReplyKind, ReplicationInfo } from '../../core/types.js';
@@ -25,6 +25,11 @@ const FIELD = Object.freeze({
   masterReplOffset: 'master_repl_offset',
   redisVersion: 'redis_version',
 });
+
+/** The fields parseInfo reads: every other line is skipped without cutting out its value. */
+const WANTED_FIELDS: ReadonlySet<string> = new Set(Object.values(FIELD));
+const CR = 0x0d;
+const HASH = 0x23;
 
 /** Wire values with a meaning of their own. */
 const WIRE = Object.freeze({
@@ -122,21 +127,28 @@ function parseReplicaLine(value: string): ConnectedReplica | null {
  */
 export function parseInfo(text: string): ParseInfoResult {
   if (typeof text !== 'string') return { ok: false, reason: 'INFO reply is not text' };
+  // Only the fields read below are kept. A sentinel parses every instance's INFO every 10 s, a hundred
+  // lines or more each: the lines are walked in place, and only a wanted field's value is cut out.
   const fields = new Map<string, string>();
   const replicas: ConnectedReplica[] = [];
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    if (line === '' || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1);
-    if (REPLICA_LINE_KEY.test(key)) {
-      const replica = parseReplicaLine(value);
-      if (replica) replicas.push(replica);
-      continue;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const next = end + 1;
+    if (end > start && text.charCodeAt(end - 1) === CR) end -= 1;
+    if (end > start && text.charCodeAt(start) !== HASH) {
+      const colon = text.indexOf(':', start);
+      if (colon > start && colon < end) {
+        const key = text.slice(start, colon);
+        if (WANTED_FIELDS.has(key)) {
+          fields.set(key, text.slice(colon + 1, end));
+        } else if (REPLICA_LINE_KEY.test(key)) {
+          const replica = parseReplicaLine(text.slice(colon + 1, end));
+          if (replica) replicas.push(replica);
+        }
+      }
     }
-    fields.set(key, value);
+    start = next;
   }
 
   const roleWord = fields.get(FIELD.role);
