@@ -1,8 +1,12 @@
 /**
- * The sentinel function. Invoked every minute by its schedule; each invocation probes for most of its
- * timeout, then hands over to the next one through the sentinel's loop lease (lib/runtime/sentinel.ts).
- * The Lambda timeout is set above the schedule period so that a late next invocation leaves no gap.
+ * The sentinel function. Invoked every minute by its schedule. One invocation (the holder) probes for its
+ * whole timeout (15 minutes); the invocations that arrive meanwhile find it running in the sentinel's loop
+ * lease and return at once, until the holder enters its hand-over window: the next one then takes over,
+ * resuming from the holder's observations (lib/runtime/sentinel.ts). One long holder instead of one per
+ * minute: the per-minute invocations cost a lease read and a few milliseconds each.
  */
+
+import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -13,6 +17,7 @@ import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { EventRecorder, secretsOf } from '../lib/eventLog.js';
+import { deploymentGeneration } from '../lib/runtime/generation.js';
 import {
   authPasswordLogLines,
   readSentinelDeployment,
@@ -24,6 +29,13 @@ import { type RunReport, SentinelRunner } from '../lib/runtime/sentinel.js';
 
 /** Stop probing this long before the Lambda deadline, to release the lease with the hand-over state. */
 export const HANDOVER_MARGIN_MS = 3_000;
+/** The schedule's period (infra/sentinel-*.yml, rate(1 minute); test/infra checks they agree). */
+export const SCHEDULE_PERIOD_MS = 60_000;
+/**
+ * The holder takes hand-over requests in the last two schedule periods before its stop time: two
+ * scheduled invocations arrive in it, so one lost delivery still leaves no gap.
+ */
+export const HANDOVER_WINDOW_MS = 2 * SCHEDULE_PERIOD_MS;
 /**
  * A scheduled event older than this is a late or repeated delivery (the schedule's own maximum event age
  * should already drop it): the invocation for that minute has been covered by the running loop.
@@ -33,6 +45,7 @@ export const MAX_EVENT_LATENESS_MS = 90_000;
 const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'sentinel' } });
 
 let deployment: Promise<SentinelDeployment> | undefined;
+let generation: string | undefined;
 let dynamo: ReturnType<typeof createDynamoClient> | undefined;
 let store: DynamoStore | undefined;
 let recorder: EventRecorder | undefined;
@@ -109,6 +122,11 @@ async function runSentinel(
   }
   const { deployment: d, store: s } = await deps();
   logger.appendKeys({ sentinel: d.sentinelId });
+  // This bundle and the shipped configuration file, with the environment: what a deploy changes.
+  generation ??= deploymentGeneration(
+    process.env,
+    [fileURLToPath(import.meta.url), process.env.SENTINEL_CONFIG_FILE ?? ''].filter((f) => f !== ''),
+  );
   const runner = new SentinelRunner({
     sentinelId: d.sentinelId,
     config: d.config,
@@ -118,9 +136,12 @@ async function runSentinel(
     log: powertoolsLog,
     invocationId: context.awsRequestId,
     stopAt: now + context.getRemainingTimeInMillis() - HANDOVER_MARGIN_MS,
+    handoverWindowMs: HANDOVER_WINDOW_MS,
+    generation,
     onEvent: (event, _sentinelId, epoch) => recorder?.record(event, epoch),
   });
   const report = await runner.run();
+  if (report.end === 'holder-running') return { skipped: 'holder-running', report };
   // The container is frozen once the handler returns: give queued events their chance first.
   await recorder?.flush(EVENT_FLUSH_MS);
   return { report };

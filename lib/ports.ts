@@ -67,6 +67,16 @@ export type ClaimEpochResult =
   /** Someone else moved the epoch first; `record` is the current record (its leader is the winner). */
   | { readonly won: false; readonly record: MasterRecord };
 
+export interface AcquireLeaseRequest {
+  readonly invocationId: string;
+  readonly now: number;
+  readonly ttlMs: number;
+  /** Stored with the lease (LoopLease.handoverFrom): when the new holder becomes due to hand over (default 0). */
+  readonly handoverFrom?: number;
+  /** Stored with the lease (LoopLease.generation): the new holder's code and configuration (default null). */
+  readonly generation?: string | null;
+}
+
 export type AcquireLeaseResult =
   /**
    * `previous` is the lease as it was before. If its holder released it (holder null), the state that
@@ -198,10 +208,7 @@ export interface SentinelStore {
 
   getLease(sentinelId: SentinelId): Promise<LoopLease | null>;
   listLeases(): Promise<LoopLease[]>;
-  acquireLease(
-    sentinelId: SentinelId,
-    request: { invocationId: string; now: number; ttlMs: number },
-  ): Promise<AcquireLeaseResult>;
+  acquireLease(sentinelId: SentinelId, request: AcquireLeaseRequest): Promise<AcquireLeaseResult>;
   renewLease(
     sentinelId: SentinelId,
     request: {

@@ -30,8 +30,8 @@
  *                                         ids [a-z0-9-]{1,40}; every quorum must be <= its size
  *   sentinel tilt-trigger <ms>            2000, > 0
  *   sentinel tilt-period <ms>             30000, > 0
- *   sentinel loop-lease <ms>              10000, > 0
- *   sentinel heartbeat-period <ms>        2000, > 0, < loop-lease
+ *   sentinel loop-lease <ms>              180000, > 0
+ *   sentinel heartbeat-period <ms>        5000, > 0, < loop-lease
  *
  * TLS to Redis (Redis's names, global): `tls-replication yes|no` (no), `tls-ca-cert-file`, `tls-cert-file`
  * and `tls-key-file` (only with tls-replication yes; cert and key together), and lambda-sentinel's

@@ -1,6 +1,6 @@
 /**
  * Every timing default and fixed constant of the system, in one place.
- * Values marked "Sentinel" are Redis Sentinel's own (reference/sentinel.md §1.1, §4);
+ * Values marked "Sentinel" are Redis Sentinel's own;
  * the others are lambda-sentinel's additions, each explained where it is used.
  */
 export const SENTINEL_DEFAULTS = {
@@ -38,10 +38,21 @@ export const SENTINEL_DEFAULTS = {
   tiltTriggerMs: 2_000,
   /** Sentinel: time spent in TILT. */
   tiltPeriodMs: 30_000,
-  /** Project: the per-sentinel loop lease; a crashed invocation is replaced after this. */
-  loopLeaseMs: 10_000,
-  /** Project: how often the loop renews its lease and writes its heartbeat. */
-  heartbeatPeriodMs: 2_000,
+  /**
+   * Project: the per-sentinel loop lease's time-to-live; the holder renews it a third of this after its
+   * last renewal (one write a minute). An invocation that died without releasing it (out of memory, a
+   * crash of the runtime) is replaced once it expires, at the next scheduled invocation after that: a
+   * gap of up to 4 minutes in that one sentinel's probing, against a write every 2 s for a gap of 10 s.
+   * The other two sentinels keep quorum and majority meanwhile; the loop-stale alarm reports the gap.
+   */
+  loopLeaseMs: 180_000,
+  /**
+   * Project: the loop's heartbeat: it reads the change counter (a change to any master record is seen
+   * within this), and in its hand-over window looks at its lease (a successor waits at most this). Kept
+   * under roleReportStableMs, so a switch made by another sentinel is seen before this one could judge a
+   * promoted replica's new role stable and act on it.
+   */
+  heartbeatPeriodMs: 5_000,
   /**
    * Sentinel: an instance's reported role (or followed master) must have been stable this long before it is
    * reconfigured outside a failover (4 × the hello period): +convert-to-slave, +fix-slave-config.
@@ -78,6 +89,29 @@ export const SENTINEL_DEFAULTS = {
   /** Project: the fixed sentinel membership when the config names none. */
   sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] as readonly string[],
 } as const;
+
+/**
+ * Project: the loop lease is renewed this many times per time-to-live (a third of it after the last
+ * renewal): two renewals can fail before it expires, and a quiet holder writes once a minute.
+ */
+export const LEASE_RENEWALS_PER_TTL = 3;
+
+/** How long after its last renewal the holder renews its loop lease. */
+export function leaseRenewPeriodMs(global: { readonly loopLeaseMs: number }): number {
+  return global.loopLeaseMs / LEASE_RENEWALS_PER_TTL;
+}
+
+/**
+ * A sentinel counts as down to its peers (SENTINEL SENTINELS flags, CKQUORUM) when its lease's
+ * heartbeat is older than this: a renewal period, plus three heartbeats for a renewal delayed by a slow
+ * store or a hand-over.
+ */
+export function sentinelHeartbeatStaleMs(global: {
+  readonly loopLeaseMs: number;
+  readonly heartbeatPeriodMs: number;
+}): number {
+  return leaseRenewPeriodMs(global) + 3 * global.heartbeatPeriodMs;
+}
 
 /** Redis's default port, and Sentinel's. */
 export const SENTINEL_REDIS_PORT = 6379;

@@ -321,6 +321,16 @@ export interface LoopLease {
   readonly heartbeatAt: number;
   /** Set by a newer invocation that wants to take over. */
   readonly handoverRequestedBy: string | null;
+  /**
+   * Until this time the holder is not due to hand over: a newer invocation of the same generation finds it
+   * running and leaves it be. 0: due at any time (a lease written before this field, or a bad value).
+   */
+  readonly handoverFrom: number;
+  /**
+   * The holder's code and configuration (a hash): a newer invocation of another generation (a deploy)
+   * asks for the hand-over at once, whatever handoverFrom says. Null when not known.
+   */
+  readonly generation: string | null;
   readonly tilt: boolean;
   /** Last human summary line, for operators. */
   readonly summary: string | null;
@@ -336,7 +346,7 @@ export interface ReplicaRecord {
   readonly seenBy: SentinelId;
 }
 
-/** A Sentinel event: the exact channel name and payload (reference/sentinel.md §3). */
+/** A Sentinel event: the exact channel name and payload. */
 export interface SentinelEvent {
   readonly type: string;
   readonly level: 'warning' | 'notice' | 'verbose';

@@ -1,11 +1,12 @@
 /**
  * What the Redis-protocol endpoint shows: Sentinel's instance maps (field names and order as
- * reference/sentinel.md §2), built from the store (records, replicas, votes, leases) and, when the
+ * built from the store (records, replicas, votes, leases) and, when the
  * sentinel loops run in this process, from their observations.
  *
  * Where a Sentinel field has no meaning here, the value is documented next to it (docs/endpoint.md).
  */
 import { createHash } from 'node:crypto';
+import { sentinelHeartbeatStaleMs } from '../core/constants.js';
 import type { MasterMemory } from '../core/decide.js';
 import { InvalidMasterNameError, masterNameTooLong } from '../core/names.js';
 import type { InstanceObservation } from '../core/observation.js';
@@ -298,7 +299,7 @@ export function storeSentinelView(
   const members = config.global.sentinelIds;
   const selfId = options.selfId ?? members[0] ?? 'sentinel';
   const myRunId = runIdOf(selfId);
-  const heartbeatStaleMs = 3 * config.global.heartbeatPeriodMs;
+  const heartbeatStaleMs = sentinelHeartbeatStaleMs(config.global);
   const self = (): RunnerLike | undefined =>
     options.runners?.find((r) => r.sentinelId === selfId) ?? options.runners?.[0];
 

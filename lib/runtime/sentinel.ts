@@ -14,7 +14,7 @@ import {
   effectiveOrigin,
   sameOrigin,
 } from '../core/authBinding.js';
-import { SENTINEL_DEFAULTS } from '../core/constants.js';
+import { leaseRenewPeriodMs, SENTINEL_DEFAULTS } from '../core/constants.js';
 import {
   addressKey,
   applyClaimOutcome,
@@ -84,6 +84,17 @@ export interface SentinelRunnerOptions {
   readonly signal?: AbortSignal;
   /** How long to wait for the lease (a running holder hands over within a heartbeat). */
   readonly leaseWaitMs?: number;
+  /**
+   * The hand-over window: this long before stopAt, the next scheduled invocation may take over (it finds
+   * the holder due in the lease). Before it, a newcomer of the same generation returns at once. Must hold
+   * at least one schedule period. Unset: every newcomer takes over.
+   */
+  readonly handoverWindowMs?: number;
+  /**
+   * This invocation's code and configuration (a hash). A newcomer of another generation takes over from
+   * a running holder at once, so a deploy takes effect within a lease renewal, not a whole holder's run.
+   */
+  readonly generation?: string | null;
   /** Sends REPLICAOF transactions (failovers, reconciliation). */
   readonly controlFactory: RedisControlFactory;
   /**
@@ -93,7 +104,14 @@ export interface SentinelRunnerOptions {
   readonly recordsFullReadPeriodMs?: number;
 }
 
-export type RunEnd = 'deadline' | 'handover' | 'lease-lost' | 'aborted' | 'lease-not-acquired';
+export type RunEnd =
+  | 'deadline'
+  | 'handover'
+  | 'lease-lost'
+  | 'aborted'
+  | 'lease-not-acquired'
+  /** Another invocation holds the lease and is not due to hand over: nothing to do. */
+  | 'holder-running';
 
 export interface RunReport {
   readonly invocationId: string;
@@ -129,15 +147,26 @@ interface MasterSlot {
   lastDecision: MasterDecision | null;
 }
 
+/** How many store requests a starting loop sends at once (record creation, recorded replicas). */
+const START_REQUESTS_IN_FLIGHT = 16;
+
+/** Runs `work` for every item, at most `limit` at a time. */
+async function forEachAtMost<T>(limit: number, items: readonly T[], work: (item: T) => Promise<unknown>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** How long before its expiry a lease counts as no longer safe to write under. */
 const LEASE_SAFETY_MARGIN_MS = 500;
-/** Poll period while waiting for a running invocation to hand over. */
-const LEASE_POLL_MS = 50;
-/**
- * A holder asked to hand over does so at its next heartbeat: polling starts this long before that is
- * due by the holder's last heartbeat, which leaves room for the two invocations' clocks to differ.
- */
-const HANDOVER_EARLY_POLL_MS = 200;
+/** The longest poll period while waiting for a running invocation to hand over (see #handoverPollMs). */
+const MAX_HANDOVER_POLL_MS = 250;
 /**
  * TILT is judged on its own timer, like Sentinel's timer handler (10 Hz): a late timer means the
  * process was paused. Tick lateness would not do — a tick legitimately waits on store calls.
@@ -148,10 +177,23 @@ const SUMMARY_FULL_UP_TO = 3;
 /** The tick line is cut at this length. */
 const SUMMARY_MAX_CHARS = 2_000;
 /**
+ * The tick line is logged at least this often (and whenever what it says changes): twice a minute, so
+ * that every minute of the deployed LoopTicks metric holds a healthy line of a running sentinel.
+ */
+const SUMMARY_LINE_PERIOD_MS = 30_000;
+/**
  * The copy of the tick line in the lease is cut shorter: with it the lease item stays under 1 KB, the
- * unit DynamoDB bills a write by, and every heartbeat rewrites the lease.
+ * unit DynamoDB bills a write by, and every renewal rewrites the lease.
  */
 const LEASE_SUMMARY_MAX_CHARS = 600;
+
+/**
+ * Whether a newcomer should ask the running holder of `lease` to hand over: once the holder is in its
+ * hand-over window, or when it runs another generation (code or configuration) than the newcomer.
+ */
+export function holderIsDue(lease: LoopLease, now: number, generation: string | null): boolean {
+  return now >= lease.handoverFrom || lease.generation !== generation;
+}
 
 export class SentinelRunner {
   readonly #o: SentinelRunnerOptions;
@@ -159,6 +201,8 @@ export class SentinelRunner {
   readonly #log: Log;
   readonly invocationId: string;
   #lease: LoopLease | null = null;
+  /** When the lease was last renewed (or acquired), by this clock. */
+  #lastRenewAt = Number.NEGATIVE_INFINITY;
   #tilt: TiltState = INITIAL_TILT;
   #slots: MasterSlot[] = [];
   /** Failover runners in flight, by master name. */
@@ -222,6 +266,7 @@ export class SentinelRunner {
 
   async run(): Promise<RunReport> {
     const acquired = await this.#acquireLease();
+    if (acquired === 'holder-running') return this.#report('holder-running', false);
     if (!acquired) return this.#report('lease-not-acquired', false);
     // From here on the lease is held: whatever throws (resuming, starting the monitors, the loop, the
     // clean-up itself), the finally below releases it, or the next invocation would wait for it to expire.
@@ -262,7 +307,11 @@ export class SentinelRunner {
   }
 
   #report(end: RunEnd, resumedFromHandover: boolean): RunReport {
-    this.#log('info', 'sentinel loop ended', { end, ticks: this.#ticks });
+    // Most invocations find the holder running: one line each would be most of the log bill.
+    this.#log(end === 'holder-running' ? 'debug' : 'info', 'sentinel loop ended', {
+      end,
+      ticks: this.#ticks,
+    });
     return { invocationId: this.invocationId, end, ticks: this.#ticks, resumedFromHandover };
   }
 
@@ -275,61 +324,86 @@ export class SentinelRunner {
   // ---------------------------------------------------------------- lease
 
   /**
-   * Takes the lease, asking its holder to hand over. While the holder runs, the lease is watched with
-   * reads, not with attempts to take it: a refused conditional write is billed as a write, a read costs
-   * a fifth of that.
+   * Takes the lease. A holder that is running, not yet due to hand over and of this invocation's
+   * generation is left be: this invocation returns at once (`holder-running`), having read one item. A
+   * holder that is due (or of another generation: a deploy) is asked to hand over, and the lease is
+   * watched with reads until it is released or expires: a refused conditional write is billed as a
+   * write, a read costs a fifth of that.
    */
-  async #acquireLease(): Promise<{ previous: LoopLease | null } | null> {
+  async #acquireLease(): Promise<{ previous: LoopLease | null } | 'holder-running' | null> {
     const { store, sentinelId, config } = this.#o;
     const giveUpAt =
       this.#clock.now() +
       (this.#o.leaseWaitMs ?? config.global.loopLeaseMs + config.global.heartbeatPeriodMs);
     let asked = false;
-    let free = true;
     let lastError: string | null = null;
     while (this.#shouldStop() === null && this.#clock.now() < giveUpAt) {
       try {
-        if (!free) {
-          const current = await store.getLease(sentinelId);
-          free = current === null || current.holder === null || current.leaseUntil < this.#clock.now();
-        }
-        if (free) {
+        const current = await store.getLease(sentinelId);
+        const now = this.#clock.now();
+        const held = current !== null && current.holder !== null && current.leaseUntil >= now;
+        if (!held) {
           const result = await store.acquireLease(sentinelId, {
             invocationId: this.invocationId,
             now: this.#clock.now(),
             ttlMs: config.global.loopLeaseMs,
+            handoverFrom: this.#handoverFrom,
+            generation: this.#o.generation ?? null,
           });
           if (result.acquired) {
             this.#lease = result.lease;
+            this.#lastRenewAt = this.#clock.now();
             this.#log('info', 'loop lease acquired', {
               token: result.lease.token,
               previousHolder: result.previous?.holder ?? null,
             });
             return { previous: result.previous };
           }
-          free = false;
-          if (!asked) {
-            await store.requestHandover(sentinelId, { invocationId: this.invocationId });
-            asked = true;
-            this.#log('info', 'loop lease held by another invocation; asked it to hand over', {
-              holder: result.current.holder,
+          // Another newcomer took it between the read and the write: look again.
+        } else if (!asked) {
+          if (!holderIsDue(current, now, this.#o.generation ?? null)) {
+            // Logged at debug only: once a minute per sentinel, it would be most of the log bill.
+            this.#log('debug', 'loop lease held by a running invocation; leaving it be', {
+              holder: current.holder,
+              handoverFrom: current.handoverFrom,
             });
-            // Nothing to see before the holder's next heartbeat: no reads until shortly before it.
-            const heartbeatDueIn =
-              result.current.heartbeatAt + config.global.heartbeatPeriodMs - this.#clock.now();
-            const quiet = Math.min(heartbeatDueIn - HANDOVER_EARLY_POLL_MS, config.global.heartbeatPeriodMs);
-            if (quiet > 0) await this.#clock.sleep(quiet, this.#o.signal);
+            return 'holder-running';
           }
+          await store.requestHandover(sentinelId, { invocationId: this.invocationId });
+          asked = true;
+          this.#log('info', 'loop lease held by another invocation; asked it to hand over', {
+            holder: current.holder,
+            ...(current.generation !== (this.#o.generation ?? null) ? { newGeneration: true } : {}),
+          });
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         if (reason !== lastError) this.#log('warn', 'cannot acquire the loop lease', errorFields(error));
         lastError = reason;
       }
-      await this.#clock.sleep(LEASE_POLL_MS, this.#o.signal);
+      await this.#clock.sleep(this.#handoverPollMs, this.#o.signal);
     }
     this.#log('warn', 'gave up waiting for the loop lease');
     return null;
+  }
+
+  /**
+   * When this invocation becomes due to hand over: the hand-over window before its stop time, in which
+   * the next scheduled invocations arrive. Without a stop time or a window, at once (every newcomer takes
+   * over, as in tests and the local runner).
+   */
+  get #handoverFrom(): number {
+    const { stopAt, handoverWindowMs } = this.#o;
+    if (stopAt === undefined || handoverWindowMs === undefined) return 0;
+    return stopAt - handoverWindowMs;
+  }
+
+  /**
+   * While waiting for a hand-over: a holder looks at its lease once a heartbeat, so this many reads a
+   * heartbeat bound both the wait after its release (the gap in probing) and the reads it costs.
+   */
+  get #handoverPollMs(): number {
+    return Math.max(1, Math.min(MAX_HANDOVER_POLL_MS, this.#o.config.global.heartbeatPeriodMs / 20));
   }
 
   /** Renews the lease with a heartbeat. Returns 'lost' if another invocation holds it now. */
@@ -356,8 +430,46 @@ export class SentinelRunner {
         return 'lost';
       }
       this.#lease = result.lease;
+      this.#lastRenewAt = this.#clock.now();
       this.#noteStoreRecovered();
       return result.lease.handoverRequestedBy ? 'handover' : 'ok';
+    } catch (error) {
+      this.#noteStoreError(error);
+      return 'unavailable';
+    }
+  }
+
+  /**
+   * The lease is renewed a third of its time-to-live after the last renewal (one write a minute with the
+   * defaults), or at once when it is close to expiring.
+   */
+  #renewalDue(now: number): boolean {
+    return now >= this.#lastRenewAt + leaseRenewPeriodMs(this.#o.config.global) || !this.#leaseIsSafe();
+  }
+
+  /**
+   * The lease at a heartbeat: renewed when due (#renewalDue); otherwise, inside the hand-over window
+   * (where the next scheduled invocation is expected to ask), looked at with one read; otherwise left
+   * alone. A request from another generation (a deploy) outside the window is seen at the next renewal.
+   */
+  async #heartbeatLease(
+    summary: string | null,
+    now: number,
+  ): Promise<'ok' | 'lost' | 'handover' | 'unavailable'> {
+    if (this.#renewalDue(now)) return this.#renewLease(summary);
+    if (now < this.#handoverFrom) return 'ok';
+    const lease = this.#lease;
+    if (!lease) return 'lost';
+    try {
+      const current = await this.#o.store.getLease(this.#o.sentinelId);
+      if (current === null || current.holder !== this.invocationId || current.token !== lease.token) {
+        this.#log('warn', 'loop lease lost to another invocation; stopping without further writes', {
+          holder: current?.holder ?? null,
+        });
+        this.#lease = null;
+        return 'lost';
+      }
+      return current.handoverRequestedBy ? 'handover' : 'ok';
     } catch (error) {
       this.#noteStoreError(error);
       return 'unavailable';
@@ -509,21 +621,34 @@ export class SentinelRunner {
         ? { status: 'ok', record, votes: [], readAt: recordsAt }
         : { status: 'unavailable', reason: this.#storeDownReason };
     const recorded = new Map((records ?? []).map((r) => [r.name, r]));
-    for (const configured of config.masters) {
-      let record = recorded.get(configured.name) ?? null;
-      if (record === null && recordsAt !== null) {
+    // A master of the file without a record (a first deploy) gets one, seeded from its monitor line. A
+    // few requests at a time: one after the other, a thousand masters would take most of a minute.
+    if (recordsAt !== null) {
+      const missing = config.masters.filter((m) => !recorded.has(m.name));
+      await forEachAtMost(START_REQUESTS_IN_FLIGHT, missing, async (configured) => {
         try {
-          record = await store.ensureMaster({
+          const record = await store.ensureMaster({
             name: configured.name,
             host: configured.host,
             port: configured.port,
             now: this.#clock.now(),
           });
+          recorded.set(record.name, record);
           this.#records.set(record.name, record);
         } catch (error) {
           this.#noteStoreError(error);
         }
-      }
+      });
+    }
+    const planned: Array<{
+      name: string;
+      settings: MasterSettings;
+      record: MasterRecord | null;
+      origin: MasterOrigin | null;
+      previous: MasterHandover | null;
+    }> = [];
+    for (const configured of config.masters) {
+      const record = recorded.get(configured.name) ?? null;
       // Removed by SENTINEL REMOVE: the file's monitor line does not bring it back.
       if (record !== null && !record.monitored) continue;
       // Without a record (the store did not answer), what is monitored is the file's entry: the
@@ -532,22 +657,25 @@ export class SentinelRunner {
         ? effectiveOrigin(config, record)
         : { source: 'config', host: configured.host, port: configured.port };
       const previous = this.#resumedPart(resumed, configured.name, origin);
-      const known = previous ? [] : await this.#knownReplicas(configured.name);
-      this.#addSlot(
-        record ? settingsOf(config, record) : configured,
-        record,
-        viewOf(record),
-        origin,
-        previous,
-        known,
-      );
+      const settings = record ? settingsOf(config, record) : configured;
+      planned.push({ name: configured.name, settings, record, origin, previous });
     }
+    const configuredNames = new Set(config.masters.map((m) => m.name));
     for (const record of records ?? []) {
-      if (!record.monitored || config.masters.some((m) => m.name === record.name)) continue;
+      if (!record.monitored || configuredNames.has(record.name)) continue;
       const origin = effectiveOrigin(config, record);
       const previous = this.#resumedPart(resumed, record.name, origin);
-      const known = previous ? [] : await this.#knownReplicas(record.name);
-      this.#addSlot(settingsOf(config, record), record, viewOf(record), origin, previous, known);
+      planned.push({ name: record.name, settings: settingsOf(config, record), record, origin, previous });
+    }
+    // A master resumed from the hand-over knows its replicas; the others start from those recorded.
+    const known = new Map<string, Address[]>();
+    await forEachAtMost(
+      START_REQUESTS_IN_FLIGHT,
+      planned.filter((p) => p.previous === null),
+      async (p) => known.set(p.name, await this.#knownReplicas(p.name)),
+    );
+    for (const p of planned) {
+      this.#addSlot(p.settings, p.record, viewOf(p.record), p.origin, p.previous, known.get(p.name) ?? []);
     }
   }
 
@@ -896,6 +1024,8 @@ export class SentinelRunner {
     const { config } = this.#o;
     let nextHeartbeatAt = this.#clock.now() + config.global.heartbeatPeriodMs;
     let lastSummary: string | null = null;
+    let lastLineState: string | null = null;
+    let nextLineAt = Number.NEGATIVE_INFINITY;
     for (;;) {
       const stop = this.#shouldStop();
       if (stop) return stop;
@@ -906,24 +1036,33 @@ export class SentinelRunner {
         const check = this.#checkStoreInBackground(lastSummary);
         if (check === 'lost') return 'lease-lost';
         if (check === 'handover') return 'handover';
-      } else if (now >= nextHeartbeatAt || !this.#leaseIsSafe()) {
-        // The heartbeat: the lease, and the change counter that tells whether any record changed.
-        const [renewal] = await Promise.all([this.#renewLease(lastSummary), this.#refreshRecords()]);
-        if (renewal === 'lost') return 'lease-lost';
-        if (renewal === 'handover') return 'handover';
-        nextHeartbeatAt = now + config.global.heartbeatPeriodMs;
+      } else if (now >= nextHeartbeatAt || this.#renewalDue(now)) {
+        // The heartbeat: the change counter, which tells whether any record changed, and the lease when
+        // it needs a look (#heartbeatLease).
+        const [lease] = await Promise.all([
+          this.#heartbeatLease(lastSummary, now),
+          now >= nextHeartbeatAt ? this.#refreshRecords() : undefined,
+        ]);
+        if (lease === 'lost') return 'lease-lost';
+        if (lease === 'handover') return 'handover';
+        if (now >= nextHeartbeatAt) nextHeartbeatAt = now + config.global.heartbeatPeriodMs;
       }
       let wakeAt =
         now +
         Math.min(SENTINEL_DEFAULTS.maxProbePeriodMs, ...this.#slots.map((s) => s.settings.probePeriodMs));
       let failedMasters = 0;
+      // #dropSlot replaces the array and #addSlot appends to it: while it is the same array, every slot
+      // of the copy is still monitored, and no search per slot (quadratic in the masters) is needed.
+      const slotsAtStart = this.#slots;
       for (const slot of [...this.#slots]) {
-        if (!this.#slots.includes(slot)) continue;
+        if (this.#slots !== slotsAtStart && !this.#slots.includes(slot)) continue;
         const master = slot.settings.name;
         try {
           const outcome = await this.#tickMaster(slot);
           if (outcome === 'fenced') return 'lease-lost';
-          this.#tickFailures.recovered(master, 'tick for master works again', { master });
+          // Checked first: the line's fields would be built for every master on every tick otherwise.
+          if (this.#tickFailures.isFailing(master))
+            this.#tickFailures.recovered(master, 'tick for master works again', { master });
           const decision = slot.lastDecision;
           if (decision?.wakeAt != null) wakeAt = Math.min(wakeAt, decision.wakeAt);
           // Routine reads wait for the next regular tick; only urgent ones (a master that looks down,
@@ -939,25 +1078,48 @@ export class SentinelRunner {
       }
       this.#ticks += 1;
       this.#closeQuietUnexpectedStoreErrors();
-      const { line, notOk } = this.#tickSummary();
-      lastSummary = line;
-      this.#log('info', line, {
-        tick: this.#ticks,
-        // Masters whose tick threw this time. A tick with any is not a healthy tick: the deployed
-        // LoopTicks metric counts only ticks with 0, and the sentinel-faults alarm counts the others.
-        failedMasters,
-        tilt: this.#tilt.inTilt,
-        storeUnavailable: this.#storeDownSince !== null,
-        mastersOk: this.#slots.length - notOk.length,
-        masters: notOk.map((s) => ({
-          name: s.settings.name,
-          status: s.lastDecision?.status ?? 'unknown',
-          epoch: s.view?.status === 'ok' ? s.view.record.currentEpoch : null,
-          leader: s.view?.status === 'ok' ? s.view.record.leader : null,
-        })),
-      });
+      // The tick line is logged when what it says changes, and at every tick in which a master's tick
+      // failed (each one counts for the alarms), else every SUMMARY_LINE_PERIOD_MS: logs are billed by
+      // the byte, and a line per tick was most of a quiet month's bill.
+      const lineState = this.#tickLineState(failedMasters > 0);
+      if (lineState !== lastLineState || failedMasters > 0 || now >= nextLineAt) {
+        const { line, notOk } = this.#tickSummary();
+        lastSummary = line;
+        lastLineState = lineState;
+        nextLineAt = now + SUMMARY_LINE_PERIOD_MS;
+        this.#log('info', line, {
+          tick: this.#ticks,
+          // Masters whose tick threw this time. A tick with any is not a healthy tick: the deployed
+          // LoopTicks metric counts only lines with 0, and the sentinel-faults alarm counts the others.
+          failedMasters,
+          tilt: this.#tilt.inTilt,
+          storeUnavailable: this.#storeDownSince !== null,
+          mastersOk: this.#slots.length - notOk.length,
+          masters: notOk.map((s) => ({
+            name: s.settings.name,
+            status: s.lastDecision?.status ?? 'unknown',
+            epoch: s.view?.status === 'ok' ? s.view.record.currentEpoch : null,
+            leader: s.view?.status === 'ok' ? s.view.record.leader : null,
+          })),
+        });
+      }
       await this.#clock.sleep(Math.max(1, wakeAt - this.#clock.now()), this.#o.signal);
     }
+  }
+
+  /**
+   * What the tick line says, without its free text: TILT, the store, whether a master's tick failed, and
+   * each master not OK with its status, epoch and leader. A change of it is logged at once.
+   */
+  #tickLineState(failed: boolean): string {
+    let state = `${this.#tilt.inTilt}|${this.#storeDownSince !== null}|${failed}`;
+    for (const s of this.#slots) {
+      const status = s.lastDecision?.status;
+      if (status === 'ok' && s.view?.status === 'ok') continue;
+      const record = s.view?.status === 'ok' ? s.view.record : null;
+      state += `|${s.settings.name}:${status ?? 'unknown'}:${record?.currentEpoch ?? ''}:${record?.leader ?? ''}`;
+    }
+    return state;
   }
 
   /**
@@ -986,8 +1148,7 @@ export class SentinelRunner {
     // the change counter (#refreshRecords), and the view's votes are the last ones read: the tick line's
     // count shows those still fresh, and nothing is decided from them.
     const looksDown =
-      slot.memory.sdownSince !== null ||
-      sdownCause(slot.monitor.snapshot().master, slot.settings, now) !== null;
+      slot.memory.sdownSince !== null || sdownCause(slot.monitor.master, slot.settings, now) !== null;
     const urgent = looksDown && now - slot.votesReadAt >= SENTINEL_DEFAULTS.voteReadPeriodMs;
     if (this.#storeDownSince !== null) {
       if (slot.view?.status !== 'unavailable')
@@ -996,14 +1157,13 @@ export class SentinelRunner {
       await this.#readMaster(slot, now);
     }
 
-    const { master, replicas } = slot.monitor.snapshot();
     const decision = decideMaster({
       now,
       self: this.#o.sentinelId,
       members: this.#o.config.global.sentinelIds,
       settings,
-      master,
-      replicas,
+      master: slot.monitor.master,
+      replicas: slot.monitor.replicas,
       tilt: this.#tilt.inTilt,
       store: slot.view ?? { status: 'unavailable', reason: 'not read yet' },
       memory: slot.memory,

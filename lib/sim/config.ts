@@ -17,8 +17,16 @@ export const T0 = 1_700_000_000_000;
 export const SKEW_BOUND_MS = 150;
 /** A sentinel is invoked this often (every minute in production, scaled). */
 export const INVOCATION_PERIOD_MS = 6_000;
-/** Each invocation loops until its deadline: twice the period less a margin, as in functions/sentinel.ts. */
-export const INVOCATION_RUN_MS = 2 * INVOCATION_PERIOD_MS - 1_000;
+/**
+ * Each invocation loops until its deadline, as in functions/sentinel.ts (where it is 15 periods), scaled
+ * so that a schedule sees a holder left running by the next invocation and then a hand-over.
+ */
+export const INVOCATION_RUN_MS = 3 * INVOCATION_PERIOD_MS - 1_000;
+/**
+ * The holder's hand-over window before its deadline (two periods in production): one and a half, so the
+ * invocation after the one that found the holder running takes over.
+ */
+export const HANDOVER_WINDOW_MS = 1.5 * INVOCATION_PERIOD_MS;
 /**
  * The backstop full read of every record (5 minutes in production), scaled so that a schedule sees it:
  * lost counter increments are among the faults.

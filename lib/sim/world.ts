@@ -11,6 +11,7 @@ import { addressKey as coreAddressKey } from '../core/decide.js';
 import type { MasterRecord, SentinelEvent, SentinelId, Vote } from '../core/types.js';
 import { SentinelRunner } from '../runtime/sentinel.js';
 import {
+  HANDOVER_WINDOW_MS,
   INVOCATION_PERIOD_MS,
   INVOCATION_RUN_MS,
   MASTER_NAME,
@@ -421,6 +422,8 @@ class World {
       clock: process.clock,
       invocationId: name,
       stopAt: process.clock.now() + INVOCATION_RUN_MS,
+      handoverWindowMs: HANDOVER_WINDOW_MS,
+      generation: 'sim',
       signal: abort.signal,
       recordsFullReadPeriodMs: RECORDS_FULL_READ_PERIOD_MS,
       onEvent: (event) => this.#onEvent(slot.id, name, event),

@@ -810,6 +810,46 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       const release = (sentinelId: string, invocationId: string, token: number, now: number) =>
         store.releaseLease(sentinelId, { invocationId, token, now });
 
+      it('stores the holder’s hand-over time and generation at acquire, keeps them through renewals and a hand-over request, and replaces them at the next acquire', async () => {
+        const sentinel = fresh('s');
+        const first = await store.acquireLease(sentinel, {
+          invocationId: 'inv-1',
+          now: T0,
+          ttlMs: LEASE_TTL,
+          handoverFrom: T0 + 5_000,
+          generation: 'gen-1',
+        });
+        expect(first).toMatchObject({
+          acquired: true,
+          lease: { handoverFrom: T0 + 5_000, generation: 'gen-1' },
+        });
+        await renew(sentinel, 'inv-1', 1, T0 + 1_000, { summary: 'ok' });
+        await store.requestHandover(sentinel, { invocationId: 'inv-2' });
+        expect(await store.getLease(sentinel)).toMatchObject({
+          holder: 'inv-1',
+          handoverFrom: T0 + 5_000,
+          generation: 'gen-1',
+          handoverRequestedBy: 'inv-2',
+        });
+        await release(sentinel, 'inv-1', 1, T0 + 2_000);
+        const second = await store.acquireLease(sentinel, {
+          invocationId: 'inv-2',
+          now: T0 + 2_100,
+          ttlMs: LEASE_TTL,
+          handoverFrom: T0 + 9_000,
+          generation: 'gen-2',
+        });
+        expect(second).toMatchObject({
+          acquired: true,
+          lease: { token: 2, handoverFrom: T0 + 9_000, generation: 'gen-2', handoverRequestedBy: null },
+          previous: { handoverFrom: T0 + 5_000, generation: 'gen-1' },
+        });
+        expect(await store.getLease(sentinel)).toMatchObject({
+          handoverFrom: T0 + 9_000,
+          generation: 'gen-2',
+        });
+      });
+
       it('returns null from getLease for a sentinel that never held a lease', async () => {
         expect(await store.getLease(fresh('s'))).toBeNull();
       });
@@ -824,6 +864,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leaseUntil: T0 + LEASE_TTL,
           heartbeatAt: T0,
           handoverRequestedBy: null,
+          handoverFrom: 0,
+          generation: null,
           tilt: false,
           summary: null,
         };
@@ -891,6 +933,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           leaseUntil: T0 + 2_000 + LEASE_TTL,
           heartbeatAt: T0 + 2_000,
           handoverRequestedBy: null,
+          handoverFrom: 0,
+          generation: null,
           tilt: true,
           summary: 'all good',
         };
@@ -1013,6 +1057,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
             'leaseUntil',
             'heartbeatAt',
             'handoverRequestedBy',
+            'handoverFrom',
+            'generation',
             'tilt',
             'summary',
           ].sort(),

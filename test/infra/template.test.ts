@@ -8,9 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HANDOVER_MARGIN_MS, HANDOVER_WINDOW_MS, SCHEDULE_PERIOD_MS } from '../../functions/sentinel.js';
 import { EVENT_KEY } from '../../lib/adapters/dynamodb/eventLog.js';
 import { ATTR } from '../../lib/adapters/dynamodb/schema.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
+import { SENTINEL_DEFAULTS } from '../../lib/core/constants.js';
 import { FAULT } from '../../lib/runtime/log.js';
 import { ROOT } from '../../scripts/build.js';
 import {
@@ -162,13 +164,13 @@ describe('the sentinel functions', () => {
     }
   });
 
-  it('run the bundled handler on nodejs24.x, arm64, 128 MB, 120 s', () => {
+  it('run the bundled handler on nodejs24.x, arm64, 128 MB, 900 s (the Lambda maximum)', () => {
     for (const [, fn] of sentinelFunctions()) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 128,
-        Timeout: 120,
+        Timeout: 900,
       });
       expect(envOf(fn)).toMatchObject({
         TABLE_NAME: { Ref: 'StateTable' },
@@ -402,11 +404,20 @@ describe('reserved concurrency', () => {
   it('each sentinel reserves every invocation of it that can be alive at once: more than the two of a hand-over', () => {
     expect(conditionIsTrue(template, 'HasReservedConcurrency')).toBe(true);
     const period = schedulePeriodSeconds();
+    expect(period * 1_000).toBe(SCHEDULE_PERIOD_MS);
+    // The holder, plus the scheduled invocations waiting for its hand-over: one starts every period and
+    // waits at most the lease's time-to-live and a heartbeat (a stuck holder).
+    const longestWaitS = (SENTINEL_DEFAULTS.loopLeaseMs + SENTINEL_DEFAULTS.heartbeatPeriodMs) / 1_000;
+    const alive = 1 + Math.ceil(longestWaitS / period);
+    expect(alive).toBeGreaterThan(2);
     for (const [id, fn] of sentinelFunctions()) {
-      // An invocation that never hands over lives until its timeout; one starts every period.
-      const alive = Math.floor((fn.Properties.Timeout as number) / period) + 1;
-      expect(alive).toBeGreaterThan(2);
       expect(reservedOf(template, id), id).toBe(alive);
+      // The holder runs as long as Lambda allows: one start-up and one hand-over per 15 minutes.
+      expect(fn.Properties.Timeout, id).toBe(900);
+      // Its hand-over window fits in its run, after the first invocations that find it running.
+      expect(HANDOVER_WINDOW_MS + HANDOVER_MARGIN_MS).toBeLessThan(
+        (fn.Properties.Timeout as number) * 1_000 - period * 1_000,
+      );
     }
   });
 

@@ -243,6 +243,8 @@ describe('Class: DynamoStore', () => {
             leaseUntil: now - 1_000,
             heartbeatAt: 'yesterday',
             handoverRequestedBy: 42,
+            handoverFrom: 'soon',
+            generation: 7,
             // Where versions before the hand-over item kept the state: ignored, and removed at acquire.
             handoverState: { version: 2 },
             tilt: 'yes',
@@ -257,6 +259,9 @@ describe('Class: DynamoStore', () => {
         leaseUntil: now - 1_000,
         heartbeatAt: 0,
         handoverRequestedBy: null,
+        // Due to hand over at any time, of no known generation: a newcomer asks for the hand-over.
+        handoverFrom: 0,
+        generation: null,
         tilt: false,
         summary: null,
       });

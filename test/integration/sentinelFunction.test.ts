@@ -27,6 +27,9 @@ beforeAll(async () => {
   process.env.SENTINEL_CONFIG = [
     `sentinel monitor mymaster 127.0.0.1 ${redis.address.port} 2`,
     'sentinel down-after-milliseconds mymaster 1000',
+    // Renewals 1 s apart (a third of the lease), so a hand-over request is seen within a test's patience.
+    'sentinel loop-lease 3000',
+    'sentinel heartbeat-period 500',
   ].join('\n');
   process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
   ({ handler } = await import('../../functions/sentinel.js'));
@@ -56,6 +59,33 @@ describe('functions/sentinel handler', () => {
     // The next invocation, right after, resumes the observations instead of starting blind.
     const next = await handler({ time: new Date().toISOString() }, context(4_000));
     expect(next.report?.resumedFromHandover).toBe(true);
+  });
+
+  it('leaves a running holder be until its hand-over window: the minute’s invocation returns at once', async () => {
+    const store = new DynamoStore(createDynamoClient({ endpoint: inject('dynamodbEndpoint') }), table);
+    // A holder with 10 minutes to run: its hand-over window opens 2 minutes before its stop time.
+    const holder = handler({ time: new Date().toISOString() }, context(600_000));
+    let lease = await store.getLease('sentinel-b');
+    for (let i = 0; i < 100 && (lease?.holder ?? null) === null; i += 1) {
+      await new Promise((r) => setTimeout(r, 50));
+      lease = await store.getLease('sentinel-b');
+    }
+    expect(lease?.holder).not.toBeNull();
+    expect(lease?.generation).toMatch(/^[0-9a-f]{16}$/);
+    // Due 2 minutes before the stop time (10 minutes less the 3 s margin).
+    expect(lease?.handoverFrom).toBeGreaterThan(Date.now() + 7 * 60_000);
+
+    const next = await handler({ time: new Date().toISOString() }, context(600_000));
+    expect(next).toMatchObject({ skipped: 'holder-running', report: { end: 'holder-running', ticks: 0 } });
+    const after = await store.getLease('sentinel-b');
+    expect(after).toMatchObject({ holder: lease?.holder, token: lease?.token, handoverRequestedBy: null });
+
+    // Asked (as a newcomer of another generation, a deploy, asks), it hands over at its next renewal,
+    // long before its window.
+    await store.requestHandover('sentinel-b', { invocationId: 'next-deploy' });
+    const ended = await holder;
+    expect(ended.report?.end).toBe('handover');
+    expect((await store.getLease('sentinel-b'))?.holder).toBeNull();
   });
 
   it('drops a scheduled event delivered long after its time', async () => {

@@ -85,6 +85,8 @@ export const ATTR = {
   leaseUntil: 'leaseUntil',
   heartbeatAt: 'heartbeatAt',
   handoverRequestedBy: 'handoverRequestedBy',
+  handoverFrom: 'handoverFrom',
+  generation: 'generation',
   /** Written into the lease item by versions before the hand-over item existed; removed at acquire and release. */
   handoverState: 'handoverState',
   tilt: 'tilt',
@@ -240,6 +242,8 @@ export function leaseToItem(lease: LoopLease): Item {
     [ATTR.leaseUntil]: lease.leaseUntil,
     [ATTR.heartbeatAt]: lease.heartbeatAt,
     [ATTR.handoverRequestedBy]: lease.handoverRequestedBy,
+    [ATTR.handoverFrom]: lease.handoverFrom,
+    [ATTR.generation]: lease.generation,
     [ATTR.tilt]: lease.tilt,
     [ATTR.summary]: lease.summary,
   };
@@ -468,6 +472,8 @@ export function leaseFromItem(item: Item): LoopLease {
     leaseUntil: r.number(ATTR.leaseUntil),
     heartbeatAt: r.advisoryTime(ATTR.heartbeatAt),
     handoverRequestedBy: r.advisoryString(ATTR.handoverRequestedBy),
+    handoverFrom: r.advisoryTime(ATTR.handoverFrom),
+    generation: r.advisoryString(ATTR.generation),
     tilt: r.advisoryFlag(ATTR.tilt),
     summary: r.advisoryString(ATTR.summary),
   };

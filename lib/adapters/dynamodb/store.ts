@@ -39,6 +39,7 @@ import type {
   Vote,
 } from '../../core/types.js';
 import {
+  type AcquireLeaseRequest,
   type AcquireLeaseResult,
   type AdvanceFailoverRequest,
   type AdvanceFailoverResult,
@@ -142,6 +143,7 @@ const UPDATE = {
     `SET #${ATTR.kind} = :kind, #${ATTR.sentinelId} = :sentinelId, #${ATTR.holder} = :invocationId, ` +
     `#${ATTR.token} = if_not_exists(#${ATTR.token}, :zero) + :one, #${ATTR.leaseUntil} = :leaseUntil, ` +
     `#${ATTR.heartbeatAt} = :now, #${ATTR.handoverRequestedBy} = :null, ` +
+    `#${ATTR.handoverFrom} = :handoverFrom, #${ATTR.generation} = :generation, ` +
     `#${ATTR.tilt} = :false, #${ATTR.summary} = if_not_exists(#${ATTR.summary}, :null) ` +
     `REMOVE #${ATTR.handoverState}`,
   renewLease:
@@ -606,10 +608,7 @@ export class DynamoStore implements SentinelStore {
     return items.map(leaseFromItem).sort((a, b) => compare(a.sentinelId, b.sentinelId));
   }
 
-  async acquireLease(
-    sentinelId: SentinelId,
-    request: { invocationId: string; now: number; ttlMs: number },
-  ): Promise<AcquireLeaseResult> {
+  async acquireLease(sentinelId: SentinelId, request: AcquireLeaseRequest): Promise<AcquireLeaseResult> {
     const leaseUntil = request.now + request.ttlMs;
     const values = {
       kind: ITEM_KIND.lease,
@@ -617,6 +616,8 @@ export class DynamoStore implements SentinelStore {
       invocationId: request.invocationId,
       leaseUntil,
       now: request.now,
+      handoverFrom: request.handoverFrom ?? 0,
+      generation: request.generation ?? null,
       nullType: 'NULL',
       null: null,
       zero: 0,
@@ -647,6 +648,8 @@ export class DynamoStore implements SentinelStore {
         leaseUntil,
         heartbeatAt: request.now,
         handoverRequestedBy: null,
+        handoverFrom: request.handoverFrom ?? 0,
+        generation: request.generation ?? null,
         tilt: false,
         summary: previous?.summary ?? null,
       };

@@ -19,6 +19,7 @@ import type {
   Vote,
 } from '../../core/types.js';
 import {
+  type AcquireLeaseRequest,
   type AcquireLeaseResult,
   type AdvanceFailoverRequest,
   type AdvanceFailoverResult,
@@ -297,10 +298,7 @@ export class MemoryStore implements SentinelStore {
     return [...this.leases.values()].sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy);
   }
 
-  async acquireLease(
-    sentinelId: SentinelId,
-    request: { invocationId: string; now: number; ttlMs: number },
-  ): Promise<AcquireLeaseResult> {
+  async acquireLease(sentinelId: SentinelId, request: AcquireLeaseRequest): Promise<AcquireLeaseResult> {
     await this.enter('acquireLease');
     const previous = this.leases.get(sentinelId) ?? null;
     if (previous !== null && previous.holder !== null && previous.leaseUntil >= request.now) {
@@ -313,6 +311,8 @@ export class MemoryStore implements SentinelStore {
       leaseUntil: request.now + request.ttlMs,
       heartbeatAt: request.now,
       handoverRequestedBy: null,
+      handoverFrom: request.handoverFrom ?? 0,
+      generation: request.generation ?? null,
       tilt: false,
       summary: previous?.summary ?? null,
     };

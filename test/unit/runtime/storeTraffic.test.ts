@@ -12,10 +12,12 @@ import { type RunningSentinels, startSentinels } from '../../support/sentinels.j
 import { globalSettings, masterSettings } from '../../support/settings.js';
 
 const HEARTBEAT_MS = 100;
+/** The lease is renewed a third of this after its last renewal: every 500 ms. */
+const LOOP_LEASE_MS = 1_500;
 
 function configWith(masters: number): SentinelConfig {
   return {
-    global: globalSettings({ heartbeatPeriodMs: HEARTBEAT_MS, loopLeaseMs: 1_000 }),
+    global: globalSettings({ heartbeatPeriodMs: HEARTBEAT_MS, loopLeaseMs: LOOP_LEASE_MS }),
     masters: Array.from({ length: masters }, (_, i) =>
       masterSettings({
         name: `m${i}`,
@@ -64,9 +66,13 @@ class CountingStore {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await sleep(10);
   }
@@ -81,8 +87,17 @@ afterEach(async () => {
   stopAll = [];
 });
 
-/** One sentinel's loop over `masters` healthy masters; resolves once each has been judged ok. */
-async function runHealthy(masters: number, store: CountingStore, world = new FakeRedisWorld()) {
+/**
+ * One sentinel's loop over `masters` healthy masters; resolves once each has been judged ok. As deployed,
+ * it runs long and is not due to hand over for most of that time (`inWindow` puts it in its hand-over
+ * window from the start).
+ */
+async function runHealthy(
+  masters: number,
+  store: CountingStore,
+  world = new FakeRedisWorld(),
+  inWindow = false,
+) {
   const config = configWith(masters);
   for (const m of config.masters) world.set(m, 'up');
   const abort = new AbortController();
@@ -94,6 +109,9 @@ async function runHealthy(masters: number, store: CountingStore, world = new Fak
     probeFactory: world.factory(),
     controlFactory: world.controlFactory(),
     signal: abort.signal,
+    stopAt: Date.now() + 60_000,
+    handoverWindowMs: inWindow ? 60_000 : 1_000,
+    generation: 'g1',
     onEvent: (event) => events.push(event),
   });
   const done = runner.run();
@@ -111,8 +129,7 @@ async function runHealthy(masters: number, store: CountingStore, world = new Fak
 }
 
 describe('store traffic of a sentinel that sees every master healthy', () => {
-  it('reads one item per heartbeat (the change counter) and no master’s record or votes, for 1 or 40 masters', async () => {
-    const perHeartbeat: number[] = [];
+  it('reads one item per heartbeat (the change counter), renews its lease a third of its time-to-live apart, and reads no master’s record or votes, for 1 or 40 masters', async () => {
     for (const masters of [1, 40]) {
       const store = new CountingStore(new MemoryStore());
       await runHealthy(masters, store);
@@ -120,22 +137,40 @@ describe('store traffic of a sentinel that sees every master healthy', () => {
       store.reset();
       await sleep(20 * HEARTBEAT_MS);
       // The loop wakes at the probe period (300 ms here) when nothing is due sooner: a heartbeat then.
-      const heartbeats = store.count('renewLease');
+      const heartbeats = store.count('getChangeCounter');
       expect(heartbeats, `${masters} masters: heartbeats`).toBeGreaterThanOrEqual(3);
       for (const method of PER_MASTER_READS) expect(store.count(method), `${masters}: ${method}`).toBe(0);
-      expect(store.count('getChangeCounter'), `${masters} masters`).toBe(heartbeats);
-      // Nothing is written but the heartbeat: no vote while the judgement does not change.
-      expect(store.total(), `${masters} masters: every call`).toBe(2 * heartbeats);
-      perHeartbeat.push(store.total() / heartbeats);
+      // Outside its hand-over window the holder does not look at its lease between renewals.
+      expect(store.count('getLease'), `${masters} masters: lease reads`).toBe(0);
+      // 2 s at one renewal per 500 ms: 4, give or take the phase (and a late wake-up on a loaded machine).
+      const renewals = store.count('renewLease');
+      expect(renewals, `${masters} masters: renewals`).toBeGreaterThanOrEqual(2);
+      expect(renewals, `${masters} masters: renewals`).toBeLessThanOrEqual(5);
+      expect(renewals, `${masters} masters: fewer writes than heartbeats`).toBeLessThan(heartbeats);
+      // Nothing else: no vote while the judgement does not change.
+      expect(store.total(), `${masters} masters: every call`).toBe(heartbeats + renewals);
       await Promise.all(stopAll.map((stop) => stop()));
       stopAll = [];
     }
-    expect(perHeartbeat).toEqual([2, 2]);
+  });
+
+  it('in its hand-over window, also reads its lease once a heartbeat (where a successor’s request shows)', async () => {
+    const store = new CountingStore(new MemoryStore());
+    await runHealthy(5, store, new FakeRedisWorld(), true);
+    await sleep(3 * HEARTBEAT_MS);
+    store.reset();
+    await sleep(20 * HEARTBEAT_MS);
+    const heartbeats = store.count('getChangeCounter');
+    const renewals = store.count('renewLease');
+    expect(heartbeats).toBeGreaterThanOrEqual(3);
+    // A heartbeat that renews learns of a request from the renewal; every other one reads the lease.
+    expect(store.count('getLease') + renewals).toBe(heartbeats);
+    expect(store.total()).toBe(2 * heartbeats);
   });
 
   it('hands over without reading a record or writing a vote when nothing changed', async () => {
     const store = new CountingStore(new MemoryStore());
-    const { config, world } = await runHealthy(40, store);
+    const { config, world } = await runHealthy(40, store, new FakeRedisWorld(), true);
     await sleep(3 * HEARTBEAT_MS);
     const first = stopAll.pop();
     store.reset();
@@ -148,6 +183,7 @@ describe('store traffic of a sentinel that sees every master healthy', () => {
       probeFactory: world.factory(),
       controlFactory: world.controlFactory(),
       signal: abort.signal,
+      generation: 'g1',
       onEvent: (event) => events.push(event),
     });
     const done = second.run();
@@ -156,8 +192,9 @@ describe('store traffic of a sentinel that sees every master healthy', () => {
       await done;
     });
     // The first invocation hands over at its next heartbeat (it was asked to by the second).
+    await until(() => store.count('releaseLease') === 1, 3_000, 'the hand-over');
     await first?.();
-    await until(() => (store.count('renewLease') ?? 0) >= 6, 3_000, 'a few heartbeats of the successor');
+    await until(() => store.count('getChangeCounter') >= 6, 3_000, 'a few heartbeats of the successor');
     expect(events.filter((e) => e.type === '+monitor')).toEqual([]);
     expect(Object.keys(second.snapshots())).toHaveLength(40);
     for (const method of PER_MASTER_READS) expect(store.count(method), method).toBe(0);
@@ -327,5 +364,89 @@ describe('a lost change-counter increment', () => {
       now: Date.now(),
     });
     await until(() => events.some((e) => e.type === '+set'), 1_500, '+set');
+  });
+});
+
+describe('the long-running holder and the per-minute invocations', () => {
+  /** A newcomer: the next scheduled invocation of the same sentinel. */
+  function newcomer(
+    store: CountingStore,
+    config: SentinelConfig,
+    world: FakeRedisWorld,
+    generation: string,
+    events: SentinelEvent[] = [],
+  ) {
+    const abort = new AbortController();
+    const runner = new SentinelRunner({
+      sentinelId: 'sentinel-a',
+      config,
+      store: store.view(),
+      probeFactory: world.factory(),
+      controlFactory: world.controlFactory(),
+      signal: abort.signal,
+      stopAt: Date.now() + 60_000,
+      handoverWindowMs: 1_000,
+      generation,
+      onEvent: (event) => events.push(event),
+    });
+    const done = runner.run();
+    stopAll.push(async () => {
+      abort.abort();
+      await done;
+    });
+    return { runner, done };
+  }
+
+  it('a newcomer of the same generation finds the holder running before its hand-over window and returns at once, after one read', async () => {
+    const store = new CountingStore(new MemoryStore());
+    const { config, world, runner: holder } = await runHealthy(3, store);
+    store.reset();
+    const { done } = newcomer(store, config, world, 'g1');
+    const report = await done;
+    expect(report.end).toBe('holder-running');
+    expect(report.ticks).toBe(0);
+    // One lease read; no write of any kind (no acquire attempt, no hand-over request).
+    expect(store.count('getLease')).toBe(1);
+    expect(store.count('acquireLease') + store.count('requestHandover') + store.count('releaseLease')).toBe(
+      0,
+    );
+    // The holder goes on: it still holds the lease and ticks.
+    const lease = await store.inner.getLease('sentinel-a');
+    expect(lease?.holder).toBe(holder.invocationId);
+    expect(lease?.handoverRequestedBy).toBeNull();
+  });
+
+  it('a newcomer of another generation (a deploy) takes over at the holder’s next renewal, resuming from its observations', async () => {
+    const store = new CountingStore(new MemoryStore());
+    const { config, world } = await runHealthy(3, store);
+    const events: SentinelEvent[] = [];
+    const { runner, done } = newcomer(store, config, world, 'g2', events);
+    // Renewals are 500 ms apart: the hand-over comes within that, not at the holder's stop time.
+    await until(() => store.count('releaseLease') === 1, 2_000, 'the holder to hand over');
+    await until(
+      async () => (await store.inner.getLease('sentinel-a'))?.holder === runner.invocationId,
+      1_000,
+      'the newcomer to hold the lease',
+    );
+    expect((await store.inner.getLease('sentinel-a'))?.generation).toBe('g2');
+    // Resumed, not restarted: no +monitor.
+    expect(events.filter((e) => e.type === '+monitor')).toEqual([]);
+    expect(Object.keys(runner.snapshots())).toHaveLength(3);
+    void done;
+  });
+
+  it('a newcomer in the holder’s hand-over window takes over within about a heartbeat', async () => {
+    const store = new CountingStore(new MemoryStore());
+    const { config, world } = await runHealthy(3, store, new FakeRedisWorld(), true);
+    const started = Date.now();
+    const { runner } = newcomer(store, config, world, 'g1');
+    await until(() => store.count('releaseLease') === 1, 2_000, 'the holder to hand over');
+    // About a heartbeat (100 ms) and a poll; far from the holder's stop time (60 s away).
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await until(
+      async () => (await store.inner.getLease('sentinel-a'))?.holder === runner.invocationId,
+      1_000,
+      'the newcomer to hold the lease',
+    );
   });
 });
