@@ -26,6 +26,19 @@ export interface InvokeOptions {
   readonly nodeArgs?: readonly string[];
   /** Called with each chunk the child writes to stdout (its logs). */
   readonly onStdout?: (chunk: Buffer) => void;
+  /**
+   * When the handler returns `{ skipped: <this> }`, call it once more in the same process, as Lambda
+   * calls a warm container again: `warm` reports that second call.
+   */
+  readonly repeatWhenSkipped?: string;
+}
+
+/** One more call of the handler in the same (now warm) process. */
+export interface WarmCall {
+  readonly result: unknown;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly cpuMs: number;
 }
 
 export interface InvokeResult {
@@ -42,6 +55,8 @@ export interface InvokeResult {
   readonly maxRssMb: number;
   readonly stdoutBytes: number;
   readonly stderr: string;
+  /** The second call (repeatWhenSkipped), if there was one. */
+  readonly warm?: WarmCall;
 }
 
 /**
@@ -52,29 +67,47 @@ export interface InvokeResult {
 const CHILD_PROGRAM = `
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+// This harness's own settings are not the function's environment (on Lambda the runtime's are not either):
+// taken out before the bundle loads, so that two invocations of one function see the same environment.
+const invoke = {};
+for (const key of Object.keys(process.env).filter((k) => k.startsWith('LS_INVOKE_'))) {
+  invoke[key] = process.env[key];
+  delete process.env[key];
+}
 const t0 = performance.now();
-const mod = await import(process.env.LS_INVOKE_BUNDLE_URL);
+const mod = await import(invoke.LS_INVOKE_BUNDLE_URL);
 const initMs = performance.now() - t0;
 if (typeof mod.handler !== 'function') throw new Error('the bundle exports no handler function');
-const deadline = Date.now() + Number(process.env.LS_INVOKE_REMAINING_MS);
-const name = process.env.LS_INVOKE_FUNCTION_NAME;
+const deadline = Date.now() + Number(invoke.LS_INVOKE_REMAINING_MS);
+const name = invoke.LS_INVOKE_FUNCTION_NAME;
 const context = {
   awsRequestId: randomUUID(),
   functionName: name,
   functionVersion: '$LATEST',
   invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:' + name,
-  memoryLimitInMB: process.env.LS_INVOKE_MEMORY_MB,
+  memoryLimitInMB: invoke.LS_INVOKE_MEMORY_MB,
   logGroupName: '/aws/lambda/' + name,
   logStreamName: 'local',
   getRemainingTimeInMillis: () => deadline - Date.now(),
 };
-const event = JSON.parse(process.env.LS_INVOKE_EVENT);
+const event = JSON.parse(invoke.LS_INVOKE_EVENT);
 const cpu0 = process.cpuUsage();
 const startedAt = Date.now();
 const result = await mod.handler(event, context);
 const endedAt = Date.now();
 const cpu = process.cpuUsage(cpu0);
-writeFileSync(process.env.LS_INVOKE_RESULT, JSON.stringify({
+let warm;
+if (invoke.LS_INVOKE_REPEAT_WHEN_SKIPPED && result?.skipped === invoke.LS_INVOKE_REPEAT_WHEN_SKIPPED) {
+  const again = { ...context, awsRequestId: randomUUID() };
+  const cpu1 = process.cpuUsage();
+  const warmStartedAt = Date.now();
+  const warmResult = await mod.handler(event, again);
+  const warmEndedAt = Date.now();
+  const warmCpu = process.cpuUsage(cpu1);
+  warm = { result: warmResult ?? null, startedAt: warmStartedAt, endedAt: warmEndedAt, cpuMs: (warmCpu.user + warmCpu.system) / 1000 };
+}
+writeFileSync(invoke.LS_INVOKE_RESULT, JSON.stringify({
+  warm,
   result: result ?? null,
   initMs,
   startedAt,
@@ -99,6 +132,7 @@ export async function invokeBundle(options: InvokeOptions): Promise<InvokeResult
     LS_INVOKE_MEMORY_MB: String(options.memoryLimitInMB ?? 256),
     LS_INVOKE_EVENT: JSON.stringify(options.event),
     LS_INVOKE_RESULT: resultFile,
+    ...(options.repeatWhenSkipped ? { LS_INVOKE_REPEAT_WHEN_SKIPPED: options.repeatWhenSkipped } : {}),
   };
   const child = spawn(
     process.execPath,
