@@ -1,5 +1,5 @@
 /**
- * The event log: every Sentinel event (reference/sentinel.md §3, exact names and payloads) as a durable
+ * The event log: every Sentinel event (its exact names and payloads) as a durable
  * record with who emitted it, when, and under which epoch. It is the audit trail, the source of the
  * `events` command, and — through the table's stream — what functions/notify.ts turns into alerts.
  *

@@ -1,5 +1,5 @@
 /**
- * Sentinel's events with their exact channel names and payloads (reference/sentinel.md §3).
+ * Sentinel's events with their exact channel names and payloads.
  * `%@` ("instance details") is `<type> <name> <ip> <port>`, plus ` @ <master> <ip> <port>` for non-masters.
  */
 import type { Address, SentinelEvent } from './types.js';

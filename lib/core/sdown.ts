@@ -1,5 +1,5 @@
 /**
- * Subjectively down (SDOWN), exactly Sentinel's three rules (reference/sentinel.md §1.3, §1.9).
+ * Subjectively down (SDOWN), exactly Sentinel's three rules.
  */
 import { elapsedWithoutValidReply, type InstanceObservation } from './observation.js';
 

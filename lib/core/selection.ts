@@ -1,5 +1,5 @@
 /**
- * Replica selection, exactly Sentinel's (reference/sentinel.md §1.8): exclusions first, each with the
+ * Replica selection, exactly Sentinel's: exclusions first, each with the
  * reason it is shown to operators; then order by priority (lower first), replication offset (higher
  * first) and run id (smaller first, unknown last).
  */

@@ -1,6 +1,6 @@
 /**
  * Run-time configuration: SENTINEL SET and SENTINEL MONITOR, validated here (pure) and applied over the
- * configured settings by every sentinel. Sentinel's texts for errors (reference/sentinel.md §2), with one
+ * configured settings by every sentinel. Sentinel's texts for errors, with one
  * difference documented in docs/http-api.md: SET is all-or-nothing (every pair is validated before any is
  * applied, like SENTINEL CONFIG SET), where Sentinel keeps the options applied before a bad one. Where
  * this project refuses more than Sentinel does (upper bounds, unsafe renames, the leader fence), the

@@ -82,7 +82,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Sentinel's texts (reference/sentinel.md §4), sent as `error`. */
+/** Sentinel's texts, sent as `error`. */
 export const SENTINEL_TEXT = {
   noSuchMaster: 'No such master with that name',
   inprog: 'INPROG Failover already in progress',

@@ -1,5 +1,5 @@
 /**
- * The failover runner: Sentinel's failover state machine (reference/sentinel.md §1.7), run by the leader
+ * The failover runner: Sentinel's failover state machine, run by the leader
  * of the epoch — inline in the elected sentinel, so nothing waits for a cold function.
  *
  * Every step is recorded in the master record by a write conditional on (epoch, leader, state) BEFORE its

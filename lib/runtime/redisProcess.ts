@@ -1,6 +1,5 @@
 /**
- * Throwaway redis-server processes for tests, the local runner and benchmarks
- * (reference/toolchain.md §4.1 and §5, harness design notes).
+ * Throwaway redis-server processes for tests, the local runner and benchmarks.
  *
  * - Servers run in the foreground as child processes, so their PIDs are known and they are killed by
  *   PID only, never by name.

@@ -1,6 +1,6 @@
 /**
  * Failovers on real processes: redis-server started and killed by PID, DynamoDB Local, three sentinels.
- * Sentinel's own acceptance scenarios (reference/sentinel.md §5), as far as they apply.
+ * Sentinel's own acceptance scenarios, as far as they apply.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';

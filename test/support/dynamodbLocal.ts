@@ -1,7 +1,7 @@
 /**
  * DynamoDB Local (the real engine, in a JVM) for integration tests.
  *
- * The JVM outlives its Node parent unless it is killed explicitly (toolchain.md §6), so it runs in its own
+ * The JVM outlives its Node parent unless it is killed explicitly, so it runs in its own
  * process group and is killed by group id in stop(), on process exit, and on SIGINT/SIGTERM.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
