@@ -38,7 +38,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -232,6 +232,10 @@ const WINDOW_END_MARGIN_MS = 2_000;
 const MIN_STEADY_WINDOW_MS = 40_000;
 /** The last invocation only ends the measured holder's turn: it takes over, then stops soon. */
 const FINAL_REMAINING_MS = 15_000;
+/** The bench's own DynamoDB calls (table, the measured full read) wait this long: DynamoDB Local is slow on a loaded machine. */
+const PATIENT_MS = 30_000;
+/** …plus this much per master: at 1,000 masters, taking over (start-up included) takes tens of seconds here. */
+const FINAL_REMAINING_PER_MASTER_MS = 50;
 /** How often the counting proxies' totals are copied into a timeline. */
 const OPS_SNAPSHOT_MS = 250;
 /** Full reads of every master record per month (the backstop of the change counter). */
@@ -574,7 +578,7 @@ async function measureLoop(
 ): Promise<LoopMeasurement> {
   const dir = mkdtempSync(join(tmpdir(), 'ls-bench-loop-'));
   const table = `bench-${randomUUID()}`;
-  await createTable(createDynamoClient({ endpoint: dynamoEndpoint }), table);
+  await createTable(createDynamoClient({ endpoint: dynamoEndpoint, requestTimeoutMs: PATIENT_MS }), table);
   const conf = join(dir, 'sentinel.conf');
   const lines: string[] = [];
   for (let i = 0; i < masters; i++) {
@@ -650,7 +654,8 @@ async function measureLoop(
       await sleep(t0 + k * PERIOD_MS - Date.now());
       const invocation: Invocation = {
         index: k,
-        remainingMs: k === count - 1 ? FINAL_REMAINING_MS : BENCH_TIMEOUT_MS,
+        remainingMs:
+          k === count - 1 ? FINAL_REMAINING_MS + masters * FINAL_REMAINING_PER_MASTER_MS : BENCH_TIMEOUT_MS,
         proxy: await startCountingProxy(dynamoEndpoint),
         timeline: [],
         lines: [],
@@ -666,7 +671,10 @@ async function measureLoop(
     clearInterval(snapshots);
 
     // One full read of every record, to take it out of the spans below and price it at its own period.
-    await new DynamoStore(createDynamoClient({ endpoint: fullReadProxy.endpoint }), table).listMasters();
+    await new DynamoStore(
+      createDynamoClient({ endpoint: fullReadProxy.endpoint, requestTimeoutMs: PATIENT_MS }),
+      table,
+    ).listMasters();
     const fullReadOps = copyOps(fullReadProxy.ops);
     const fullReadUnits = unitsOf(fullReadOps);
     const withoutFullReads = (ops: Ops): Units => {
@@ -1122,6 +1130,12 @@ function benchMemoryFor(index: number, deployedMb: number): number {
   return mb;
 }
 
+/** Waits (at most 2 minutes) until the 1-minute load average is under the number of cores. */
+async function settle(): Promise<void> {
+  const until = Date.now() + 120_000;
+  while (Date.now() < until && (loadavg()[0] ?? 0) > availableParallelism()) await sleep(5_000);
+}
+
 async function benchLoop(): Promise<string> {
   const measuredAt = new Date().toISOString();
   const command = `npm run bench:bundle -- ${process.argv
@@ -1135,6 +1149,8 @@ async function benchLoop(): Promise<string> {
     for (const [index, masters] of MASTER_COUNTS.entries()) {
       const plain = masters >= PLAIN_MASTERS_FROM;
       const servers = plain ? await startPlainMasters(masters) : [];
+      // Starting a thousand redis-servers loads the machine for a while: let it settle first.
+      if (plain) await settle();
       const topology = plain ? null : await startTopology({ replicas: 2 });
       try {
         const addresses = plain

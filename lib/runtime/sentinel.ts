@@ -177,10 +177,11 @@ const SUMMARY_FULL_UP_TO = 3;
 /** The tick line is cut at this length. */
 const SUMMARY_MAX_CHARS = 2_000;
 /**
- * The tick line is logged at least this often (and whenever what it says changes): twice a minute, so
- * that every minute of the deployed LoopTicks metric holds a healthy line of a running sentinel.
+ * The tick line is logged at least this often (and whenever what it says changes): just under a minute.
+ * The loop ticks at least once a second, so two lines are at most 56 s apart and every minute of the
+ * deployed LoopTicks metric (the loop-stale alarms count healthy lines per minute) holds one.
  */
-const SUMMARY_LINE_PERIOD_MS = 30_000;
+const SUMMARY_LINE_PERIOD_MS = 55_000;
 /**
  * The copy of the tick line in the lease is cut shorter: with it the lease item stays under 1 KB, the
  * unit DynamoDB bills a write by, and every renewal rewrites the lease.

@@ -25,6 +25,8 @@ export interface DynamoClientOptions {
   readonly endpoint?: string;
   /** Defaults to us-east-1 with an endpoint; otherwise the SDK resolves it (AWS_REGION on Lambda). */
   readonly region?: string;
+  /** Overrides the fail-fast request timeout: for tools on a loaded machine, never for a sentinel. */
+  readonly requestTimeoutMs?: number;
   readonly credentials?: {
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
@@ -39,7 +41,7 @@ export function createDynamoClient(options: DynamoClientOptions = {}): DynamoDBD
     maxAttempts: DYNAMO_CLIENT_DEFAULTS.maxAttempts,
     requestHandler: new NodeHttpHandler({
       connectionTimeout: DYNAMO_CLIENT_DEFAULTS.connectionTimeoutMs,
-      requestTimeout: DYNAMO_CLIENT_DEFAULTS.requestTimeoutMs,
+      requestTimeout: options.requestTimeoutMs ?? DYNAMO_CLIENT_DEFAULTS.requestTimeoutMs,
       // Without this, @smithy/node-http-handler only logs a warning when requestTimeout passes and keeps
       // waiting: a SIGSTOPped or black-holed endpoint would hang the call forever.
       throwOnRequestTimeout: true,

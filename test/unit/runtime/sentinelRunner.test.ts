@@ -380,7 +380,7 @@ describe('failures inside the loop', () => {
     }).run();
     const tickLines = () => logs.filter((l) => typeof l.fields?.tick === 'number');
     try {
-      // Healthy ticks log a line when what it says changes, then every 30 s: one at least by now.
+      // Healthy ticks log a line when what it says changes, then about once a minute: one at least by now.
       await until(() => tickLines().length >= 1, 3_000, 'a healthy tick line');
       expect(tickLines().every((l) => l.fields?.failedMasters === 0)).toBe(true);
 
