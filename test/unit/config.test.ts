@@ -656,9 +656,9 @@ describe('Function: parseSentinelConfig', () => {
         /^vote-refresh 1000 \(default\) must be shorter than vote-max-age 800: /,
       );
       expectSingleIssue(
-        ['sentinel loop-lease 1500', MONITOR],
+        ['sentinel loop-lease 4500', MONITOR],
         1,
-        /^heartbeat-period 2000 \(default\) must be shorter than loop-lease 1500: /,
+        /^heartbeat-period 5000 \(default\) must be shorter than loop-lease 4500: /,
       );
     });
 
