@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import type { Address } from '../lib/core/types.js';
 import { startTopology, type Topology } from '../lib/runtime/redisProcess.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
 import { startLambdaSentinels } from './support/lambdaSentinels.js';
 import { startRealSentinels } from './support/realSentinel.js';
+import { withClient } from './support/redisClients.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
 
 const { values: opts } = parseArgs({
@@ -29,29 +29,6 @@ interface Timings {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A short-lived, fail-fast client: the failover's CLIENT KILL closes long-lived ones, as it should. */
-async function withClient<T>(address: Address, call: (client: Redis) => Promise<T>): Promise<T | undefined> {
-  const client = new Redis({
-    ...address,
-    lazyConnect: true,
-    connectTimeout: 200,
-    commandTimeout: 200,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-    protocol: 2,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await call(client);
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
-}
 
 async function replication(
   address: Address,

@@ -38,7 +38,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { createTable } from '../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
@@ -54,6 +54,7 @@ import {
 import { buildFunctions } from '../scripts/build.js';
 import { schedulerEvent } from '../test/infra/invokeBundle.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
+import { connectWhenListening, withClient } from './support/redisClients.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
 
 const { values: opts } = parseArgs({
@@ -318,29 +319,6 @@ async function replaceDeadMasters(healthy: RedisHandle[]): Promise<number> {
     replaced += 1;
   }
   return replaced;
-}
-
-/** A short-lived, fail-fast client: the failover's CLIENT KILL closes long-lived ones, as it should. */
-async function withClient<T>(address: Address, call: (client: Redis) => Promise<T>): Promise<T | undefined> {
-  const client = new Redis({
-    ...address,
-    lazyConnect: true,
-    connectTimeout: 200,
-    commandTimeout: 200,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-    protocol: 2,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await call(client);
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
 }
 
 interface Timings {
@@ -684,22 +662,6 @@ async function runLambda(
 
 // ---------------------------------------------------------------------------------------------------------
 // Redis Sentinel: three redis-server --sentinel processes.
-
-/** A freshly spawned sentinel needs a moment before it listens: retry the connection, then give up. */
-async function connectWhenListening(port: number, until: number): Promise<Redis> {
-  for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return client;
-    } catch (error) {
-      client.disconnect();
-      if (Date.now() > until) throw error;
-      await sleep(50);
-    }
-  }
-}
 
 /** SENTINEL MASTERS as field maps. */
 async function sentinelMasters(admin: Redis): Promise<Map<string, Record<string, string>>> {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Address } from '../../lib/core/types.js';
 import { allocatePorts, findRedisServer } from '../../lib/runtime/redisProcess.js';
+import { connectWhenListening } from './redisClients.js';
 
 export interface ObservedEvent {
   readonly sentinel: number;
@@ -69,7 +70,7 @@ export async function startRealSentinels(args: {
       children.push(child);
     }
     for (const [i, port] of ports.entries()) {
-      const sub = await connectWhenListening(port);
+      const sub = await connectWhenListening(port, Date.now() + READY_TIMEOUT_MS);
       clients.push(sub);
       await sub.psubscribe('*');
       sub.on('pmessage', (_pattern, channel, message) => {
@@ -108,22 +109,5 @@ async function waitUntilReady(ports: readonly number[], replicas: number): Promi
     }
   } finally {
     for (const a of admin) a.disconnect();
-  }
-}
-
-/** A freshly spawned sentinel needs a moment before it listens: retry the connection, then give up. */
-async function connectWhenListening(port: number): Promise<Redis> {
-  const until = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return client;
-    } catch (error) {
-      client.disconnect();
-      if (Date.now() > until) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 }

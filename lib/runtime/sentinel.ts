@@ -202,8 +202,6 @@ export class SentinelRunner {
   readonly #log: Log;
   readonly invocationId: string;
   #lease: LoopLease | null = null;
-  /** When the lease was last renewed (or acquired), by this clock. */
-  #lastRenewAt = Number.NEGATIVE_INFINITY;
   #tilt: TiltState = INITIAL_TILT;
   #slots: MasterSlot[] = [];
   /** Failover runners in flight, by master name. */
@@ -353,7 +351,6 @@ export class SentinelRunner {
           });
           if (result.acquired) {
             this.#lease = result.lease;
-            this.#lastRenewAt = this.#clock.now();
             this.#log('info', 'loop lease acquired', {
               token: result.lease.token,
               previousHolder: result.previous?.holder ?? null,
@@ -431,7 +428,6 @@ export class SentinelRunner {
         return 'lost';
       }
       this.#lease = result.lease;
-      this.#lastRenewAt = this.#clock.now();
       this.#noteStoreRecovered();
       return result.lease.handoverRequestedBy ? 'handover' : 'ok';
     } catch (error) {
@@ -445,7 +441,9 @@ export class SentinelRunner {
    * defaults), or at once when it is close to expiring.
    */
   #renewalDue(now: number): boolean {
-    return now >= this.#lastRenewAt + leaseRenewPeriodMs(this.#o.config.global) || !this.#leaseIsSafe();
+    // The lease's heartbeatAt is this invocation's clock at its last renewal (or acquisition).
+    const lastRenewal = this.#lease?.heartbeatAt ?? Number.NEGATIVE_INFINITY;
+    return now >= lastRenewal + leaseRenewPeriodMs(this.#o.config.global) || !this.#leaseIsSafe();
   }
 
   /**
