@@ -4,15 +4,30 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * `sleep` wakes in the event loop's check phase (setImmediate), one poll phase after its timer fired, not in
+ * the timers phase itself. Node runs due timers before it reads the sockets; after a stall (a long GC, a
+ * starved CPU) a sleeper woken straight from its timer would judge a master while that master's PONG, already
+ * received by the kernel, still waits unread: "no valid reply for 5,026 ms" when the reply came at 4,900.
+ * Waking after the poll phase reads what has arrived first, as Redis's own event loop handles file events
+ * before time events. On an idle loop the difference is nil.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const timer = setTimeout(done, Math.max(0, ms));
+      let immediate: NodeJS.Immediate | undefined;
+      const timer = setTimeout(
+        () => {
+          immediate = setImmediate(done);
+        },
+        Math.max(0, ms),
+      );
       function done() {
         signal?.removeEventListener('abort', done);
         clearTimeout(timer);
+        if (immediate !== undefined) clearImmediate(immediate);
         resolve();
       }
       signal?.addEventListener('abort', done, { once: true });

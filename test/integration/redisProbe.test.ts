@@ -177,6 +177,19 @@ describe('healthy topology', () => {
       side.disconnect();
     }
   });
+
+  it('a reply that arrived during a stall of this process counts, although its timer fell due first', async () => {
+    const p = probe(topology.master.address, { timeoutMs: 50 });
+    expect((await p.ping()).result).toMatchObject({ kind: 'pong' });
+    const pending = p.ping();
+    // The server (another process) answers at once; this loop stays blocked well past the 50 ms timer, as
+    // in a long GC pause or on a starved CPU. Once it runs again, both the timer and the reply are due.
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // busy
+    }
+    expect((await pending).result).toMatchObject({ type: 'reply', kind: 'pong' });
+  });
 });
 
 describe('server failures', () => {

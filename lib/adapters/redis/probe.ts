@@ -324,15 +324,26 @@ class RespProbe implements RedisProbe {
       connection.socket.write(call.command);
       const latest = call.startedAt + timeoutMs + PROBE_TIMING.outerDeadlineSlackMs;
       call.timer = setTimeout(
-        this.#onCallTimeout,
+        this.#onCallTimerDue,
         Math.max(0, Math.min(timeoutMs, latest - sentAt)),
         connection,
+        call,
       );
     }
   }
 
+  /**
+   * A written command's reply timer fell due. It is judged one poll phase later (setImmediate): Node runs due
+   * timers before it reads the sockets, so after a stall (a long GC, a starved CPU) a reply that reached the
+   * kernel in time would still be unread here and be taken for none.
+   */
+  readonly #onCallTimerDue = (connection: Connection, call: Call): void => {
+    setImmediate(this.#onCallTimeout, connection, call);
+  };
+
   /** A written command got no reply in time: drop the connection, so nothing waits behind a dead socket. */
-  readonly #onCallTimeout = (connection: Connection): void => {
+  readonly #onCallTimeout = (connection: Connection, call: Call): void => {
+    if (call.done || connection.dropped !== null) return;
     this.#drop(connection, 'timeout', PROBE_REASONS.closed);
   };
 
