@@ -61,6 +61,7 @@ import {
 import { type InvokeResult, invokeBundle, schedulerEvent } from '../test/infra/invokeBundle.js';
 import { deployed, renderTemplate, type Template } from '../test/infra/renderedTemplate.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
+import { QUIET_MASTER_ARGS } from './support/quietMasters.js';
 import { markdownTable, summarise } from './support/stats.js';
 
 const { values: opts } = parseArgs({
@@ -1078,7 +1079,7 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
- * `count` plain redis-server masters (no persistence), started `PLAIN_MASTER_BATCH` at a time on free
+ * `count` plain redis-server masters (small footprint: bench/support/quietMasters.ts), started `PLAIN_MASTER_BATCH` at a time on free
  * ports from PLAIN_MASTER_PORT_MIN up. On any failure every server started so far is stopped (by PID).
  */
 async function startPlainMasters(count: number): Promise<RedisHandle[]> {
@@ -1095,7 +1096,7 @@ async function startPlainMasters(count: number): Promise<RedisHandle[]> {
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
       try {
-        return await startRedis({ port, args: ['--save', '', '--appendonly', 'no'] });
+        return await startRedis({ port, args: QUIET_MASTER_ARGS });
       } catch (error) {
         // Taken between the check and the bind (an outgoing connection, another run): try the next one.
         if (attempt >= 5) throw error;

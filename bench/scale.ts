@@ -26,7 +26,7 @@
  *
  *   npm run bench:scale -- [--masters 1000] [--runs 3] [--down-after 5000] [--steady 20]
  *                          [--only lambda|sentinel] [--signal kill|stop] [--log-dir DIR]
- *                          [--steady-timeout S (default max(60, 0.6 × masters))]
+ *                          [--steady-timeout S (default max(60, 0.6 × masters))] [--healthy-nice 19]
  *
  * --log-dir keeps each lambda-sentinel process's JSON log there.
  */
@@ -54,6 +54,7 @@ import {
 import { buildFunctions } from '../scripts/build.js';
 import { schedulerEvent } from '../test/infra/invokeBundle.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
+import { lowerPriority, parseNice, QUIET_MASTER_ARGS, QUIET_MASTER_NICE } from './support/quietMasters.js';
 import { connectWhenListening, withClient } from './support/redisClients.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
 
@@ -67,6 +68,7 @@ const { values: opts } = parseArgs({
     signal: { type: 'string', default: 'kill' },
     'log-dir': { type: 'string' },
     'steady-timeout': { type: 'string' },
+    'healthy-nice': { type: 'string' },
   },
 });
 const MASTERS = Number(opts.masters);
@@ -79,6 +81,8 @@ if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a posit
 if (!(DOWN_AFTER_MS > 0)) throw new Error('--down-after must be a positive number of milliseconds');
 if (!(STEADY_MS > 0)) throw new Error('--steady must be a positive number of seconds');
 if (opts.signal !== 'kill' && opts.signal !== 'stop') throw new Error('--signal must be kill or stop');
+/** The healthy masters' nice value (bench/support/quietMasters.ts says why); both systems share them. */
+const HEALTHY_NICE = parseNice(opts['healthy-nice'] ?? String(QUIET_MASTER_NICE));
 
 /** The target: the record switches within down-after + this. */
 const TARGET_MARGIN_MS = 300;
@@ -99,21 +103,6 @@ const START_BATCH = 25;
 const START_ATTEMPTS = 3;
 /** A started server must still be running this long after its first PING answer. */
 const LIVENESS_WAIT_MS = 200;
-/** A small footprint for the healthy masters: no persistence, one cron run a second, few clients. */
-const HEALTHY_ARGS = [
-  '--save',
-  '',
-  '--appendonly',
-  'no',
-  '--hz',
-  '1',
-  '--dynamic-hz',
-  'no',
-  '--maxclients',
-  '64',
-  '--loglevel',
-  'warning',
-];
 /** The new sentinel Lambda timeout: one invocation covers the whole run. */
 const LAMBDA_TIMEOUT_MS = 900_000;
 const SAMPLE_MS = 250;
@@ -280,7 +269,8 @@ async function startHealthyMaster(binary: string): Promise<RedisHandle> {
   let lastError: unknown;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt += 1) {
     try {
-      const handle = await startRedis({ port: await pickHealthyPort(), args: HEALTHY_ARGS, binary });
+      const handle = await startRedis({ port: await pickHealthyPort(), args: QUIET_MASTER_ARGS, binary });
+      lowerPriority(handle.pid, HEALTHY_NICE);
       await sleep(LIVENESS_WAIT_MS);
       if (handle.running) return handle;
       lastError = new Error(
@@ -900,7 +890,7 @@ async function main(): Promise<void> {
       `sentinels are steady, the other ${MASTERS - 1} (no replicas) stay healthy. ms after the kill ` +
       `(min / median / max over ${RUNS} runs); 3 sentinels, quorum 2, down-after ${DOWN_AFTER_MS}, ` +
       `failover-timeout ${FAILOVER_TIMEOUT_MS}, polled every ${POLL_MS} ms; target: switched within ` +
-      `down-after + ${TARGET_MARGIN_MS} ms. Load average at the end: ${loadAverage()}.\n\n`,
+      `down-after + ${TARGET_MARGIN_MS} ms. Healthy masters at nice ${HEALTHY_NICE}. Load average at the end: ${loadAverage()}.\n\n`,
   );
   process.stdout.write(
     `${markdownTable(
