@@ -11,9 +11,9 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
+import { type StoreSentinelView, storeSentinelView } from '../lib/commands/storeView.js';
 import type { Address } from '../lib/core/types.js';
 import { startHttpApi } from '../lib/http/server.js';
-import { type StoreSentinelView, storeSentinelView } from '../lib/resp/sentinelView.js';
 import { type SentinelEndpoint, startSentinelEndpoint } from '../lib/resp/server.js';
 import { startTopology, type Topology } from '../lib/runtime/redisProcess.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
@@ -63,7 +63,7 @@ const FLOORS = !opts['no-floor'];
 const DOWN_AFTER_MS = 1_000;
 const FAILOVER_TIMEOUT_MS = 60_000;
 const SETTLE_MS = 1_500;
-/** As the local runner (lib/runtime/local.ts ADDRESS_CACHE_MS). */
+/** As the local runner (lib/local/run.ts ADDRESS_CACHE_MS). */
 const ADDRESS_CACHE_MS = 100;
 const WRITE_EVERY_MS = 10;
 /** Steady writes before the kill. */

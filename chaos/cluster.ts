@@ -1,5 +1,5 @@
 /**
- * The system under chaos, assembled as the local runner assembles it (lib/runtime/local.ts), with every
+ * The system under chaos, assembled as the local runner assembles it (lib/local/run.ts), with every
  * link a fault can cut made to go through a TCP proxy:
  *
  * - three real redis-server processes (a master and two replicas) with AOF and fsync always, so that an
@@ -23,10 +23,10 @@ import { createTable } from '../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../lib/adapters/redis/probe.js';
+import { type RunnerLike, storeSentinelView } from '../lib/commands/storeView.js';
 import { parseSentinelConfig } from '../lib/config/parse.js';
 import type { Address, MasterRecord, SentinelConfig, SentinelEvent } from '../lib/core/types.js';
 import type { RedisControlFactory, RedisProbe, RedisProbeFactory } from '../lib/ports.js';
-import { type RunnerLike, storeSentinelView } from '../lib/resp/sentinelView.js';
 import { type SentinelEndpoint, startSentinelEndpoint } from '../lib/resp/server.js';
 import type { Log } from '../lib/runtime/log.js';
 import { type RedisHandle, startTopology, type Topology } from '../lib/runtime/redisProcess.js';

@@ -20,7 +20,7 @@ import {
   REQUIREPASS_ENV,
 } from '../config/access.js';
 import { isLoopbackBind } from '../core/acl.js';
-import { SENTINEL_PORT } from '../core/constants.js';
+import { MAX_PORT, SENTINEL_PORT } from '../core/constants.js';
 import type { AccessSettings } from '../core/types.js';
 import {
   CONNECTION_OPTIONS,
@@ -128,13 +128,13 @@ export async function runProxyCommand(
     });
     values = parsed.values;
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
-    const port = values.port === undefined ? SENTINEL_PORT : parseWhole(values.port as string, 0, 65_535);
-    if (port === null) throw new UsageError(`--port must be 0..65535, got '${values.port}'`);
+    const port = values.port === undefined ? SENTINEL_PORT : parseWhole(values.port as string, 0, MAX_PORT);
+    if (port === null) throw new UsageError(`--port must be 0..${MAX_PORT}, got '${values.port}'`);
     const announcePort =
       values['announce-port'] === undefined
         ? undefined
-        : parseWhole(values['announce-port'] as string, 1, 65_535);
-    if (announcePort === null) throw new UsageError('--announce-port must be 1..65535');
+        : parseWhole(values['announce-port'] as string, 1, MAX_PORT);
+    if (announcePort === null) throw new UsageError(`--announce-port must be 1..${MAX_PORT}`);
     // Report each background failure once, until it changes (a down API must not flood the terminal).
     const lastError = new Map<string, string>();
     options = {

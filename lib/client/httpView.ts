@@ -5,8 +5,7 @@
  * (`GET …/address?after_epoch=N&wait_ms=…`) keeps current, so a failover reaches the cache as soon as
  * the API commits it, without polling.
  */
-import type { Address } from '../core/types.js';
-import type { EventQuery, EventRecord } from '../eventLog.js';
+
 import type {
   AddressWithEpoch,
   CkquorumReply,
@@ -16,7 +15,9 @@ import type {
   Fields,
   SentinelView,
   SetArgs,
-} from '../resp/sentinelView.js';
+} from '../commands/view.js';
+import type { Address } from '../core/types.js';
+import type { EventQuery, EventRecord } from '../eventLog.js';
 import { HttpApiError, type InstanceMap, isNoSuchMaster, type SentinelHttpClient } from './http.js';
 import { sleep } from './sleep.js';
 

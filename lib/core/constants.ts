@@ -113,9 +113,11 @@ export function sentinelHeartbeatStaleMs(global: {
   return leaseRenewPeriodMs(global) + 3 * global.heartbeatPeriodMs;
 }
 
-/** Redis's default port, and Sentinel's. */
-export const SENTINEL_REDIS_PORT = 6379;
+/** Sentinel's default port. */
 export const SENTINEL_PORT = 26379;
+
+/** The highest TCP port: every port a user gives (config, MONITOR, CLI flags, INFO, events) is at most this. */
+export const MAX_PORT = 65_535;
 
 /**
  * Project: master names are Sentinel's charset (letters, digits, `.`, `-`, `_`) and at most this long. The

@@ -8,7 +8,7 @@
 import { SENTINEL_DEFAULTS } from './constants.js';
 import { type EventType, type InstanceRef, instanceEvent, type MasterRef, makeEvent } from './events.js';
 import type { InstanceObservation } from './observation.js';
-import { countDownVotes, votesNeededToAuthorise } from './quorum.js';
+import { countDownVotes, quorumReached, votesNeededToAuthorise } from './quorum.js';
 import { describeSdownCause, nextSdownDeadline, type SdownCause, sdownCause } from './sdown.js';
 import type {
   Address,
@@ -213,7 +213,7 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
   const neededToAuthorise = votesNeededToAuthorise(settings.quorum, input.members.length);
   let odownSince = previous.odownSince;
   if (evaluating) {
-    const odown = selfDown && downCount >= settings.quorum;
+    const odown = selfDown && quorumReached(downCount, settings.quorum);
     if (odown && odownSince === null) {
       odownSince = now;
       emit('+odown', masterInstance, `#quorum ${downCount}/${settings.quorum}`);

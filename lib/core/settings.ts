@@ -6,11 +6,18 @@
  * this project refuses more than Sentinel does (upper bounds, unsafe renames, the leader fence), the
  * reason follows Sentinel's text after a colon.
  */
+import { MAX_PORT, SENTINEL_DEFAULTS } from './constants.js';
 import { leaderFenceProblem } from './fence.js';
-import { globMatch } from './glob.js';
 import { readLimitedInteger, tooLargeReason } from './limits.js';
 import { masterNameProblem, renameProblem } from './names.js';
 import { isRedisCommandName } from './redisCommands.js';
+import {
+  invalidMasterName,
+  invalidSetArgument,
+  quorumAboveMembers,
+  SENTINEL_REPLY,
+  unknownSetOption,
+} from './sentinelReplies.js';
 import type { MasterSettings, RuntimeSettings } from './types.js';
 
 /**
@@ -53,30 +60,10 @@ const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map([
 ]);
 
 const DECIMAL = /^\d{1,15}$/;
-/** A caller's value is quoted back at most this long (a refused 64 KiB value does not come back whole). */
-const MAX_SHOWN_VALUE = 64;
 
 export type Validated<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: string };
-
-export function isValidMasterName(name: string): boolean {
-  return masterNameProblem(name) === null;
-}
-
-function shown(value: string): string {
-  return value.length > MAX_SHOWN_VALUE ? `${value.slice(0, MAX_SHOWN_VALUE)}…` : value;
-}
-
-function unknownOption(rawOption: string): string {
-  return `Unknown option or number of arguments for SENTINEL SET '${shown(rawOption)}'`;
-}
-
-/** Sentinel's text for a bad value, with this project's reason after it when there is one. */
-function invalidArgument(value: string | null, option: string, reason?: string): string {
-  const argument = value === null ? 'Invalid argument' : `Invalid argument '${shown(value)}'`;
-  return `${argument} for SENTINEL SET '${option}'${reason === undefined ? '' : `: ${reason}`}`;
-}
 
 /**
  * Sentinel refuses an empty name with its generic text; this project also refuses names that are not
@@ -84,11 +71,11 @@ function invalidArgument(value: string | null, option: string, reason?: string):
  * Redis command's (public) name: renamed names are secrets in some deployments.
  */
 function renameError(from: string, to: string): string | null {
-  if (from === '' || to === '') return invalidArgument('', RENAME_COMMAND);
+  if (from === '' || to === '') return invalidSetArgument('', RENAME_COMMAND);
   const refused = renameProblem(from, to);
   if (refused === null) return null;
   const quoted = refused.side === 'renamed' && isRedisCommandName(to) ? to : null;
-  return invalidArgument(quoted, RENAME_COMMAND, refused.problem);
+  return invalidSetArgument(quoted, RENAME_COMMAND, refused.problem);
 }
 
 /** The stored renames that are safe; an unsafe one was never in force and is dropped. */
@@ -125,21 +112,21 @@ export function applySetArgs(
   effective: MasterSettings,
   members: number,
 ): Validated<{ settings: RuntimeSettings; changes: SetChange[] }> {
-  if (args.length === 0) return { ok: false, error: "wrong number of arguments for 'sentinel|set' command" };
+  if (args.length === 0) return { ok: false, error: SENTINEL_REPLY.setArity };
   const next: { -readonly [K in keyof RuntimeSettings]: RuntimeSettings[K] } = { ...current };
   // A stored rename that is refused was never in force (withRuntimeSettings drops it): any SET clears it.
   const renames = safeRenames(current.renamedCommands ?? {});
   const changes: SetChange[] = [];
   for (const entry of args) {
     const [rawOption, ...values] = entry;
-    if (rawOption === undefined) return { ok: false, error: 'empty SENTINEL SET argument' };
+    if (rawOption === undefined) return { ok: false, error: SENTINEL_REPLY.emptySetArgument };
     const option = rawOption.toLowerCase();
     const refused = REFUSED_OPTIONS.get(option);
     if (refused !== undefined) return { ok: false, error: refused };
     if (option === RENAME_COMMAND) {
       const [from, to] = values;
       if (values.length !== 2 || from === undefined || to === undefined)
-        return { ok: false, error: unknownOption(rawOption) };
+        return { ok: false, error: unknownSetOption(rawOption) };
       const error = renameError(from, to);
       if (error !== null) return { ok: false, error };
       const command = from.toLowerCase();
@@ -150,15 +137,18 @@ export function applySetArgs(
       continue;
     }
     const [value] = values;
-    if (values.length !== 1 || value === undefined) return { ok: false, error: unknownOption(rawOption) };
+    if (values.length !== 1 || value === undefined) return { ok: false, error: unknownSetOption(rawOption) };
     const numeric = SET_NUMBER_OPTIONS.get(option);
-    if (numeric === undefined) return { ok: false, error: unknownOption(rawOption) };
+    if (numeric === undefined) return { ok: false, error: unknownSetOption(rawOption) };
     if (numeric.field === 'quorum') {
       const parsed = DECIMAL.test(value) ? Number(value) : Number.NaN;
       if (!Number.isSafeInteger(parsed) || parsed < 1)
-        return { ok: false, error: invalidArgument(value, option) };
+        return { ok: false, error: invalidSetArgument(value, option) };
       if (parsed > members)
-        return { ok: false, error: invalidArgument(value, option, `larger than the ${members} sentinels`) };
+        return {
+          ok: false,
+          error: invalidSetArgument(value, option, `larger than the ${members} sentinels`),
+        };
       next.quorum = parsed;
       changes.push({ option, values: [String(parsed)] });
       continue;
@@ -169,8 +159,8 @@ export function applySetArgs(
         ok: false,
         error:
           read.problem === 'too-large'
-            ? invalidArgument(value, option, tooLargeReason(read.maximum))
-            : invalidArgument(value, option),
+            ? invalidSetArgument(value, option, tooLargeReason(read.maximum))
+            : invalidSetArgument(value, option),
       };
     next[numeric.field] = read.value;
     changes.push({ option, values: [String(read.value)] });
@@ -185,7 +175,7 @@ export function applySetArgs(
   if (resulting.probeTimeoutMs < 1 || resulting.probeTimeoutMs >= resulting.downAfterMs)
     return {
       ok: false,
-      error: invalidArgument(
+      error: invalidSetArgument(
         String(resulting.downAfterMs),
         'down-after-milliseconds',
         'too short for a probe timeout below it',
@@ -201,7 +191,7 @@ export function applySetArgs(
     if (fence !== null)
       return {
         ok: false,
-        error: invalidArgument(
+        error: invalidSetArgument(
           String(resulting.downAfterMs),
           'down-after-milliseconds',
           `${fence} (both are set in the configuration file)`,
@@ -248,8 +238,26 @@ export function withRuntimeSettings(base: MasterSettings, runtime: RuntimeSettin
       runtime.renamedCommands === undefined
         ? base.renamedCommands
         : appliedRenames(base.renamedCommands, runtime.renamedCommands),
-    probePeriodMs: Math.min(base.probePeriodMs, downAfterMs),
-    probeTimeoutMs: Math.min(base.probeTimeoutMs, Math.floor(downAfterMs / 2)),
+    ...probeTimingWithin(downAfterMs, base),
+  };
+}
+
+/**
+ * The probe period and timeout a down-after allows, the one rule for both: the PING period is at most
+ * down-after (Sentinel's min(down-after, 1000)), and a probe's timeout at most half of it, so a master is
+ * probed more than once before it counts as down. `ceiling` is what is configured (by default
+ * SENTINEL_DEFAULTS' 1000 and 500 ms): the file's defaults and SET's shorter down-after both go through here.
+ */
+export function probeTimingWithin(
+  downAfterMs: number,
+  ceiling: { readonly probePeriodMs: number; readonly probeTimeoutMs: number } = {
+    probePeriodMs: SENTINEL_DEFAULTS.maxProbePeriodMs,
+    probeTimeoutMs: SENTINEL_DEFAULTS.maxProbeTimeoutMs,
+  },
+): { readonly probePeriodMs: number; readonly probeTimeoutMs: number } {
+  return {
+    probePeriodMs: Math.min(ceiling.probePeriodMs, downAfterMs),
+    probeTimeoutMs: Math.min(ceiling.probeTimeoutMs, Math.floor(downAfterMs / 2)),
   };
 }
 
@@ -307,21 +315,15 @@ export function validateMonitor(
   members: number,
 ): Validated<MonitorRequest> {
   const nameProblem = masterNameProblem(name);
-  if (nameProblem !== null) return { ok: false, error: `Invalid master name: ${nameProblem}` };
+  if (nameProblem !== null) return { ok: false, error: invalidMasterName(nameProblem) };
   const quorumValue = /^-?\d{1,15}$/.test(quorum) ? Number(quorum) : Number.NaN;
-  if (Number.isNaN(quorumValue)) return { ok: false, error: 'Invalid quorum' };
+  if (Number.isNaN(quorumValue)) return { ok: false, error: SENTINEL_REPLY.invalidQuorum };
   const portValue = DECIMAL.test(port) ? Number(port) : Number.NaN;
-  if (Number.isNaN(portValue)) return { ok: false, error: 'Invalid port' };
-  if (quorumValue <= 0) return { ok: false, error: 'Quorum must be 1 or greater.' };
-  if (quorumValue > members)
-    return { ok: false, error: `Invalid quorum: larger than the ${members} sentinels` };
-  if (portValue < 1 || portValue > 65_535) return { ok: false, error: 'Invalid port number.' };
+  if (Number.isNaN(portValue)) return { ok: false, error: SENTINEL_REPLY.invalidPort };
+  if (quorumValue <= 0) return { ok: false, error: SENTINEL_REPLY.quorumBelowOne };
+  if (quorumValue > members) return { ok: false, error: quorumAboveMembers(members) };
+  if (portValue < 1 || portValue > MAX_PORT) return { ok: false, error: SENTINEL_REPLY.invalidPortNumber };
   const isIp = IPV4.test(ip) || (ip.includes(':') && IPV6.test(ip) && ip.length <= 45);
-  if (!isIp) return { ok: false, error: 'Invalid IP address or hostname specified' };
+  if (!isIp) return { ok: false, error: SENTINEL_REPLY.invalidAddress };
   return { ok: true, value: { name, host: ip, port: portValue, quorum: quorumValue } };
-}
-
-/** SENTINEL RESET's pattern: Redis glob (lib/core/glob.ts), matched against master names. */
-export function globMatches(pattern: string, name: string): boolean {
-  return globMatch(pattern, name);
 }

@@ -14,9 +14,6 @@
  * Thrown errors never escape: StoreUnavailableError becomes 503, anything else a generic 500 whose
  * cause is handed back in `cause` for the caller to log (it is never sent).
  */
-import { InvalidMasterNameError, masterNameProblem } from '../core/names.js';
-import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../eventLog.js';
-import { StoreUnavailableError } from '../ports.js';
 import {
   type CommandReply,
   type EndpointAddress,
@@ -24,7 +21,12 @@ import {
   type Fields,
   MAX_ADDRESS_WAIT_MS,
   type SentinelView,
-} from '../resp/sentinelView.js';
+} from '../commands/view.js';
+import { MAX_PORT } from '../core/constants.js';
+import { InvalidMasterNameError, masterNameProblem } from '../core/names.js';
+import { SENTINEL_REPLY, shownValue } from '../core/sentinelReplies.js';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../eventLog.js';
+import { StoreUnavailableError } from '../ports.js';
 
 /** Request bodies above this are refused with 413 (docs/http-api.md, Conventions). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -82,20 +84,11 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Sentinel's texts, sent as `error`. */
-export const SENTINEL_TEXT = {
-  noSuchMaster: 'No such master with that name',
-  inprog: 'INPROG Failover already in progress',
-  noGoodSlave: 'NOGOODSLAVE No suitable replica to promote',
-} as const;
-
 /** Methods that never change anything; every other one is a write. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Digits only: larger numbers are not safe integers, and no epoch, port or time needs more. */
 const SMALL_DECIMAL = /^[0-9]{1,15}$/;
 const SIGNED_DECIMAL = /^-?[0-9]{1,15}$/;
-const MAX_SHOWN = 64;
-const MAX_PORT = 65_535;
 const DEFAULT_ANNOUNCE_PORT = 443;
 
 export type RouteName =
@@ -157,12 +150,7 @@ class ApiError extends Error {
 }
 
 const invalid = (message: string): ApiError => new ApiError(400, 'INVALID', message);
-const noSuchMaster = (): ApiError => new ApiError(404, 'NOSUCHMASTER', SENTINEL_TEXT.noSuchMaster);
-
-/** A caller's value in a message: bounded, so a huge input does not come back whole. */
-function show(value: string): string {
-  return value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
-}
+const noSuchMaster = (): ApiError => new ApiError(404, 'NOSUCHMASTER', SENTINEL_REPLY.noSuchMaster);
 
 function json(status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): ApiResponse {
   return {
@@ -307,7 +295,7 @@ export function matchRoute(path: string): RouteMatch | null {
 /** The master-name rule of lib/core/names.ts: Sentinel's charset, at most MAX_MASTER_NAME_LENGTH. */
 function masterName(name: string): string {
   const problem = masterNameProblem(name);
-  if (problem !== null) throw invalid(`Invalid master name '${show(name)}': ${problem}`);
+  if (problem !== null) throw invalid(`Invalid master name '${shownValue(name)}': ${problem}`);
   return name;
 }
 
@@ -323,8 +311,8 @@ function readQuery(input: QueryInput | undefined, accepted: readonly string[]): 
     if (!accepted.includes(key)) {
       throw invalid(
         accepted.length === 0
-          ? `Unknown query parameter '${show(key)}': this route takes none`
-          : `Unknown query parameter '${show(key)}': use ${accepted.join(', ')}`,
+          ? `Unknown query parameter '${shownValue(key)}': this route takes none`
+          : `Unknown query parameter '${shownValue(key)}': use ${accepted.join(', ')}`,
       );
     }
     if (query.has(key)) throw invalid(`Query parameter '${key}' given more than once`);
@@ -335,14 +323,14 @@ function readQuery(input: QueryInput | undefined, accepted: readonly string[]): 
 
 function nonNegativeInteger(value: string, name: string): number {
   if (!SMALL_DECIMAL.test(value)) {
-    throw invalid(`Invalid value '${show(value)}' for '${name}': expected a non-negative integer`);
+    throw invalid(`Invalid value '${shownValue(value)}' for '${name}': expected a non-negative integer`);
   }
   return Number(value);
 }
 
 function integer(value: string, name: string): number {
   if (!SIGNED_DECIMAL.test(value)) {
-    throw invalid(`Invalid value '${show(value)}' for '${name}': expected an integer`);
+    throw invalid(`Invalid value '${shownValue(value)}' for '${name}': expected an integer`);
   }
   return Number(value);
 }
@@ -411,7 +399,8 @@ function jsonObject(body: string, required: boolean): Record<string, unknown> | 
 /** Refuses fields the route does not know: a misspelt option must not be silently ignored. */
 function onlyFields(object: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw invalid(`Unknown field '${show(key)}': expected ${known.join(', ')}`);
+    if (!known.includes(key))
+      throw invalid(`Unknown field '${shownValue(key)}': expected ${known.join(', ')}`);
   }
 }
 
@@ -518,11 +507,11 @@ export function failoverResponse(reply: FailoverReply): ApiResponse {
     case 'OK':
       return json(200, { reply: 'OK' });
     case 'INPROG':
-      return errorResponse(409, 'INPROG', SENTINEL_TEXT.inprog);
+      return errorResponse(409, 'INPROG', SENTINEL_REPLY.failoverInProgress);
     case 'NOGOODSLAVE':
-      return errorResponse(409, 'NOGOODSLAVE', SENTINEL_TEXT.noGoodSlave);
+      return errorResponse(409, 'NOGOODSLAVE', SENTINEL_REPLY.noGoodReplica);
     case 'NOSUCHMASTER':
-      return errorResponse(404, 'NOSUCHMASTER', SENTINEL_TEXT.noSuchMaster);
+      return errorResponse(404, 'NOSUCHMASTER', SENTINEL_REPLY.noSuchMaster);
   }
 }
 

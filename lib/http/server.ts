@@ -19,9 +19,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessControl } from '../accessControl.js';
+import type { EndpointAddress, SentinelView } from '../commands/view.js';
 import { type AclUser, DEFAULT_USER, isLoopbackBind, mayRun, mayUsePattern } from '../core/acl.js';
 import type { AclUserSpec } from '../core/types.js';
-import type { EndpointAddress, SentinelView } from '../resp/sentinelView.js';
 import { errorFields, jsonLinesLog, type Log } from '../runtime/log.js';
 import { type ApiResponse, handleApiRequest, MAX_BODY_BYTES, matchRoute, type RouteName } from './router.js';
 import { PACKAGE_VERSION } from './version.js';

@@ -3,8 +3,9 @@
  * unmodified clients in Sentinel mode (ioredis, redis-py, go-redis, redis-cli) find the master and follow
  * a failover, including through `+switch-master` on pub/sub. See docs/endpoint.md.
  *
- * Each connection handles its commands strictly in order (pipelining), one at a time. A malformed frame
- * gets `-ERR Protocol error: …` and closes that connection only.
+ * This file holds the connections; the commands are commands.ts. Each connection handles its commands
+ * strictly in order (pipelining), one at a time. A malformed frame gets `-ERR Protocol error: …` and
+ * closes that connection only.
  *
  * Access as Redis does it (lib/core/acl.ts): ACL users and `requirepass`, NOAUTH / WRONGPASS / NOPERM with
  * Redis's texts, checked in Redis's order (unknown command, arity, authentication, permission). A
@@ -15,10 +16,8 @@
  */
 import net from 'node:net';
 import { AccessControl } from '../accessControl.js';
+import type { SentinelView } from '../commands/view.js';
 import {
-  type AclUser,
-  DEFAULT_USER,
-  lookupCommand,
   mayRun,
   mayUseChannel,
   mayUsePattern,
@@ -26,27 +25,13 @@ import {
   resolveConnectionLimits,
 } from '../core/acl.js';
 import { globMatch } from '../core/glob.js';
-import { groupSetArgs } from '../core/settings.js';
 import type { AclUserSpec, ConnectionLimits } from '../core/types.js';
 import type { Log } from '../runtime/log.js';
-import {
-  array,
-  bulk,
-  encode,
-  error,
-  fieldMap,
-  integer,
-  map,
-  nullArray,
-  nullBulk,
-  OK,
-  type Protocol,
-  push,
-  type Reply,
-  simple,
-} from './encoder.js';
+import { commandRunner, type Outcome } from './commands.js';
+import { bulk, error, push, type Reply } from './encoder.js';
 import { type ParserLimits, RespParser } from './parser.js';
-import type { CommandReply, Fields, SentinelView } from './sentinelView.js';
+import { ReplyEncoder } from './sentinelCommand.js';
+import { type Args, type Client, subscribed } from './session.js';
 
 export interface SentinelEndpointOptions {
   readonly port: number;
@@ -91,62 +76,8 @@ export interface SentinelEndpoint {
   close(): Promise<void>;
 }
 
-interface Client {
-  readonly id: number;
-  readonly socket: net.Socket;
-  proto: Protocol;
-  /** Whom the connection acts as; null until it authenticates (when `default` needs a password). */
-  user: AclUser | null;
-  name: string | null;
-  readonly channels: Set<string>;
-  readonly patterns: Set<string>;
-  closed: boolean;
-  /** Commands read and not yet answered; the first is the one running. */
-  readonly queue: Args[];
-  /** Last time it sent bytes or got a reply (Redis's lastinteraction, for `timeout`). */
-  lastActivity: number;
-  /** When the command still arriving began, or null when none is (for the partial-command timeout). */
-  frameStartedAt: number | null;
-  /** Its next command waits for it to read its replies: it counts as idle while it does not. */
-  awaitingOutput: boolean;
-}
-
-type Args = readonly string[];
-
-const HELP_LINES = [
-  'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'CKQUORUM <master-name>',
-  '    Check if the current Sentinel configuration is able to reach the quorum needed to failover a master and the majority needed to authorize the failover.',
-  'GET-MASTER-ADDR-BY-NAME <master-name>',
-  '    Return the ip and port number of the master with that name.',
-  'FAILOVER <master-name>',
-  '    Manually failover a master node without asking for agreement from other Sentinels',
-  'MASTER <master-name>',
-  '    Show the state and info of the specified master.',
-  'MASTERS',
-  '    Show a list of monitored masters and their state.',
-  'MYID',
-  '    Return the ID of the Sentinel instance.',
-  'REPLICAS <master-name>',
-  '    Show a list of replicas for this master and their state.',
-  'SENTINELS <master-name>',
-  '    Show a list of Sentinel instances for this master and their state.',
-  'HELP',
-  '    Print this help.',
-];
-
-const ACL_HELP_LINES = [
-  'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'WHOAMI',
-  '    Return the current connection username.',
-  'HELP',
-  '    Prints this help.',
-];
-
 /** Commands read ahead of their replies on one connection before it stops reading. */
 const MAX_QUEUED = 256;
-/** Distinct master addresses whose encoded get-master-addr-by-name reply is kept. */
-const MAX_CACHED_ADDRESS_REPLIES = 1024;
 /**
  * Unsent replies above which a connection's next command waits until the client has read them: a
  * client that pipelines without reading cannot make replies pile up here (subscribers have their own
@@ -158,45 +89,14 @@ const SWEEP_MAX_MS = 1_000;
 const SWEEP_MIN_MS = 10;
 /** Redis logs a cross-protocol attempt at most this often. */
 const ATTACK_LOG_INTERVAL_MS = 60_000;
-
-/** Redis's replies, word for word (redis-server 7.0.15). */
-const TEXT = {
-  noAuth: 'NOAUTH Authentication required.',
-  noAuthHello:
-    'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
-  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
-  authWithoutPassword:
-    'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
-  noPermChannels: 'NOPERM this user has no permissions to access one of the channels used as arguments',
-  maxClients: 'ERR max number of clients reached',
-} as const;
-
-const noPermission = (command: string): Reply =>
-  error(`NOPERM this user has no permissions to run the '${command}' command`);
-
-const SUBSCRIBED_ALLOWED = new Set([
-  'subscribe',
-  'psubscribe',
-  'unsubscribe',
-  'punsubscribe',
-  'ping',
-  'quit',
-  'reset',
-]);
+/** Redis's reply to one client too many (redis-server 7.0.15). */
+const MAX_CLIENTS_TEXT = 'ERR max number of clients reached';
 
 /** Commands after which the parser's limits may change: the next command waits for them to run. */
 const AUTH_CHANGING: ReadonlySet<string> = new Set(['auth', 'hello', 'reset']);
 
 /** The first word of an HTTP request line (`POST /x HTTP/1.1`) or header (`Host: x`), as Redis checks it. */
 const CROSS_PROTOCOL_WORDS: ReadonlySet<string> = new Set(['post', 'host:']);
-
-function fieldsReply(fields: Fields): Reply {
-  return fieldMap(fields);
-}
-
-function field(fields: Fields, name: string): string {
-  return fields.find(([k]) => k === name)?.[1] ?? '';
-}
 
 export async function startSentinelEndpoint(options: SentinelEndpointOptions): Promise<SentinelEndpoint> {
   const view = options.view;
@@ -233,6 +133,21 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   let attacksNotLogged = 0;
   let attackLoggedAt = Number.NEGATIVE_INFINITY;
 
+  const replies = new ReplyEncoder();
+  const execute = commandRunner({
+    view,
+    access,
+    replies,
+    redisVersion: version,
+    runId,
+    startedAt,
+    host,
+    port: () => port,
+    clients,
+    announce: options.announce,
+    readOnlyError: options.readOnlyError,
+  });
+
   const maxBacklog = options.maxSubscriberBacklogBytes ?? 8 * 1024 * 1024;
   const send = (client: Client, reply: Reply) => {
     if (client.closed) return;
@@ -242,45 +157,8 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       client.socket.destroy();
       return;
     }
-    client.socket.write(encodeReply(reply, client.proto));
+    client.socket.write(replies.encode(reply, client.proto));
   };
-
-  // get-master-addr-by-name is what clients ask most, and its answer rarely changes: the same address
-  // gets the same reply object, encoded once per protocol.
-  const addressReplies = new Map<string, Reply>();
-  const encoded = new WeakMap<Reply, Partial<Record<Protocol, Buffer>>>();
-  const addressReply = (host: string, port: number): Reply => {
-    const key = `${host}:${port}`;
-    let reply = addressReplies.get(key);
-    if (reply === undefined) {
-      if (addressReplies.size >= MAX_CACHED_ADDRESS_REPLIES) addressReplies.clear();
-      reply = array([bulk(host), bulk(String(port))]);
-      addressReplies.set(key, reply);
-      encoded.set(reply, {});
-    }
-    return reply;
-  };
-  const encodeReply = (reply: Reply, proto: Protocol): Buffer => {
-    const bytes = encoded.get(reply);
-    if (bytes === undefined) return encode(reply, proto);
-    const cached = bytes[proto] ?? encode(reply, proto);
-    bytes[proto] = cached;
-    return cached;
-  };
-
-  const subscriptionCount = (client: Client) => client.channels.size + client.patterns.size;
-  const subscribed = (client: Client) => subscriptionCount(client) > 0;
-
-  const unknownCommand = (args: Args): Reply => {
-    let rest = '';
-    for (const arg of args.slice(1)) {
-      if (rest.length >= 128) break;
-      rest += `'${arg.slice(0, 128 - rest.length)}' `;
-    }
-    return error(`ERR unknown command '${(args[0] ?? '').slice(0, 128)}', with args beginning with: ${rest}`);
-  };
-  const arityError = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
-  const noSuchMaster = error('ERR No such master with that name');
 
   const reportCrossProtocol = (client: Client) => {
     const now = Date.now();
@@ -301,304 +179,11 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     attacksNotLogged = 0;
   };
 
-  async function info(sections: string[]): Promise<string> {
-    const all = sections.length === 0 || sections.some((s) => ['all', 'default', 'everything'].includes(s));
-    const has = (s: string) => all || sections.includes(s);
-    const out: string[] = [];
-    if (has('server')) {
-      out.push(
-        '# Server',
-        `redis_version:${version}`,
-        'redis_mode:sentinel',
-        `os:${process.platform}`,
-        `process_id:${process.pid}`,
-        `run_id:${runId}`,
-        `tcp_port:${port}`,
-        `uptime_in_seconds:${Math.floor((Date.now() - startedAt) / 1000)}`,
-        'executable:lambda-sentinel',
-        '',
-      );
-    }
-    if (has('clients')) {
-      out.push(
-        '# Clients',
-        `connected_clients:${clients.size}`,
-        `pubsub_clients:${[...clients].filter(subscribed).length}`,
-        '',
-      );
-    }
-    if (has('sentinel')) {
-      const masters = await view.masters();
-      out.push(
-        '# Sentinel',
-        `sentinel_masters:${masters.length}`,
-        'sentinel_tilt:0',
-        'sentinel_tilt_since_seconds:-1',
-        'sentinel_running_scripts:0',
-        'sentinel_scripts_queue_length:0',
-        'sentinel_simulate_failure_flags:0',
-      );
-      masters.forEach((m, i) => {
-        const flags = field(m, 'flags').split(',');
-        const status = flags.includes('o_down') ? 'odown' : flags.includes('s_down') ? 'sdown' : 'ok';
-        const sentinels = Number(field(m, 'num-other-sentinels')) + 1;
-        out.push(
-          `master${i}:name=${field(m, 'name')},status=${status},address=${field(m, 'ip')}:${field(m, 'port')},slaves=${field(m, 'num-slaves')},sentinels=${sentinels}`,
-        );
-      });
-      out.push('');
-    }
-    return out.join('\r\n');
-  }
-
-  async function sentinel(client: Client, args: Args): Promise<Reply> {
-    // lookupCommand has checked the subcommand and its arity.
-    const sub = (args[1] ?? '').toLowerCase();
-    const name = args[2] ?? '';
-    switch (sub) {
-      case 'get-master-addr-by-name': {
-        const address = await view.masterAddress(name);
-        return address ? addressReply(address.host, address.port) : nullArray;
-      }
-      case 'master': {
-        const fields = await view.master(name);
-        return fields ? fieldsReply(fields) : noSuchMaster;
-      }
-      case 'masters':
-        return array((await view.masters()).map(fieldsReply));
-      case 'replicas':
-      case 'slaves': {
-        const list = await view.replicas(name);
-        return list ? array(list.map(fieldsReply)) : noSuchMaster;
-      }
-      case 'sentinels': {
-        const local = (client.socket.localAddress ?? host).replace(/^::ffff:/, '');
-        const list = await view.sentinels(name, {
-          host: options.announce?.host ?? local,
-          port: options.announce?.port ?? port,
-        });
-        return list ? array(list.map(fieldsReply)) : noSuchMaster;
-      }
-      case 'ckquorum': {
-        const result = await view.ckquorum(name);
-        if (!result) return noSuchMaster;
-        return result.ok ? simple(result.text) : error(result.text);
-      }
-      case 'myid':
-        return bulk(runId);
-      case 'failover': {
-        switch (await view.failover(name)) {
-          case 'OK':
-            return OK;
-          case 'INPROG':
-            return error('INPROG Failover already in progress');
-          case 'NOGOODSLAVE':
-            return error('NOGOODSLAVE No suitable replica to promote');
-          case 'NOSUCHMASTER':
-            return noSuchMaster;
-        }
-        return OK;
-      }
-      case 'monitor':
-        return commandReply(await view.monitor(name, args[3] ?? '', args[4] ?? '', args[5] ?? ''));
-      case 'remove':
-        return commandReply(await view.remove(name));
-      case 'set':
-        return commandReply(await view.set(name, groupSetArgs(args.slice(3))));
-      case 'reset':
-        return integer(await view.reset(name));
-      case 'help':
-        return array(HELP_LINES.map((l) => simple(l)));
-      default:
-        return error('ERR not supported yet');
-    }
-  }
-
-  function commandReply(reply: CommandReply): Reply {
-    return reply.ok ? OK : error(`ERR ${reply.error}`);
-  }
-
-  function subscribeReply(kind: string, name: Reply, count: number): Reply {
-    return push([bulk(kind), name, integer(count)]);
-  }
-
-  function subscription(client: Client, user: AclUser, args: Args): Reply[] {
-    const cmd = (args[0] ?? '').toLowerCase();
-    const pattern = cmd === 'psubscribe' || cmd === 'punsubscribe';
-    const set = pattern ? client.patterns : client.channels;
-    const names = args.slice(1);
-    const replies: Reply[] = [];
-    if (cmd === 'subscribe' || cmd === 'psubscribe') {
-      // All or nothing, as in Redis: one channel the user may not use refuses the whole command.
-      const allowed = pattern ? mayUsePattern : mayUseChannel;
-      if (!names.every((n) => allowed(user, n))) return [error(TEXT.noPermChannels)];
-      for (const n of names) {
-        set.add(n);
-        replies.push(subscribeReply(cmd, bulk(n), subscriptionCount(client)));
-      }
-      return replies;
-    }
-    const targets = names.length > 0 ? names : [...set];
-    if (targets.length === 0) return [subscribeReply(cmd, nullBulk, subscriptionCount(client))];
-    for (const n of targets) {
-      set.delete(n);
-      replies.push(subscribeReply(cmd, bulk(n), subscriptionCount(client)));
-    }
-    return replies;
-  }
-
-  function hello(client: Client, args: Args): Reply {
-    let proto: Protocol = client.proto;
-    if (args.length >= 2) {
-      const text = args[1] as string;
-      if (!/^-?\d+$/.test(text)) return error('ERR Protocol version is not an integer or out of range');
-      const version = Number(text);
-      if (version !== 2 && version !== 3) return error('NOPROTO unsupported protocol version');
-      proto = version;
-    }
-    let name: string | null = null;
-    let authenticated: AclUser | null = null;
-    for (let i = 2; i < args.length; i++) {
-      const opt = (args[i] as string).toLowerCase();
-      if (opt === 'auth' && i + 2 < args.length) {
-        authenticated = access.authenticate(args[i + 1] as string, args[i + 2] as string);
-        if (authenticated === null) return error(TEXT.wrongPass);
-        i += 2;
-      } else if (opt === 'setname' && i + 1 < args.length) {
-        name = args[i + 1] as string;
-        if (!validName(name))
-          return error('ERR Client names cannot contain spaces, newlines or special characters.');
-        i += 1;
-      } else {
-        return error(`ERR Syntax error in HELLO option '${args[i]}'`);
-      }
-    }
-    if (client.user === null && authenticated === null) return error(TEXT.noAuthHello);
-    if (authenticated !== null) client.user = authenticated;
-    if (name !== null) client.name = name;
-    client.proto = proto;
-    return map([
-      [bulk('server'), bulk('redis')],
-      [bulk('version'), bulk(version)],
-      [bulk('proto'), integer(proto)],
-      [bulk('id'), integer(client.id)],
-      [bulk('mode'), bulk('sentinel')],
-      [bulk('modules'), array([])],
-    ]);
-  }
-
-  function auth(client: Client, args: Args): Reply {
-    // AUTH <password> | AUTH <user> <password>; more is Redis's syntax error, not an arity error.
-    if (args.length > 3) return error('ERR syntax error');
-    if (args.length === 2 && access.defaultUserNeedsNoPassword) return error(TEXT.authWithoutPassword);
-    const [name, password] =
-      args.length === 3 ? [args[1] as string, args[2] as string] : [DEFAULT_USER, args[1] as string];
-    const user = access.authenticate(name, password);
-    if (user === null) return error(TEXT.wrongPass);
-    client.user = user;
-    return OK;
-  }
-
-  function clientCommand(client: Client, args: Args): Reply {
-    switch ((args[1] ?? '').toLowerCase()) {
-      case 'id':
-        return integer(client.id);
-      case 'getname':
-        return client.name === null ? nullBulk : bulk(client.name);
-      case 'setname': {
-        const name = args[2] as string;
-        if (!validName(name))
-          return error('ERR Client names cannot contain spaces, newlines or special characters.');
-        client.name = name === '' ? null : name;
-        return OK;
-      }
-      default: {
-        // setinfo
-        const attr = (args[2] as string).toLowerCase();
-        if (attr !== 'lib-name' && attr !== 'lib-ver') return error(`ERR Unrecognized option '${args[2]}'`);
-        return OK;
-      }
-    }
-  }
-
-  /** One command → its replies (several for (P)(UN)SUBSCRIBE), or 'close' after them. */
-  async function execute(client: Client, args: Args): Promise<{ replies: Reply[]; close?: boolean }> {
-    const found = lookupCommand(args);
-    if (found.kind === 'unknown-command') return { replies: [unknownCommand(args)] };
-    if (found.kind === 'unknown-subcommand') {
-      return { replies: [error(`ERR unknown subcommand '${args[1]}'. Try ${found.container} HELP.`)] };
-    }
-    if (found.kind === 'arity') return { replies: [arityError(found.name)] };
-    const user = client.user;
-    if (!found.always) {
-      if (user === null) return { replies: [error(TEXT.noAuth)] };
-      if (!mayRun(user, found.id)) return { replies: [noPermission(found.name)] };
-      if (found.write && options.readOnlyError)
-        return { replies: [error(options.readOnlyError(found.name))] };
-    }
-    const cmd = (args[0] ?? '').toLowerCase();
-    if (client.proto === 2 && subscribed(client) && !SUBSCRIBED_ALLOWED.has(cmd)) {
-      return {
-        replies: [
-          error(
-            `ERR Can't execute '${cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-          ),
-        ],
-      };
-    }
-    switch (cmd) {
-      case 'ping':
-        if (args.length > 2) return { replies: [arityError('ping')] };
-        if (client.proto === 2 && subscribed(client))
-          return { replies: [array([bulk('pong'), bulk(args[1] ?? '')])] };
-        return { replies: [args.length === 2 ? bulk(args[1] as string) : simple('PONG')] };
-      case 'quit':
-        return { replies: [OK], close: true };
-      case 'reset':
-        client.channels.clear();
-        client.patterns.clear();
-        client.name = null;
-        client.proto = 2;
-        client.user = access.initialUser();
-        return { replies: [simple('RESET')] };
-      case 'hello':
-        return { replies: [hello(client, args)] };
-      case 'auth':
-        return { replies: [auth(client, args)] };
-      case 'acl':
-        // whoami or help (lookupCommand knows no other); user is set: ACL is not a no-auth command.
-        if ((args[1] ?? '').toLowerCase() === 'whoami')
-          return { replies: [bulk(user?.name ?? DEFAULT_USER)] };
-        return { replies: [array(ACL_HELP_LINES.map((l) => simple(l)))] };
-      case 'client':
-        return { replies: [clientCommand(client, args)] };
-      case 'role':
-        return {
-          replies: [array([bulk('sentinel'), array((await view.masterNames()).map((n) => bulk(n)))])],
-        };
-      case 'info':
-        return { replies: [bulk(await info(args.slice(1).map((s) => s.toLowerCase())))] };
-      case 'command':
-        return { replies: [array([])] };
-      case 'sentinel':
-        return { replies: [await sentinel(client, args)] };
-      case 'subscribe':
-      case 'psubscribe':
-      case 'unsubscribe':
-      case 'punsubscribe':
-        return { replies: subscription(client, user as AclUser, args) };
-      case 'publish':
-        return { replies: [error('ERR Only HELLO messages are accepted by Sentinel instances.')] };
-      default:
-        return { replies: [unknownCommand(args)] };
-    }
-  }
-
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
     if (clients.size >= limits.maxClients) {
       // Redis's answer to one client too many, then the connection is closed.
-      socket.end(`-${TEXT.maxClients}\r\n`, () => socket.destroy());
+      socket.end(`-${MAX_CLIENTS_TEXT}\r\n`, () => socket.destroy());
       return;
     }
     const client: Client = {
@@ -737,7 +322,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
             if (client.closed) break;
           }
           const args = queue[0] as Args;
-          let outcome: { replies: Reply[]; close?: boolean };
+          let outcome: Outcome;
           try {
             outcome = await execute(client, args);
           } catch (e) {
@@ -863,8 +448,4 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       await done;
     },
   };
-}
-
-function validName(name: string): boolean {
-  return /^[\x21-\x7e]*$/.test(name);
 }

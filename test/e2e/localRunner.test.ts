@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../../lib/adapters/dynamodb/eventLog.js';
-import { LOCAL_DEFAULTS } from '../../lib/runtime/local.js';
+import { LOCAL_DEFAULTS } from '../../lib/local/run.js';
 import { allocatePorts, startRedis } from '../../lib/runtime/redisProcess.js';
 
 const execRedisCli = async (args: string[]): Promise<string> =>

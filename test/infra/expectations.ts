@@ -45,7 +45,7 @@ export const NOTIFY_DYNAMODB_OPERATIONS = ['Query', 'PutItem'] as const;
 export const NOTIFY_PARTITION_PREFIXES = ['NOTIFIED#', 'ALERTED#'] as const;
 
 /**
- * The API's view over the store (lib/resp/sentinelView.ts): reads of every item kind with GetItem,
+ * The API's view over the store (lib/commands/storeView.ts): reads of every item kind with GetItem,
  * Query and, to list the masters' records, BatchGetItem (no Scan); writes only in the masters'
  * partitions (the record, its index entry, the change counter next to the index, and the replica items
  * RESET deletes), which the role enforces with dynamodb:LeadingKeys.

@@ -12,8 +12,8 @@ import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../../lib/adapters/dynamodb/eventLog.js';
 import { createTable } from '../../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
+import { runIdOf } from '../../lib/commands/view.js';
 import { PACKAGE_VERSION } from '../../lib/http/version.js';
-import { runIdOf } from '../../lib/resp/sentinelView.js';
 import { lambdaContext } from '../support/lambdaContext.js';
 import { eventRecord, switchMaster } from '../unit/http/apiFixtures.js';
 

@@ -7,10 +7,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultUserWithPassword } from '../../lib/accessControl.js';
+import { runIdOf, type SentinelView } from '../../lib/commands/view.js';
 import { parseAccessFile } from '../../lib/config/access.js';
 import { type HttpApi, startHttpApi } from '../../lib/http/server.js';
 import { PACKAGE_VERSION } from '../../lib/http/version.js';
-import { runIdOf, type SentinelView } from '../../lib/resp/sentinelView.js';
 import type { Log } from '../../lib/runtime/log.js';
 import {
   MASTER,

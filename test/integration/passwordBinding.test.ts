@@ -15,9 +15,9 @@ import { createTable } from '../../lib/adapters/dynamodb/schema.js';
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
+import { storeSentinelView } from '../../lib/commands/storeView.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
 import type { SentinelConfig } from '../../lib/core/types.js';
-import { storeSentinelView } from '../../lib/resp/sentinelView.js';
 import { allocatePorts, type RedisHandle, startRedis } from '../../lib/runtime/redisProcess.js';
 import { type RunningSentinels, startSentinels } from '../support/sentinels.js';
 

@@ -13,10 +13,10 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { storeSentinelView } from '../../lib/commands/storeView.js';
 import { isRedisCommandName } from '../../lib/core/redisCommands.js';
 import type { Address } from '../../lib/core/types.js';
 import { handleApiRequest, type RouterOptions } from '../../lib/http/router.js';
-import { storeSentinelView } from '../../lib/resp/sentinelView.js';
 import { startSentinelEndpoint } from '../../lib/resp/server.js';
 import { allocatePorts, type RedisHandle, startRedis } from '../../lib/runtime/redisProcess.js';
 import { type RealCluster, startRealCluster } from '../support/realCluster.js';

@@ -7,12 +7,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryEventLog } from '../../lib/adapters/memory/eventLog.js';
 import { MemoryStore } from '../../lib/adapters/memory/store.js';
+import { storeSentinelView } from '../../lib/commands/storeView.js';
+import type { SentinelView } from '../../lib/commands/view.js';
 import type { Address, SentinelConfig, SentinelEvent, SentinelId } from '../../lib/core/types.js';
 import { type EventRecord, toEventRecord } from '../../lib/eventLog.js';
 import { handleApiRequest } from '../../lib/http/router.js';
 import { startHttpApi } from '../../lib/http/server.js';
 import type { SentinelStore } from '../../lib/ports.js';
-import { type SentinelView, storeSentinelView } from '../../lib/resp/sentinelView.js';
 import { globalSettings, masterSettings } from './settings.js';
 
 export const SENTINEL_IDS = ['sentinel-a', 'sentinel-b', 'sentinel-c'] as const;

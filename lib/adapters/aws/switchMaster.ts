@@ -16,6 +16,7 @@
 import { isIP } from 'node:net';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ChangeResourceRecordSetsCommand, type RRType } from '@aws-sdk/client-route-53';
+import { MAX_PORT } from '../../core/constants.js';
 import type { EventRecord } from '../../eventLog.js';
 
 /** Seconds. Short, so clients follow a failover quickly; DNS resolvers may still cache a little longer. */
@@ -44,7 +45,7 @@ const isHost = (text: string): boolean => isIP(text) !== 0 || HOST_NAME.test(tex
 function port(text: string): number | null {
   if (!/^[0-9]{1,5}$/.test(text)) return null;
   const n = Number(text);
-  return n >= 1 && n <= 65_535 ? n : null;
+  return n >= 1 && n <= MAX_PORT ? n : null;
 }
 
 /** Strict: exactly five fields separated by single spaces, valid hosts and ports 1–65535. */

@@ -2,6 +2,7 @@
  * The INFO and PING boundary: Redis wire words in, domain values out.
  * Pure and total: any input yields a value, nothing here throws.
  */
+import { MAX_PORT } from '../../core/constants.js';
 import type { ConnectedReplica, PingReplyKind, ReplicationInfo } from '../../core/types.js';
 
 export type ParseInfoResult =
@@ -44,8 +45,6 @@ const WIRE = Object.freeze({
 const REPLICA_LINE_KEY = /^slave\d+$/;
 const INTEGER = /^[+-]?\d+$/;
 const MS_PER_SECOND = 1_000;
-/** Above this a port is not a port; such replica lines are skipped like Sentinel skips unparsable ones. */
-const MAX_PORT = 65_535;
 
 /**
  * Prefixes of the PING replies Sentinel tells apart (§1.3). Sentinel compares the reply's first bytes,
@@ -81,6 +80,7 @@ function parseOffset(value: string | undefined): number | null {
   return n !== null && n >= 0 ? n : null;
 }
 
+/** Above MAX_PORT a port is not a port; such replica lines are skipped like Sentinel skips unparsable ones. */
 function parsePort(value: string | undefined): number | null {
   const n = parseInteger(value);
   return n !== null && n >= 0 && n <= MAX_PORT ? n : null;

@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SETTING_LIMITS } from '../../../lib/core/constants.js';
 import { minimumLeaderLeaseMs } from '../../../lib/core/fence.js';
+import { globMatch } from '../../../lib/core/glob.js';
 import {
   applySetArgs,
-  globMatches,
   groupSetArgs,
+  probeTimingWithin,
   refusedRuntimeRenames,
   settingChanges,
   validateMonitor,
@@ -256,6 +257,25 @@ describe('run-time settings over the configured ones (withRuntimeSettings, setti
     expect(withRuntimeSettings(base, {})).toEqual(base);
   });
 
+  it('derives the probe period and timeout from down-after by one rule, for the file and for SET', () => {
+    // The file's defaults: Sentinel's min(down-after, 1000) and min(500, down-after / 2).
+    expect(probeTimingWithin(30_000)).toEqual({ probePeriodMs: 1_000, probeTimeoutMs: 500 });
+    expect(probeTimingWithin(600)).toEqual({ probePeriodMs: 600, probeTimeoutMs: 300 });
+    expect(probeTimingWithin(1)).toEqual({ probePeriodMs: 1, probeTimeoutMs: 0 });
+    // SET's shorter down-after caps what is configured, and never raises it.
+    const configured = { probePeriodMs: 200, probeTimeoutMs: 100 };
+    expect(probeTimingWithin(5_000, configured)).toEqual(configured);
+    expect(probeTimingWithin(150, configured)).toEqual({ probePeriodMs: 150, probeTimeoutMs: 75 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3_600_000 }), (downAfterMs) => {
+        const applied = withRuntimeSettings(base, { downAfterMs });
+        expect({ probePeriodMs: applied.probePeriodMs, probeTimeoutMs: applied.probeTimeoutMs }).toEqual(
+          probeTimingWithin(downAfterMs, base),
+        );
+      }),
+    );
+  });
+
   it('does not apply a stored rename to another command: the configured name stays, nothing else changes', () => {
     const configured = { ...base, renamedCommands: { ping: 'CONFPING' } };
     const applied = withRuntimeSettings(configured, {
@@ -323,19 +343,19 @@ describe('SENTINEL SET argument grouping and RESET patterns', () => {
     ]);
   });
 
-  it('matches Redis globs', () => {
-    expect(globMatches('*', 'mymaster')).toBe(true);
-    expect(globMatches('my*', 'mymaster')).toBe(true);
-    expect(globMatches('my?aster', 'mymaster')).toBe(true);
-    expect(globMatches('[ab]x', 'bx')).toBe(true);
-    expect(globMatches('[^ab]x', 'bx')).toBe(false);
-    expect(globMatches('my\\*', 'my*')).toBe(true);
-    expect(globMatches('my\\*', 'mymaster')).toBe(false);
-    expect(globMatches('other', 'mymaster')).toBe(false);
+  it('matches Redis globs (SENTINEL RESET uses lib/core/glob.ts)', () => {
+    expect(globMatch('*', 'mymaster')).toBe(true);
+    expect(globMatch('my*', 'mymaster')).toBe(true);
+    expect(globMatch('my?aster', 'mymaster')).toBe(true);
+    expect(globMatch('[ab]x', 'bx')).toBe(true);
+    expect(globMatch('[^ab]x', 'bx')).toBe(false);
+    expect(globMatch('my\\*', 'my*')).toBe(true);
+    expect(globMatch('my\\*', 'mymaster')).toBe(false);
+    expect(globMatch('other', 'mymaster')).toBe(false);
     fc.assert(
       fc.property(fc.string(), fc.string(), (pattern, name) => {
-        expect(typeof globMatches(pattern, name)).toBe('boolean');
-        expect(globMatches(name.replace(/[*?[\\]/g, '\\$&'), name)).toBe(true);
+        expect(typeof globMatch(pattern, name)).toBe('boolean');
+        expect(globMatch(name.replace(/[*?[\\]/g, '\\$&'), name)).toBe(true);
       }),
     );
   });

@@ -5,16 +5,12 @@
  */
 import { MemoryEventLog } from '../../../lib/adapters/memory/eventLog.js';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
+import { storeSentinelView } from '../../../lib/commands/storeView.js';
+import type { CommandReply, FailoverReply, SentinelView } from '../../../lib/commands/view.js';
 import type { SentinelConfig, SentinelEvent } from '../../../lib/core/types.js';
 import { type EventRecord, toEventRecord } from '../../../lib/eventLog.js';
 import type { ApiRequest, ApiResponse, RouterOptions } from '../../../lib/http/router.js';
 import { handleApiRequest } from '../../../lib/http/router.js';
-import {
-  type CommandReply,
-  type FailoverReply,
-  type SentinelView,
-  storeSentinelView,
-} from '../../../lib/resp/sentinelView.js';
 import { globalSettings, masterSettings } from '../../support/settings.js';
 
 export const MASTER = { name: 'mymaster', host: '127.0.0.1', port: 7000 } as const;

@@ -5,16 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
-import { MAX_BODY_BYTES, type RouterOptions } from '../../../lib/http/router.js';
-import { PACKAGE_VERSION } from '../../../lib/http/version.js';
-import { StoreUnavailableError } from '../../../lib/ports.js';
+import { storeSentinelView } from '../../../lib/commands/storeView.js';
 import {
   type CommandReply,
   MAX_ADDRESS_WAIT_MS,
   runIdOf,
   type SentinelView,
-  storeSentinelView,
-} from '../../../lib/resp/sentinelView.js';
+} from '../../../lib/commands/view.js';
+import { MAX_BODY_BYTES, type RouterOptions } from '../../../lib/http/router.js';
+import { PACKAGE_VERSION } from '../../../lib/http/version.js';
+import { StoreUnavailableError } from '../../../lib/ports.js';
 import {
   call,
   config,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
+import { storeSentinelView } from '../../../lib/commands/storeView.js';
 import type { SentinelConfig, Vote } from '../../../lib/core/types.js';
-import { storeSentinelView } from '../../../lib/resp/sentinelView.js';
 import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
 import { HANDOVER_STATE_VERSION } from '../../../lib/runtime/handover.js';
 import { type Log, REPEATED_FAILURE_LOG_INTERVAL_MS } from '../../../lib/runtime/log.js';

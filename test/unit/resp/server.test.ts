@@ -2,15 +2,16 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultUserWithPassword } from '../../lib/accessControl.js';
-import { MemoryStore } from '../../lib/adapters/memory/store.js';
-import { INITIAL_MEMORY } from '../../lib/core/decide.js';
-import { globMatch } from '../../lib/core/glob.js';
-import { newObservation } from '../../lib/core/observation.js';
-import type { SentinelConfig } from '../../lib/core/types.js';
-import { runIdOf, type SentinelView, storeSentinelView } from '../../lib/resp/sentinelView.js';
-import { type SentinelEndpoint, startSentinelEndpoint } from '../../lib/resp/server.js';
-import { globalSettings, masterSettings } from '../support/settings.js';
+import { defaultUserWithPassword } from '../../../lib/accessControl.js';
+import { MemoryStore } from '../../../lib/adapters/memory/store.js';
+import { storeSentinelView } from '../../../lib/commands/storeView.js';
+import { runIdOf, type SentinelView } from '../../../lib/commands/view.js';
+import { INITIAL_MEMORY } from '../../../lib/core/decide.js';
+import { globMatch } from '../../../lib/core/glob.js';
+import { newObservation } from '../../../lib/core/observation.js';
+import type { SentinelConfig } from '../../../lib/core/types.js';
+import { type SentinelEndpoint, startSentinelEndpoint } from '../../../lib/resp/server.js';
+import { globalSettings, masterSettings } from '../../support/settings.js';
 
 const config: SentinelConfig = {
   global: globalSettings({ sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] }),

@@ -12,6 +12,7 @@ import { createTable } from '../adapters/dynamodb/schema.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { createRedisControl } from '../adapters/redis/control.js';
 import { createRedisProbe } from '../adapters/redis/probe.js';
+import { storeSentinelView } from '../commands/storeView.js';
 import { type AccessSource, accessFromEnv, mergeAccess, REQUIREPASS_ENV } from '../config/access.js';
 import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../config/parse.js';
 import { isLoopbackBind } from '../core/acl.js';
@@ -19,13 +20,12 @@ import { SENTINEL_PORT } from '../core/constants.js';
 import type { AccessSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
 import { EventRecorder, secretsOf } from '../eventLog.js';
 import { startHttpApi } from '../http/server.js';
-import { storeSentinelView } from '../resp/sentinelView.js';
 import { type SentinelEndpoint, startSentinelEndpoint } from '../resp/server.js';
+import { jsonLinesLog, type Log, logDroppedEvent } from '../runtime/log.js';
+import { startTopology, type Topology } from '../runtime/redisProcess.js';
+import { type RunReport, SentinelRunner } from '../runtime/sentinel.js';
+import { createWebhookSink, webhookHasHiddenParts, webhookOrigin } from '../runtime/webhook.js';
 import { createEventPrinter } from './eventPrinter.js';
-import { jsonLinesLog, type Log, logDroppedEvent } from './log.js';
-import { startTopology, type Topology } from './redisProcess.js';
-import { type RunReport, SentinelRunner } from './sentinel.js';
-import { createWebhookSink, webhookHasHiddenParts, webhookOrigin } from './webhook.js';
 
 /**
  * get-master-addr-by-name is served from a store read at most this old. Every event about a master

@@ -11,8 +11,8 @@ import {
   nullBulk,
   push,
   simple,
-} from '../../lib/resp/encoder.js';
-import { RespParser, splitInline } from '../../lib/resp/parser.js';
+} from '../../../lib/resp/encoder.js';
+import { RespParser, splitInline } from '../../../lib/resp/parser.js';
 
 const text = (cmds: Buffer[][]) => cmds.map((c) => c.map((b) => b.toString()));
 

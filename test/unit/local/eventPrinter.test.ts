@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SentinelEvent } from '../../lib/core/types.js';
-import { createEventPrinter, formatEventLine, shouldColour } from '../../lib/runtime/eventPrinter.js';
+import type { SentinelEvent } from '../../../lib/core/types.js';
+import { createEventPrinter, formatEventLine, shouldColour } from '../../../lib/local/eventPrinter.js';
 
 const at = Date.parse('2026-11-25T08:23:08.450Z');
 const ev = (type: string, payload: string, level: SentinelEvent['level'] = 'warning'): SentinelEvent => ({

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../lib/adapters/memory/store.js';
-import type { SentinelConfig } from '../../lib/core/types.js';
-import { storeSentinelView } from '../../lib/resp/sentinelView.js';
-import type { Clock } from '../../lib/runtime/clock.js';
-import { switchMaster } from '../support/apiHarness.js';
-import { globalSettings, masterSettings } from '../support/settings.js';
+import { MemoryStore } from '../../../lib/adapters/memory/store.js';
+import { storeSentinelView } from '../../../lib/commands/storeView.js';
+import type { SentinelConfig } from '../../../lib/core/types.js';
+import type { Clock } from '../../../lib/runtime/clock.js';
+import { switchMaster } from '../../support/apiHarness.js';
+import { globalSettings, masterSettings } from '../../support/settings.js';
 
 const config: SentinelConfig = {
   global: globalSettings(),

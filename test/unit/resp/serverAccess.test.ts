@@ -8,13 +8,14 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../lib/adapters/memory/store.js';
-import { parseAccessFile } from '../../lib/config/access.js';
-import type { ConnectionLimits, SentinelConfig } from '../../lib/core/types.js';
-import { type SentinelView, storeSentinelView } from '../../lib/resp/sentinelView.js';
-import { type SentinelEndpoint, startSentinelEndpoint } from '../../lib/resp/server.js';
-import { globalSettings, masterSettings } from '../support/settings.js';
-import { type RecordingView, recordingView } from './http/apiFixtures.js';
+import { MemoryStore } from '../../../lib/adapters/memory/store.js';
+import { storeSentinelView } from '../../../lib/commands/storeView.js';
+import type { SentinelView } from '../../../lib/commands/view.js';
+import { parseAccessFile } from '../../../lib/config/access.js';
+import type { ConnectionLimits, SentinelConfig } from '../../../lib/core/types.js';
+import { type SentinelEndpoint, startSentinelEndpoint } from '../../../lib/resp/server.js';
+import { globalSettings, masterSettings } from '../../support/settings.js';
+import { type RecordingView, recordingView } from '../http/apiFixtures.js';
 
 const config: SentinelConfig = {
   global: globalSettings({ sentinelIds: ['sentinel-a', 'sentinel-b', 'sentinel-c'] }),
