@@ -13,11 +13,9 @@
  * mode whose role cannot write either (serverless.yml: apiRead, and apiPublic).
  *
  * A long poll waits at most 20 s, and never past the function's own deadline: its signal fires
- * DEADLINE_MARGIN_MS before it, and the poll then answers with the current address.
+ * DEADLINE_MARGIN_MS (lib/runtime/lambdaHandler.ts) before it, and the poll then answers with the
+ * current address, so the reply still gets out.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type {
   APIGatewayEventRequestContextV2,
   APIGatewayProxyEventV2WithRequestContext,
@@ -27,15 +25,14 @@ import type {
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { storeSentinelView } from '../lib/commands/storeView.js';
+import type { SentinelView } from '../lib/commands/view.js';
 import { secretsOf } from '../lib/eventLog.js';
 import { type ApiResponse, errorResponse, handleApiRequest, SAFE_METHODS } from '../lib/http/router.js';
 import { PACKAGE_VERSION } from '../lib/http/version.js';
-import { type SentinelView, storeSentinelView } from '../lib/resp/sentinelView.js';
 import { readDeployment } from '../lib/runtime/lambdaConfig.js';
+import { deadlineSignal, lambdaLogger, withLambdaLogger } from '../lib/runtime/lambdaHandler.js';
 import { errorFields } from '../lib/runtime/log.js';
-
-/** A long poll answers this long before the Lambda deadline, so the reply still gets out. */
-export const DEADLINE_MARGIN_MS = 1_000;
 
 export const API_ENV = { readOnly: 'API_READ_ONLY' } as const;
 
@@ -56,7 +53,7 @@ export type ApiUrlEvent = APIGatewayProxyEventV2WithRequestContext<
   APIGatewayEventRequestContextV2 & { readonly authorizer?: { readonly iam?: unknown } }
 >;
 
-const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'api' } });
+const logger = lambdaLogger('api');
 
 let view: Promise<SentinelView> | undefined;
 
@@ -87,11 +84,7 @@ async function handle(event: ApiUrlEvent, context: Context): Promise<APIGatewayP
   }
   view ??= buildView();
   const sentinelView = await view;
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(),
-    Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
-  );
+  const deadline = deadlineSignal(context);
   const started = Date.now();
   try {
     const response = await handleApiRequest(
@@ -115,7 +108,7 @@ async function handle(event: ApiUrlEvent, context: Context): Promise<APIGatewayP
     else logger.info('request', fields);
     return toResult(response);
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 
@@ -128,6 +121,4 @@ function toResult(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
   };
 }
 
-export const handler = middy<ApiUrlEvent, APIGatewayProxyStructuredResultV2, Error, Context>(handle).use(
-  injectLambdaContext(logger, { clearState: true }),
-);
+export const handler = withLambdaLogger(handle, logger);

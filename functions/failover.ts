@@ -5,9 +5,6 @@
  * own ticks. Invoke it directly (`{"master": "mymaster"}`), or from the table's stream, where it
  * looks at master records that have a failover in progress.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
@@ -17,44 +14,30 @@ import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { formatEvent } from '../lib/core/events.js';
 import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import { systemClock } from '../lib/runtime/clock.js';
+import { readDeployment, readDeploymentWithPasswords } from '../lib/runtime/lambdaConfig.js';
 import {
-  authPasswordLogLines,
-  type Deployment,
-  readDeployment,
-  resolveAuthPasswords,
-} from '../lib/runtime/lambdaConfig.js';
-import { type Log, logDroppedEvent } from '../lib/runtime/log.js';
+  deadlineSignal,
+  EVENT_FLUSH_MS,
+  lambdaLogger,
+  logTo,
+  onceUntilFailure,
+  withLambdaLogger,
+} from '../lib/runtime/lambdaHandler.js';
+import { logDroppedEvent } from '../lib/runtime/log.js';
 import { settingsFor } from '../lib/runtime/masterSettings.js';
 import { FAILOVER_FUNCTION_ID, type ResumeOutcome, resumeFailover } from '../lib/runtime/resumeFailover.js';
 
-/** Stop this long before the Lambda deadline: an unfinished failover is resumed by someone else. */
-const DEADLINE_MARGIN_MS = 2_000;
-
-const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'failover' } });
-const log: Log = (level, message, fields) => logger[level](message, fields ?? {});
+const logger = lambdaLogger('failover');
+const log = logTo(logger);
 
 export type FailoverEvent = { master: string } | Partial<DynamoDBStreamEvent>;
-
-let deploymentLoad: Promise<Deployment> | undefined;
 
 /**
  * The configuration, with the Redis passwords from SSM when AUTH_PASS_PARAMETER_PATH is set, read at
  * the first invocation and kept for the container (one SSM call, not one per stream batch). A failure is
  * not kept, so the next invocation tries SSM again.
  */
-function loadDeployment(): Promise<Deployment> {
-  const loading = readDeployment(process.env).then((d) =>
-    resolveAuthPasswords(d, process.env, {
-      onResolved: (merge) => {
-        for (const line of authPasswordLogLines(merge)) log(line.level, line.message, line.fields);
-      },
-    }),
-  );
-  loading.catch(() => {
-    if (deploymentLoad === loading) deploymentLoad = undefined;
-  });
-  return loading;
-}
+const loadDeployment = onceUntilFailure(() => readDeploymentWithPasswords(readDeployment, process.env, log));
 
 /** Master names with a failover in progress, from a direct invocation or a stream batch. */
 export function mastersToCheck(event: FailoverEvent): string[] {
@@ -74,27 +57,16 @@ export function mastersToCheck(event: FailoverEvent): string[] {
 }
 
 async function handle(event: FailoverEvent, context: Context): Promise<Record<string, ResumeOutcome>> {
-  deploymentLoad ??= loadDeployment();
-  const deployment = await deploymentLoad;
-  const store = new DynamoStore(
-    createDynamoClient({ endpoint: deployment.dynamodbEndpoint }),
-    deployment.tableName,
-  );
-  const abort = new AbortController();
-  const timer = setTimeout(
-    () => abort.abort(),
-    Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS),
-  );
+  const deployment = await loadDeployment();
+  // One DynamoDB client for the store and the event log, as in the sentinel function.
+  const dynamo = createDynamoClient({ endpoint: deployment.dynamodbEndpoint });
+  const store = new DynamoStore(dynamo, deployment.tableName);
+  // Stopped at the deadline margin: an unfinished failover is resumed by someone else.
+  const deadline = deadlineSignal(context);
   const outcomes: Record<string, ResumeOutcome> = {};
   const recorder = new EventRecorder({
     sentinelId: FAILOVER_FUNCTION_ID,
-    log: new DynamoEventLog(
-      createDynamoClient({ endpoint: deployment.dynamodbEndpoint }),
-      deployment.tableName,
-      {
-        secrets: secretsOf(deployment.config),
-      },
-    ),
+    log: new DynamoEventLog(dynamo, deployment.tableName, { secrets: secretsOf(deployment.config) }),
     // A dropped event is in no log and raises no alert: the fault line is what the SentinelFaults alarm counts.
     onDrop: logDroppedEvent(log, secretsOf(deployment.config)),
   });
@@ -125,16 +97,14 @@ async function handle(event: FailoverEvent, context: Context): Promise<Record<st
           log('info', formatEvent(e), { event: e.type, payload: e.payload, master: e.master });
           recorder.record(e, null);
         },
-        signal: abort.signal,
+        signal: deadline.signal,
       });
     }
   } finally {
-    clearTimeout(timer);
-    await recorder.flush(DEADLINE_MARGIN_MS / 2);
+    deadline.clear();
+    await recorder.flush(EVENT_FLUSH_MS);
   }
   return outcomes;
 }
 
-export const handler = middy<FailoverEvent, Record<string, ResumeOutcome>, Error, Context>(handle).use(
-  injectLambdaContext(logger, { clearState: true }),
-);
+export const handler = withLambdaLogger(handle, logger);

@@ -48,13 +48,11 @@
  * invoked for votes and leases (the handler ignores them anyway). docs/alerts.md has the details.
  */
 
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import middy from '@middy/core';
 import type {
   Context,
   DynamoDBBatchItemFailure,
@@ -63,7 +61,6 @@ import type {
   DynamoDBStreamEvent,
 } from 'aws-lambda';
 import {
-  ALERT_SOURCE,
   alertAttributes,
   alertBody,
   alertSubject,
@@ -96,6 +93,7 @@ import {
   redactSecrets,
   redactText,
 } from '../lib/eventLog.js';
+import { DEADLINE_MARGIN_MS, lambdaLogger, withLambdaLogger } from '../lib/runtime/lambdaHandler.js';
 
 export const NOTIFY_ENV = {
   topicArn: 'TOPIC_ARN',
@@ -128,13 +126,10 @@ export interface NotifyDeps {
 export const CLAIM_HOLD_MARGIN_MS = 5_000;
 /** How often a wait for another event's pending claim asks again. */
 export const CLAIM_POLL_MS = 500;
-/** A wait for a pending claim stops this long before the deadline, leaving time to report the record. */
-export const CLAIM_WAIT_DEADLINE_MARGIN_MS = 2_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const notifyLogger = (): Logger =>
-  new Logger({ serviceName: ALERT_SOURCE, persistentKeys: { component: 'notify' } });
+export const notifyLogger = (): Logger => lambdaLogger('notify');
 
 type Outcome = { readonly status: 'ignored'; readonly why: string } | { readonly status: 'handled' };
 
@@ -220,7 +215,8 @@ export function createNotifyHandler(
       }
       // Another invocation is doing it right now: its outcome decides (sent: skip; released: ours).
       const wait = Math.min(CLAIM_POLL_MS, claim.until - at + 1);
-      if (at + wait > deadline - CLAIM_WAIT_DEADLINE_MARGIN_MS) {
+      // The wait stops at the deadline margin, leaving time to report the record.
+      if (at + wait > deadline - DEADLINE_MARGIN_MS) {
         throw new AlertClaimPendingError(
           `${action} of this alert is pending for event ${claim.by} until ${new Date(claim.until).toISOString()}; retry`,
         );
@@ -387,9 +383,7 @@ export function createNotifyHandler(
     return { batchItemFailures: [] };
   }
 
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>(notify).use(
-    injectLambdaContext(log, { clearState: true }),
-  );
+  return withLambdaLogger(notify, log);
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

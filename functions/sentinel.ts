@@ -7,9 +7,6 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
@@ -19,16 +16,25 @@ import { createRedisProbe } from '../lib/adapters/redis/probe.js';
 import { EventRecorder, secretsOf } from '../lib/eventLog.js';
 import { deploymentGeneration } from '../lib/runtime/generation.js';
 import {
-  authPasswordLogLines,
+  readDeploymentWithPasswords,
   readSentinelDeployment,
-  resolveAuthPasswords,
   type SentinelDeployment,
 } from '../lib/runtime/lambdaConfig.js';
-import { type Log, logDroppedEvent } from '../lib/runtime/log.js';
+import {
+  DEADLINE_MARGIN_MS,
+  lambdaLogger,
+  logTo,
+  onceUntilFailure,
+  withLambdaLogger,
+} from '../lib/runtime/lambdaHandler.js';
+import { logDroppedEvent } from '../lib/runtime/log.js';
 import { type RunReport, SentinelRunner } from '../lib/runtime/sentinel.js';
 
-/** Stop probing this long before the Lambda deadline, to release the lease with the hand-over state. */
-export const HANDOVER_MARGIN_MS = 3_000;
+/**
+ * Stop probing this long before the Lambda deadline: a second to save the hand-over state and release
+ * the lease, then the deadline margin every handler keeps, for the events.
+ */
+export const HANDOVER_MARGIN_MS = 1_000 + DEADLINE_MARGIN_MS;
 /** The schedule's period (infra/sentinel-*.yml, rate(1 minute); test/infra checks they agree). */
 export const SCHEDULE_PERIOD_MS = 60_000;
 /**
@@ -42,40 +48,26 @@ export const HANDOVER_WINDOW_MS = 2 * SCHEDULE_PERIOD_MS;
  */
 export const MAX_EVENT_LATENESS_MS = 90_000;
 
-const logger = new Logger({ serviceName: 'lambda-sentinel', persistentKeys: { component: 'sentinel' } });
+const logger = lambdaLogger('sentinel');
+const log = logTo(logger);
 
-let deployment: Promise<SentinelDeployment> | undefined;
 let generation: string | undefined;
 let dynamo: ReturnType<typeof createDynamoClient> | undefined;
 let store: DynamoStore | undefined;
 let recorder: EventRecorder | undefined;
 
-/** How long the handler waits for queued events to reach the log before it returns. */
-export const EVENT_FLUSH_MS = HANDOVER_MARGIN_MS - 1_000;
-
 /**
- * The configuration, with the Redis passwords from SSM when AUTH_PASS_PARAMETER_PATH is set. A failure
- * fails this invocation with a clear error and is not kept: SSM may be unreachable for a moment, and the
- * next minute's invocation in this container should try again rather than repeat the old error.
+ * The configuration, with the Redis passwords from SSM when AUTH_PASS_PARAMETER_PATH is set, read at
+ * the first invocation. A failure fails this invocation with a clear error and is not kept: the next
+ * minute's invocation in this container tries again.
  */
-function loadDeployment(): Promise<SentinelDeployment> {
-  const loading = readSentinelDeployment(process.env).then((d) =>
-    resolveAuthPasswords(d, process.env, {
-      onResolved: (merge) => {
-        for (const line of authPasswordLogLines(merge)) logger[line.level](line.message, line.fields);
-      },
-    }),
-  );
-  loading.catch(() => {
-    if (deployment === loading) deployment = undefined;
-  });
-  return loading;
-}
+const deployment = onceUntilFailure(() =>
+  readDeploymentWithPasswords(readSentinelDeployment, process.env, log),
+);
 
 /** Read once per container: a bad configuration fails the first invocation with a clear error. */
 async function deps(): Promise<{ deployment: SentinelDeployment; store: DynamoStore }> {
-  deployment ??= loadDeployment();
-  const d = await deployment;
+  const d = await deployment();
   // One DynamoDB client for the store and the event log: one set of connections, one credential chain and
   // one middleware stack instead of two.
   dynamo ??= createDynamoClient({ endpoint: d.dynamodbEndpoint });
@@ -87,23 +79,10 @@ async function deps(): Promise<{ deployment: SentinelDeployment; store: DynamoSt
       secrets: secretsOf(d.config),
     }),
     // A dropped event is in no log and raises no alert: the fault line is what the SentinelFaults alarm counts.
-    onDrop: logDroppedEvent(powertoolsLog, secretsOf(d.config)),
+    onDrop: logDroppedEvent(log, secretsOf(d.config)),
   });
   return { deployment: d, store };
 }
-
-const powertoolsLog: Log = (level, message, fields) => {
-  switch (level) {
-    case 'debug':
-      return logger.debug(message, fields ?? {});
-    case 'info':
-      return logger.info(message, fields ?? {});
-    case 'warn':
-      return logger.warn(message, fields ?? {});
-    case 'error':
-      return logger.error(message, fields ?? {});
-  }
-};
 
 export interface SentinelInvocationResult {
   readonly skipped?: string;
@@ -133,7 +112,7 @@ async function runSentinel(
     store: s,
     probeFactory: createRedisProbe,
     controlFactory: createRedisControl,
-    log: powertoolsLog,
+    log: log,
     invocationId: context.awsRequestId,
     stopAt: now + context.getRemainingTimeInMillis() - HANDOVER_MARGIN_MS,
     handoverWindowMs: HANDOVER_WINDOW_MS,
@@ -142,11 +121,10 @@ async function runSentinel(
   });
   const report = await runner.run();
   if (report.end === 'holder-running') return { skipped: 'holder-running', report };
-  // The container is frozen once the handler returns: give queued events their chance first.
-  await recorder?.flush(EVENT_FLUSH_MS);
+  // The container is frozen once the handler returns: give queued events their chance first, for the
+  // whole deadline margin (the lease is handed over already).
+  await recorder?.flush(DEADLINE_MARGIN_MS);
   return { report };
 }
 
-export const handler = middy<Partial<ScheduledEvent>, SentinelInvocationResult, Error, Context>(
-  runSentinel,
-).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = withLambdaLogger(runSentinel, logger);

@@ -15,13 +15,12 @@
  * docs/alerts.md for AWS Chatbot as an alternative.
  */
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import ssm from '@middy/ssm';
 import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { ALERT_SOURCE, type SnsNotification, slackMessage } from '../lib/adapters/aws/alerts.js';
+import { type SnsNotification, slackMessage } from '../lib/adapters/aws/alerts.js';
 import { redactText } from '../lib/eventLog.js';
+import { lambdaLogger, withLambdaLogger } from '../lib/runtime/lambdaHandler.js';
 
 export const SLACK_ENV = {
   parameter: 'SLACK_WEBHOOK_PARAMETER',
@@ -50,8 +49,7 @@ export class SlackDeliveryError extends Error {
   override readonly name = 'SlackDeliveryError';
 }
 
-export const slackLogger = (): Logger =>
-  new Logger({ serviceName: ALERT_SOURCE, persistentKeys: { component: 'slack' } });
+export const slackLogger = (): Logger => lambdaLogger('slack');
 
 function notificationOf(record: SNSEventRecord): SnsNotification {
   const attributes: Record<string, string> = {};
@@ -136,21 +134,19 @@ export function createSlackHandler(deps: SlackDeps, log: Logger = slackLogger())
     return { posted };
   }
 
-  const chain = middy<SNSEvent, { posted: number }, Error, SlackContext>(deliver)
-    .use(injectLambdaContext(log, { clearState: true }))
-    .use(
-      ssm({
-        fetchData: { slackWebhookUrl: deps.parameterName },
-        setToContext: true,
-        // Built at the first invocation anyway: fetching in 'before' keeps a failure inside that invocation.
-        disablePrefetch: true,
-        cacheExpiry: deps.cacheMs ?? SLACK_DEFAULTS.cacheMs,
-        // Caches are per process and keyed: one key per handler so tests (or two handlers) never share.
-        cacheKey: `lambda-sentinel-slack-${randomUUID()}`,
-        ...(deps.ssmClient ? { AwsClient: deps.ssmClient as never } : {}),
-        ...(deps.ssmClientOptions ? { awsClientOptions: deps.ssmClientOptions } : {}),
-      }),
-    );
+  const chain = withLambdaLogger(deliver, log).use(
+    ssm({
+      fetchData: { slackWebhookUrl: deps.parameterName },
+      setToContext: true,
+      // Built at the first invocation anyway: fetching in 'before' keeps a failure inside that invocation.
+      disablePrefetch: true,
+      cacheExpiry: deps.cacheMs ?? SLACK_DEFAULTS.cacheMs,
+      // Caches are per process and keyed: one key per handler so tests (or two handlers) never share.
+      cacheKey: `lambda-sentinel-slack-${randomUUID()}`,
+      ...(deps.ssmClient ? { AwsClient: deps.ssmClient as never } : {}),
+      ...(deps.ssmClientOptions ? { awsClientOptions: deps.ssmClientOptions } : {}),
+    }),
+  );
   // @middy/ssm adds slackWebhookUrl to the context; callers pass the plain Lambda context.
   return (event: SNSEvent, context: Context): Promise<{ posted: number }> =>
     chain(event, context as Parameters<typeof chain>[1]);

@@ -67,6 +67,49 @@ export type ClaimEpochResult =
   /** Someone else moved the epoch first; `record` is the current record (its leader is the winner). */
   | { readonly won: false; readonly record: MasterRecord };
 
+/** A master record as first written: its name and address, and the time of the write. */
+export interface MasterSeed {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly now: number;
+}
+
+/** SENTINEL MONITOR's record: the seed and the settings MONITOR gave. */
+export interface MonitorSeed extends MasterSeed {
+  readonly settings: RuntimeSettings;
+}
+
+/** A leader's renewal of its epoch's lease. */
+export interface RenewLeadershipRequest {
+  readonly epoch: number;
+  readonly sentinelId: SentinelId;
+  readonly leaseUntil: number;
+  readonly now: number;
+}
+
+/** A leader's end of its attempt. */
+export interface ReleaseLeadershipRequest {
+  readonly epoch: number;
+  readonly sentinelId: SentinelId;
+  readonly now: number;
+}
+
+export interface RequestFailoverRequest {
+  readonly now: number;
+  readonly coordinated?: boolean;
+}
+
+export type RequestFailoverResult = 'requested' | 'in-progress' | 'no-such-master';
+
+export interface UpdateMasterSettingsRequest {
+  readonly expectedVersion: number;
+  readonly settings: RuntimeSettings;
+  readonly now: number;
+}
+
+export type UpdateMasterSettingsResult = 'updated' | 'conflict' | 'no-such-master';
+
 export interface AcquireLeaseRequest {
   readonly invocationId: string;
   readonly now: number;
@@ -84,6 +127,23 @@ export type AcquireLeaseResult =
    */
   | { readonly acquired: true; readonly lease: LoopLease; readonly previous: LoopLease | null }
   | { readonly acquired: false; readonly current: LoopLease };
+
+/** The holder's renewal of its loop lease (also its TILT flag and summary, for operators). */
+export interface RenewLeaseRequest {
+  readonly invocationId: string;
+  readonly token: number;
+  readonly now: number;
+  readonly ttlMs: number;
+  readonly tilt: boolean;
+  readonly summary: string | null;
+}
+
+/** The holder's release of its loop lease. */
+export interface ReleaseLeaseRequest {
+  readonly invocationId: string;
+  readonly token: number;
+  readonly now: number;
+}
 
 export type RenewLeaseResult =
   | { readonly renewed: true; readonly lease: LoopLease }
@@ -136,7 +196,7 @@ export type RenewLeaseResult =
  * reads no clock).
  */
 export interface SentinelStore {
-  ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord>;
+  ensureMaster(seed: MasterSeed): Promise<MasterRecord>;
   getMaster(name: string): Promise<MasterRecord | null>;
   /**
    * Every master record (removed ones included), by name. A fixed number of requests for any number of
@@ -150,24 +210,15 @@ export interface SentinelStore {
    */
   getChangeCounter(): Promise<number | null>;
   claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult>;
-  renewLeadership(
-    name: string,
-    request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
-  ): Promise<boolean>;
+  renewLeadership(name: string, request: RenewLeadershipRequest): Promise<boolean>;
   advanceFailover(name: string, request: AdvanceFailoverRequest): Promise<AdvanceFailoverResult>;
   /**
    * SENTINEL FAILOVER: records a request for a forced failover, only if none is in progress. The
    * sentinels start it at their next tick (a 'start' claim clears the request).
    */
-  requestFailover(
-    name: string,
-    request: { now: number; coordinated?: boolean },
-  ): Promise<'requested' | 'in-progress' | 'no-such-master'>;
+  requestFailover(name: string, request: RequestFailoverRequest): Promise<RequestFailoverResult>;
   /** Ends the leader's attempt: failoverState back to 'none', lease cleared; epochs unchanged. */
-  releaseLeadership(
-    name: string,
-    request: { epoch: number; sentinelId: SentinelId; now: number },
-  ): Promise<boolean>;
+  releaseLeadership(name: string, request: ReleaseLeadershipRequest): Promise<boolean>;
 
   /**
    * SENTINEL MONITOR: creates the record, or revives a removed one, only if no monitored record of that
@@ -177,13 +228,7 @@ export interface SentinelStore {
    * old one does not follow. Then forgets the name's replica records, as RESET does (not atomically):
    * the old incarnation's replicas are not this one's, and would otherwise be probed with its password.
    */
-  monitorMaster(seed: {
-    name: string;
-    host: string;
-    port: number;
-    settings: RuntimeSettings;
-    now: number;
-  }): Promise<'created' | 'duplicate'>;
+  monitorMaster(seed: MonitorSeed): Promise<'created' | 'duplicate'>;
   /**
    * SENTINEL REMOVE: only if the record exists and is monitored. Keeps it as a tombstone (monitored
    * false, epochs kept) and ends any failover or request: a leader still running is fenced at its next step.
@@ -195,8 +240,8 @@ export interface SentinelStore {
    */
   updateMasterSettings(
     name: string,
-    request: { expectedVersion: number; settings: RuntimeSettings; now: number },
-  ): Promise<'updated' | 'conflict' | 'no-such-master'>;
+    request: UpdateMasterSettingsRequest,
+  ): Promise<UpdateMasterSettingsResult>;
   /**
    * SENTINEL RESET: only if monitored. Sets resetAt, ends any failover, its request and the retry delay
    * (epochs kept), then forgets the master's replica records.
@@ -209,22 +254,9 @@ export interface SentinelStore {
   getLease(sentinelId: SentinelId): Promise<LoopLease | null>;
   listLeases(): Promise<LoopLease[]>;
   acquireLease(sentinelId: SentinelId, request: AcquireLeaseRequest): Promise<AcquireLeaseResult>;
-  renewLease(
-    sentinelId: SentinelId,
-    request: {
-      invocationId: string;
-      token: number;
-      now: number;
-      ttlMs: number;
-      tilt: boolean;
-      summary: string | null;
-    },
-  ): Promise<RenewLeaseResult>;
+  renewLease(sentinelId: SentinelId, request: RenewLeaseRequest): Promise<RenewLeaseResult>;
   requestHandover(sentinelId: SentinelId, request: { invocationId: string }): Promise<LoopLease | null>;
-  releaseLease(
-    sentinelId: SentinelId,
-    request: { invocationId: string; token: number; now: number },
-  ): Promise<boolean>;
+  releaseLease(sentinelId: SentinelId, request: ReleaseLeaseRequest): Promise<boolean>;
   /**
    * Saves the hand-over state of the holder of lease `token` (before it releases the lease). False when a
    * state with a newer token is stored already (the caller lost its lease).
@@ -235,6 +267,108 @@ export interface SentinelStore {
 
   upsertReplica(replica: ReplicaRecord): Promise<void>;
   listReplicas(master: string): Promise<ReplicaRecord[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The contract's record transitions, as pure functions: the in-memory store applies them after checking
+// the condition, the simulation's teeth apply them without it. The DynamoDB store writes the same
+// transitions as update expressions (lib/adapters/dynamodb/expressions.ts); the contract suite holds the
+// stores to the same results.
+
+/** `claimEpoch`'s condition (see the contract above). */
+export function claimEpochAllowed(record: MasterRecord, request: ClaimEpochRequest): boolean {
+  if (record.currentEpoch !== request.expectedEpoch) return false;
+  return request.mode === 'start'
+    ? record.failoverState === 'none'
+    : record.failoverState !== 'none' && record.leaderLeaseUntil < request.now;
+}
+
+/**
+ * The record a won claim writes: the next epoch, led by the caller, with its lease. 'start' also begins
+ * the failover (select_slave, the progress) and clears a manual request; 'resume' keeps the recorded
+ * state and progress. `request.progress` is taken as is: a caller that must not share it copies it first.
+ */
+export function claimedRecord(record: MasterRecord, request: ClaimEpochRequest): MasterRecord {
+  const claimed: MasterRecord = {
+    ...record,
+    currentEpoch: request.expectedEpoch + 1,
+    leader: request.sentinelId,
+    leaderLeaseUntil: request.leaseUntil,
+    updatedAt: request.now,
+  };
+  return request.mode === 'start'
+    ? {
+        ...claimed,
+        failoverState: 'select_slave',
+        failoverStartedAt: request.now,
+        failover: request.progress,
+        failoverRequestedAt: null,
+        failoverRequestCoordinated: false,
+      }
+    : claimed;
+}
+
+/** The fence of `advanceFailover`, `renewLeadership` and `releaseLeadership`: the caller leads the epoch. */
+export function leadsEpoch(
+  record: MasterRecord | undefined | null,
+  request: { readonly epoch: number; readonly sentinelId: SentinelId },
+): record is MasterRecord {
+  return (
+    record !== undefined &&
+    record !== null &&
+    record.currentEpoch === request.epoch &&
+    record.leader === request.sentinelId
+  );
+}
+
+/** `advanceFailover`'s condition: the caller leads the epoch and the record is in one of the `from` states. */
+export function advanceFailoverAllowed(
+  record: MasterRecord | undefined | null,
+  request: AdvanceFailoverRequest,
+): record is MasterRecord {
+  return leadsEpoch(record, request) && request.from.includes(record.failoverState);
+}
+
+/**
+ * The record a failover step writes: the new state and progress, the renewed lease; at promotion the
+ * new address with configEpoch = epoch; on abort the retry delay. `request.progress` is taken as is.
+ */
+export function advancedRecord(record: MasterRecord, request: AdvanceFailoverRequest): MasterRecord {
+  return {
+    ...record,
+    failoverState: request.to,
+    failover: request.progress,
+    leaderLeaseUntil: request.leaseUntil,
+    updatedAt: request.now,
+    ...(request.switchTo
+      ? { host: request.switchTo.host, port: request.switchTo.port, configEpoch: request.epoch }
+      : {}),
+    ...(request.retryNotBefore !== undefined ? { retryNotBefore: request.retryNotBefore } : {}),
+  };
+}
+
+/**
+ * The lease `acquireLease` writes: held by the caller's invocation, the fencing token one above the
+ * previous lease's, no hand-over asked for; the previous holder's summary stays until the new holder
+ * writes its own.
+ */
+export function acquiredLease(
+  sentinelId: SentinelId,
+  request: AcquireLeaseRequest,
+  previous: LoopLease | null,
+): LoopLease {
+  return {
+    sentinelId,
+    holder: request.invocationId,
+    token: (previous?.token ?? 0) + 1,
+    leaseUntil: request.now + request.ttlMs,
+    heartbeatAt: request.now,
+    handoverRequestedBy: null,
+    handoverFrom: request.handoverFrom ?? 0,
+    generation: request.generation ?? null,
+    tilt: false,
+    summary: previous?.summary ?? null,
+  };
 }
 
 /** Options for talking to one Redis instance. */

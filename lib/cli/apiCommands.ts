@@ -4,7 +4,7 @@
  * last, as the table-backed `events` prints them). Exit codes: docs/http-api.md ("CLI exit codes").
  */
 import { parseArgs } from 'node:util';
-import { HttpApiError, SentinelHttpClient } from '../client/http.js';
+import { HttpApiError, type InstanceMap, SentinelHttpClient } from '../client/http.js';
 import { groupSetArgs, RENAME_COMMAND } from '../core/settings.js';
 import { parseTime, parseWhole } from './args.js';
 import { EXIT } from './exitCodes.js';
@@ -82,6 +82,62 @@ function listOrNone(header: readonly string[], rows: string[][], what: string): 
 
 const get = (map: Readonly<Record<string, string>>, field: string): string => map[field] ?? '';
 
+/** A command whose one argument is a master's name (or, for RESET, a pattern). */
+function named(
+  run: (context: Context & { readonly name: string }) => Promise<number>,
+  synopsis = '<name>',
+): ApiCommand {
+  return {
+    synopsis,
+    positionals: { min: 1, max: 1 },
+    run: (context) => run({ ...context, name: context.args[0] as string }),
+  };
+}
+
+/** The reply of a write the server accepted. */
+function done(io: Io, asJson: boolean): number {
+  io.out(asJson ? json({ ok: true }) : 'OK');
+  return EXIT.ok;
+}
+
+/** A column of a listing: its header, and how a record shows in it. */
+type Column = readonly [header: string, cell: (record: InstanceMap) => string];
+
+/** A column that shows one field of the record as the API gave it. */
+const field = (header: string, name: string): Column => [header, (record) => get(record, name)];
+
+/**
+ * A command that lists records (SENTINEL MASTERS, REPLICAS, SENTINELS): with `--json` the API's records
+ * under `key`, else a table of `columns` (or "(no <none>)"). Takes the master's name when the synopsis
+ * names one.
+ */
+function listing(spec: {
+  readonly synopsis: '' | '<name>';
+  readonly key: string;
+  readonly none: string;
+  readonly fetch: (client: SentinelHttpClient, name: string) => Promise<InstanceMap[]>;
+  readonly columns: readonly Column[];
+}): ApiCommand {
+  const arity = spec.synopsis === '' ? 0 : 1;
+  return {
+    synopsis: spec.synopsis,
+    positionals: { min: arity, max: arity },
+    async run({ client, args: [name], json: asJson, io }) {
+      const records = await spec.fetch(client, name as string);
+      if (asJson) io.out(json({ [spec.key]: records }));
+      else
+        io.out(
+          listOrNone(
+            spec.columns.map(([header]) => header),
+            records.map((record) => spec.columns.map(([, cell]) => cell(record))),
+            spec.none,
+          ),
+        );
+      return EXIT.ok;
+    },
+  };
+}
+
 /** SENTINEL SET arguments → entries (groupSetArgs), refusing locally an option left without its value(s). */
 export function setPairs(tokens: readonly string[]): string[][] {
   const pairs = groupSetArgs(tokens);
@@ -96,107 +152,65 @@ export function setPairs(tokens: readonly string[]): string[][] {
 }
 
 const COMMANDS: Record<string, ApiCommand> = {
-  'get-master-addr-by-name': {
-    synopsis: '<name>',
-    positionals: { min: 1, max: 1 },
-    async run({ client, args: [name], json: asJson, io }) {
-      const a = await client.address(name as string);
-      io.out(asJson ? json(a) : table(['IP', 'PORT', 'EPOCH'], [[a.ip, String(a.port), String(a.epoch)]]));
-      return EXIT.ok;
-    },
-  },
-  masters: {
+  'get-master-addr-by-name': named(async ({ client, name, json: asJson, io }) => {
+    const a = await client.address(name);
+    io.out(asJson ? json(a) : table(['IP', 'PORT', 'EPOCH'], [[a.ip, String(a.port), String(a.epoch)]]));
+    return EXIT.ok;
+  }),
+  masters: listing({
     synopsis: '',
-    positionals: { min: 0, max: 0 },
-    async run({ client, json: asJson, io }) {
-      const masters = await client.masters();
-      if (asJson) io.out(json({ masters }));
-      else
-        io.out(
-          listOrNone(
-            ['NAME', 'IP', 'PORT', 'FLAGS', 'QUORUM', 'REPLICAS', 'SENTINELS', 'CONFIG-EPOCH'],
-            masters.map((m) => [
-              get(m, 'name'),
-              get(m, 'ip'),
-              get(m, 'port'),
-              get(m, 'flags'),
-              get(m, 'quorum'),
-              get(m, 'num-slaves'),
-              String(Number(get(m, 'num-other-sentinels')) + 1),
-              get(m, 'config-epoch'),
-            ]),
-            'masters',
-          ),
-        );
-      return EXIT.ok;
-    },
-  },
-  master: {
+    key: 'masters',
+    none: 'masters',
+    fetch: (client) => client.masters(),
+    columns: [
+      field('NAME', 'name'),
+      field('IP', 'ip'),
+      field('PORT', 'port'),
+      field('FLAGS', 'flags'),
+      field('QUORUM', 'quorum'),
+      field('REPLICAS', 'num-slaves'),
+      ['SENTINELS', (m) => String(Number(get(m, 'num-other-sentinels')) + 1)],
+      field('CONFIG-EPOCH', 'config-epoch'),
+    ],
+  }),
+  master: named(async ({ client, name, json: asJson, io }) => {
+    const map = await client.master(name);
+    io.out(asJson ? json(map) : table(['FIELD', 'VALUE'], Object.entries(map)));
+    return EXIT.ok;
+  }),
+  replicas: listing({
     synopsis: '<name>',
-    positionals: { min: 1, max: 1 },
-    async run({ client, args: [name], json: asJson, io }) {
-      const map = await client.master(name as string);
-      io.out(asJson ? json(map) : table(['FIELD', 'VALUE'], Object.entries(map)));
-      return EXIT.ok;
-    },
-  },
-  replicas: {
+    key: 'replicas',
+    none: 'replicas',
+    fetch: (client, name) => client.replicas(name),
+    columns: [
+      field('ADDRESS', 'name'),
+      field('FLAGS', 'flags'),
+      field('LINK', 'master-link-status'),
+      ['MASTER', (r) => `${get(r, 'master-host')}:${get(r, 'master-port')}`],
+      field('PRIORITY', 'slave-priority'),
+      field('OFFSET', 'slave-repl-offset'),
+      field('LAST-OK-PING-MS', 'last-ok-ping-reply'),
+    ],
+  }),
+  sentinels: listing({
     synopsis: '<name>',
-    positionals: { min: 1, max: 1 },
-    async run({ client, args: [name], json: asJson, io }) {
-      const replicas = await client.replicas(name as string);
-      if (asJson) io.out(json({ replicas }));
-      else
-        io.out(
-          listOrNone(
-            ['ADDRESS', 'FLAGS', 'LINK', 'MASTER', 'PRIORITY', 'OFFSET', 'LAST-OK-PING-MS'],
-            replicas.map((r) => [
-              get(r, 'name'),
-              get(r, 'flags'),
-              get(r, 'master-link-status'),
-              `${get(r, 'master-host')}:${get(r, 'master-port')}`,
-              get(r, 'slave-priority'),
-              get(r, 'slave-repl-offset'),
-              get(r, 'last-ok-ping-reply'),
-            ]),
-            'replicas',
-          ),
-        );
-      return EXIT.ok;
-    },
-  },
-  sentinels: {
-    synopsis: '<name>',
-    positionals: { min: 1, max: 1 },
-    async run({ client, args: [name], json: asJson, io }) {
-      const sentinels = await client.sentinels(name as string);
-      if (asJson) io.out(json({ sentinels }));
-      else
-        io.out(
-          listOrNone(
-            ['RUNID', 'FLAGS', 'LAST-OK-PING-MS', 'VOTED-LEADER', 'LEADER-EPOCH'],
-            sentinels.map((s) => [
-              get(s, 'runid'),
-              get(s, 'flags'),
-              get(s, 'last-ok-ping-reply'),
-              get(s, 'voted-leader'),
-              get(s, 'voted-leader-epoch'),
-            ]),
-            'other sentinels',
-          ),
-        );
-      return EXIT.ok;
-    },
-  },
-  ckquorum: {
-    synopsis: '<name>',
-    positionals: { min: 1, max: 1 },
-    async run({ client, args: [name], json: asJson, io }) {
-      const result = await client.ckquorum(name as string);
-      io.out(asJson ? json(result) : result.reply);
-      return result.ok ? EXIT.ok : EXIT.noQuorum;
-    },
-  },
+    key: 'sentinels',
+    none: 'other sentinels',
+    fetch: (client, name) => client.sentinels(name),
+    columns: [
+      field('RUNID', 'runid'),
+      field('FLAGS', 'flags'),
+      field('LAST-OK-PING-MS', 'last-ok-ping-reply'),
+      field('VOTED-LEADER', 'voted-leader'),
+      field('LEADER-EPOCH', 'voted-leader-epoch'),
+    ],
+  }),
+  ckquorum: named(async ({ client, name, json: asJson, io }) => {
+    const result = await client.ckquorum(name);
+    io.out(asJson ? json(result) : result.reply);
+    return result.ok ? EXIT.ok : EXIT.noQuorum;
+  }),
   failover: {
     synopsis: '<name> [--coordinated] [--wait-ms N]',
     positionals: { min: 1, max: 1 },
@@ -229,8 +243,7 @@ const COMMANDS: Record<string, ApiCommand> = {
     positionals: { min: 3, max: Number.POSITIVE_INFINITY },
     async run({ client, args: [name, ...rest], json: asJson, io }) {
       await client.set(name as string, setPairs(rest));
-      io.out(asJson ? json({ ok: true }) : 'OK');
-      return EXIT.ok;
+      return done(io, asJson);
     },
   },
   monitor: {
@@ -243,28 +256,18 @@ const COMMANDS: Record<string, ApiCommand> = {
         port: port as string,
         quorum: quorum as string,
       });
-      io.out(asJson ? json({ ok: true }) : 'OK');
-      return EXIT.ok;
+      return done(io, asJson);
     },
   },
-  remove: {
-    synopsis: '<name>',
-    positionals: { min: 1, max: 1 },
-    async run({ client, args: [name], json: asJson, io }) {
-      await client.remove(name as string);
-      io.out(asJson ? json({ ok: true }) : 'OK');
-      return EXIT.ok;
-    },
-  },
-  reset: {
-    synopsis: '<pattern>',
-    positionals: { min: 1, max: 1 },
-    async run({ client, args: [pattern], json: asJson, io }) {
-      const reset = await client.reset(pattern as string);
-      io.out(asJson ? json({ reset }) : `${reset} reset`);
-      return EXIT.ok;
-    },
-  },
+  remove: named(async ({ client, name, json: asJson, io }) => {
+    await client.remove(name);
+    return done(io, asJson);
+  }),
+  reset: named(async ({ client, name: pattern, json: asJson, io }) => {
+    const reset = await client.reset(pattern);
+    io.out(asJson ? json({ reset }) : `${reset} reset`);
+    return EXIT.ok;
+  }, '<pattern>'),
   events: {
     synopsis: '[--master NAME] [--since TIME] [--limit N]',
     positionals: { min: 0, max: 0 },

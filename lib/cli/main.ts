@@ -2,12 +2,14 @@
  * The `lambda-sentinel` command line. Exit codes: lib/cli/exitCodes.ts (0 ok, 1 runtime failure, 2 usage
  * or config error, 3 INPROG, 4 NOGOODSLAVE, 5 no such master, 6 NOQUORUM, 7 refused).
  */
-import { parseArgs } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { createDynamoClient } from '../adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { ConfigError } from '../config/parse.js';
-import { LOCAL_DEFAULTS, LocalUsageError, runLocal } from '../runtime/local.js';
+import { MAX_PORT } from '../core/constants.js';
+import { errText, SENTINEL_REPLY } from '../core/sentinelReplies.js';
+import { LOCAL_DEFAULTS, LocalUsageError, runLocal } from '../local/run.js';
 import { requestManualFailover } from '../runtime/manualFailover.js';
 import {
   API_COMMANDS,
@@ -116,48 +118,53 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
-async function runLocalCommand(args: readonly string[]): Promise<number> {
-  let values: {
-    config?: string;
-    'dynamodb-endpoint'?: string;
-    table?: string;
-    webhook?: string;
-    port?: string;
-    host?: string;
-    'http-port'?: string;
-    'http-host'?: string;
-    verbose?: boolean;
-  };
+/** The options of the commands that talk to the table directly (local, failover, events). */
+const TABLE_OPTIONS = {
+  'dynamodb-endpoint': { type: 'string' },
+  table: { type: 'string' },
+} as const;
+
+/**
+ * parseArgs (strict) for one command; a bad option or argument is reported as `lambda-sentinel
+ * <command>: <reason>` and gives null (the caller exits with the usage code).
+ */
+function parseCommandLine<const O extends ParseArgsOptionsConfig, const P extends boolean = false>(
+  command: string,
+  args: readonly string[],
+  options: O,
+  allowPositionals: P = false as P,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: P }>> | null {
   try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        config: { type: 'string' },
-        'dynamodb-endpoint': { type: 'string' },
-        table: { type: 'string' },
-        webhook: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'http-port': { type: 'string' },
-        'http-host': { type: 'string' },
-        verbose: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals });
   } catch (error) {
-    process.stderr.write(`lambda-sentinel local: ${(error as Error).message}\n`);
-    return EXIT.usage;
+    process.stderr.write(`lambda-sentinel ${command}: ${(error as Error).message}\n`);
+    return null;
   }
+}
+
+async function runLocalCommand(args: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine('local', args, {
+    config: { type: 'string' },
+    ...TABLE_OPTIONS,
+    webhook: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'http-port': { type: 'string' },
+    'http-host': { type: 'string' },
+    verbose: { type: 'boolean' },
+  });
+  if (parsed === null) return EXIT.usage;
+  const { values } = parsed;
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
-    process.stderr.write(`lambda-sentinel local: --port must be 0..65535, got '${values.port}'\n`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= MAX_PORT)) {
+    process.stderr.write(`lambda-sentinel local: --port must be 0..${MAX_PORT}, got '${values.port}'\n`);
     return EXIT.usage;
   }
-  const httpPort = values['http-port'] === undefined ? undefined : parseWhole(values['http-port'], 0, 65_535);
+  const httpPort =
+    values['http-port'] === undefined ? undefined : parseWhole(values['http-port'], 0, MAX_PORT);
   if (httpPort === null) {
     process.stderr.write(
-      `lambda-sentinel local: --http-port must be 0..65535, got '${values['http-port']}'\n`,
+      `lambda-sentinel local: --http-port must be 0..${MAX_PORT}, got '${values['http-port']}'\n`,
     );
     return EXIT.usage;
   }
@@ -200,14 +207,24 @@ async function runLocalCommand(args: readonly string[]): Promise<number> {
 }
 
 async function runFailoverCommand(args: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseFailoverArgs>;
-  try {
-    parsed = parseFailoverArgs(args);
-  } catch (error) {
-    process.stderr.write(`lambda-sentinel failover: ${(error as Error).message}\n`);
+  const parsed = parseCommandLine(
+    'failover',
+    args,
+    {
+      ...TABLE_OPTIONS,
+      'wait-ms': { type: 'string' },
+      json: { type: 'boolean' },
+      coordinated: { type: 'boolean' },
+    },
+    true,
+  );
+  if (parsed === null) return EXIT.usage;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) {
+    process.stderr.write('lambda-sentinel failover: expected exactly one master name\n');
     return EXIT.usage;
   }
-  const { name, values } = parsed;
+  const name = positionals[0] as string;
   const table = values.table ?? process.env.TABLE_NAME ?? LOCAL_DEFAULTS.table;
   const store = new DynamoStore(createDynamoClient({ endpoint: values['dynamodb-endpoint'] }), table);
   const waitMs = values['wait-ms'] === undefined ? undefined : Number(values['wait-ms']);
@@ -227,16 +244,16 @@ async function runFailoverCommand(args: readonly string[]): Promise<number> {
         }
         return EXIT.ok;
       case 'INPROG':
-        if (!values.json) process.stderr.write('INPROG Failover already in progress\n');
+        if (!values.json) process.stderr.write(`${SENTINEL_REPLY.failoverInProgress}\n`);
         return EXIT.inProgress;
       case 'NOGOODSLAVE':
         if (!values.json) {
-          process.stderr.write('NOGOODSLAVE No suitable replica to promote\n');
+          process.stderr.write(`${SENTINEL_REPLY.noGoodReplica}\n`);
           for (const r of outcome.rejected) process.stderr.write(`  ${r.host}:${r.port}: ${r.reason}\n`);
         }
         return EXIT.noGoodReplica;
       case 'NOSUCHMASTER':
-        if (!values.json) process.stderr.write('ERR No such master with that name\n');
+        if (!values.json) process.stderr.write(`${errText(SENTINEL_REPLY.noSuchMaster)}\n`);
         return EXIT.noSuchMaster;
       case 'ABORTED':
         if (!values.json) process.stderr.write(`failover aborted: ${outcome.reason}\n`);
@@ -252,50 +269,16 @@ async function runFailoverCommand(args: readonly string[]): Promise<number> {
   }
 }
 
-function parseFailoverArgs(args: readonly string[]) {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      'dynamodb-endpoint': { type: 'string' },
-      table: { type: 'string' },
-      'wait-ms': { type: 'string' },
-      json: { type: 'boolean' },
-      coordinated: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: true,
-  });
-  if (positionals.length !== 1) throw new Error('expected exactly one master name');
-  return { name: positionals[0] as string, values };
-}
-
 async function runEventsCommand(args: readonly string[]): Promise<number> {
-  let values: {
-    master?: string;
-    since?: string;
-    limit?: string;
-    json?: boolean;
-    'dynamodb-endpoint'?: string;
-    table?: string;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        master: { type: 'string' },
-        since: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-        'dynamodb-endpoint': { type: 'string' },
-        table: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    process.stderr.write(`lambda-sentinel events: ${(error as Error).message}\n`);
-    return EXIT.usage;
-  }
+  const parsed = parseCommandLine('events', args, {
+    master: { type: 'string' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    ...TABLE_OPTIONS,
+  });
+  if (parsed === null) return EXIT.usage;
+  const { values } = parsed;
   const since = values.since === undefined ? undefined : parseTime(values.since);
   if (since === null) {
     process.stderr.write(

@@ -1,4 +1,13 @@
-/** The runtime's only clock. The core never reads it: `now` is always passed in. */
+/**
+ * The clock of everything that decides: the sentinel loop, the failover runner, the monitor and the
+ * SENTINEL command service take it as an option, so tests and the simulation run them on virtual time.
+ * The core never reads a clock: `now` is always passed in. Code that only times its own I/O or stamps
+ * what it writes reads Date.now() itself: client idle timeouts and INFO's uptime in the RESP endpoint,
+ * waiting for a new table to become ACTIVE, for a redis-server to start, for a webhook queue to drain or
+ * for a CLI failover to show, a Lambda handler's stop time, cache ages in the HTTP client's view, log
+ * line times and the event recorder's first sequence number. None of it takes part in a Sentinel
+ * decision.
+ */
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;

@@ -23,7 +23,7 @@
  *      incarnation its observations are of, so it is not used (a fresh start, once, at the upgrade).
  *   3: the records with their change counter; relative times; no connected-replica lists.
  */
-import { SENTINEL_DEFAULTS } from '../core/constants.js';
+import { MAX_PORT, SENTINEL_DEFAULTS } from '../core/constants.js';
 import type { MasterMemory } from '../core/decide.js';
 import type { ConfiguredRole, InstanceObservation } from '../core/observation.js';
 import type { TiltState } from '../core/tilt.js';
@@ -121,20 +121,23 @@ const shiftNullable = (t: number | null, delta: number): number | null => (t ===
 const shiftEach = (times: Readonly<Record<string, number>>, delta: number): Record<string, number> =>
   Object.fromEntries(Object.entries(times).map(([key, t]) => [key, t + delta]));
 
+/** The fields of an observation that hold a time (ms since the epoch, or null for none yet). */
+const OBSERVATION_TIMES = [
+  'observingSince',
+  'lastValidReplyAt',
+  'lastReplyAt',
+  'oldestUnansweredPingAt',
+  'lastPingSettledAt',
+  'infoAt',
+  'reportedRoleSince',
+  'reportedMasterSince',
+  'rebootSince',
+] as const satisfies readonly (keyof InstanceObservation)[];
+
 /** Every time an observation holds, moved by `delta` (to and from the stored relative form). */
 function shiftObservation(obs: InstanceObservation, delta: number): InstanceObservation {
-  return {
-    ...obs,
-    observingSince: shiftTime(obs.observingSince, delta),
-    lastValidReplyAt: shiftTime(obs.lastValidReplyAt, delta),
-    lastReplyAt: shiftNullable(obs.lastReplyAt, delta),
-    oldestUnansweredPingAt: shiftNullable(obs.oldestUnansweredPingAt, delta),
-    lastPingSettledAt: shiftNullable(obs.lastPingSettledAt, delta),
-    infoAt: shiftNullable(obs.infoAt, delta),
-    reportedRoleSince: shiftNullable(obs.reportedRoleSince, delta),
-    reportedMasterSince: shiftNullable(obs.reportedMasterSince, delta),
-    rebootSince: shiftNullable(obs.rebootSince, delta),
-  };
+  const times = OBSERVATION_TIMES.map((field) => [field, shiftNullable(obs[field], delta)]);
+  return { ...obs, ...Object.fromEntries(times) };
 }
 
 /** Every time the memory holds, moved by `delta`. Epochs, addresses and flags are not times. */
@@ -246,7 +249,7 @@ const count: Check<number> = (v, p) =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : fail(p, 'a non-negative integer', v);
 
 const port: Check<number> = (v, p) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65_535 ? v : fail(p, 'a TCP port', v);
+  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_PORT ? v : fail(p, 'a TCP port', v);
 
 const text: Check<string> = (v, p) => (typeof v === 'string' ? v : fail(p, 'a string', v));
 

@@ -18,8 +18,10 @@ import type {
 } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseSentinelConfig } from '../config/parse.js';
+import { MAX_PORT } from '../core/constants.js';
 import { validateMonitor } from '../core/settings.js';
 import type { Address, AddressBoundAuthPass, SentinelConfig } from '../core/types.js';
+import type { Log } from './log.js';
 
 export const SENTINEL_ENV = {
   sentinelId: 'SENTINEL_ID',
@@ -285,7 +287,7 @@ function parseAddress(text: string): Address | null {
   const port = text.slice(colon + 1);
   if (host === '' || /\s/.test(host) || !/^\d{1,5}$/.test(port)) return null;
   const portNumber = Number(port);
-  return portNumber >= 1 && portNumber <= 65_535 ? { host, port: portNumber } : null;
+  return portNumber >= 1 && portNumber <= MAX_PORT ? { host, port: portNumber } : null;
 }
 
 /**
@@ -456,4 +458,20 @@ export async function resolveAuthPasswords<T extends Deployment>(
   const merge = withAuthPasswords(deployment.config, passwords, path);
   options.onResolved?.({ ...merge, path });
   return { ...deployment, config: merge.config };
+}
+
+/**
+ * A deployment read by `read`, with its Redis passwords from SSM (resolveAuthPasswords); what was
+ * applied is logged by name, never by value. For the functions that talk to Redis.
+ */
+export async function readDeploymentWithPasswords<T extends Deployment>(
+  read: (env: NodeJS.ProcessEnv) => Promise<T>,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+): Promise<T> {
+  return resolveAuthPasswords(await read(env), env, {
+    onResolved: (merge) => {
+      for (const line of authPasswordLogLines(merge)) log(line.level, line.message, line.fields);
+    },
+  });
 }

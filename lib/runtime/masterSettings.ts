@@ -5,23 +5,17 @@
  * password comes from one decision (lib/core/authBinding.ts): it follows the replication group it was
  * configured for, never the name alone.
  */
-import { parseSentinelConfig } from '../config/parse.js';
+import { defaultMasterSettings } from '../config/defaults.js';
 import { decideAuthPass } from '../core/authBinding.js';
 import { withRuntimeSettings } from '../core/settings.js';
 import type { MasterRecord, MasterSettings, SentinelConfig } from '../core/types.js';
 
 /**
- * Settings of a master the file does not list: exactly what the parser gives a bare monitor line (one
- * place for defaults). Quorum 1 is a placeholder; MONITOR always records the quorum it was given.
+ * Settings of a master the file does not list: what the parser gives a bare monitor line (one place for
+ * defaults). Quorum 1 is a placeholder; MONITOR always records the quorum it was given.
  */
-function monitoredDefaults(config: SentinelConfig, record: MasterRecord): MasterSettings {
-  const text = [
-    `sentinel members ${config.global.sentinelIds.join(' ')}`,
-    `sentinel monitor ${record.name} ${record.host} ${record.port} 1`,
-  ].join('\n');
-  const settings = parseSentinelConfig(text, '<monitor>').masters[0];
-  if (settings === undefined) throw new Error(`no settings parsed for ${record.name}`);
-  return settings;
+function monitoredDefaults(record: MasterRecord): MasterSettings {
+  return defaultMasterSettings({ name: record.name, host: record.host, port: record.port, quorum: 1 });
 }
 
 /** The base settings with exactly the credentials the decision allows for this record. */
@@ -41,7 +35,7 @@ function withDecidedAuth(config: SentinelConfig, record: MasterRecord, base: Mas
 
 /** The configured base (file entry, else defaults) with the record's run-time settings applied. */
 export function settingsOf(config: SentinelConfig, record: MasterRecord): MasterSettings {
-  const base = config.masters.find((m) => m.name === record.name) ?? monitoredDefaults(config, record);
+  const base = config.masters.find((m) => m.name === record.name) ?? monitoredDefaults(record);
   return withRuntimeSettings(withDecidedAuth(config, record, base), record.settings);
 }
 

@@ -23,7 +23,9 @@ import { MemoryStore } from '../adapters/memory/store.js';
 import type { MasterRecord, SentinelId, Vote } from '../core/types.js';
 import {
   type AdvanceFailoverRequest,
+  advancedRecord,
   type ClaimEpochRequest,
+  claimedRecord,
   type SentinelStore,
   StoreUnavailableError,
 } from '../ports.js';
@@ -312,30 +314,11 @@ export class SimStore {
     request: ClaimEpochRequest,
     real: () => Promise<unknown>,
   ): Promise<unknown> {
-    const masters = rawMasters(this.inner);
-    const current = masters.get(name);
-    if (current === undefined) return real();
-    const claimed: MasterRecord = {
-      ...current,
-      currentEpoch: request.expectedEpoch + 1,
-      leader: request.sentinelId,
-      leaderLeaseUntil: request.leaseUntil,
-      updatedAt: request.now,
-    };
-    const record: MasterRecord =
-      request.mode === 'start'
-        ? {
-            ...claimed,
-            failoverState: 'select_slave',
-            failoverStartedAt: request.now,
-            failover: structuredClone(request.progress),
-            failoverRequestedAt: null,
-            failoverRequestCoordinated: false,
-          }
-        : claimed;
-    masters.set(name, record);
-    countChange(this.inner);
-    return { won: true, record: structuredClone(record) };
+    // The claim's transition without its condition (claimEpochAllowed is what is switched off).
+    const record = this.#writeUnconditionally(name, (current) =>
+      claimedRecord(current, structuredClone(request)),
+    );
+    return record === null ? real() : { won: true, record };
   }
 
   async #advanceUnfenced(
@@ -343,23 +326,28 @@ export class SimStore {
     request: AdvanceFailoverRequest,
     real: () => Promise<unknown>,
   ): Promise<unknown> {
+    // The step's transition without its fence (advanceFailoverAllowed is what is switched off).
+    const record = this.#writeUnconditionally(name, (current) =>
+      advancedRecord(current, structuredClone(request)),
+    );
+    return record === null ? real() : { ok: true, record };
+  }
+
+  /**
+   * Writes the record `transition` makes of the stored one straight into the record map, and counts the
+   * change as the store counts its own writes. Null when there is no record (the real call answers).
+   */
+  #writeUnconditionally(
+    name: string,
+    transition: (current: MasterRecord) => MasterRecord,
+  ): MasterRecord | null {
     const masters = rawMasters(this.inner);
     const current = masters.get(name);
-    if (current === undefined) return real();
-    const record: MasterRecord = {
-      ...current,
-      failoverState: request.to,
-      failover: structuredClone(request.progress),
-      leaderLeaseUntil: request.leaseUntil,
-      updatedAt: request.now,
-      ...(request.switchTo
-        ? { host: request.switchTo.host, port: request.switchTo.port, configEpoch: request.epoch }
-        : {}),
-      ...(request.retryNotBefore !== undefined ? { retryNotBefore: request.retryNotBefore } : {}),
-    };
+    if (current === undefined) return null;
+    const record = transition(current);
     masters.set(name, record);
     countChange(this.inner);
-    return { ok: true, record: structuredClone(record) };
+    return structuredClone(record);
   }
 
   async #acknowledgeWithoutWriting(name: string, real: () => Promise<unknown>): Promise<unknown> {

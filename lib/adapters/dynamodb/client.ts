@@ -3,7 +3,7 @@
  * With the SDK defaults (3 attempts, no timeouts) a black-holed endpoint stalls a call for minutes;
  * here a dead store costs at most about 2 × requestTimeout, and the caller retries on its next tick.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -63,3 +63,13 @@ export function createDynamoClient(options: DynamoClientOptions = {}): DynamoDBD
     marshallOptions: { removeUndefinedValues: true },
   });
 }
+
+/**
+ * DynamoDB's answer to a write whose condition failed: a result for the caller, not a store failure. The
+ * document client passes it through as is, so the item it may carry (ReturnValuesOnConditionCheckFailure)
+ * is in wire format.
+ */
+export const isConditionFailure = (
+  error: unknown,
+): error is Error & { Item?: Record<string, AttributeValue> } =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';

@@ -31,7 +31,6 @@
  * runner embeds, has none, and none is needed.)
  */
 import { createHash } from 'node:crypto';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SentinelEvent } from '../../core/types.js';
 import {
@@ -49,6 +48,7 @@ import {
   redactSecrets,
 } from '../../eventLog.js';
 import { StoreUnavailableError } from '../../ports.js';
+import { isConditionFailure } from './client.js';
 
 /** Attribute names of event and marker items (the shared ones — pk, sk, kind, ttl — match schema.ts). */
 export const EVENT_ATTR = {
@@ -180,13 +180,49 @@ export function eventFromItem(item: Item): EventRecord {
 
 const CONDITION_ABSENT = 'attribute_not_exists(#pk)';
 
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
-
 function unavailable(operation: string, error: unknown): StoreUnavailableError {
   if (error instanceof StoreUnavailableError) return error;
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new StoreUnavailableError(`${operation} failed: ${message}`, { cause: error });
+}
+
+/** A PutItem's condition, with its attribute names and values. */
+interface PutCondition {
+  readonly expression: string;
+  readonly names: Record<string, string>;
+  readonly values?: Record<string, unknown>;
+}
+
+/**
+ * One PutItem: true when written, false when its condition failed. Any other failure is a
+ * StoreUnavailableError that names `operation`.
+ */
+async function putItem(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  operation: string,
+  item: Item,
+  condition?: PutCondition,
+): Promise<boolean> {
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: item,
+        ...(condition === undefined
+          ? {}
+          : {
+              ConditionExpression: condition.expression,
+              ExpressionAttributeNames: condition.names,
+              ...(condition.values === undefined ? {} : { ExpressionAttributeValues: condition.values }),
+            }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (condition !== undefined && isConditionFailure(error)) return false;
+    throw unavailable(operation, error);
+  }
 }
 
 export interface DynamoEventLogOptions {
@@ -252,20 +288,12 @@ export class DynamoEventLog implements EventLog {
     return out;
   }
 
+  /** A put whose item exists already is a retry of the same record: nothing to do. */
   async #putIfAbsent(item: Item): Promise<void> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: CONDITION_ABSENT,
-          ExpressionAttributeNames: { '#pk': EVENT_ATTR.pk },
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) return; // already stored: a retry of the same record
-      throw unavailable('append event', error);
-    }
+    await putItem(this.client, this.tableName, 'append event', item, {
+      expression: CONDITION_ABSENT,
+      names: { '#pk': EVENT_ATTR.pk },
+    });
   }
 }
 
@@ -307,40 +335,35 @@ export class DynamoNotifyMarkers implements NotifyMarkers {
     // The write failed on the claim as it was; the read tells why. If the claim changed in between
     // (its holder confirmed or released it), the write is tried once more.
     for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...claimItem(request, CLAIM_STATE.pending),
-              [EVENT_ATTR.holdUntil]: request.holdUntil,
-            },
-            // Nobody's; this event's own and not sent; or another event's that was released, lapsed
-            // (pending past its holdUntil) or is about an older fact (outside the window).
-            ConditionExpression:
-              'attribute_not_exists(#pk) OR (#id = :id AND #state <> :sent) OR (#id <> :id AND ' +
-              '(#state = :released OR (#state = :pending AND #until < :now) OR #at < :cutoff))',
-            ExpressionAttributeNames: {
-              '#pk': EVENT_ATTR.pk,
-              '#id': EVENT_ATTR.id,
-              '#state': EVENT_ATTR.state,
-              '#until': EVENT_ATTR.holdUntil,
-              '#at': EVENT_ATTR.at,
-            },
-            ExpressionAttributeValues: {
-              ':id': request.eventId,
-              ':sent': CLAIM_STATE.sent,
-              ':released': CLAIM_STATE.released,
-              ':pending': CLAIM_STATE.pending,
-              ':now': request.now,
-              ':cutoff': request.at - request.windowMs,
-            },
-          }),
-        );
-        return { status: 'claimed' };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw unavailable('claim alert', error);
-      }
+      const claimed = await putItem(
+        this.client,
+        this.tableName,
+        'claim alert',
+        { ...claimItem(request, CLAIM_STATE.pending), [EVENT_ATTR.holdUntil]: request.holdUntil },
+        {
+          // Nobody's; this event's own and not sent; or another event's that was released, lapsed
+          // (pending past its holdUntil) or is about an older fact (outside the window).
+          expression:
+            'attribute_not_exists(#pk) OR (#id = :id AND #state <> :sent) OR (#id <> :id AND ' +
+            '(#state = :released OR (#state = :pending AND #until < :now) OR #at < :cutoff))',
+          names: {
+            '#pk': EVENT_ATTR.pk,
+            '#id': EVENT_ATTR.id,
+            '#state': EVENT_ATTR.state,
+            '#until': EVENT_ATTR.holdUntil,
+            '#at': EVENT_ATTR.at,
+          },
+          values: {
+            ':id': request.eventId,
+            ':sent': CLAIM_STATE.sent,
+            ':released': CLAIM_STATE.released,
+            ':pending': CLAIM_STATE.pending,
+            ':now': request.now,
+            ':cutoff': request.at - request.windowMs,
+          },
+        },
+      );
+      if (claimed) return { status: 'claimed' };
       // Who holds it, read back with the Query the role already has (no GetItem, no ALL_OLD return).
       let held: Item | undefined;
       try {
@@ -363,59 +386,39 @@ export class DynamoNotifyMarkers implements NotifyMarkers {
     }
   }
 
+  /** False when the claim is no longer this event's (taken over meanwhile). */
   async confirm(claim: AlertClaimHeld): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: claimItem(claim, CLAIM_STATE.sent),
-          ConditionExpression: '#id = :id',
-          ExpressionAttributeNames: { '#id': EVENT_ATTR.id },
-          ExpressionAttributeValues: { ':id': claim.eventId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw unavailable('confirm alert claim', error);
-    }
+    return putItem(this.client, this.tableName, 'confirm alert claim', claimItem(claim, CLAIM_STATE.sent), {
+      expression: '#id = :id',
+      names: { '#id': EVENT_ATTR.id },
+      values: { ':id': claim.eventId },
+    });
   }
 
+  /** A claim taken over meanwhile is not this event's to release: then nothing is written. */
   async release(claim: AlertClaimHeld): Promise<void> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: claimItem(claim, CLAIM_STATE.released),
-          ConditionExpression: '#id = :id AND #state = :pending',
-          ExpressionAttributeNames: { '#id': EVENT_ATTR.id, '#state': EVENT_ATTR.state },
-          ExpressionAttributeValues: { ':id': claim.eventId, ':pending': CLAIM_STATE.pending },
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) return; // taken over meanwhile: not ours to release
-      throw unavailable('release alert claim', error);
-    }
+    await putItem(
+      this.client,
+      this.tableName,
+      'release alert claim',
+      claimItem(claim, CLAIM_STATE.released),
+      {
+        expression: '#id = :id AND #state = :pending',
+        names: { '#id': EVENT_ATTR.id, '#state': EVENT_ATTR.state },
+        values: { ':id': claim.eventId, ':pending': CLAIM_STATE.pending },
+      },
+    );
   }
 
   async mark(eventId: string, action: string, now: number): Promise<void> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...eventKeys.notified(eventId, action),
-            [EVENT_ATTR.kind]: EVENT_KIND.notified,
-            [EVENT_ATTR.id]: eventId,
-            [EVENT_ATTR.action]: action,
-            [EVENT_ATTR.doneAt]: now,
-            [EVENT_ATTR.ttl]: Math.floor(now / 1000) + MARKER_RETENTION_SECONDS,
-          },
-        }),
-      );
-    } catch (error) {
-      throw unavailable('write notify marker', error);
-    }
+    await putItem(this.client, this.tableName, 'write notify marker', {
+      ...eventKeys.notified(eventId, action),
+      [EVENT_ATTR.kind]: EVENT_KIND.notified,
+      [EVENT_ATTR.id]: eventId,
+      [EVENT_ATTR.action]: action,
+      [EVENT_ATTR.doneAt]: now,
+      [EVENT_ATTR.ttl]: Math.floor(now / 1000) + MARKER_RETENTION_SECONDS,
+    });
   }
 
   /** Every item of one partition (or the one with sort key `sk`), strongly consistent. */
@@ -455,10 +458,4 @@ function claimItem(claim: AlertClaimHeld, state: string): Item {
     [EVENT_ATTR.at]: claim.at,
     [EVENT_ATTR.ttl]: Math.floor(claim.at / 1000) + MARKER_RETENTION_SECONDS,
   };
-}
-
-/** For tests and tools that hold raw attribute values (a stream image): the kind of an item. */
-export function kindOfImage(image: Record<string, AttributeValue> | undefined): string | undefined {
-  const kind = image?.[EVENT_ATTR.kind];
-  return kind !== undefined && 'S' in kind ? kind.S : undefined;
 }

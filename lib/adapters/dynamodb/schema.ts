@@ -43,7 +43,7 @@ import {
 } from '../../core/types.js';
 import { StoreUnavailableError } from '../../ports.js';
 
-/** Attribute names, in one place. Expressions refer to them as `#<name>` (see store.ts). */
+/** Attribute names, in one place. Expressions refer to them as `#<name>` (see expressions.ts). */
 export const ATTR = {
   pk: 'pk',
   sk: 'sk',
@@ -112,8 +112,6 @@ export const ITEM_KIND = {
   handover: 'handover',
   masterChanges: 'master-changes',
 } as const;
-
-export type ItemKind = (typeof ITEM_KIND)[keyof typeof ITEM_KIND];
 
 /** Key prefixes and fixed sort keys. */
 export const KEY = {
@@ -229,23 +227,6 @@ export function replicaToItem(replica: ReplicaRecord): Item {
     [ATTR.runId]: replica.runId,
     [ATTR.lastSeenAt]: replica.lastSeenAt,
     [ATTR.seenBy]: replica.seenBy,
-  };
-}
-
-export function leaseToItem(lease: LoopLease): Item {
-  return {
-    ...keys.lease(lease.sentinelId),
-    [ATTR.kind]: ITEM_KIND.lease,
-    [ATTR.sentinelId]: lease.sentinelId,
-    [ATTR.holder]: lease.holder,
-    [ATTR.token]: lease.token,
-    [ATTR.leaseUntil]: lease.leaseUntil,
-    [ATTR.heartbeatAt]: lease.heartbeatAt,
-    [ATTR.handoverRequestedBy]: lease.handoverRequestedBy,
-    [ATTR.handoverFrom]: lease.handoverFrom,
-    [ATTR.generation]: lease.generation,
-    [ATTR.tilt]: lease.tilt,
-    [ATTR.summary]: lease.summary,
   };
 }
 

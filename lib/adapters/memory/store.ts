@@ -10,23 +10,15 @@
  *   the writer dying between its write and the increment (ports.ts: readers must tolerate it).
  */
 import { newMasterRecord } from '../../core/records.js';
-import type {
-  LoopLease,
-  MasterRecord,
-  ReplicaRecord,
-  RuntimeSettings,
-  SentinelId,
-  Vote,
-} from '../../core/types.js';
+import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
+import type * as port from '../../ports.js';
 import {
-  type AcquireLeaseRequest,
-  type AcquireLeaseResult,
-  type AdvanceFailoverRequest,
-  type AdvanceFailoverResult,
-  type ClaimEpochRequest,
-  type ClaimEpochResult,
-  type RenewLeaseResult,
-  type SentinelStore,
+  acquiredLease,
+  advancedRecord,
+  advanceFailoverAllowed,
+  claimEpochAllowed,
+  claimedRecord,
+  leadsEpoch,
   StoreUnavailableError,
 } from '../../ports.js';
 
@@ -40,7 +32,7 @@ const copy = <T>(value: T): T => structuredClone(value);
 /** Code-unit order, matching the DynamoDB store's sort-key order for ASCII names. */
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export class MemoryStore implements SentinelStore {
+export class MemoryStore implements port.SentinelStore {
   private readonly masters = new Map<string, MasterRecord>();
   /** master → sentinelId → vote */
   private readonly votes = new Map<string, Map<SentinelId, Vote>>();
@@ -77,13 +69,18 @@ export class MemoryStore implements SentinelStore {
     if (!this.incrementsLost) this.changes += 1;
   }
 
-  async ensureMaster(seed: { name: string; host: string; port: number; now: number }): Promise<MasterRecord> {
+  /** Writes a master record and counts the change, in one synchronous step. */
+  private putRecord(name: string, record: MasterRecord): void {
+    this.masters.set(name, record);
+    this.changed();
+  }
+
+  async ensureMaster(seed: port.MasterSeed): Promise<MasterRecord> {
     await this.enter('ensureMaster');
     const existing = this.masters.get(seed.name);
     if (existing !== undefined) return copy(existing);
     const record: MasterRecord = newMasterRecord(seed, 'config');
-    this.masters.set(seed.name, record);
-    this.changed();
+    this.putRecord(seed.name, record);
     return copy(record);
   }
 
@@ -102,130 +99,81 @@ export class MemoryStore implements SentinelStore {
     return this.changes;
   }
 
-  async claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult> {
+  async claimEpoch(name: string, request: port.ClaimEpochRequest): Promise<port.ClaimEpochResult> {
     await this.enter('claimEpoch');
     const current = this.masters.get(name);
     if (current === undefined) {
       throw new StoreUnavailableError(`claimEpoch: no record for master "${name}" (ensureMaster first)`);
     }
-    const allowed =
-      current.currentEpoch === request.expectedEpoch &&
-      (request.mode === 'start'
-        ? current.failoverState === 'none'
-        : current.failoverState !== 'none' && current.leaderLeaseUntil < request.now);
-    if (!allowed) return { won: false, record: copy(current) };
-    const claimed = {
-      ...current,
-      currentEpoch: request.expectedEpoch + 1,
-      leader: request.sentinelId,
-      leaderLeaseUntil: request.leaseUntil,
-      updatedAt: request.now,
-    };
-    const record: MasterRecord =
-      request.mode === 'start'
-        ? {
-            ...claimed,
-            failoverState: 'select_slave',
-            failoverStartedAt: request.now,
-            failover: copy(request.progress),
-            failoverRequestedAt: null,
-            failoverRequestCoordinated: false,
-          }
-        : claimed;
-    this.masters.set(name, record);
-    this.changed();
+    if (!claimEpochAllowed(current, request)) return { won: false, record: copy(current) };
+    const record = claimedRecord(current, copy(request));
+    this.putRecord(name, record);
     return { won: true, record: copy(record) };
   }
 
-  async advanceFailover(name: string, request: AdvanceFailoverRequest): Promise<AdvanceFailoverResult> {
+  async advanceFailover(
+    name: string,
+    request: port.AdvanceFailoverRequest,
+  ): Promise<port.AdvanceFailoverResult> {
     await this.enter('advanceFailover');
     const current = this.masters.get(name);
-    if (!leads(current, request) || !request.from.includes(current.failoverState)) {
-      return { ok: false, record: copy(current ?? null) };
-    }
-    const record: MasterRecord = {
-      ...current,
-      failoverState: request.to,
-      failover: copy(request.progress),
-      leaderLeaseUntil: request.leaseUntil,
-      updatedAt: request.now,
-      ...(request.switchTo
-        ? { host: request.switchTo.host, port: request.switchTo.port, configEpoch: request.epoch }
-        : {}),
-      ...(request.retryNotBefore !== undefined ? { retryNotBefore: request.retryNotBefore } : {}),
-    };
-    this.masters.set(name, record);
-    this.changed();
+    if (!advanceFailoverAllowed(current, request)) return { ok: false, record: copy(current ?? null) };
+    const record = advancedRecord(current, copy(request));
+    this.putRecord(name, record);
     return { ok: true, record: copy(record) };
   }
 
   async requestFailover(
     name: string,
-    request: { now: number; coordinated?: boolean },
-  ): Promise<'requested' | 'in-progress' | 'no-such-master'> {
+    request: port.RequestFailoverRequest,
+  ): Promise<port.RequestFailoverResult> {
     await this.enter('requestFailover');
     const current = this.masters.get(name);
     if (current === undefined || !current.monitored) return 'no-such-master';
     if (current.failoverState !== 'none') return 'in-progress';
-    this.masters.set(name, {
+    this.putRecord(name, {
       ...current,
       failoverRequestedAt: request.now,
       failoverRequestCoordinated: request.coordinated === true,
     });
-    this.changed();
     return 'requested';
   }
 
-  async renewLeadership(
-    name: string,
-    request: { epoch: number; sentinelId: SentinelId; leaseUntil: number; now: number },
-  ): Promise<boolean> {
+  async renewLeadership(name: string, request: port.RenewLeadershipRequest): Promise<boolean> {
     await this.enter('renewLeadership');
     const current = this.masters.get(name);
-    if (!leads(current, request)) return false;
-    this.masters.set(name, { ...current, leaderLeaseUntil: request.leaseUntil, updatedAt: request.now });
-    this.changed();
+    if (!leadsEpoch(current, request)) return false;
+    this.putRecord(name, { ...current, leaderLeaseUntil: request.leaseUntil, updatedAt: request.now });
     return true;
   }
 
-  async releaseLeadership(
-    name: string,
-    request: { epoch: number; sentinelId: SentinelId; now: number },
-  ): Promise<boolean> {
+  async releaseLeadership(name: string, request: port.ReleaseLeadershipRequest): Promise<boolean> {
     await this.enter('releaseLeadership');
     const current = this.masters.get(name);
-    if (!leads(current, request)) return false;
-    this.masters.set(name, {
+    if (!leadsEpoch(current, request)) return false;
+    this.putRecord(name, {
       ...current,
       failoverState: 'none',
       leaderLeaseUntil: 0,
       updatedAt: request.now,
     });
-    this.changed();
     return true;
   }
 
-  async monitorMaster(seed: {
-    name: string;
-    host: string;
-    port: number;
-    settings: RuntimeSettings;
-    now: number;
-  }): Promise<'created' | 'duplicate'> {
+  async monitorMaster(seed: port.MonitorSeed): Promise<'created' | 'duplicate'> {
     await this.enter('monitorMaster');
     const existing = this.masters.get(seed.name);
     if (existing?.monitored) return 'duplicate';
     // A new incarnation: its origin is this MONITOR's address, whatever the old record's was.
     const fresh = newMasterRecord(seed, 'monitor');
     const epoch = existing === undefined ? 0 : existing.currentEpoch + 1;
-    this.masters.set(seed.name, {
+    this.putRecord(seed.name, {
       ...fresh,
       currentEpoch: epoch,
       configEpoch: epoch,
       settings: copy(seed.settings),
       settingsVersion: (existing?.settingsVersion ?? 0) + 1,
     });
-    this.changed();
     // The old incarnation's replicas are not this one's (Sentinel's REMOVE forgets them too).
     this.replicas.delete(seed.name);
     return 'created';
@@ -235,26 +183,24 @@ export class MemoryStore implements SentinelStore {
     await this.enter('removeMaster');
     const current = this.masters.get(name);
     if (!current?.monitored) return false;
-    this.masters.set(name, { ...current, ...endedFailover(), monitored: false, updatedAt: request.now });
-    this.changed();
+    this.putRecord(name, { ...current, ...endedFailover(), monitored: false, updatedAt: request.now });
     return true;
   }
 
   async updateMasterSettings(
     name: string,
-    request: { expectedVersion: number; settings: RuntimeSettings; now: number },
-  ): Promise<'updated' | 'conflict' | 'no-such-master'> {
+    request: port.UpdateMasterSettingsRequest,
+  ): Promise<port.UpdateMasterSettingsResult> {
     await this.enter('updateMasterSettings');
     const current = this.masters.get(name);
     if (!current?.monitored) return 'no-such-master';
     if (current.settingsVersion !== request.expectedVersion) return 'conflict';
-    this.masters.set(name, {
+    this.putRecord(name, {
       ...current,
       settings: copy(request.settings),
       settingsVersion: current.settingsVersion + 1,
       updatedAt: request.now,
     });
-    this.changed();
     return 'updated';
   }
 
@@ -262,8 +208,7 @@ export class MemoryStore implements SentinelStore {
     await this.enter('resetMaster');
     const current = this.masters.get(name);
     if (!current?.monitored) return false;
-    this.masters.set(name, { ...current, ...endedFailover(), resetAt: request.now, updatedAt: request.now });
-    this.changed();
+    this.putRecord(name, { ...current, ...endedFailover(), resetAt: request.now, updatedAt: request.now });
     this.replicas.delete(name);
     return true;
   }
@@ -298,39 +243,21 @@ export class MemoryStore implements SentinelStore {
     return [...this.leases.values()].sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy);
   }
 
-  async acquireLease(sentinelId: SentinelId, request: AcquireLeaseRequest): Promise<AcquireLeaseResult> {
+  async acquireLease(
+    sentinelId: SentinelId,
+    request: port.AcquireLeaseRequest,
+  ): Promise<port.AcquireLeaseResult> {
     await this.enter('acquireLease');
     const previous = this.leases.get(sentinelId) ?? null;
     if (previous !== null && previous.holder !== null && previous.leaseUntil >= request.now) {
       return { acquired: false, current: copy(previous) };
     }
-    const lease: LoopLease = {
-      sentinelId,
-      holder: request.invocationId,
-      token: (previous?.token ?? 0) + 1,
-      leaseUntil: request.now + request.ttlMs,
-      heartbeatAt: request.now,
-      handoverRequestedBy: null,
-      handoverFrom: request.handoverFrom ?? 0,
-      generation: request.generation ?? null,
-      tilt: false,
-      summary: previous?.summary ?? null,
-    };
+    const lease = acquiredLease(sentinelId, request, previous);
     this.leases.set(sentinelId, lease);
     return { acquired: true, lease: copy(lease), previous: copy(previous) };
   }
 
-  async renewLease(
-    sentinelId: SentinelId,
-    request: {
-      invocationId: string;
-      token: number;
-      now: number;
-      ttlMs: number;
-      tilt: boolean;
-      summary: string | null;
-    },
-  ): Promise<RenewLeaseResult> {
+  async renewLease(sentinelId: SentinelId, request: port.RenewLeaseRequest): Promise<port.RenewLeaseResult> {
     await this.enter('renewLease');
     const current = this.leases.get(sentinelId);
     if (!holds(current, request)) return { renewed: false, current: copy(current ?? null) };
@@ -357,10 +284,7 @@ export class MemoryStore implements SentinelStore {
     return copy(lease);
   }
 
-  async releaseLease(
-    sentinelId: SentinelId,
-    request: { invocationId: string; token: number; now: number },
-  ): Promise<boolean> {
+  async releaseLease(sentinelId: SentinelId, request: port.ReleaseLeaseRequest): Promise<boolean> {
     await this.enter('releaseLease');
     const current = this.leases.get(sentinelId);
     if (!holds(current, request)) return false;
@@ -428,15 +352,6 @@ function endedFailover() {
     failoverRequestCoordinated: false,
     retryNotBefore: 0,
   } as const;
-}
-
-function leads(
-  record: MasterRecord | undefined,
-  request: { epoch: number; sentinelId: SentinelId },
-): record is MasterRecord {
-  return (
-    record !== undefined && record.currentEpoch === request.epoch && record.leader === request.sentinelId
-  );
 }
 
 function holds(
