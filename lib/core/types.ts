@@ -179,15 +179,18 @@ export interface InfoOutcome {
   readonly result: InfoResult;
 }
 
-/** Failover states, Sentinel's names (§1.7). */
+/**
+ * Failover states, with Sentinel's names. Sentinel's other two have no counterpart: wait_start (waiting
+ * to be elected) is the epoch claim, one conditional write that starts the failover in select_slave;
+ * update_config (switching the master address once the replicas are re-pointed) happens earlier here,
+ * with the write that enters reconf_slaves, so that clients find the promoted replica at once.
+ */
 export const FAILOVER_STATES = [
   'none',
-  'wait_start',
   'select_slave',
   'send_slaveof_noone',
   'wait_promotion',
   'reconf_slaves',
-  'update_config',
 ] as const;
 export type FailoverState = (typeof FAILOVER_STATES)[number];
 
@@ -224,6 +227,28 @@ export interface FailoverProgress {
    */
   readonly coordinated: boolean;
 }
+
+/** The progress once a replica is chosen (send_slaveof_noone and after): the choice is always there. */
+export interface PromotionProgress extends FailoverProgress {
+  readonly promoted: Address;
+}
+
+interface RecordedStep<S extends FailoverState, P extends FailoverProgress> {
+  readonly state: S;
+  /** When the failover started (a resumption keeps it): failover-timeout counts from here. */
+  readonly startedAt: number | null;
+  readonly progress: P;
+}
+
+/**
+ * A failover in progress as the master record holds it (failoverState, failoverStartedAt, failover),
+ * typed by its state: from send_slaveof_noone on, the progress names the promoted replica.
+ */
+export type RecordedFailover =
+  | RecordedStep<'select_slave', FailoverProgress>
+  | RecordedStep<'send_slaveof_noone', PromotionProgress>
+  | RecordedStep<'wait_promotion', PromotionProgress>
+  | RecordedStep<'reconf_slaves', PromotionProgress>;
 
 /**
  * Per-master settings changed at run time (SENTINEL SET / MONITOR), kept in the master record. They

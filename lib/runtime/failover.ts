@@ -1,6 +1,8 @@
 /**
- * The failover runner: Sentinel's failover state machine, run by the leader
- * of the epoch — inline in the elected sentinel, so nothing waits for a cold function.
+ * The failover runner: runs Sentinel's failover state machine (lib/core/failover.ts) for the leader of
+ * the epoch — inline in the elected sentinel, so nothing waits for a cold function. The decisions are the
+ * core's; the runner only executes them, one request at a time: read the record → step → check the
+ * leader lease (before a command) → send → record.
  *
  * Every step is recorded in the master record by a write conditional on (epoch, leader, state) BEFORE its
  * side effect on Redis, so that:
@@ -9,33 +11,30 @@
  *   one's lease expired) continues from the recorded step with the recorded choices — the same promoted
  *   replica, never a second one. Each step's side effect is idempotent, so repeating it is harmless.
  */
-import { SENTINEL_DEFAULTS } from '../core/constants.js';
 import { addressKey } from '../core/decide.js';
-import {
-  type EventType,
-  type InstanceRef,
-  instanceEvent,
-  type MasterRef,
-  makeEvent,
-} from '../core/events.js';
+import { stepFailover } from '../core/failover.js';
+import type {
+  FailoverAnswer,
+  FailoverCommand,
+  FailoverMemory,
+  FailoverRequest,
+  FailoverWrite,
+} from '../core/failoverStep.js';
 import { leaderFenceMs } from '../core/fence.js';
-import { type ReplicaCandidate, selectReplica } from '../core/selection.js';
+import type { ReplicaCandidate } from '../core/selection.js';
 import type {
   Address,
-  FailoverProgress,
-  FailoverState,
   GlobalSettings,
   MasterRecord,
   MasterSettings,
-  ReplicaReconf,
   SentinelEvent,
   SentinelId,
 } from '../core/types.js';
 import {
-  type AdvanceFailoverRequest,
   type RedisControl,
   type RedisProbe,
   type RedisProbeFactory,
+  type ReplicaOfResult,
   type SentinelStore,
   StoreUnavailableError,
 } from '../ports.js';
@@ -60,43 +59,57 @@ export interface FailoverRunnerOptions {
   readonly signal: AbortSignal;
 }
 
+/** What doing a step's request left: the record as it now stands, and the answer for the next step. */
+interface Performed {
+  readonly record: MasterRecord;
+  readonly answer: FailoverAnswer;
+}
+
 /** How long to wait before retrying a store write that failed because the store is unreachable. */
 const STORE_RETRY_MS = 200;
-/** A replica still not master this long after REPLICAOF NO ONE gets the transaction once more. */
-const RESEND_PROMOTION_AFTER_MS = 1_000;
-
-function sameAddress(a: Address | null | undefined, b: Address | null | undefined): boolean {
-  return !!a && !!b && a.host === b.host && a.port === b.port;
-}
 
 export class FailoverRunner {
   readonly #o: FailoverRunnerOptions;
   readonly #probes = new Map<string, RedisProbe>();
-  #end: FailoverEnd = 'completed';
 
   constructor(options: FailoverRunnerOptions) {
     this.#o = options;
   }
 
   async run(): Promise<FailoverEnd> {
-    const { log, settings } = this.#o;
+    const { log, settings, clock } = this.#o;
     try {
-      let record = await this.#readRecord();
-      while (record && !this.#o.signal.aborted) {
-        if (record.currentEpoch !== this.#o.epoch || record.leader !== this.#o.sentinelId) {
-          log('warn', 'failover runner lost its epoch; stopping', {
-            master: settings.name,
-            epoch: this.#o.epoch,
-            currentEpoch: record.currentEpoch,
-            leader: record.leader,
-          });
-          return 'lost-epoch';
+      const read = await this.#retryStore(() => this.#o.store.getMaster(settings.name));
+      if (read === null) return this.#interrupted();
+      let record: MasterRecord = read;
+      let memory: FailoverMemory = null;
+      let answer: FailoverAnswer = { type: 'none' };
+      // The record read, and each one a write into a new state returns, must still be this runner's epoch.
+      let checkEpoch = true;
+      for (;;) {
+        // Between iterations only (see FailoverAnswer): stopped when asked to, or once the epoch moved.
+        if (answer.type === 'none') {
+          const end = this.#shouldEnd(record, checkEpoch);
+          if (end) return end;
+          checkEpoch = false;
         }
-        const state: FailoverState = record.failoverState;
-        if (state === 'none') return this.#end;
-        record = await this.#step(record);
+        const now = clock.now();
+        const step = stepFailover({ now, settings, record, memory, answer });
+        for (const line of step.logs) log(line.level, line.message, line.fields);
+        for (const event of step.events) this.#o.emit(event);
+        memory = step.memory;
+        const { request } = step;
+        if (request.type === 'end') return this.#shouldEnd(record, checkEpoch) ?? request.outcome;
+        // The view is taken without a pause, so the choice and the read of the recorded replicas that
+        // follows it happen in one synchronous stretch with it: nothing observed changes in between.
+        const done: Performed | null =
+          request.type === 'view'
+            ? { record, answer: { type: 'view', view: this.#o.view() } }
+            : await this.#perform(request, record, now);
+        if (done === null) return this.#interrupted();
+        ({ record, answer } = done);
+        if (request.type === 'record' && request.write.to !== request.write.from) checkEpoch = true;
       }
-      return this.#o.signal.aborted ? 'stopped' : 'lost-epoch';
     } catch (error) {
       log('error', 'failover runner failed', { master: settings.name, ...errorFields(error) });
       return 'stopped';
@@ -105,362 +118,90 @@ export class FailoverRunner {
     }
   }
 
-  async #step(record: MasterRecord): Promise<MasterRecord | null> {
-    switch (record.failoverState) {
-      case 'wait_start':
-      case 'select_slave':
-        return this.#selectReplica(record);
-      case 'send_slaveof_noone':
-        return this.#sendPromotion(record);
-      case 'wait_promotion':
-        return this.#waitForPromotion(record);
-      case 'reconf_slaves':
-      case 'update_config':
-        return this.#reconfigureReplicas(record);
-      case 'none':
-        return record;
-    }
-  }
-
-  // ------------------------------------------------------------------ steps
-
-  async #selectReplica(record: MasterRecord): Promise<MasterRecord | null> {
-    const { settings, clock } = this.#o;
-    const progress = this.#progressOf(record);
-    const view = this.#o.view();
-    const now = clock.now();
-    if (!progress.forced && view.masterSdownSince === null) {
-      this.#o.log('info', 'the master answers again before any change: failover abandoned', {
-        master: settings.name,
-      });
-      this.#end = 'aborted';
-      return this.#advance(record, 'none', progress, { leaseUntil: 0 });
-    }
-    const selection = selectReplica(view.replicas, {
-      settings,
-      masterSdownSince: view.masterSdownSince,
-      now,
-    });
-    if (!selection.chosen) {
-      this.#emitAbout('-failover-abort-no-good-slave', progress.oldMaster, {
-        kind: 'master',
-        address: progress.oldMaster,
-      });
-      this.#o.log('warn', 'no replica can be promoted', {
-        master: settings.name,
-        rejected: selection.rejected,
-      });
-      this.#end = 'aborted';
-      return this.#advance(
-        record,
-        'none',
-        { ...progress, rejected: selection.rejected },
-        { leaseUntil: 0, retryNotBefore: now + settings.failoverTimeoutMs },
-      );
-    }
-    const promoted = selection.chosen.address;
-    const others = await this.#replicasToRepoint(progress.oldMaster, promoted, view.replicas);
-    // A forced failover leaves the old master running: it is re-pointed with the replicas.
-    if (progress.forced) others.push(progress.oldMaster);
-    const next: FailoverProgress = {
-      ...progress,
-      promoted,
-      rejected: selection.rejected,
-      replicas: others.map((a) => ({
-        host: a.host,
-        port: a.port,
-        state: 'pending',
-        sentAt: null,
-        note: null,
-      })),
-    };
-    const advanced = await this.#advance(record, 'send_slaveof_noone', next);
-    if (advanced) {
-      this.#o.log('info', 'replica selected', {
-        master: settings.name,
-        promoted,
-        rejected: selection.rejected,
-      });
-      this.#emitAbout('+selected-slave', progress.oldMaster, { kind: 'slave', address: promoted });
-      this.#emitAbout('+failover-state-send-slaveof-noone', progress.oldMaster, {
-        kind: 'slave',
-        address: promoted,
-      });
-    }
-    return advanced;
-  }
-
-  async #sendPromotion(record: MasterRecord): Promise<MasterRecord | null> {
-    const { settings, clock, control } = this.#o;
-    const progress = this.#progressOf(record);
-    const promoted = progress.promoted as Address;
-    let current = record;
-    for (;;) {
-      if (this.#o.signal.aborted) return null;
-      const owned = await this.#ownsEpoch(current);
-      if (!owned) return null;
-      current = owned;
-      const result = progress.coordinated
-        ? await control.failoverTo(progress.oldMaster, promoted, settings.failoverTimeoutMs / 2)
-        : await control.replicaOf(promoted, null);
-      if (!result.ok && progress.coordinated) {
-        // The old master refused the handover (older than 6.2, replica not linked, …): nothing changed.
-        this.#o.log('warn', 'coordinated switchover refused; nothing was changed', {
-          master: settings.name,
-          promoted,
-          reason: result.reason,
-        });
-        this.#end = 'aborted';
-        return this.#advance(current, 'none', progress, { leaseUntil: 0 });
+  /**
+   * Does what the step asked (at `now`, the time it was asked): the answer for the next step and the
+   * record as it now stands, or null when the runner can go no further (stopped, or the epoch moved).
+   */
+  async #perform(
+    request: Exclude<FailoverRequest, { type: 'end' | 'view' }>,
+    record: MasterRecord,
+    now: number,
+  ): Promise<Performed | null> {
+    const { settings, store } = this.#o;
+    switch (request.type) {
+      case 'continue':
+        return { record, answer: { type: 'none' } };
+      case 'read-replicas': {
+        const recorded = await this.#retryStore(() => store.listReplicas(settings.name));
+        if (recorded === null) return null;
+        return {
+          record,
+          answer: { type: 'replicas', addresses: recorded.map((r) => ({ host: r.host, port: r.port })) },
+        };
       }
-      if (result.ok) {
-        const advanced = await this.#advance(current, 'wait_promotion', {
-          ...progress,
-          promotionSentAt: clock.now(),
-        });
-        if (advanced) {
-          this.#emitAbout('+failover-state-wait-promotion', progress.oldMaster, {
-            kind: 'slave',
-            address: promoted,
-          });
-        }
-        return advanced;
+      case 'info': {
+        const { result } = await this.#probe(request.address).info();
+        return { record, answer: { type: 'info', result } };
       }
-      this.#o.log('warn', 'REPLICAOF NO ONE not accepted yet', {
-        master: settings.name,
-        promoted,
-        reason: result.reason,
-      });
-      if (this.#timedOut(current)) return this.#abortForTimeout(current, progress);
-      const renewed = await this.#pause(SENTINEL_DEFAULTS.failoverPollMs, current);
-      if (!renewed) return null;
-      current = renewed;
-    }
-  }
-
-  async #waitForPromotion(record: MasterRecord): Promise<MasterRecord | null> {
-    const { settings, clock } = this.#o;
-    let current = record;
-    const progress = this.#progressOf(record);
-    const promoted = progress.promoted as Address;
-    let resent = false;
-    for (;;) {
-      if (this.#o.signal.aborted) return null;
-      const outcome = await this.#probe(promoted).info();
-      if (outcome.result.type === 'info' && outcome.result.info.role === 'master') {
-        this.#emitAbout('+promoted-slave', progress.oldMaster, { kind: 'slave', address: promoted });
-        // Lookups switch with this write: get-master-addr-by-name answers the promoted replica from now on.
-        const advanced = await this.#advance(current, 'reconf_slaves', progress, { switchTo: promoted });
-        if (advanced) {
-          this.#o.log('info', 'promotion committed: the master address is switched', {
+      case 'send': {
+        const owned = await this.#ownsEpoch(record, now);
+        if (!owned) return null;
+        return { record: owned, answer: { type: 'reply', reply: await this.#send(request.command) } };
+      }
+      case 'record': {
+        const written = await this.#record(record, request.write, now);
+        return written && { record: written, answer: { type: 'recorded' } };
+      }
+      case 'pause': {
+        const renewed = await this.#pause(request.ms, record);
+        return renewed && { record: renewed, answer: { type: 'none' } };
+      }
+      case 'remember-replica': {
+        const { address, at } = request;
+        await this.#retryStore(() =>
+          store.upsertReplica({
             master: settings.name,
-            promoted,
-            configEpoch: advanced.configEpoch,
-          });
-          this.#emitAbout('+failover-state-reconf-slaves', progress.oldMaster, {
-            kind: 'master',
-            address: progress.oldMaster,
-          });
-        }
-        return advanced;
+            host: address.host,
+            port: address.port,
+            runId: null,
+            lastSeenAt: at,
+            seenBy: this.#o.sentinelId,
+          }),
+        );
+        return { record, answer: { type: 'none' } };
       }
-      const sentFor = progress.promotionSentAt === null ? 0 : clock.now() - progress.promotionSentAt;
-      // Never for a coordinated switchover: the old master is handing over and must not be overtaken.
-      if (
-        outcome.result.type === 'info' &&
-        !progress.coordinated &&
-        !resent &&
-        sentFor > RESEND_PROMOTION_AFTER_MS
-      ) {
-        // Still a replica well after the transaction: it may have been lost with a runner that died.
-        // Sending it again to the same recorded replica is idempotent.
-        resent = true;
-        const owned = await this.#ownsEpoch(current);
-        if (!owned) return null;
-        current = owned;
-        await this.#o.control.replicaOf(promoted, null);
-      }
-      const since = progress.promotionSentAt ?? current.failoverStartedAt ?? clock.now();
-      if (clock.now() - since > settings.failoverTimeoutMs) return this.#abortForTimeout(current, progress);
-      const renewed = await this.#pause(SENTINEL_DEFAULTS.failoverPollMs, current);
-      if (!renewed) return null;
-      current = renewed;
     }
   }
 
-  async #reconfigureReplicas(record: MasterRecord): Promise<MasterRecord | null> {
-    const { settings, clock, control } = this.#o;
-    let current = record;
-    let progress = this.#progressOf(record);
-    const promoted = progress.promoted as Address;
-    for (;;) {
-      if (this.#o.signal.aborted) return null;
-      const now = clock.now();
-      const replicas = [...progress.replicas];
-      const update = (i: number, change: Partial<ReplicaReconf>) => {
-        replicas[i] = { ...(replicas[i] as ReplicaReconf), ...change };
-      };
+  /** Whether the runner must end here: asked to stop, or (when `checkEpoch`) the record is another epoch's. */
+  #shouldEnd(record: MasterRecord, checkEpoch: boolean): FailoverEnd | null {
+    const { signal, log, settings, epoch, sentinelId } = this.#o;
+    if (signal.aborted) return 'stopped';
+    if (!checkEpoch || (record.currentEpoch === epoch && record.leader === sentinelId)) return null;
+    log('warn', 'failover runner lost its epoch; stopping', {
+      master: settings.name,
+      epoch,
+      currentEpoch: record.currentEpoch,
+      leader: record.leader,
+    });
+    return 'lost-epoch';
+  }
 
-      if (this.#timedOut(current)) {
-        this.#emitAbout('+failover-end-for-timeout', progress.oldMaster, {
-          kind: 'master',
-          address: progress.oldMaster,
-        });
-        for (const [i, replica] of replicas.entries()) {
-          if (replica.state === 'done') continue;
-          const owned = await this.#ownsEpoch(current);
-          if (!owned) return null;
-          current = owned;
-          await control.replicaOf(replica, promoted);
-          this.#emitAbout('+slave-reconf-sent-be', progress.oldMaster, { kind: 'slave', address: replica });
-          update(i, { state: 'done', note: 'best effort after failover-timeout' });
-        }
-        return this.#finish(current, { ...progress, replicas });
-      }
+  /** How a runner that can go no further ends: stopped when asked to, else its epoch moved on. */
+  #interrupted(): FailoverEnd {
+    return this.#o.signal.aborted ? 'stopped' : 'lost-epoch';
+  }
 
-      // Progress of replicas already told: RECONF_SENT → INPROG → DONE, or done by timeout.
-      for (const [i, replica] of replicas.entries()) {
-        if (replica.state !== 'sent' && replica.state !== 'inprog') continue;
-        if (
-          replica.state === 'sent' &&
-          replica.sentAt !== null &&
-          now - replica.sentAt > SENTINEL_DEFAULTS.replicaReconfTimeoutMs
-        ) {
-          this.#emitAbout('-slave-reconf-sent-timeout', progress.oldMaster, {
-            kind: 'slave',
-            address: replica,
-          });
-          update(i, { state: 'done', note: 'no confirmation within the reconfiguration timeout' });
-          continue;
-        }
-        const outcome = await this.#probe(replica).info();
-        if (outcome.result.type !== 'info') continue;
-        const info = outcome.result.info;
-        const follows =
-          info.role === 'replica' && info.masterHost === promoted.host && info.masterPort === promoted.port;
-        if (replica.state === 'sent' && follows) {
-          this.#emitAbout('+slave-reconf-inprog', progress.oldMaster, { kind: 'slave', address: replica });
-          update(i, { state: 'inprog' });
-        }
-        if (follows && info.masterLinkUp) {
-          this.#emitAbout('+slave-reconf-done', progress.oldMaster, { kind: 'slave', address: replica });
-          update(i, { state: 'done' });
-        }
-      }
-
-      // Tell more replicas, at most parallel-syncs at a time.
-      let inFlight = replicas.filter((r) => r.state === 'sent' || r.state === 'inprog').length;
-      for (const [i, replica] of replicas.entries()) {
-        if (inFlight >= settings.parallelSyncs) break;
-        if (replica.state !== 'pending') continue;
-        const owned = await this.#ownsEpoch(current);
-        if (!owned) return null;
-        current = owned;
-        const result = await control.replicaOf(replica, promoted);
-        if (result.ok) {
-          this.#emitAbout('+slave-reconf-sent', progress.oldMaster, { kind: 'slave', address: replica });
-          update(i, { state: 'sent', sentAt: clock.now() });
-          inFlight += 1;
-        } else {
-          // Sentinel skips replicas that are down; the reconciliation re-points them when they return.
-          update(i, { state: 'done', note: `unreachable (${result.reason}); re-pointed when it returns` });
-        }
-      }
-
-      const changed = JSON.stringify(replicas) !== JSON.stringify(progress.replicas);
-      if (replicas.every((r) => r.state === 'done')) return this.#finish(current, { ...progress, replicas });
-      if (changed) {
-        progress = { ...progress, replicas };
-        const advanced = await this.#advance(current, 'reconf_slaves', progress);
-        if (!advanced) return null;
-        current = advanced;
-      }
-      const renewed = await this.#pause(SENTINEL_DEFAULTS.failoverPollMs, current);
-      if (!renewed) return null;
-      current = renewed;
+  #send(command: FailoverCommand): Promise<ReplicaOfResult> {
+    const { control } = this.#o;
+    switch (command.type) {
+      case 'promote':
+        return control.replicaOf(command.target, null);
+      case 'hand-over':
+        return control.failoverTo(command.master, command.target, command.timeoutMs);
+      case 'replicate':
+        return control.replicaOf(command.target, command.master);
     }
-  }
-
-  async #finish(record: MasterRecord, progress: FailoverProgress): Promise<MasterRecord | null> {
-    const { settings } = this.#o;
-    const promoted = progress.promoted as Address;
-    const ended = await this.#advance(record, 'none', progress, { leaseUntil: 0 });
-    if (!ended) return null;
-    this.#emitAbout('+failover-end', progress.oldMaster, { kind: 'master', address: progress.oldMaster });
-    const old = progress.oldMaster;
-    this.#o.emit(
-      makeEvent(
-        '+switch-master',
-        `${settings.name} ${old.host} ${old.port} ${promoted.host} ${promoted.port}`,
-        settings.name,
-        this.#o.clock.now(),
-      ),
-    );
-    // The old master is now one of the replicas: converted when it comes back (+convert-to-slave).
-    await this.#retryStore(() =>
-      this.#o.store.upsertReplica({
-        master: settings.name,
-        host: old.host,
-        port: old.port,
-        runId: null,
-        lastSeenAt: this.#o.clock.now(),
-        seenBy: this.#o.sentinelId,
-      }),
-    );
-    this.#end = 'completed';
-    return ended;
-  }
-
-  async #abortForTimeout(record: MasterRecord, progress: FailoverProgress): Promise<MasterRecord | null> {
-    this.#emitAbout('-failover-abort-slave-timeout', progress.oldMaster, {
-      kind: 'master',
-      address: progress.oldMaster,
-    });
-    this.#end = 'aborted';
-    return this.#advance(record, 'none', progress, {
-      leaseUntil: 0,
-      retryNotBefore: this.#o.clock.now() + this.#o.settings.failoverTimeoutMs,
-    });
-  }
-
-  // ------------------------------------------------------------------ helpers
-
-  async #readRecord(): Promise<MasterRecord | null> {
-    return this.#retryStore(() => this.#o.store.getMaster(this.#o.settings.name));
-  }
-
-  #progressOf(record: MasterRecord): FailoverProgress {
-    return (
-      record.failover ?? {
-        oldMaster: { host: record.host, port: record.port },
-        promoted: null,
-        rejected: [],
-        promotionSentAt: null,
-        replicas: [],
-        forced: false,
-        coordinated: false,
-      }
-    );
-  }
-
-  #timedOut(record: MasterRecord): boolean {
-    const started = record.failoverStartedAt ?? this.#o.clock.now();
-    return this.#o.clock.now() - started > this.#o.settings.failoverTimeoutMs;
-  }
-
-  /** Every replica known from this sentinel's view or the store, except the promoted one and the old master. */
-  async #replicasToRepoint(
-    oldMaster: Address,
-    promoted: Address,
-    seen: readonly ReplicaCandidate[],
-  ): Promise<Address[]> {
-    const addresses = new Map<string, Address>();
-    for (const candidate of seen)
-      addresses.set(addressKey(candidate.observation.address), candidate.observation.address);
-    const recorded = await this.#retryStore(() => this.#o.store.listReplicas(this.#o.settings.name));
-    for (const replica of recorded ?? [])
-      addresses.set(addressKey(replica), { host: replica.host, port: replica.port });
-    return [...addresses.values()].filter((a) => !sameAddress(a, promoted) && !sameAddress(a, oldMaster));
   }
 
   #probe(address: Address): RedisProbe {
@@ -490,14 +231,13 @@ export class FailoverRunner {
    * margin; otherwise the lease is renewed first, a conditional write that fails once the epoch moved.
    * Returns the record with the lease in force, or null when the epoch is lost.
    */
-  async #ownsEpoch(record: MasterRecord): Promise<MasterRecord | null> {
+  async #ownsEpoch(record: MasterRecord, now: number): Promise<MasterRecord | null> {
     const { clock, settings } = this.#o;
-    const now = clock.now();
     // The configuration guarantees leader-lease >= 2 × the fence (lib/core/fence.ts); settings built
     // otherwise (tests, the simulation) can still fail over, with the margin half a lease allows.
     const needed = Math.min(leaderFenceMs(settings.probeTimeoutMs), settings.leaderLeaseMs / 2);
     if (record.leaderLeaseUntil - now > needed) return record;
-    const leaseUntil = await this.#renewLeadership();
+    const leaseUntil = await this.#renewLeadership(now);
     if (leaseUntil === false)
       this.#o.log('warn', 'leader lease lost before a command to Redis: not sent', {
         master: settings.name,
@@ -509,10 +249,9 @@ export class FailoverRunner {
     return { ...record, leaderLeaseUntil: leaseUntil };
   }
 
-  /** Renews the leader's lease from now: its new end, false once the epoch moved, null when stopped. */
-  async #renewLeadership(): Promise<number | false | null> {
-    const { clock, settings, store } = this.#o;
-    const now = clock.now();
+  /** Renews the leader's lease from `now`: its new end, false once the epoch moved, null when stopped. */
+  async #renewLeadership(now: number): Promise<number | false | null> {
+    const { settings, store } = this.#o;
     const leaseUntil = now + settings.leaderLeaseMs;
     const renewed = await this.#retryStore(() =>
       store.renewLeadership(settings.name, {
@@ -533,37 +272,30 @@ export class FailoverRunner {
   async #pause(ms: number, record: MasterRecord): Promise<MasterRecord | null> {
     const { clock, settings } = this.#o;
     await clock.sleep(ms, this.#o.signal);
-    if (record.leaderLeaseUntil - clock.now() > settings.leaderLeaseMs / 2) return record;
-    const leaseUntil = await this.#renewLeadership();
+    const now = clock.now();
+    if (record.leaderLeaseUntil - now > settings.leaderLeaseMs / 2) return record;
+    const leaseUntil = await this.#renewLeadership(now);
     if (leaseUntil === false) return null;
     return leaseUntil === null ? record : { ...record, leaderLeaseUntil: leaseUntil };
   }
 
-  async #advance(
-    record: MasterRecord,
-    to: FailoverState,
-    progress: FailoverProgress | null,
-    extra: Partial<Pick<AdvanceFailoverRequest, 'switchTo' | 'retryNotBefore' | 'leaseUntil'>> = {},
-  ): Promise<MasterRecord | null> {
-    const { clock, settings } = this.#o;
-    const now = clock.now();
+  /** The step's write, conditional on this runner's epoch and the state it steps from. */
+  async #record(record: MasterRecord, write: FailoverWrite, now: number): Promise<MasterRecord | null> {
+    const { settings } = this.#o;
     const result = await this.#retryStore(() =>
       this.#o.store.advanceFailover(settings.name, {
         epoch: this.#o.epoch,
         sentinelId: this.#o.sentinelId,
         now,
-        from: [record.failoverState],
-        to,
-        progress,
-        leaseUntil: now + settings.leaderLeaseMs,
-        ...extra,
+        ...write,
+        from: [write.from],
       }),
     );
     if (!result) return null;
     if (!result.ok) {
       this.#o.log('warn', 'failover step refused by the store: epoch or state moved', {
         master: settings.name,
-        step: `${record.failoverState} → ${to}`,
+        step: `${record.failoverState} → ${write.to}`,
         record: result.record,
       });
       return null;
@@ -583,10 +315,5 @@ export class FailoverRunner {
         await this.#o.clock.sleep(STORE_RETRY_MS, this.#o.signal);
       }
     }
-  }
-
-  #emitAbout(type: EventType, masterAddress: Address, instance: InstanceRef): void {
-    const master: MasterRef = { name: this.#o.settings.name, address: masterAddress };
-    this.#o.emit(instanceEvent(type, master, instance, this.#o.clock.now()));
   }
 }

@@ -2,9 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
 import { applyInfoOutcome, applyPingOutcome, newObservation } from '../../../lib/core/observation.js';
 import type { ReplicaCandidate } from '../../../lib/core/selection.js';
-import type { Address, FailoverProgress, ReplicationInfo } from '../../../lib/core/types.js';
+import type {
+  Address,
+  FailoverProgress,
+  MasterRecord,
+  ReplicationInfo,
+  SentinelEvent,
+} from '../../../lib/core/types.js';
 import type { RedisControl } from '../../../lib/ports.js';
-import { systemClock } from '../../../lib/runtime/clock.js';
+import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
 import { FailoverRunner } from '../../../lib/runtime/failover.js';
 import { FakeRedisWorld } from '../../support/fakeRedis.js';
 import { globalSettings, masterSettings } from '../../support/settings.js';
@@ -32,8 +38,7 @@ function info(offset: number): ReplicationInfo {
   };
 }
 
-function candidate(address: Address, offset: number, sdown = false): ReplicaCandidate {
-  const now = Date.now();
+function candidate(address: Address, offset: number, sdown = false, now = Date.now()): ReplicaCandidate {
   let obs = newObservation(address, 'replica', now - 1000);
   obs = applyPingOutcome(obs, {
     sentAt: now,
@@ -137,5 +142,152 @@ describe('Class: FailoverRunner', () => {
     for (const target of promotions) expect(target).toEqual(R1);
     const record = await store.getMaster('mymaster');
     expect(record).toMatchObject({ host: R1.host, port: R1.port, configEpoch: 2, failoverState: 'none' });
+  });
+});
+
+/** Time moves only when the runner sleeps. */
+class VirtualClock implements Clock {
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.t += Math.max(0, ms);
+  }
+}
+
+describe('Class: FailoverRunner, on a virtual clock', () => {
+  const T = 1_700_000_000_000;
+
+  /** A failover of M claimed by sentinel-a in epoch 1; R1 is the only replica. */
+  async function setUp(options: { progress?: FailoverProgress } = {}) {
+    const clock = new VirtualClock(T);
+    const world = new FakeRedisWorld();
+    world.set(R1, 'up');
+    world.setInfo(R1, info(500));
+    const store = new MemoryStore();
+    await store.ensureMaster({ name: 'mymaster', ...M, now: clock.now() });
+    const claim = await store.claimEpoch('mymaster', {
+      mode: 'start',
+      expectedEpoch: 0,
+      sentinelId: 'sentinel-a',
+      leaseUntil: clock.now() + settings.leaderLeaseMs,
+      progress: options.progress ?? START,
+      now: clock.now(),
+    });
+    expect(claim.won).toBe(true);
+    const events: SentinelEvent[] = [];
+    const logs: string[] = [];
+    const abort = new AbortController();
+    const runner = (sentinelId = 'sentinel-a') =>
+      new FailoverRunner({
+        settings: { ...settings, leaderLeaseMs: 5_000 },
+        global: globalSettings(),
+        sentinelId,
+        epoch: 1,
+        store,
+        control: world.controlFactory()({ timeoutMs: 100, now: () => clock.now() }),
+        probeFactory: world.factory(),
+        clock,
+        log: (_level, message) => logs.push(message),
+        emit: (event) => events.push(event),
+        view: () => ({
+          replicas: [candidate(R1, 500, false, clock.now())],
+          masterSdownSince: clock.now() - 500,
+        }),
+        signal: abort.signal,
+      });
+    return { clock, world, store, events, logs, abort, runner };
+  }
+
+  /** Stops the runner (as an ending invocation does) right after the store accepts a write into `state`. */
+  function stopAfterWriting(
+    store: MemoryStore,
+    abort: AbortController,
+    state: MasterRecord['failoverState'],
+  ) {
+    const advance = store.advanceFailover.bind(store);
+    store.advanceFailover = async (name, request) => {
+      const result = await advance(name, request);
+      if (result.ok && request.to === state) abort.abort();
+      return result;
+    };
+  }
+
+  it('runs a failover to its end and remembers the old master as a replica', async () => {
+    const { runner, store, events, world } = await setUp();
+    expect(await runner().run()).toBe('completed');
+    expect(events.map((e) => e.type)).toEqual([
+      '+selected-slave',
+      '+failover-state-send-slaveof-noone',
+      '+failover-state-wait-promotion',
+      '+promoted-slave',
+      '+failover-state-reconf-slaves',
+      '+failover-end',
+      '+switch-master',
+    ]);
+    expect(world.replicaOfCalls).toEqual([{ target: R1, master: null }]);
+    expect(await store.getMaster('mymaster')).toMatchObject({
+      ...R1,
+      failoverState: 'none',
+      leaderLeaseUntil: 0,
+    });
+    expect((await store.listReplicas('mymaster')).map((r) => ({ host: r.host, port: r.port }))).toEqual([M]);
+  });
+
+  it('ends completed at once, sending nothing, when the record shows no failover', async () => {
+    const { runner, store, world, events } = await setUp();
+    await store.releaseLeadership('mymaster', { epoch: 1, sentinelId: 'sentinel-a', now: T });
+    expect(await runner().run()).toBe('completed');
+    expect(world.replicaOfCalls).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it('ends lost-epoch, sending nothing, when another sentinel leads the epoch', async () => {
+    const { runner, world, logs } = await setUp();
+    expect(await runner('sentinel-b').run()).toBe('lost-epoch');
+    expect(world.replicaOfCalls).toEqual([]);
+    expect(logs).toEqual(['failover runner lost its epoch; stopping']);
+  });
+
+  it('ends stopped, sending nothing, when stopped before it starts', async () => {
+    const { runner, world, abort } = await setUp();
+    abort.abort();
+    expect(await runner().run()).toBe('stopped');
+    expect(world.replicaOfCalls).toEqual([]);
+  });
+
+  it('stopped right after recording the choice, announces it but sends no command: the successor does', async () => {
+    const { runner, store, world, events, abort } = await setUp();
+    stopAfterWriting(store, abort, 'send_slaveof_noone');
+    expect(await runner().run()).toBe('stopped');
+    expect(events.map((e) => e.type)).toEqual(['+selected-slave', '+failover-state-send-slaveof-noone']);
+    expect(world.replicaOfCalls).toEqual([]);
+    expect(await store.getMaster('mymaster')).toMatchObject({ failoverState: 'send_slaveof_noone' });
+  });
+
+  it('stopped right after its last write, still announces +failover-end and +switch-master', async () => {
+    const { runner, store, events, abort } = await setUp();
+    stopAfterWriting(store, abort, 'none');
+    expect(await runner().run()).toBe('stopped');
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['+failover-end', '+switch-master']);
+    expect(await store.getMaster('mymaster')).toMatchObject({ ...R1, failoverState: 'none' });
+  });
+
+  it('ends stopped, sending nothing, on a promotion state recorded without a promoted replica', async () => {
+    const { runner, store, world, logs } = await setUp();
+    const written = await store.advanceFailover('mymaster', {
+      epoch: 1,
+      sentinelId: 'sentinel-a',
+      now: T,
+      from: ['select_slave'],
+      to: 'send_slaveof_noone',
+      progress: START,
+      leaseUntil: T + 5_000,
+    });
+    expect(written.ok).toBe(true);
+    expect(await runner().run()).toBe('stopped');
+    expect(world.replicaOfCalls).toEqual([]);
+    expect(logs).toEqual(['failover runner failed']);
   });
 });

@@ -289,7 +289,7 @@ describe('parseHandoverState', () => {
     [
       'a record with an unknown failover state',
       (s) => (s.records.records[0].failoverState = 'exploding'),
-      'records.records[0].failoverState: expected one of none, wait_start, select_slave, send_slaveof_noone, wait_promotion, reconf_slaves, update_config, got a string',
+      'records.records[0].failoverState: expected one of none, select_slave, send_slaveof_noone, wait_promotion, reconf_slaves, got a string',
     ],
     [
       'a record with a quorum as a string',

@@ -1,0 +1,290 @@
+/**
+ * The failover as a pure state machine: Sentinel's failover states, stepped by the runner of the
+ * epoch's leader (lib/runtime/failover.ts). Everything a step knows is in its input: the master record
+ * with the recorded progress, what the runner carried from the step before (memory), the answer to that
+ * step's request, the settings and the time. Everything it wants done is in its output: ONE request
+ * (look at the view, an INFO, a command to Redis, a write of the record, a pause…), the events to emit
+ * and the lines to log (lib/core/failoverStep.ts).
+ *
+ * One request at a time, because each depends on the answer to the one before: a promotion seen in INFO
+ * ends the wait, a replica that refuses REPLICAOF frees its parallel-syncs slot for the next one.
+ *
+ * Never two promoted replicas: the choice is recorded (the write that enters send_slaveof_noone) before
+ * any command, and every REPLICAOF NO ONE or FAILOVER TO goes to the replica the record names. Whoever
+ * resumes the failover continues from the recorded step with the same choice. The runner fences each
+ * write with the epoch (the store's condition) and each command with its leader lease.
+ *
+ *   select_slave ─(choice recorded)→ send_slaveof_noone ─(accepted)→ wait_promotion ─(role master:
+ *   the address switches)→ reconf_slaves ─(every replica done, or failover-timeout)→ none
+ *
+ * and back to none from the first three on an abort: the master answers again (select_slave), no
+ * replica can be promoted, a coordinated switchover refused, or failover-timeout before the promotion.
+ */
+import { SENTINEL_DEFAULTS } from './constants.js';
+import { addressKey } from './decide.js';
+import { makeEvent } from './events.js';
+import { stepReconfigure } from './failoverReconf.js';
+import {
+  type FailoverCommand,
+  type FailoverStep,
+  type FailoverStepInput,
+  type MemoryOf,
+  type Recorded,
+  StepOutput,
+} from './failoverStep.js';
+import { selectReplica } from './selection.js';
+import type {
+  Address,
+  FailoverProgress,
+  MasterRecord,
+  PromotionProgress,
+  RecordedFailover,
+} from './types.js';
+
+/** A replica still not master this long after REPLICAOF NO ONE gets the transaction once more. */
+export const RESEND_PROMOTION_AFTER_MS = 1_000;
+
+/**
+ * The failover the record holds, typed by its state; null when none is in progress. Throws on a record
+ * no store writes (a promotion state without a promoted replica): nothing safe can be done with it.
+ */
+export function recordedFailover(record: MasterRecord): RecordedFailover | null {
+  const { failoverState: state, failoverStartedAt: startedAt } = record;
+  if (state === 'none') return null;
+  if (state === 'select_slave') {
+    const progress: FailoverProgress = record.failover ?? {
+      oldMaster: { host: record.host, port: record.port },
+      promoted: null,
+      rejected: [],
+      promotionSentAt: null,
+      replicas: [],
+      forced: false,
+      coordinated: false,
+    };
+    return { state, startedAt, progress };
+  }
+  const progress = record.failover;
+  const promoted = progress?.promoted;
+  if (!progress || !promoted) throw new Error(`failover state ${state} recorded without a promoted replica`);
+  const chosen: PromotionProgress = { ...progress, promoted };
+  return { state, startedAt, progress: chosen };
+}
+
+/** One step of the failover that `input.record` holds. */
+export function stepFailover(input: FailoverStepInput): FailoverStep {
+  const failover = recordedFailover(input.record);
+  if (failover === null) return stepEnded(input);
+  const out = new StepOutput(input, failover.progress.oldMaster);
+  const { memory } = input;
+  switch (failover.state) {
+    case 'select_slave':
+      return stepSelect(out, failover, memory?.state === failover.state ? memory : null);
+    case 'send_slaveof_noone':
+      return stepSendPromotion(out, failover, memory?.state === failover.state ? memory : null);
+    case 'wait_promotion':
+      return stepWaitPromotion(out, failover, memory?.state === failover.state ? memory : null);
+    case 'reconf_slaves':
+      return stepReconfigure(out, failover, memory?.state === failover.state ? memory : null);
+  }
+}
+
+/**
+ * select_slave: look at the leader's view; abort if the master answers again (unless forced) or no
+ * replica qualifies; else read the recorded replicas and record the choice with every replica to re-point.
+ */
+function stepSelect(
+  out: StepOutput,
+  failover: Recorded<'select_slave'>,
+  memory: MemoryOf<'select_slave'>,
+): FailoverStep {
+  const { answer } = out;
+  const { progress } = failover;
+  if (memory !== null && answer.type === 'replicas') {
+    const others = replicasToRepoint(progress.oldMaster, memory.promoted, [
+      ...memory.seen,
+      ...answer.addresses,
+    ]);
+    // A forced failover leaves the old master running: it is re-pointed with the replicas.
+    if (progress.forced) others.push(progress.oldMaster);
+    const chosen: PromotionProgress = {
+      ...progress,
+      promoted: memory.promoted,
+      rejected: memory.rejected,
+      replicas: others.map((a) => ({
+        host: a.host,
+        port: a.port,
+        state: 'pending',
+        sentAt: null,
+        note: null,
+      })),
+    };
+    return out.record(failover, 'send_slaveof_noone', chosen, {
+      state: 'send_slaveof_noone',
+      stage: 'entered',
+    });
+  }
+  if (answer.type !== 'view') return out.ask({ type: 'view' }, null);
+  const { view } = answer;
+  if (!progress.forced && view.masterSdownSince === null) {
+    out.log('info', 'the master answers again before any change: failover abandoned');
+    return out.end(failover, progress, { state: 'none', stage: 'aborted' });
+  }
+  const selection = selectReplica(view.replicas, {
+    settings: out.settings,
+    masterSdownSince: view.masterSdownSince,
+    now: out.now,
+  });
+  if (!selection.chosen) {
+    out.announce('-failover-abort-no-good-slave', { kind: 'master', address: progress.oldMaster });
+    out.log('warn', 'no replica can be promoted', { rejected: selection.rejected });
+    return out.end(
+      failover,
+      { ...progress, rejected: selection.rejected },
+      { state: 'none', stage: 'aborted' },
+      { retryNotBefore: out.now + out.settings.failoverTimeoutMs },
+    );
+  }
+  return out.ask(
+    { type: 'read-replicas' },
+    {
+      state: 'select_slave',
+      promoted: selection.chosen.address,
+      rejected: selection.rejected,
+      seen: view.replicas.map((candidate) => candidate.observation.address),
+    },
+  );
+}
+
+/** Every replica known (the view's, then the store's), except the promoted one and the old master. */
+function replicasToRepoint(oldMaster: Address, promoted: Address, known: readonly Address[]): Address[] {
+  const addresses = new Map<string, Address>();
+  for (const a of known) addresses.set(addressKey(a), { host: a.host, port: a.port });
+  addresses.delete(addressKey(promoted));
+  addresses.delete(addressKey(oldMaster));
+  return [...addresses.values()];
+}
+
+/** send_slaveof_noone: REPLICAOF NO ONE (or FAILOVER TO) until accepted, or failover-timeout. */
+function stepSendPromotion(
+  out: StepOutput,
+  failover: Recorded<'send_slaveof_noone'>,
+  memory: MemoryOf<'send_slaveof_noone'>,
+): FailoverStep {
+  const { answer } = out;
+  const { progress } = failover;
+  const { promoted } = progress;
+  if (memory?.stage === 'entered' && answer.type === 'recorded') {
+    out.log('info', 'replica selected', { promoted, rejected: progress.rejected });
+    out.announce('+selected-slave', { kind: 'slave', address: promoted });
+    out.announce('+failover-state-send-slaveof-noone', { kind: 'slave', address: promoted });
+    return out.ask({ type: 'continue' }, null);
+  }
+  if (memory?.stage === 'sent' && answer.type === 'reply') {
+    const { reply } = answer;
+    if (reply.ok) {
+      return out.record(
+        failover,
+        'wait_promotion',
+        { ...progress, promotionSentAt: out.now },
+        { state: 'wait_promotion', stage: 'entered', resent: false },
+      );
+    }
+    if (progress.coordinated) {
+      // The old master refused the handover (older than 6.2, replica not linked, …): nothing changed.
+      out.log('warn', 'coordinated switchover refused; nothing was changed', {
+        promoted,
+        reason: reply.reason,
+      });
+      return out.end(failover, progress, { state: 'none', stage: 'aborted' });
+    }
+    out.log('warn', 'REPLICAOF NO ONE not accepted yet', { promoted, reason: reply.reason });
+    if (out.timedOut(failover)) return out.abortForTimeout(failover);
+    return out.ask({ type: 'pause', ms: SENTINEL_DEFAULTS.failoverPollMs }, null);
+  }
+  const command: FailoverCommand = progress.coordinated
+    ? {
+        type: 'hand-over',
+        master: progress.oldMaster,
+        target: promoted,
+        timeoutMs: out.settings.failoverTimeoutMs / 2,
+      }
+    : { type: 'promote', target: promoted };
+  return out.ask({ type: 'send', command }, { state: 'send_slaveof_noone', stage: 'sent' });
+}
+
+/**
+ * wait_promotion: INFO of the promoted replica until it reports role master (then the address switches),
+ * or failover-timeout after the command. A replica still not master RESEND_PROMOTION_AFTER_MS after the
+ * command gets it once more.
+ */
+function stepWaitPromotion(
+  out: StepOutput,
+  failover: Recorded<'wait_promotion'>,
+  memory: MemoryOf<'wait_promotion'>,
+): FailoverStep {
+  const { answer } = out;
+  const { progress } = failover;
+  const { promoted } = progress;
+  const resent = memory?.resent ?? false;
+  if (memory?.stage === 'entered' && answer.type === 'recorded') {
+    out.announce('+failover-state-wait-promotion', { kind: 'slave', address: promoted });
+    return out.ask({ type: 'continue' }, null);
+  }
+  if (memory?.stage === 'probing' && answer.type === 'info') {
+    const { result } = answer;
+    if (result.type === 'info' && result.info.role === 'master') {
+      out.announce('+promoted-slave', { kind: 'slave', address: promoted });
+      // Lookups switch with this write: get-master-addr-by-name answers the promoted replica from now on.
+      return out.record(
+        failover,
+        'reconf_slaves',
+        progress,
+        { state: 'reconf_slaves', stage: 'entered' },
+        { switchTo: promoted },
+      );
+    }
+    const sentFor = progress.promotionSentAt === null ? 0 : out.now - progress.promotionSentAt;
+    // Never for a coordinated switchover: the old master is handing over and must not be overtaken.
+    if (result.type === 'info' && !progress.coordinated && !resent && sentFor > RESEND_PROMOTION_AFTER_MS) {
+      // Still a replica well after the transaction: it may have been lost with a runner that died.
+      // Sending it again to the same recorded replica is idempotent.
+      return out.ask(
+        { type: 'send', command: { type: 'promote', target: promoted } },
+        { state: 'wait_promotion', stage: 'resending', resent: true },
+      );
+    }
+    return waitOrAbort(out, failover, resent);
+  }
+  if (memory?.stage === 'resending' && answer.type === 'reply') return waitOrAbort(out, failover, resent);
+  return out.ask({ type: 'info', address: promoted }, { state: 'wait_promotion', stage: 'probing', resent });
+}
+
+/** The promotion is waited for until failover-timeout after the command was sent. */
+function waitOrAbort(out: StepOutput, failover: Recorded<'wait_promotion'>, resent: boolean): FailoverStep {
+  const since = failover.progress.promotionSentAt ?? failover.startedAt ?? out.now;
+  if (out.now - since > out.settings.failoverTimeoutMs) return out.abortForTimeout(failover);
+  return out.ask(
+    { type: 'pause', ms: SENTINEL_DEFAULTS.failoverPollMs },
+    { state: 'wait_promotion', stage: 'probe', resent },
+  );
+}
+
+/**
+ * No failover in the record: the runner ends, after what follows its own last write. A runner that finds
+ * no failover in progress (it ended meanwhile) has nothing left to do: 'completed'.
+ */
+function stepEnded(input: FailoverStepInput): FailoverStep {
+  const { memory, answer, now, settings } = input;
+  if (memory?.state === 'none' && memory.stage === 'completed' && answer.type === 'recorded') {
+    const { oldMaster: old, promoted } = memory;
+    const out = new StepOutput(input, old);
+    out.announce('+failover-end', { kind: 'master', address: old });
+    const switched = `${settings.name} ${old.host} ${old.port} ${promoted.host} ${promoted.port}`;
+    out.emit(makeEvent('+switch-master', switched, settings.name, now));
+    // The old master is now one of the replicas: converted when it comes back (+convert-to-slave).
+    return out.ask({ type: 'remember-replica', address: old, at: now }, { ...memory, stage: 'remembered' });
+  }
+  const out = new StepOutput(input, { host: input.record.host, port: input.record.port });
+  const outcome = memory?.state === 'none' && memory.stage === 'aborted' ? 'aborted' : 'completed';
+  return out.ask({ type: 'end', outcome }, memory);
+}
