@@ -32,10 +32,11 @@
  * The world adds one more: runnerNeverThrows (a SentinelRunner's run() must never reject).
  * Violations matching KNOWN_GAPS are counted apart unless the run is strict.
  */
+import { addressKey } from '../core/decide.js';
 import { type ReplicaCandidate, selectReplica } from '../core/selection.js';
 import type { MasterRecord, MasterSettings, SentinelId, Vote } from '../core/types.js';
 import type { ClaimEpochRequest } from '../ports.js';
-import { addressKey, type RedisCommand, type SimNode } from './redis.js';
+import type { RedisCommand, SimNode } from './redis.js';
 import type { RecordChange } from './store.js';
 import type { Timeline } from './timeline.js';
 
@@ -158,6 +159,16 @@ export interface Obligation {
 
 const key = (a: { host: string; port: number } | null | undefined): string => (a ? addressKey(a) : '-');
 
+/**
+ * Remembers the first value seen for `key`, and returns it when a later one differs (null otherwise):
+ * what an epoch, once settled, may never change.
+ */
+function firstSeen<K, V>(seen: Map<K, V>, key: K, value: V): V | null {
+  const known = seen.get(key);
+  if (known === undefined) seen.set(key, value);
+  return known === undefined || known === value ? null : known;
+}
+
 function claimOf(change: RecordChange): { request: ClaimEpochRequest; won: boolean } | null {
   if (change.op !== 'claimEpoch') return null;
   const result = change.result as { won?: boolean } | undefined;
@@ -176,9 +187,8 @@ export function oneLeaderPerEpoch(state: InvariantState, step: StepObservations)
       processes.add(change.process);
       state.leaderProcesses.set(after.currentEpoch, processes);
     }
-    const known = state.leaderOfEpoch.get(after.currentEpoch);
-    if (known === undefined) state.leaderOfEpoch.set(after.currentEpoch, after.leader);
-    else if (known !== after.leader)
+    const known = firstSeen(state.leaderOfEpoch, after.currentEpoch, after.leader);
+    if (known !== null)
       found.push({
         invariant: 'oneLeaderPerEpoch',
         at: change.at,
@@ -206,19 +216,15 @@ export function onePromotionPerEpoch(state: InvariantState, step: StepObservatio
   const found: Violation[] = [];
   for (const { after, at, op, process } of step.recordChanges) {
     const promoted = after.failoverState !== 'none' ? after.failover?.promoted : null;
-    if (promoted) {
-      const known = state.promotedInEpoch.get(after.currentEpoch);
-      if (known === undefined) state.promotedInEpoch.set(after.currentEpoch, key(promoted));
-      else if (known !== key(promoted))
-        found.push({
-          invariant: 'onePromotionPerEpoch',
-          at,
-          detail: `epoch ${after.currentEpoch} chose ${known}, then ${key(promoted)} (${op} from ${process})`,
-        });
-    }
-    const known = state.addressOfConfigEpoch.get(after.configEpoch);
-    if (known === undefined) state.addressOfConfigEpoch.set(after.configEpoch, key(after));
-    else if (known !== key(after))
+    const chosen = promoted ? firstSeen(state.promotedInEpoch, after.currentEpoch, key(promoted)) : null;
+    if (chosen !== null)
+      found.push({
+        invariant: 'onePromotionPerEpoch',
+        at,
+        detail: `epoch ${after.currentEpoch} chose ${chosen}, then ${key(promoted)} (${op} from ${process})`,
+      });
+    const known = firstSeen(state.addressOfConfigEpoch, after.configEpoch, key(after));
+    if (known !== null)
       found.push({
         invariant: 'onePromotionPerEpoch',
         at,

@@ -9,6 +9,7 @@
  * trails its master by its own lag, and a replica whose link is down keeps what it had. Every change of
  * state settles the offsets first, so the values are those of a continuous process.
  */
+import { addressKey } from '../core/decide.js';
 import type { Address, InfoOutcome, PingOutcome, ReplicationInfo } from '../core/types.js';
 import type {
   RedisControl,
@@ -37,8 +38,6 @@ export interface NodeSpec {
   /** How far behind its master a linked replica runs. */
   readonly lagMs: number;
 }
-
-export const addressKey = (a: Address): string => `${a.host}:${a.port}`;
 
 export class SimNode {
   readonly key: string;
@@ -404,32 +403,32 @@ class SimProbe implements RedisProbe {
   ) {}
 
   ping(): Promise<PingOutcome> {
-    const sentAt = this.options.now();
-    return new Promise((resolve) => {
-      this.world.exchange(
-        this.process,
-        this.sentinelId,
-        this.address,
-        this.options.timeoutMs,
-        (node) => (node.loadingUntil > this.world.sim.now ? 'loading' : 'pong'),
-        (result) => {
-          const completedAt = this.options.now();
-          this.#track(result.type === 'reply');
-          if (result.type === 'reply') {
-            const kind = result.value;
-            const text = kind === 'pong' ? 'PONG' : 'LOADING Redis is loading the dataset in memory';
-            resolve({ sentAt, completedAt, result: { type: 'reply', kind, text } });
-          } else if (result.type === 'refused') {
-            resolve({ sentAt, completedAt, result: { type: 'unreachable', reason: 'ECONNREFUSED' } });
-          } else {
-            resolve({ sentAt, completedAt, result: { type: 'timeout' } });
-          }
-        },
-      );
-    });
+    return this.#ask(
+      (node) => (node.loadingUntil > this.world.sim.now ? 'loading' : 'pong'),
+      (kind) => ({
+        type: 'reply',
+        kind,
+        text: kind === 'pong' ? 'PONG' : 'LOADING Redis is loading the dataset in memory',
+      }),
+    );
   }
 
   info(): Promise<InfoOutcome> {
+    return this.#ask(
+      (node) => this.world.info(node),
+      (info) => ({ type: 'info', info }),
+    );
+  }
+
+  /** One request and its outcome, timed on the asking process's clock as the real probe times it. */
+  #ask<T, R>(
+    serve: (node: SimNode) => T,
+    reply: (value: T) => R,
+  ): Promise<{
+    sentAt: number;
+    completedAt: number;
+    result: R | { type: 'unreachable'; reason: string } | { type: 'timeout' };
+  }> {
     const sentAt = this.options.now();
     return new Promise((resolve) => {
       this.world.exchange(
@@ -437,17 +436,14 @@ class SimProbe implements RedisProbe {
         this.sentinelId,
         this.address,
         this.options.timeoutMs,
-        (node) => this.world.info(node),
+        serve,
         (result) => {
           const completedAt = this.options.now();
           this.#track(result.type === 'reply');
-          if (result.type === 'reply') {
-            resolve({ sentAt, completedAt, result: { type: 'info', info: result.value } });
-          } else if (result.type === 'refused') {
+          if (result.type === 'reply') resolve({ sentAt, completedAt, result: reply(result.value) });
+          else if (result.type === 'refused')
             resolve({ sentAt, completedAt, result: { type: 'unreachable', reason: 'ECONNREFUSED' } });
-          } else {
-            resolve({ sentAt, completedAt, result: { type: 'timeout' } });
-          }
+          else resolve({ sentAt, completedAt, result: { type: 'timeout' } });
         },
       );
     });

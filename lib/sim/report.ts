@@ -1,25 +1,31 @@
 /** The table `npm run sim` prints, and the replay line for each violating seed. */
-import type { BatchResult, SeedViolation } from './batch.js';
+import type { BatchResult } from './batch.js';
 import { FAULT_KINDS } from './faults.js';
 import { KNOWN_GAPS, type KnownGap } from './invariants.js';
+import { LIVE_HEAP_EARLY_AFTER } from './memory.js';
+import {
+  type Durations,
+  durationCount,
+  durationQuantile,
+  MAX_VIOLATING_SEEDS_KEPT,
+  type SeedViolation,
+} from './summary.js';
 
-/** Failing seeds listed in full (a broken build can fail thousands). */
-const MAX_SEEDS_LISTED = 20;
+/** Failing seeds listed in full (a broken build can fail thousands); the summary keeps that many. */
+const MAX_SEEDS_LISTED = MAX_VIOLATING_SEEDS_KEPT;
 
-function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * q))] as number;
+function timing(durations: Durations): string {
+  const n = durationCount(durations);
+  if (n === 0) return 'none';
+  const q = (at: number): number | null => durationQuantile(durations, at);
+  return `max ${q(1)} ms (median ${q(0.5)}, p99 ${q(0.99)}, n ${n})`;
 }
 
-function timing(values: readonly number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return 'none';
-  return `max ${quantile(sorted, 1)} ms (median ${quantile(sorted, 0.5)}, p99 ${quantile(sorted, 0.99)}, n ${sorted.length})`;
-}
+const megabytes = (bytes: number): string => `${Math.round(bytes / 1e6)} MB`;
 
 export function formatSummary(
   batch: BatchResult,
-  context: { firstSeed: number; horizonMs: number; flags: string },
+  context: { firstSeed: number; horizonMs: number; flags: string; memory?: boolean },
 ): string {
   const { summary: s, wallMs, workers } = batch;
   const totalFaults = Object.values(s.faults).reduce((a, b) => a + (b ?? 0), 0);
@@ -38,7 +44,7 @@ export function formatSummary(
       .map(([reason, n]): [string, string] => [`  not checked`, `${n}: ${reason}`]),
     ['master death → switch', timing(s.deathToSwitchMs)],
     ['detection → switch', timing(s.detectionToSwitchMs)],
-    ['violations', String(s.violations.length)],
+    ['violations', String(s.violationCount)],
     ...Object.entries(s.knownGaps).map(([gap, { schedules, seeds }]): [string, string] => [
       'known gap (tolerated)',
       `${gap}: ${schedules} schedules (seeds ${seeds.join(', ')}${schedules > seeds.length ? ', …' : ''}; --strict fails on it)`,
@@ -47,6 +53,14 @@ export function formatSummary(
       'throughput',
       `${((s.schedules / wallMs) * 1000).toFixed(1)} schedules/s (${(wallMs / 1000).toFixed(1)} s wall, ${workers || 1} thread${workers > 1 ? 's' : ''}, ${s.steps} steps)`,
     ],
+    ...(context.memory
+      ? [
+          [
+            'memory',
+            `peak RSS ${megabytes(batch.peakRssBytes)} (the whole process, every thread); live V8 heap ${megabytes(s.heap.liveEarly)} after ${LIVE_HEAP_EARLY_AFTER} schedules of a thread, ${megabytes(s.heap.liveAtEnd)} after its last; at most ${megabytes(s.heap.peakInUse)} in use`,
+          ] as [string, string],
+        ]
+      : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
@@ -58,7 +72,7 @@ export function formatSummary(
     );
     for (const gap of gaps) lines.push(`  ${gap}: ${KNOWN_GAPS[gap]}`);
   }
-  if (s.violations.length > 0) {
+  if (s.violationCount > 0) {
     lines.push('', 'VIOLATIONS');
     const seeds = [...new Set(s.violations.map((v) => v.seed))];
     for (const seed of seeds.slice(0, MAX_SEEDS_LISTED)) {
@@ -66,7 +80,8 @@ export function formatSummary(
         lines.push(`  seed ${seed}: ${v.invariant}: ${v.detail}`);
       lines.push(`    replay: npm run sim -- --seed ${seed} --verbose${context.flags}`);
     }
-    if (seeds.length > MAX_SEEDS_LISTED) lines.push(`  … and ${seeds.length - MAX_SEEDS_LISTED} more seeds`);
+    if (s.violatingSchedules > MAX_SEEDS_LISTED)
+      lines.push(`  … and ${s.violatingSchedules - MAX_SEEDS_LISTED} more seeds`);
   }
   return lines.join('\n');
 }

@@ -28,6 +28,8 @@ export class Simulator {
   #seq = 0;
   #steps = 0;
   readonly #heap: Entry[] = [];
+  /** Detaches each abort listener still attached to a signal (see `listen`). */
+  readonly #listening = new Set<() => void>();
 
   constructor(start: number) {
     this.#now = start;
@@ -83,6 +85,33 @@ export class Simulator {
       afterStep();
     }
     this.#now = Math.max(this.#now, until);
+  }
+
+  /**
+   * Calls `onAbort` when `signal` aborts, until the returned detach function or `dispose` runs. The
+   * simulator keeps the list because a signal may outlive the run: Node holds every signal made by
+   * AbortSignal.any or AbortSignal.timeout that has an abort listener in a process-wide set until the
+   * signal aborts or loses its last listener, and a listener's closure reaches this simulator (through
+   * its process), so one left attached keeps the whole schedule in memory after the run.
+   */
+  listen(signal: AbortSignal, onAbort: () => void): () => void {
+    signal.addEventListener('abort', onAbort, { once: true });
+    const detach = (): void => {
+      signal.removeEventListener('abort', onAbort);
+      this.#listening.delete(detach);
+    };
+    this.#listening.add(detach);
+    return detach;
+  }
+
+  /**
+   * Ends the run for good: detaches every abort listener still attached (the sleeps of killed processes
+   * and those pending at the horizon, which never end) and drops the timers not fired, so nothing that
+   * outlives the run refers back into it.
+   */
+  dispose(): void {
+    for (const detach of [...this.#listening]) detach();
+    this.#heap.length = 0;
   }
 
   #push(entry: Entry): void {
@@ -190,13 +219,12 @@ export class Process {
         if (finished) return;
         finished = true;
         timer.cancel();
-        signal?.removeEventListener('abort', onAbort);
+        detach();
         resolve();
       };
-      // An abort from outside the process (its deadline, a wake-up from a probe) still needs the process.
-      const onAbort = (): void => this.deliver(finish);
       const timer = this.after(ms, finish);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // An abort from outside the process (its deadline, a wake-up from a probe) still needs the process.
+      const detach = signal ? this.sim.listen(signal, () => this.deliver(finish)) : () => {};
     });
   }
 }
