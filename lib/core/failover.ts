@@ -206,7 +206,8 @@ function stepSendPromotion(
         type: 'hand-over',
         master: progress.oldMaster,
         target: promoted,
-        timeoutMs: out.settings.failoverTimeoutMs / 2,
+        // FAILOVER … TIMEOUT takes whole milliseconds: Redis refuses 90000.5 with 'value is not an integer'.
+        timeoutMs: Math.floor(out.settings.failoverTimeoutMs / 2),
       }
     : { type: 'promote', target: promoted };
   return out.ask({ type: 'send', command }, { state: 'send_slaveof_noone', stage: 'sent' });

@@ -267,6 +267,18 @@ describe('send_slaveof_noone', () => {
     });
   });
 
+  it('gives FAILOVER TO a whole number of milliseconds when failover-timeout is odd', () => {
+    const coordinated = failoverRecord(
+      'send_slaveof_noone',
+      chosen({ coordinated: true, promotionSentAt: null }),
+    );
+    const odd = { ...SETTINGS, failoverTimeoutMs: 180_001 };
+    expect(step(coordinated, { settings: odd }).request).toEqual({
+      type: 'send',
+      command: { type: 'hand-over', master: M, target: R1, timeoutMs: 90_000 },
+    });
+  });
+
   it('records wait_promotion with the time the command was accepted', () => {
     const out = step(record, {
       now: NOW + 250,
