@@ -97,21 +97,14 @@ export function applyPingOutcome(obs: InstanceObservation, outcome: PingOutcome)
       };
     }
     case 'timeout':
-      // The probe drops the connection after a timeout, so the link is down until the next connect.
-      return {
-        ...obs,
-        lastPingSettledAt: completedAt,
-        linkConnected: false,
-        oldestUnansweredPingAt: obs.oldestUnansweredPingAt ?? sentAt,
-        lastPingText: 'timeout',
-      };
     case 'unreachable':
+      // The probe drops the connection after a timeout or an error, so the link is down until the next connect.
       return {
         ...obs,
         lastPingSettledAt: completedAt,
         linkConnected: false,
         oldestUnansweredPingAt: obs.oldestUnansweredPingAt ?? sentAt,
-        lastPingText: `unreachable: ${result.reason}`,
+        lastPingText: result.type === 'timeout' ? 'timeout' : `unreachable: ${result.reason}`,
       };
   }
 }

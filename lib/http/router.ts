@@ -14,6 +14,7 @@
  * Thrown errors never escape: StoreUnavailableError becomes 503, anything else a generic 500 whose
  * cause is handed back in `cause` for the caller to log (it is never sent).
  */
+
 import {
   type CommandReply,
   type EndpointAddress,
@@ -23,6 +24,7 @@ import {
   type SentinelView,
 } from '../commands/view.js';
 import { MAX_PORT } from '../core/constants.js';
+import { readJsonObject } from '../core/json.js';
 import { InvalidMasterNameError, masterNameProblem } from '../core/names.js';
 import { SENTINEL_REPLY, shownValue } from '../core/sentinelReplies.js';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../eventLog.js';
@@ -383,17 +385,13 @@ function jsonObject(body: string, required: boolean): Record<string, unknown> | 
     if (required) throw invalid('A JSON object body is required');
     return undefined;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    // Also a RangeError from nesting deep enough to exhaust the parser's stack.
-    throw invalid('The body is not valid JSON');
+  const read = readJsonObject(body);
+  if (!read.ok) {
+    throw invalid(
+      read.problem === 'not-json' ? 'The body is not valid JSON' : 'The body must be a JSON object',
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid('The body must be a JSON object');
-  }
-  return value as Record<string, unknown>;
+  return read.value;
 }
 
 /** Refuses fields the route does not know: a misspelt option must not be silently ignored. */

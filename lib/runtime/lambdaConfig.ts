@@ -9,6 +9,7 @@
  * bound to one replication group (lib/core/authBinding.ts): a listed master's to its file entry, any
  * other's to the address its value names.
  */
+
 import { readFile } from 'node:fs/promises';
 // Types only: the SSM client is loaded when a password path is configured (createSsmParameterReader).
 import type {
@@ -19,6 +20,7 @@ import type {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseSentinelConfig } from '../config/parse.js';
 import { MAX_PORT } from '../core/constants.js';
+import { readJsonObject } from '../core/json.js';
 import { validateMonitor } from '../core/settings.js';
 import type { Address, AddressBoundAuthPass, SentinelConfig } from '../core/types.js';
 import type { Log } from './log.js';
@@ -306,15 +308,12 @@ export function parseAuthPassParameter(parameter: string, value: string): AuthPa
         `(${SECRETS_DOC}).`,
     );
   };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    return refuse('the value is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return refuse('the value is not a JSON object');
-  }
+  const read = readJsonObject(trimmed);
+  if (!read.ok)
+    return refuse(
+      read.problem === 'not-json' ? 'the value is not valid JSON' : 'the value is not a JSON object',
+    );
+  const parsed = read.value;
   // Other keys are counted, not named: whatever was typed into a secret parameter stays out of errors.
   const keys = Object.keys(parsed);
   const missing = ['address', 'password'].filter((key) => !keys.includes(key));
@@ -326,7 +325,7 @@ export function parseAuthPassParameter(parameter: string, value: string): AuthPa
     ];
     return refuse(`the object must have exactly the keys address and password (${problems.join(', ')})`);
   }
-  const { address, password } = parsed as Record<string, unknown>;
+  const { address, password } = parsed;
   if (typeof password !== 'string' || password === '') return refuse('"password" is not a non-empty string');
   const bound = typeof address === 'string' ? parseAddress(address) : null;
   if (bound === null) return refuse('"address" is not "<host>:<port>"');
