@@ -15,6 +15,7 @@
 
 import { applyUserRules, defaultUserWithPassword, passwordHash } from '../accessControl.js';
 import { CONNECTION_LIMIT_BOUNDS, DEFAULT_USER, freshUser, isValidUserName } from '../core/acl.js';
+import { MAX_SHOWN_VALUE } from '../core/sentinelReplies.js';
 import type { AccessSettings, AclUserSpec, ConnectionLimits } from '../core/types.js';
 import { splitConfigLine } from './splitArgs.js';
 
@@ -141,7 +142,7 @@ export class AccessDraft {
     if (value === undefined || value < bounds.min || value > bounds.max) {
       this.#reject(
         line,
-        `Invalid argument '${text.slice(0, 64)}' for '${directive}': ${describeBounds(spec)}`,
+        `Invalid argument '${text.slice(0, MAX_SHOWN_VALUE)}' for '${directive}': ${describeBounds(spec)}`,
       );
       return;
     }

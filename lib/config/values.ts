@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { type LimitedSetting, SETTING_LIMITS } from '../core/constants.js';
 import { type LimitedInteger, tooLargeReason } from '../core/limits.js';
+import { MAX_SHOWN_VALUE } from '../core/sentinelReplies.js';
 
 const DECIMAL = /^[0-9]+$/;
 const HOST_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
@@ -12,7 +13,6 @@ const HOST_NAME = new RegExp(`^(?=.{1,253}$)${HOST_LABEL}(?:\\.${HOST_LABEL})*\\
 const DOTTED_DIGITS = /^[0-9.]+$/;
 /** A directive name is echoed in a reason only if it looks like one: a stray line may be a password. */
 const DIRECTIVE_LIKE = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
-const MAX_SHOWN_VALUE = 64;
 const FIRST_PRINTABLE = 0x20;
 const DELETE = 0x7f;
 

@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { AccessControl } from '../accessControl.js';
 import type { EndpointAddress, SentinelView } from '../commands/view.js';
 import { type AclUser, DEFAULT_USER, isLoopbackBind, mayRun, mayUsePattern } from '../core/acl.js';
+import { shownValue } from '../core/sentinelReplies.js';
 import type { AclUserSpec } from '../core/types.js';
 import { errorFields, jsonLinesLog, type Log } from '../runtime/log.js';
 import { type ApiResponse, handleApiRequest, MAX_BODY_BYTES, matchRoute, type RouteName } from './router.js';
@@ -60,7 +61,6 @@ const LOOPBACK_ORIGIN = /^https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,
 const JSON_MEDIA_TYPE = 'application/json';
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 const BASIC_REALM = 'Basic realm="lambda-sentinel", charset="UTF-8"';
-const MAX_SHOWN = 64;
 
 /** The SENTINEL command each route and method serves: the permission a user needs for it. */
 const ROUTE_COMMANDS: Readonly<Record<RouteName, Readonly<Record<string, string>>>> = {
@@ -88,10 +88,6 @@ function refusal(
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
     body: JSON.stringify({ error: message, code }),
   };
-}
-
-function show(value: string): string {
-  return value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -138,7 +134,7 @@ function permissionProblem(user: AclUser, method: string, path: string): string 
   );
   return every.every((c) => mayRun(user, c))
     ? null
-    : `this user has no permissions for ${method} ${show(path)} (no route; only a user with every ${read ? 'read' : 'write'} permission may try it)`;
+    : `this user has no permissions for ${method} ${shownValue(path)} (no route; only a user with every ${read ? 'read' : 'write'} permission may try it)`;
 }
 
 /** The body, read up to one byte past the limit: the router answers 413 without the rest being read. */
@@ -189,7 +185,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       return refusal(
         403,
         'FORBIDDEN',
-        `The Host header ${hostHeader === undefined ? 'is missing' : `'${show(hostHeader)}' is not a loopback name`}: ` +
+        `The Host header ${hostHeader === undefined ? 'is missing' : `'${shownValue(hostHeader)}' is not a loopback name`}: ` +
           'this server answers only requests addressed to 127.0.0.1, localhost or [::1] (a web page that ' +
           'points its own name at this machine must not reach it)',
       );
@@ -200,7 +196,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       return refusal(
         403,
         'FORBIDDEN',
-        `Writes from a web page are refused (Origin '${show(origin)}'): only requests without an Origin, ` +
+        `Writes from a web page are refused (Origin '${shownValue(origin)}'): only requests without an Origin, ` +
           'or from a loopback origin, may change anything',
       );
     }
@@ -241,7 +237,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         return refusal(
           415,
           'UNSUPPORTED_MEDIA_TYPE',
-          `Writes need 'Content-Type: ${JSON_MEDIA_TYPE}' (got ${type === undefined ? 'none' : `'${show(type)}'`}), ` +
+          `Writes need 'Content-Type: ${JSON_MEDIA_TYPE}' (got ${type === undefined ? 'none' : `'${shownValue(type)}'`}), ` +
             'which a web page cannot send to another site without asking first',
         );
       }
