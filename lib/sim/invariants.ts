@@ -26,8 +26,13 @@
  *   before the death until the bound, the store works, max(quorum, majority) sentinels are healthy and
  *   untouched by faults, the others are each either as healthy, gone, or cut off from the store (at most
  *   one invocation dying on the way, say a leader mid-failover), an eligible replica runs linked to the
- *   master, and no manual failover was asked, then the record names a new master within livenessBound:
- *   down-after + leader-lease + 1.5 s of the death (the lease: a leader that dies is replaced after it).
+ *   master, no manual failover was asked, and the replica the failover chose for promotion keeps running
+ *   (up, not paused) from its choice until the switch, then the record names a new master within
+ *   livenessBound: down-after + leader-lease + 1.5 s of the death (the lease: a leader that dies is
+ *   replaced after it). The chosen replica is exempt because the choice is final: whoever leads the
+ *   failover, now or after a take-over, sends REPLICAOF NO ONE only to it (never two promoted replicas)
+ *   and, as Sentinel does, gives up only at failover-timeout, after which the next try waits another
+ *   failover-timeout; both are longer than the bound.
  *
  * The world adds one more: runnerNeverThrows (a SentinelRunner's run() must never reject).
  * Violations matching KNOWN_GAPS are counted apart unless the run is strict.
@@ -147,6 +152,8 @@ export interface Obligation {
   readonly configEpoch: number;
   readonly deadline: number;
   readonly replicas: readonly SimNode[];
+  /** The replicas the record chose for promotion in the window, each with when it was first named. */
+  readonly chosen: Array<{ readonly node: SimNode; readonly at: number }>;
   /** When the record named a new master (null until then). */
   settledAt: number | null;
   /** The deadline passed and the conditions were evaluated. */
@@ -421,6 +428,7 @@ export function noteMasterDeath(state: InvariantState, truth: Truth, node: SimNo
     configEpoch: record.configEpoch,
     deadline: now + livenessBound(truth.settings),
     replicas,
+    chosen: [],
     settledAt: null,
     checked: false,
     applied: false,
@@ -435,8 +443,16 @@ export function deadMasterFailedOver(
 ): Violation[] {
   for (const change of step.recordChanges) {
     for (const obligation of state.obligations) {
-      if (obligation.settledAt === null && change.after.configEpoch > obligation.configEpoch)
+      if (obligation.settledAt !== null) continue;
+      if (change.after.configEpoch > obligation.configEpoch) {
         obligation.settledAt = change.at;
+        continue;
+      }
+      if (obligation.checked) continue;
+      const promoted = change.after.failover?.promoted;
+      const node = promoted ? truth.node(promoted) : undefined;
+      if (node && change.at >= obligation.diedAt && !obligation.chosen.some((c) => c.node === node))
+        obligation.chosen.push({ node, at: change.at });
     }
   }
   const found: Violation[] = [];
@@ -483,7 +499,11 @@ export function livenessExemption(obligation: Obligation, truth: Truth): string 
   const replica = obligation.replicas.some(
     (r) => r.alive.throughout(from, to) && truth.replicationCut(r).never(from, to),
   );
-  return replica ? null : 'no eligible replica ran linked throughout';
+  if (!replica) return 'no eligible replica ran linked throughout';
+  const switchedAt = obligation.settledAt ?? to;
+  if (obligation.chosen.some((c) => !c.node.alive.throughout(c.at, switchedAt)))
+    return 'the replica chosen for promotion stopped before the switch';
+  return null;
 }
 
 /** Every invariant, by name, in the order they run after each step. */
