@@ -62,7 +62,7 @@ export const KNOWN_GAPS: Readonly<Record<string, string>> = {
   // Empty: both gaps the simulation found are fixed, and now fail as plain violations.
   // - stale-runner-promotes: lib/runtime/failover.ts sends nothing to Redis unless the runner's leader
   //   lease outlasts the command (renewing it first, which fails once the epoch moved).
-  // - fresh-leader-knows-no-replica: lib/runtime/sentinel.ts starts probing the replicas recorded in the
+  // - fresh-leader-knows-no-replica: lib/runtime/sentinel/slots.ts starts probing the replicas recorded in the
   //   store, and takes a hand-over state whose gap is a small clock skew.
 };
 

@@ -4,7 +4,7 @@
  */
 
 /**
- * What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by lib/runtime/sentinel.ts).
+ * What the sentinel loop sends (lib/adapters/dynamodb/store.ts as used by the sentinel loop, lib/runtime/sentinel/).
  * Listing masters is a Query of the index partition (a Scan would read the whole table, 14 days of
  * events included) and BatchGetItem for the records, 100 per request, rather than a GetItem each.
  */

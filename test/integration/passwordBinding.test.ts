@@ -146,7 +146,7 @@ async function startRecordingRedis(replicas: readonly number[] = []): Promise<Re
 
 // ------------------------------------------------------------------------------------------------------
 
-/** The probe's CLIENT SETNAME for a sentinel (lib/runtime/sentinel.ts). */
+/** The probe's CLIENT SETNAME for a sentinel (lib/runtime/sentinel/slots.ts). */
 const clientNameOf = (id: string): string => `sentinel-${id}-cmd`;
 
 let real: RedisHandle;
