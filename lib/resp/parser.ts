@@ -220,33 +220,30 @@ export function splitInline(line: string): string[] | null {
     while (i < line.length && isSpace(line[i])) i++;
     if (i >= line.length) return args;
     let current = '';
-    let inDouble = false;
-    let inSingle = false;
+    let quote: '"' | "'" | null = null;
     let done = false;
     while (!done) {
       const c = line[i];
-      if (inDouble) {
+      if (quote !== null) {
         if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
+        if (
+          quote === '"' &&
+          c === '\\' &&
+          line[i + 1] === 'x' &&
+          /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))
+        ) {
           current += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
           i += 3;
-        } else if (c === '\\' && i + 1 < line.length) {
+        } else if (quote === '"' && c === '\\' && i + 1 < line.length) {
           const n = line[i + 1];
           const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
           current += (n !== undefined && escapes[n]) ?? n ?? '';
           i += 1;
-        } else if (c === '"') {
-          if (i + 1 < line.length && !isSpace(line[i + 1])) return null;
-          done = true;
-        } else {
-          current += c;
-        }
-      } else if (inSingle) {
-        if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === "'") {
+        } else if (quote === "'" && c === '\\' && line[i + 1] === "'") {
           current += "'";
           i += 1;
-        } else if (c === "'") {
+        } else if (c === quote) {
+          // A closing quote must end the argument: `"a"b` is a syntax error, as in Redis.
           if (i + 1 < line.length && !isSpace(line[i + 1])) return null;
           done = true;
         } else {
@@ -254,10 +251,8 @@ export function splitInline(line: string): string[] | null {
         }
       } else if (c === undefined || isSpace(c)) {
         done = true;
-      } else if (c === '"') {
-        inDouble = true;
-      } else if (c === "'") {
-        inSingle = true;
+      } else if (c === '"' || c === "'") {
+        quote = c;
       } else {
         current += c;
       }

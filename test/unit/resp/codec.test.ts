@@ -88,6 +88,11 @@ describe('RESP parser', () => {
     expect(splitInline('"a\\x41\\n" b')).toEqual(['aA\n', 'b']);
     expect(splitInline('"unbalanced')).toBeNull();
     expect(splitInline('"a"b')).toBeNull();
+    // Single quotes: only \' is an escape; a backslash before anything else stays.
+    expect(splitInline("'it\\'s' 'a\\nb' '\"x\"'")).toEqual(["it's", 'a\\nb', '"x"']);
+    expect(splitInline("'a'b")).toBeNull();
+    expect(splitInline("'unbalanced")).toBeNull();
+    expect(splitInline(`"it's" 'say "hi"'`)).toEqual(["it's", 'say "hi"']);
   });
 
   it('reports malformed frames, and nothing after them', () => {
