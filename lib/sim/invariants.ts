@@ -182,9 +182,12 @@ function claimOf(change: RecordChange): { request: ClaimEpochRequest; won: boole
   return { request: change.args[1] as ClaimEpochRequest, won: result?.won === true };
 }
 
+/** One invariant: what a step broke, given what the invariants remember and the world's truth. */
+export type Invariant = (state: InvariantState, step: StepObservations, truth: Truth) => Violation[];
+
 // ---------------------------------------------------------------------------------------- safety
 
-export function oneLeaderPerEpoch(state: InvariantState, step: StepObservations): Violation[] {
+export const oneLeaderPerEpoch: Invariant = (state, step) => {
   const found: Violation[] = [];
   for (const change of step.recordChanges) {
     const { after } = change;
@@ -203,9 +206,9 @@ export function oneLeaderPerEpoch(state: InvariantState, step: StepObservations)
       });
   }
   return found;
-}
+};
 
-export function epochsNeverGoBack(_state: InvariantState, step: StepObservations): Violation[] {
+export const epochsNeverGoBack: Invariant = (_state, step) => {
   const found: Violation[] = [];
   for (const { before, after, at, op, process } of step.recordChanges) {
     if (before === null) continue;
@@ -217,9 +220,9 @@ export function epochsNeverGoBack(_state: InvariantState, step: StepObservations
       });
   }
   return found;
-}
+};
 
-export function onePromotionPerEpoch(state: InvariantState, step: StepObservations): Violation[] {
+export const onePromotionPerEpoch: Invariant = (state, step) => {
   const found: Violation[] = [];
   for (const { after, at, op, process } of step.recordChanges) {
     const promoted = after.failoverState !== 'none' ? after.failover?.promoted : null;
@@ -239,13 +242,9 @@ export function onePromotionPerEpoch(state: InvariantState, step: StepObservatio
       });
   }
   return found;
-}
+};
 
-export function promotionAuthorised(
-  state: InvariantState,
-  step: StepObservations,
-  truth: Truth,
-): Violation[] {
+export const promotionAuthorised: Invariant = (state, step, truth) => {
   const found: Violation[] = [];
   for (const { command, record } of step.commands) {
     const promotes = command.kind === 'failover-to' || command.master === null;
@@ -269,9 +268,9 @@ export function promotionAuthorised(
     });
   }
   return found;
-}
+};
 
-export function promotionHadQuorum(state: InvariantState, step: StepObservations, truth: Truth): Violation[] {
+export const promotionHadQuorum: Invariant = (state, step, truth) => {
   const found: Violation[] = [];
   const { settings, members } = truth;
   const needed = Math.max(settings.quorum, Math.floor(members.length / 2) + 1);
@@ -295,13 +294,9 @@ export function promotionHadQuorum(state: InvariantState, step: StepObservations
       });
   }
   return found;
-}
+};
 
-export function promotedWasEligible(
-  _state: InvariantState,
-  step: StepObservations,
-  truth: Truth,
-): Violation[] {
+export const promotedWasEligible: Invariant = (_state, step, truth) => {
   const found: Violation[] = [];
   const { settings } = truth;
   for (const { before, after, at, process, op } of step.recordChanges) {
@@ -329,7 +324,7 @@ export function promotedWasEligible(
       });
   }
   return found;
-}
+};
 
 /**
  * Sentinel's rules (lib/core/selection.ts) applied to what the runner saw when it chose: the replica it
@@ -351,11 +346,7 @@ function selectionDisagrees(
   return `Sentinel's rules on the leader's own view choose ${key(selection.chosen?.address)}${rejected ? ` and reject it: ${rejected.reason}` : ''}`;
 }
 
-export function lookupNeverGoesBack(
-  state: InvariantState,
-  step: StepObservations,
-  truth: Truth,
-): Violation[] {
+export const lookupNeverGoesBack: Invariant = (state, step, truth) => {
   const found: Violation[] = [];
   for (const { caller, record } of step.lookups) {
     if (record === null) continue;
@@ -369,7 +360,7 @@ export function lookupNeverGoesBack(
     state.lookupEpoch.set(caller, Math.max(seen, record.configEpoch));
   }
   return found;
-}
+};
 
 /** The window in which a down-vote that counts at `t` can have been formed. */
 export function reachabilityWindow(truth: Truth): number {
@@ -377,11 +368,7 @@ export function reachabilityWindow(truth: Truth): number {
   return s.voteMaxAgeMs + s.downAfterMs + s.probePeriodMs + s.probeTimeoutMs + 2 * truth.skewBoundMs;
 }
 
-export function noFailoverWhileMasterReachable(
-  _state: InvariantState,
-  step: StepObservations,
-  truth: Truth,
-): Violation[] {
+export const noFailoverWhileMasterReachable: Invariant = (_state, step, truth) => {
   const found: Violation[] = [];
   for (const change of step.recordChanges) {
     const claim = claimOf(change);
@@ -401,7 +388,7 @@ export function noFailoverWhileMasterReachable(
       });
   }
   return found;
-}
+};
 
 // ---------------------------------------------------------------------------------------- liveness
 
@@ -436,11 +423,7 @@ export function noteMasterDeath(state: InvariantState, truth: Truth, node: SimNo
   });
 }
 
-export function deadMasterFailedOver(
-  state: InvariantState,
-  step: StepObservations,
-  truth: Truth,
-): Violation[] {
+export const deadMasterFailedOver: Invariant = (state, step, truth) => {
   for (const change of step.recordChanges) {
     for (const obligation of state.obligations) {
       if (obligation.settledAt !== null) continue;
@@ -476,7 +459,7 @@ export function deadMasterFailedOver(
     });
   }
   return found;
-}
+};
 
 /** Why the run did not meet the conditions under which the bound is promised, or null if it did. */
 export function livenessExemption(obligation: Obligation, truth: Truth): string | null {
@@ -517,9 +500,6 @@ export const INVARIANTS = {
   lookupNeverGoesBack,
   noFailoverWhileMasterReachable,
   deadMasterFailedOver,
-} as const satisfies Record<
-  string,
-  (state: InvariantState, step: StepObservations, truth: Truth) => Violation[]
->;
+} as const satisfies Record<string, Invariant>;
 
 export type InvariantName = keyof typeof INVARIANTS;
