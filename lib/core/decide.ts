@@ -9,6 +9,7 @@ import { SENTINEL_DEFAULTS } from './constants.js';
 import { type EventType, type InstanceRef, instanceEvent, type MasterRef, makeEvent } from './events.js';
 import type { InstanceObservation } from './observation.js';
 import { countDownVotes, quorumReached, votesNeededToAuthorise } from './quorum.js';
+import { newFailoverProgress } from './records.js';
 import { describeSdownCause, nextSdownDeadline, type SdownCause, sdownCause } from './sdown.js';
 import type {
   Address,
@@ -291,15 +292,10 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
             mode: 'start',
             expectedEpoch: record.currentEpoch,
             leaseUntil: now + settings.leaderLeaseMs,
-            progress: {
-              oldMaster: { host: record.host, port: record.port },
-              promoted: null,
-              rejected: [],
-              promotionSentAt: null,
-              replicas: [],
+            progress: newFailoverProgress(record, {
               forced: requested,
               coordinated: requested && record.failoverRequestCoordinated,
-            },
+            }),
           });
           claimedFrom = record.currentEpoch;
           knownEpoch = Math.max(knownEpoch, epoch);

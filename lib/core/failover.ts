@@ -32,6 +32,7 @@ import {
   type Recorded,
   StepOutput,
 } from './failoverStep.js';
+import { newFailoverProgress } from './records.js';
 import { selectReplica } from './selection.js';
 import type {
   Address,
@@ -52,15 +53,8 @@ export function recordedFailover(record: MasterRecord): RecordedFailover | null 
   const { failoverState: state, failoverStartedAt: startedAt } = record;
   if (state === 'none') return null;
   if (state === 'select_slave') {
-    const progress: FailoverProgress = record.failover ?? {
-      oldMaster: { host: record.host, port: record.port },
-      promoted: null,
-      rejected: [],
-      promotionSentAt: null,
-      replicas: [],
-      forced: false,
-      coordinated: false,
-    };
+    const progress: FailoverProgress =
+      record.failover ?? newFailoverProgress(record, { forced: false, coordinated: false });
     return { state, startedAt, progress };
   }
   const progress = record.failover;

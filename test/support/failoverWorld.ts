@@ -15,6 +15,7 @@ import type {
   LeaderView,
 } from '../../lib/core/failoverStep.js';
 import { applyInfoOutcome, applyPingOutcome, newObservation } from '../../lib/core/observation.js';
+import { newMasterRecord } from '../../lib/core/records.js';
 import type { ReplicaCandidate } from '../../lib/core/selection.js';
 import type {
   Address,
@@ -107,25 +108,13 @@ export function failoverRecord(
   overrides: Partial<MasterRecord> = {},
 ): MasterRecord {
   return {
-    name: SETTINGS.name,
-    host: M.host,
-    port: M.port,
+    ...newMasterRecord({ name: SETTINGS.name, host: M.host, port: M.port, now: T0 }, 'config'),
     currentEpoch: 1,
-    configEpoch: 0,
     leader: 'sentinel-a',
     leaderLeaseUntil: T0 + 5_000,
     failoverState: state,
     failoverStartedAt: T0,
     failover,
-    retryNotBefore: 0,
-    failoverRequestedAt: null,
-    failoverRequestCoordinated: false,
-    monitored: true,
-    settings: {},
-    settingsVersion: 0,
-    resetAt: null,
-    origin: { source: 'config', host: M.host, port: M.port },
-    updatedAt: T0,
     ...overrides,
   };
 }

@@ -12,31 +12,14 @@ import type {
 import type { RedisControl } from '../../../lib/ports.js';
 import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
 import { FailoverRunner } from '../../../lib/runtime/failover.js';
+import { M, progress, R1, R2, replicaInfo } from '../../support/failoverWorld.js';
 import { FakeRedisWorld } from '../../support/fakeRedis.js';
 import { globalSettings, masterSettings } from '../../support/settings.js';
 
-const M = { host: '10.0.0.1', port: 6379 };
-const R1 = { host: '10.0.0.2', port: 6379 };
-const R2 = { host: '10.0.0.3', port: 6379 };
 const settings = masterSettings({ ...M, leaderLeaseMs: 200, failoverTimeoutMs: 10_000 });
 
-function info(offset: number): ReplicationInfo {
-  return {
-    runId: null,
-    role: 'replica',
-    loading: false,
-    masterHost: M.host,
-    masterPort: M.port,
-    masterLinkUp: false,
-    masterLinkDownSinceMs: 100,
-    replicaPriority: 100,
-    replicaOffset: offset,
-    replicaAnnounced: true,
-    masterReplOffset: offset,
-    connectedReplicas: [],
-    redisVersion: '7.0.15',
-  };
-}
+const info = (offset: number): ReplicationInfo =>
+  replicaInfo({ replicaOffset: offset, masterReplOffset: offset });
 
 function candidate(address: Address, offset: number, sdown = false, now = Date.now()): ReplicaCandidate {
   let obs = newObservation(address, 'replica', now - 1000);
@@ -53,15 +36,7 @@ function candidate(address: Address, offset: number, sdown = false, now = Date.n
   return { observation: obs, sdown };
 }
 
-const START: FailoverProgress = {
-  oldMaster: M,
-  promoted: null,
-  rejected: [],
-  promotionSentAt: null,
-  replicas: [],
-  forced: false,
-  coordinated: false,
-};
+const START: FailoverProgress = progress();
 
 describe('Class: FailoverRunner', () => {
   it('two runners racing on the same failover never promote two replicas: the successor keeps the recorded choice', async () => {
