@@ -420,6 +420,11 @@ export type ReplicaOfResult =
  * the step in the store before calling this.
  */
 export interface RedisControl {
+  /**
+   * `ok` means REPLICAOF itself answered OK inside the transaction. For `master` null (NO ONE) that is
+   * the promotion: Redis stops replicating before it replies, so the target is a master from then on;
+   * the failover switches the address on this reply alone.
+   */
   replicaOf(target: Address, master: Address | null): Promise<ReplicaOfResult>;
   /**
    * `FAILOVER TO <target> TIMEOUT <ms>` on a live master (Redis ≥ 6.2): it pauses writes, waits until

@@ -14,8 +14,14 @@
  * resumes the failover continues from the recorded step with the same choice. The runner fences each
  * write with the epoch (the store's condition) and each command with its leader lease.
  *
- *   select_slave ─(choice recorded)→ send_slaveof_noone ─(accepted)→ wait_promotion ─(role master:
- *   the address switches)→ reconf_slaves ─(every replica done, or failover-timeout)→ none
+ *   select_slave ─(choice recorded)→ send_slaveof_noone ─(REPLICAOF NO ONE answered OK: the address
+ *   switches)→ reconf_slaves ─(every replica done, or failover-timeout)→ none
+ *
+ * A coordinated switchover (FAILOVER TO) passes through wait_promotion instead: the old master accepts
+ * the command at once but hands over later, so INFO of the chosen replica is read until it says master.
+ *
+ *   send_slaveof_noone ─(FAILOVER TO accepted)→ wait_promotion ─(role master: the address switches)→
+ *   reconf_slaves
  *
  * and back to none from the first three on an abort: the master answers again (select_slave), no
  * replica can be promoted, a coordinated switchover refused, or failover-timeout before the promotion.
@@ -83,8 +89,10 @@ export function stepFailover(input: FailoverStepInput): FailoverStep {
 }
 
 /**
- * select_slave: look at the leader's view; abort if the master answers again (unless forced) or no
- * replica qualifies; else read the recorded replicas and record the choice with every replica to re-point.
+ * select_slave: read the recorded replicas, then look at the leader's view; abort if the master answers
+ * again (unless forced) or no replica qualifies; else record the choice with every replica to re-point.
+ * The view comes last so that the choice and the write recording it start in one synchronous stretch of
+ * the runner: the choice is made on what the leader observes at that moment.
  */
 function stepSelect(
   out: StepOutput,
@@ -93,31 +101,10 @@ function stepSelect(
 ): FailoverStep {
   const { answer } = out;
   const { progress } = failover;
-  if (memory !== null && answer.type === 'replicas') {
-    const others = replicasToRepoint(progress.oldMaster, memory.promoted, [
-      ...memory.seen,
-      ...answer.addresses,
-    ]);
-    // A forced failover leaves the old master running: it is re-pointed with the replicas.
-    if (progress.forced) others.push(progress.oldMaster);
-    const chosen: PromotionProgress = {
-      ...progress,
-      promoted: memory.promoted,
-      rejected: memory.rejected,
-      replicas: others.map((a) => ({
-        host: a.host,
-        port: a.port,
-        state: 'pending',
-        sentAt: null,
-        note: null,
-      })),
-    };
-    return out.record(failover, 'send_slaveof_noone', chosen, {
-      state: 'send_slaveof_noone',
-      stage: 'entered',
-    });
-  }
-  if (answer.type !== 'view') return out.ask({ type: 'view' }, null);
+  if (memory?.stage === 'reading' && answer.type === 'replicas')
+    return out.ask({ type: 'view' }, { state: 'select_slave', stage: 'looking', recorded: answer.addresses });
+  if (memory?.stage !== 'looking' || answer.type !== 'view')
+    return out.ask({ type: 'read-replicas' }, { state: 'select_slave', stage: 'reading' });
   const { view } = answer;
   if (!progress.forced && view.masterSdownSince === null) {
     out.log('info', 'the master answers again before any change: failover abandoned');
@@ -138,15 +125,23 @@ function stepSelect(
       { retryNotBefore: out.now + out.settings.failoverTimeoutMs },
     );
   }
-  return out.ask(
-    { type: 'read-replicas' },
-    {
-      state: 'select_slave',
-      promoted: selection.chosen.address,
-      rejected: selection.rejected,
-      seen: view.replicas.map((candidate) => candidate.observation.address),
-    },
-  );
+  const promoted = selection.chosen.address;
+  const others = replicasToRepoint(progress.oldMaster, promoted, [
+    ...view.replicas.map((candidate) => candidate.observation.address),
+    ...memory.recorded,
+  ]);
+  // A forced failover leaves the old master running: it is re-pointed with the replicas.
+  if (progress.forced) others.push(progress.oldMaster);
+  const chosen: PromotionProgress = {
+    ...progress,
+    promoted,
+    rejected: selection.rejected,
+    replicas: others.map((a) => ({ host: a.host, port: a.port, state: 'pending', sentAt: null, note: null })),
+  };
+  return out.record(failover, 'send_slaveof_noone', chosen, {
+    state: 'send_slaveof_noone',
+    stage: 'entered',
+  });
 }
 
 /** Every replica known (the view's, then the store's), except the promoted one and the old master. */
@@ -175,7 +170,23 @@ function stepSendPromotion(
   }
   if (memory?.stage === 'sent' && answer.type === 'reply') {
     const { reply } = answer;
+    if (reply.ok && !progress.coordinated) {
+      // REPLICAOF NO ONE answered OK inside the transaction: Redis drops its master before it replies,
+      // so the replica is a master from this reply on. Waiting for an INFO to say so again would only
+      // delay the switch (Sentinel waits because it never reads its commands' replies).
+      out.announce('+failover-state-wait-promotion', { kind: 'slave', address: promoted });
+      out.announce('+promoted-slave', { kind: 'slave', address: promoted });
+      // Lookups switch with this write: get-master-addr-by-name answers the promoted replica from now on.
+      return out.record(
+        failover,
+        'reconf_slaves',
+        { ...progress, promotionSentAt: out.now },
+        { state: 'reconf_slaves', stage: 'entered' },
+        { switchTo: promoted },
+      );
+    }
     if (reply.ok) {
+      // FAILOVER TO was accepted: the old master hands over once the replica caught up, later.
       return out.record(
         failover,
         'wait_promotion',
@@ -208,8 +219,9 @@ function stepSendPromotion(
 }
 
 /**
- * wait_promotion: INFO of the promoted replica until it reports role master (then the address switches),
- * or failover-timeout after the command. A replica still not master RESEND_PROMOTION_AFTER_MS after the
+ * wait_promotion (a coordinated switchover, or a failover resumed from that recorded state): INFO of the
+ * promoted replica until it reports role master (then the address switches), or failover-timeout after
+ * the command. A replica still not master RESEND_PROMOTION_AFTER_MS after the
  * command gets it once more.
  */
 function stepWaitPromotion(

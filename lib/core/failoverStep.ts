@@ -108,13 +108,13 @@ export interface ReconfRound {
  */
 export type FailoverMemory =
   | null
-  /** The replica chosen from the leader's view, while the recorded replicas are read. */
+  /** 'reading': the recorded replicas are being read; 'looking': they were, the view comes next. */
+  | { readonly state: 'select_slave'; readonly stage: 'reading' }
   | {
       readonly state: 'select_slave';
-      readonly promoted: Address;
-      readonly rejected: FailoverProgress['rejected'];
-      /** The replicas in the view, re-pointed along with the recorded ones. */
-      readonly seen: readonly Address[];
+      readonly stage: 'looking';
+      /** The replicas the store recorded, re-pointed along with those in the view. */
+      readonly recorded: readonly Address[];
     }
   /** 'entered': this runner's write entered the state (what follows it is due); 'sent': the command is out. */
   | { readonly state: 'send_slaveof_noone'; readonly stage: 'entered' | 'sent' }

@@ -57,6 +57,19 @@ export interface FailoverRunnerOptions {
   /** The leader's own current view of the replicas and of the master, for selection. */
   readonly view: () => { replicas: readonly ReplicaCandidate[]; masterSdownSince: number | null };
   readonly signal: AbortSignal;
+  /**
+   * Set when this sentinel's own claim of the epoch just won: the record that conditional write
+   * returned (nothing newer can exist while its leader lease runs), and the recorded replicas, read
+   * while the claim was written. The run then starts without a store round trip. Absent when a
+   * failover is resumed: both are read.
+   */
+  readonly claimed?: ClaimedFailover;
+}
+
+export interface ClaimedFailover {
+  readonly record: MasterRecord;
+  /** Never rejects: null when the read failed (the runner then reads again, with retries). */
+  readonly replicas: Promise<readonly Address[] | null>;
 }
 
 /** What doing a step's request left: the record as it now stands, and the answer for the next step. */
@@ -71,15 +84,19 @@ const STORE_RETRY_MS = 200;
 export class FailoverRunner {
   readonly #o: FailoverRunnerOptions;
   readonly #probes = new Map<string, RedisProbe>();
+  /** The replicas read along with the claim, used once (a repeated selection reads them again). */
+  #claimedReplicas: Promise<readonly Address[] | null> | null;
 
   constructor(options: FailoverRunnerOptions) {
     this.#o = options;
+    this.#claimedReplicas = options.claimed?.replicas ?? null;
   }
 
   async run(): Promise<FailoverEnd> {
     const { log, settings, clock } = this.#o;
     try {
-      const read = await this.#retryStore(() => this.#o.store.getMaster(settings.name));
+      const read =
+        this.#o.claimed?.record ?? (await this.#retryStore(() => this.#o.store.getMaster(settings.name)));
       if (read === null) return this.#interrupted();
       let record: MasterRecord = read;
       let memory: FailoverMemory = null;
@@ -100,8 +117,8 @@ export class FailoverRunner {
         memory = step.memory;
         const { request } = step;
         if (request.type === 'end') return this.#shouldEnd(record, checkEpoch) ?? request.outcome;
-        // The view is taken without a pause, so the choice and the read of the recorded replicas that
-        // follows it happen in one synchronous stretch with it: nothing observed changes in between.
+        // The view is taken without a pause, so the choice and the call of the write that records it
+        // happen in one synchronous stretch with it: nothing observed changes in between.
         const done: Performed | null =
           request.type === 'view'
             ? { record, answer: { type: 'view', view: this.#o.view() } }
@@ -132,6 +149,10 @@ export class FailoverRunner {
       case 'continue':
         return { record, answer: { type: 'none' } };
       case 'read-replicas': {
+        const claimed = this.#claimedReplicas;
+        this.#claimedReplicas = null;
+        const early = claimed && (await claimed);
+        if (early) return { record, answer: { type: 'replicas', addresses: early } };
         const recorded = await this.#retryStore(() => store.listReplicas(settings.name));
         if (recorded === null) return null;
         return {

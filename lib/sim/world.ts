@@ -132,10 +132,10 @@ class World {
     );
     this.#store = new SimStore(this.#sim, root.fork(7), SENTINEL_IDS, new Set(options.broken ?? []), {
       onCall: (process, op) => {
-        if (op === 'listReplicas') this.#captureSelectionView(process);
+        if (op === 'advanceFailover') this.#captureSelectionView(process);
       },
       onCallFailed: (process, op) => {
-        if (op === 'listReplicas') this.#selectionRetried.add(process.name);
+        if (op === 'advanceFailover') this.#selectionRetried.add(process.name);
       },
       onRecordChange: (change) => this.#onRecordChange(change),
       onVoteWritten: (vote, at, seq) => this.#onVoteWritten(vote, at, seq),
@@ -203,9 +203,10 @@ class World {
   }
 
   /**
-   * The failover runner asks for the recorded replicas right after choosing, in the same synchronous
-   * stretch of code: what its sentinel observes now is exactly what it chose from. A retried call comes
-   * later, when that moment has passed: the view is then dropped rather than misattributed.
+   * The failover runner calls the write that records its choice right after choosing, in the same
+   * synchronous stretch of code: what its sentinel observes at that call is exactly what it chose from
+   * (the invariant reads it only for the write into send_slaveof_noone). A retried call comes later,
+   * when that moment has passed: the view is then dropped rather than misattributed.
    */
   #captureSelectionView(process: Process): void {
     const invocation = this.#sentinels.named(process.name);

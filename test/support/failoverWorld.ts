@@ -142,7 +142,10 @@ export interface Instance {
   linkUpAt: number;
   /** Answers nothing: INFO unreachable, commands refused. */
   down: boolean;
-  /** Accepts REPLICAOF NO ONE but never applies it (a transaction lost with a dying runner). */
+  /**
+   * Loses this many promotions. REPLICAOF NO ONE is lost whole (no reply: Redis answers its OK only
+   * once it is a master); FAILOVER TO aimed at this replica is accepted but the hand-over never happens.
+   */
   losesPromotions: number;
 }
 
@@ -241,7 +244,7 @@ export class FailoverWorld {
     }
     if (target.losesPromotions > 0) {
       target.losesPromotions -= 1;
-      return { ok: true };
+      return command.type === 'promote' ? { ok: false, reason: 'timeout' } : { ok: true };
     }
     target.role = 'master';
     target.master = null;

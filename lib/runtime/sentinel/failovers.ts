@@ -6,7 +6,7 @@ import { addressKey } from '../../core/decide.js';
 import { READ_AT_ONCE } from '../../core/loopSchedule.js';
 import type { MasterSettings } from '../../core/types.js';
 import type { RedisControl } from '../../ports.js';
-import { FailoverRunner } from '../failover.js';
+import { type ClaimedFailover, FailoverRunner } from '../failover.js';
 import { errorFields, FAULT } from '../log.js';
 import type { LoopParts, MasterSlot } from './types.js';
 
@@ -46,8 +46,11 @@ export class Failovers {
     });
   }
 
-  /** Runs the failover of `epoch` for the slot's master, unless it runs already (an older one is stopped). */
-  start(slot: MasterSlot, epoch: number): void {
+  /**
+   * Runs the failover of `epoch` for the slot's master, unless it runs already (an older one is stopped).
+   * `claimed`: what this sentinel's winning claim of the epoch left, so the run starts without reading.
+   */
+  start(slot: MasterSlot, epoch: number, claimed?: ClaimedFailover): void {
     const { options, clock, log } = this.#parts;
     const name = slot.settings.name;
     const running = this.#running.get(name);
@@ -76,6 +79,7 @@ export class Failovers {
         };
       },
       signal: abort.signal,
+      ...(claimed ? { claimed } : {}),
     });
     log('info', 'running the failover', { master: name, epoch });
     const done = runner.run().then(

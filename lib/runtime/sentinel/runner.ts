@@ -456,6 +456,12 @@ export class SentinelRunner {
           return 'done';
         }
         case 'claim-epoch': {
+          // Read along with the claim: the replicas to re-point are recorded with the choice, the
+          // failover's first write, so a winner need not wait for this read after its claim.
+          const replicas = store.listReplicas(name).then(
+            (recorded) => recorded.map((r) => ({ host: r.host, port: r.port })),
+            () => null,
+          );
           const result = await store.claimEpoch(
             name,
             action.mode === 'start'
@@ -487,7 +493,8 @@ export class SentinelRunner {
             leader: result.record.leader,
           });
           // Fast path: the elected sentinel runs the failover itself, at once, without waiting for a tick.
-          if (result.won) this.#failovers.start(slot, result.record.currentEpoch);
+          if (result.won)
+            this.#failovers.start(slot, result.record.currentEpoch, { record: result.record, replicas });
           return 'done';
         }
         case 'run-failover':

@@ -123,14 +123,40 @@ describe('recordedFailover', () => {
 describe('select_slave', () => {
   const record = failoverRecord('select_slave', progress());
 
-  it('looks at the leader view first, fresh or resumed', () => {
-    expect(step(record)).toEqual({ memory: null, events: [], logs: [], request: { type: 'view' } });
+  const reading: FailoverMemory = { state: 'select_slave', stage: 'reading' };
+  const looking = (recorded: Address[] = []): FailoverMemory => ({
+    state: 'select_slave',
+    stage: 'looking',
+    recorded,
+  });
+  /** The view's answer, given after the recorded replicas were read. */
+  const chooseFrom = (answer: FailoverAnswer, recorded: Address[] = []) => ({
+    memory: looking(recorded),
+    answer,
+  });
+
+  it('reads the recorded replicas first, fresh or resumed', () => {
+    expect(step(record)).toEqual({
+      memory: reading,
+      events: [],
+      logs: [],
+      request: { type: 'read-replicas' },
+    });
     const stale: FailoverMemory = { state: 'wait_promotion', stage: 'probing', resent: true };
-    expect(step(record, { memory: stale }).request).toEqual({ type: 'view' });
+    expect(step(record, { memory: stale }).request).toEqual({ type: 'read-replicas' });
+    // A view that answers nothing asked reads them again.
+    expect(step(record, { answer: view([candidate(R1, NOW)]) }).request).toEqual({ type: 'read-replicas' });
+  });
+
+  it('then looks at the leader view, keeping what the store recorded', () => {
+    const out = step(record, { memory: reading, answer: { type: 'replicas', addresses: [R2, R3] } });
+    expect(out.request).toEqual({ type: 'view' });
+    expect(out.memory).toEqual(looking([R2, R3]));
+    expect(out.events).toEqual([]);
   });
 
   it('abandons the failover, without an event, when the master answers again before any change', () => {
-    const out = step(record, { answer: view([candidate(R1, NOW)], null) });
+    const out = step(record, chooseFrom(view([candidate(R1, NOW)], null)));
     expect(out.events).toEqual([]);
     expect(out.logs.map((l) => l.message)).toEqual([
       'the master answers again before any change: failover abandoned',
@@ -151,15 +177,18 @@ describe('select_slave', () => {
 
   it('goes on with a forced failover although the master answers', () => {
     const forced = failoverRecord('select_slave', progress({ forced: true }));
-    expect(step(forced, { answer: view([candidate(R1, NOW)], null) }).request).toEqual({
-      type: 'read-replicas',
+    expect(writeOf(step(forced, chooseFrom(view([candidate(R1, NOW)], null))).request)).toMatchObject({
+      from: 'select_slave',
+      to: 'send_slaveof_noone',
+      progress: { promoted: R1 },
     });
   });
 
   it('aborts with -failover-abort-no-good-slave when no replica qualifies, and retries after failover-timeout', () => {
-    const out = step(record, {
-      answer: view([candidate(R1, NOW, { sdown: true }), candidate(R2, NOW, { priority: 0 })]),
-    });
+    const out = step(
+      record,
+      chooseFrom(view([candidate(R1, NOW, { sdown: true }), candidate(R2, NOW, { priority: 0 })])),
+    );
     expect(eventLines(out)).toEqual([`-failover-abort-no-good-slave ${MASTER_M}`]);
     expect(out.events[0]?.at).toBe(NOW);
     const rejected = [
@@ -179,23 +208,15 @@ describe('select_slave', () => {
     expect(out.memory).toEqual({ state: 'none', stage: 'aborted' });
   });
 
-  it("chooses by Sentinel's rules, then reads the recorded replicas before recording anything", () => {
-    const out = step(record, {
-      answer: view([candidate(R1, NOW, { offset: 500 }), candidate(R2, NOW, { offset: 900 })]),
-    });
-    expect(out.request).toEqual({ type: 'read-replicas' });
-    expect(out.events).toEqual([]);
-    expect(out.memory).toMatchObject({ state: 'select_slave', promoted: R2, seen: [R1, R2] });
-  });
-
-  it('records the choice with every replica known to the view or the store, except the chosen one and the old master', () => {
-    const looked = step(record, {
-      answer: view([candidate(R1, NOW, { offset: 500 }), candidate(R2, NOW, { offset: 900 })]),
-    });
+  it("chooses by Sentinel's rules and records the choice with every replica known to the view or the store, except the chosen one and the old master", () => {
     const out = step(record, {
       now: NOW + 30,
-      memory: looked.memory,
-      answer: { type: 'replicas', addresses: [R2, R3, M, R1] },
+      ...chooseFrom(view([candidate(R1, NOW, { offset: 500 }), candidate(R2, NOW, { offset: 900 })]), [
+        R2,
+        R3,
+        M,
+        R1,
+      ]),
     });
     const write = writeOf(out.request);
     expect(write).toEqual({
@@ -217,8 +238,7 @@ describe('select_slave', () => {
 
   it('re-points the old master too in a forced failover (it keeps running)', () => {
     const forced = failoverRecord('select_slave', progress({ forced: true }));
-    const looked = step(forced, { answer: view([candidate(R1, NOW)]) });
-    const out = step(forced, { memory: looked.memory, answer: { type: 'replicas', addresses: [R2] } });
+    const out = step(forced, chooseFrom(view([candidate(R1, NOW)]), [R2]));
     expect(writeOf(out.request).progress.replicas).toEqual([reconf(R2), reconf(M)]);
   });
 
@@ -248,8 +268,8 @@ describe('send_slaveof_noone', () => {
   it('sends REPLICAOF NO ONE to the recorded replica, fresh or resumed', () => {
     expect(step(record).request).toEqual({ type: 'send', command: { type: 'promote', target: R1 } });
     expect(step(record).memory).toEqual(sent);
-    // A stale memory naming another replica changes nothing: the record's choice is the only one.
-    const stale: FailoverMemory = { state: 'select_slave', promoted: R3, rejected: [], seen: [R3] };
+    // A stale memory of another state changes nothing: the record's choice is the only one.
+    const stale: FailoverMemory = { state: 'select_slave', stage: 'looking', recorded: [R3] };
     expect(step(record, { memory: stale }).request).toEqual({
       type: 'send',
       command: { type: 'promote', target: R1 },
@@ -279,8 +299,32 @@ describe('send_slaveof_noone', () => {
     });
   });
 
-  it('records wait_promotion with the time the command was accepted', () => {
+  it('commits the promotion on the OK of REPLICAOF NO ONE: +promoted-slave, and the address switches', () => {
     const out = step(record, {
+      now: NOW + 250,
+      memory: sent,
+      answer: { type: 'reply', reply: { ok: true } },
+    });
+    expect(eventLines(out)).toEqual([
+      `+failover-state-wait-promotion ${SLAVE_R1}`,
+      `+promoted-slave ${SLAVE_R1}`,
+    ]);
+    expect(writeOf(out.request)).toEqual({
+      from: 'send_slaveof_noone',
+      to: 'reconf_slaves',
+      progress: chosen({ promotionSentAt: NOW + 250 }),
+      leaseUntil: NOW + 250 + SETTINGS.leaderLeaseMs,
+      switchTo: R1,
+    });
+    expect(out.memory).toEqual({ state: 'reconf_slaves', stage: 'entered' });
+  });
+
+  it('records wait_promotion with the time FAILOVER TO was accepted: the hand-over comes later', () => {
+    const coordinated = failoverRecord(
+      'send_slaveof_noone',
+      chosen({ coordinated: true, promotionSentAt: null }),
+    );
+    const out = step(coordinated, {
       now: NOW + 250,
       memory: sent,
       answer: { type: 'reply', reply: { ok: true } },
@@ -288,7 +332,7 @@ describe('send_slaveof_noone', () => {
     expect(writeOf(out.request)).toEqual({
       from: 'send_slaveof_noone',
       to: 'wait_promotion',
-      progress: chosen({ promotionSentAt: NOW + 250 }),
+      progress: chosen({ coordinated: true, promotionSentAt: NOW + 250 }),
       leaseUntil: NOW + 250 + SETTINGS.leaderLeaseMs,
     });
     expect(out.memory).toEqual({ state: 'wait_promotion', stage: 'entered', resent: false });

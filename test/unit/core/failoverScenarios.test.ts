@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SENTINEL_DEFAULTS } from '../../../lib/core/constants.js';
-import { stepFailover } from '../../../lib/core/failover.js';
+import { RESEND_PROMOTION_AFTER_MS, stepFailover } from '../../../lib/core/failover.js';
 import type { FailoverAnswer, FailoverMemory, LeaderView } from '../../../lib/core/failoverStep.js';
 import type { Address, FailoverProgress, MasterRecord } from '../../../lib/core/types.js';
 import {
@@ -86,17 +86,20 @@ describe('a whole failover', () => {
       `+switch-master mymaster ${M.host} ${M.port} ${R1.host} ${R1.port}`,
     ]);
     const steps = run.writes.map((x) => `${x.write.from}→${x.write.to}`);
-    expect(steps.slice(0, 3)).toEqual([
+    expect(steps.slice(0, 2)).toEqual([
       'select_slave→send_slaveof_noone',
-      'send_slaveof_noone→wait_promotion',
-      'wait_promotion→reconf_slaves',
+      'send_slaveof_noone→reconf_slaves',
     ]);
     expect(steps.at(-1)).toBe('reconf_slaves→none');
-    expect(steps.slice(3, -1).every((s) => s === 'reconf_slaves→reconf_slaves')).toBe(true);
-    // The choice is recorded before any command, and the address switches only once R1 is master.
+    expect(steps.slice(2, -1).every((s) => s === 'reconf_slaves→reconf_slaves')).toBe(true);
+    // The choice is recorded before any command, and the address switches only once R1 is master:
+    // on the OK of its REPLICAOF NO ONE, with no INFO asked in between.
     expect(run.sent[0]?.record.failoverState).toBe('send_slaveof_noone');
-    expect(run.writes[2]?.write.switchTo).toEqual(R1);
-    expect(run.writes[2]?.instances.get(key(R1))?.role).toBe('master');
+    expect(run.writes[1]?.write.switchTo).toEqual(R1);
+    expect(run.writes[1]?.instances.get(key(R1))?.role).toBe('master');
+    const promoteAt = run.requests.findIndex((r) => r.type === 'send');
+    const switchAt = run.requests.findIndex((r) => r.type === 'record' && r.write.switchTo !== undefined);
+    expect(run.requests.slice(promoteAt, switchAt).filter((r) => r.type === 'info')).toEqual([]);
     expect(w.record).toMatchObject({ failoverState: 'none', host: R1.host, port: R1.port, configEpoch: 1 });
     expect(w.record.leaderLeaseUntil).toBe(0);
     expect(run.remembered).toEqual([M]);
@@ -188,14 +191,19 @@ describe('parallel-syncs', () => {
 });
 
 describe('timeouts, on the virtual clock', () => {
-  it('aborts the promotion wait failover-timeout after REPLICAOF NO ONE, having sent it once more', () => {
-    const w = world({ instances: [[R1, { losesPromotions: 1_000 }]] });
+  it('aborts the wait for a hand-over failover-timeout after FAILOVER TO, never sending it again', () => {
+    const w = world({
+      record: failoverRecord('select_slave', progress({ forced: true, coordinated: true })),
+      instances: [
+        [M, { role: 'master', master: null }],
+        [R1, { losesPromotions: 1_000 }],
+      ],
+      view: (now) => ({ replicas: [candidate(R1, now, { offset: 900 })], masterSdownSince: null }),
+    });
     const run = w.drive();
     expect(run.outcome).toBe('aborted');
-    expect(commandsOf(run)).toEqual([
-      { type: 'promote', target: R1 },
-      { type: 'promote', target: R1 },
-    ]);
+    expect(commandsOf(run)).toEqual([{ type: 'hand-over', master: M, target: R1, timeoutMs: FT / 2 }]);
+    expect(run.writes[1]?.write.to).toBe('wait_promotion');
     const sentAt = run.writes[1]?.write.progress.promotionSentAt as number;
     const abort = run.writes.at(-1);
     expect(abort?.write).toMatchObject({ to: 'none', leaseUntil: 0 });
@@ -207,13 +215,45 @@ describe('timeouts, on the virtual clock', () => {
     expect(w.record).toMatchObject({ host: M.host, port: M.port, configEpoch: 0, failoverState: 'none' });
   });
 
-  it('resends the promotion only after a second, and only once', () => {
+  it('resends a lost REPLICAOF NO ONE at the next poll, and switches on the OK of the second', () => {
     const w = world({ instances: [[R1, { losesPromotions: 1 }]] });
     const run = w.drive();
     expect(run.outcome).toBe('completed');
     const sends = run.sent.filter((s) => s.command.type === 'promote');
-    // The first from send_slaveof_noone, the second from the wait, a second or more after the first.
-    expect(sends.map((s) => s.record.failoverState)).toEqual(['send_slaveof_noone', 'wait_promotion']);
+    expect(sends.map((s) => s.record.failoverState)).toEqual(['send_slaveof_noone', 'send_slaveof_noone']);
+    expect(run.writes[1]?.write).toMatchObject({
+      from: 'send_slaveof_noone',
+      to: 'reconf_slaves',
+      switchTo: R1,
+    });
+  });
+
+  it('resumed in wait_promotion with the replica not master, resends only a second after the recorded command, and only once', () => {
+    const sentAt = T0 + 200;
+    const record = failoverRecord('wait_promotion', {
+      ...progress(),
+      promoted: R1,
+      promotionSentAt: sentAt,
+      replicas: [],
+    });
+    const resentAt: number[] = [];
+    // The resend is lost too: the wait then goes on to failover-timeout without a third.
+    const w = world({
+      record,
+      now: sentAt + 10,
+      instances: [[R1, { losesPromotions: 1 }]],
+      reply: (command, at) => {
+        if (command.type === 'promote') resentAt.push(at.now);
+        return undefined;
+      },
+    });
+    const run = w.drive();
+    expect(run.outcome).toBe('aborted');
+    expect(commandsOf(run)).toEqual([{ type: 'promote', target: R1 }]);
+    expect(resentAt).toHaveLength(1);
+    expect(resentAt[0]).toBeGreaterThan(sentAt + RESEND_PROMOTION_AFTER_MS);
+    expect(eventLines(run).at(-1)).toBe(`-failover-abort-slave-timeout ${MASTER_M}`);
+    expect(w.record).toMatchObject({ host: M.host, port: M.port, failoverState: 'none' });
   });
 
   it('retries a refused REPLICAOF NO ONE every poll until failover-timeout from the start, then aborts', () => {
@@ -315,33 +355,57 @@ describe('resumption', () => {
     masterSdownSince: T0 - 5_000,
   });
 
-  it('continues from every recorded step with the recorded choice, to the same end', () => {
-    const first = world();
-    const full = first.drive();
-    expect(full.outcome).toBe('completed');
-    expect(full.writes.length).toBeGreaterThan(5);
-    for (const [i, written] of full.writes.entries()) {
-      const successor = world({
-        record: written.record,
-        instances: [...written.instances].map(([k, v]) => {
-          const [host, port] = k.split(':');
-          return [{ host: host as string, port: Number(port) }, v] as const;
-        }),
-        view: otherView,
-        now: written.at + 1_000,
-      });
-      const run = successor.drive();
-      expect(run.outcome, `resumed after write ${i} (${written.write.to})`).toBe('completed');
-      expect(successor.record).toMatchObject({ failoverState: 'none', host: R1.host, port: R1.port });
-      // No second choice, no promotion of anything but R1, no entry events of the state resumed in.
-      expect(run.writes.every((x) => x.write.from !== 'select_slave')).toBe(true);
-      for (const c of commandsOf(run)) if (c.type !== 'replicate') expect(c.target).toEqual(R1);
-      expect(eventLines(run)).not.toContain(`+selected-slave ${slave(R1)}`);
-      if (written.write.to === 'wait_promotion')
-        expect(eventLines(run)).not.toContain(`+failover-state-wait-promotion ${slave(R1)}`);
-      if (written.write.to === 'none') expect(run.requests).toEqual([{ type: 'end', outcome: 'completed' }]);
-    }
-  });
+  /** A coordinated switchover: the old master is up and hands over (it passes through wait_promotion). */
+  const coordinated: Partial<WorldOptions> = {
+    record: failoverRecord('select_slave', progress({ forced: true, coordinated: true })),
+    instances: [
+      [M, { role: 'master', master: null }],
+      [R1, {}],
+      [R2, {}],
+      [R3, {}],
+    ],
+    view: (now) => ({ replicas: [candidate(R1, now, { offset: 900 })], masterSdownSince: null }),
+  };
+
+  it.each([
+    ['a failover', {}, ['select_slave', 'send_slaveof_noone', 'reconf_slaves', 'none']],
+    [
+      'a coordinated switchover',
+      coordinated,
+      ['select_slave', 'send_slaveof_noone', 'wait_promotion', 'reconf_slaves', 'none'],
+    ],
+  ] as const)(
+    'continues %s from every recorded step with the recorded choice, to the same end',
+    (_, mode, states) => {
+      const first = world(mode);
+      const full = first.drive();
+      expect(full.outcome).toBe('completed');
+      expect(full.writes.length).toBeGreaterThan(5);
+      expect([...new Set(full.writes.map((x) => x.write.from))]).toEqual(states.slice(0, -1));
+      for (const [i, written] of full.writes.entries()) {
+        const successor = world({
+          record: written.record,
+          instances: [...written.instances].map(([k, v]) => {
+            const [host, port] = k.split(':');
+            return [{ host: host as string, port: Number(port) }, v] as const;
+          }),
+          view: otherView,
+          now: written.at + 1_000,
+        });
+        const run = successor.drive();
+        expect(run.outcome, `resumed after write ${i} (${written.write.to})`).toBe('completed');
+        expect(successor.record).toMatchObject({ failoverState: 'none', host: R1.host, port: R1.port });
+        // No second choice, no promotion of anything but R1, no entry events of the state resumed in.
+        expect(run.writes.every((x) => x.write.from !== 'select_slave')).toBe(true);
+        for (const c of commandsOf(run)) if (c.type !== 'replicate') expect(c.target).toEqual(R1);
+        expect(eventLines(run)).not.toContain(`+selected-slave ${slave(R1)}`);
+        if (written.write.to === 'wait_promotion')
+          expect(eventLines(run)).not.toContain(`+failover-state-wait-promotion ${slave(R1)}`);
+        if (written.write.to === 'none')
+          expect(run.requests).toEqual([{ type: 'end', outcome: 'completed' }]);
+      }
+    },
+  );
 
   it('resumed in select_slave, chooses afresh from its own view', () => {
     const run = world({ view: otherView }).drive();
@@ -361,11 +425,16 @@ describe('resumption', () => {
   });
 
   it('resumed in wait_promotion after the promotion was lost, sends it once more to the recorded replica', () => {
-    const full = world().drive({ untilWrites: 2 });
-    const waiting = full.writes[1] as Run['writes'][number];
-    expect(waiting.record.failoverState).toBe('wait_promotion');
-    // The transaction was lost with the runner: R1 is still a replica.
-    const successor = world({ record: waiting.record, view: otherView, now: waiting.at + 2_000 });
+    const full = world().drive({ untilWrites: 1 });
+    const chosen = full.writes[0] as Run['writes'][number];
+    // A plain failover recorded in wait_promotion, as a runner that waited for INFO wrote it; R1 is
+    // still a replica (it lost the promotion since).
+    const waiting = {
+      ...chosen.record,
+      failoverState: 'wait_promotion' as const,
+      failover: { ...(chosen.record.failover as FailoverProgress), promotionSentAt: chosen.at + 20 },
+    };
+    const successor = world({ record: waiting, view: otherView, now: chosen.at + 2_000 });
     const run = successor.drive();
     expect(run.outcome).toBe('completed');
     expect(commandsOf(run)[0]).toEqual({ type: 'promote', target: R1 });
@@ -489,11 +558,11 @@ describe('never two promoted replicas', () => {
     const address = fc.constantFrom(...ADDRESSES);
     const memory: fc.Arbitrary<FailoverMemory> = fc.oneof(
       fc.constant(null),
+      fc.constant({ state: 'select_slave' as const, stage: 'reading' as const }),
       fc.record({
         state: fc.constant('select_slave' as const),
-        promoted: address,
-        rejected: fc.constant([]),
-        seen: fc.array(address),
+        stage: fc.constant('looking' as const),
+        recorded: fc.array(address),
       }),
       fc.record({
         state: fc.constant('send_slaveof_noone' as const),

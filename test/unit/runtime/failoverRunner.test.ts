@@ -11,7 +11,7 @@ import type {
 } from '../../../lib/core/types.js';
 import type { RedisControl } from '../../../lib/ports.js';
 import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
-import { FailoverRunner } from '../../../lib/runtime/failover.js';
+import { type ClaimedFailover, FailoverRunner } from '../../../lib/runtime/failover.js';
 import { M, progress, R1, R2, replicaInfo } from '../../support/failoverWorld.js';
 import { FakeRedisWorld } from '../../support/fakeRedis.js';
 import { globalSettings, masterSettings } from '../../support/settings.js';
@@ -154,8 +154,9 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
     const events: SentinelEvent[] = [];
     const logs: string[] = [];
     const abort = new AbortController();
-    const runner = (sentinelId = 'sentinel-a') =>
+    const runner = (sentinelId = 'sentinel-a', claimed?: ClaimedFailover) =>
       new FailoverRunner({
+        ...(claimed ? { claimed } : {}),
         settings: { ...settings, leaderLeaseMs: 5_000 },
         global: globalSettings(),
         sentinelId,
@@ -172,7 +173,23 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
         }),
         signal: abort.signal,
       });
-    return { clock, world, store, events, logs, abort, runner };
+    return { clock, world, store, events, logs, abort, runner, claim };
+  }
+
+  /** Counts the store's reads by operation. */
+  function countReads(store: MemoryStore): Record<'getMaster' | 'listReplicas', number> {
+    const reads = { getMaster: 0, listReplicas: 0 };
+    const getMaster = store.getMaster.bind(store);
+    const listReplicas = store.listReplicas.bind(store);
+    store.getMaster = (name) => {
+      reads.getMaster += 1;
+      return getMaster(name);
+    };
+    store.listReplicas = (name) => {
+      reads.listReplicas += 1;
+      return listReplicas(name);
+    };
+    return reads;
   }
 
   /** Stops the runner (as an ending invocation does) right after the store accepts a write into `state`. */
@@ -208,6 +225,44 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
       leaderLeaseUntil: 0,
     });
     expect((await store.listReplicas('mymaster')).map((r) => ({ host: r.host, port: r.port }))).toEqual([M]);
+  });
+
+  it('started by its own winning claim, reads nothing before recording the choice: the claim gave the record and the replicas', async () => {
+    const { runner, store, world, claim } = await setUp();
+    const reads = countReads(store);
+    const recordChoice = store.advanceFailover.bind(store);
+    let readsAtChoice: typeof reads | null = null;
+    let toRepoint: Address[] = [];
+    store.advanceFailover = async (name, request) => {
+      if (request.to === 'send_slaveof_noone') {
+        readsAtChoice = { ...reads };
+        toRepoint = request.progress.replicas.map((r) => ({ host: r.host, port: r.port }));
+      }
+      return recordChoice(name, request);
+    };
+    world.set(R2, 'up');
+    const end = await runner('sentinel-a', { record: claim.record, replicas: Promise.resolve([R2]) }).run();
+    expect(end).toBe('completed');
+    expect(readsAtChoice).toEqual({ getMaster: 0, listReplicas: 0 });
+    // R2 came only from the read made with the claim: it is recorded with the choice and re-pointed.
+    expect(toRepoint).toEqual([R2]);
+    expect(world.replicaOfCalls).toContainEqual({ target: R2, master: R1 });
+  });
+
+  it('reads the record and the replicas itself when the read made with the claim failed', async () => {
+    const { runner, store, claim } = await setUp();
+    const reads = countReads(store);
+    const end = await runner('sentinel-a', { record: claim.record, replicas: Promise.resolve(null) }).run();
+    expect(end).toBe('completed');
+    expect(reads.listReplicas).toBe(1);
+  });
+
+  it('reads the record first when it resumes a failover (no claim of its own)', async () => {
+    const { runner, store } = await setUp();
+    const reads = countReads(store);
+    expect(await runner().run()).toBe('completed');
+    expect(reads).toMatchObject({ listReplicas: 1 });
+    expect(reads.getMaster).toBeGreaterThanOrEqual(1);
   });
 
   it('ends completed at once, sending nothing, when the record shows no failover', async () => {

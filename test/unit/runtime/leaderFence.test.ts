@@ -72,7 +72,7 @@ interface Scenario {
   readonly leaderLeaseMs: number;
   /** How long each INFO of the runner takes (a probe may take up to its deadline). */
   readonly infoDelayMs: number;
-  /** The first REPLICAOF NO ONE is accepted but not applied, so the runner sends it again. */
+  /** The first REPLICAOF NO ONE is lost (not applied, no reply in its deadline), so the runner sends it again. */
   readonly dropFirstPromotion: boolean;
   readonly replicas: number;
 }
@@ -129,7 +129,7 @@ async function runFailover(scenario: Scenario): Promise<{ end: string; commands:
       commands.push({ endedAt: clock.now(), leaseUntil });
       if (master === null && scenario.dropFirstPromotion && promotionsDropped === 0) {
         promotionsDropped += 1;
-        return { ok: true };
+        return { ok: false, reason: 'timeout' };
       }
       return fake.replicaOf(target, master);
     },
@@ -205,7 +205,8 @@ describe('the leader fence (lib/core/fence.ts) with the failover runner', () => 
       leaderLeaseMs: 5_000,
       infoDelayMs: 1_500,
       dropFirstPromotion: true,
-      replicas: 2,
+      // Two replicas to re-point: the second is told after an INFO of the first, without a write between.
+      replicas: 3,
     };
     const { commands } = await runFailover(scenario);
     expect(commands.some((c) => c.endedAt > c.leaseUntil)).toBe(true);
