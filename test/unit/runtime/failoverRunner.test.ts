@@ -236,7 +236,7 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
     store.advanceFailover = async (name, request) => {
       if (request.to === 'send_slaveof_noone') {
         readsAtChoice = { ...reads };
-        toRepoint = request.progress.replicas.map((r) => ({ host: r.host, port: r.port }));
+        toRepoint = (request.progress?.replicas ?? []).map((r) => ({ host: r.host, port: r.port }));
       }
       return recordChoice(name, request);
     };
