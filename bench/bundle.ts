@@ -28,7 +28,8 @@
  *
  * The cost table prices a 30-day month of three sentinels from these measurements, with the deployed
  * timeout and memory and the fixed CloudWatch part read from the rendered template (`npm run package`).
- * The measurements also go to stderr as JSON lines; `--from FILE` prints the tables again from them.
+ * The measurements also go to stderr as JSON lines; `--from FILE` prints the loop's tables again from
+ * them (one file may hold the lines of several runs), measuring nothing.
  *
  *   npm run bench:bundle -- [--runs 5] [--loop] [--masters 1,10,100,1000] [--period 60] [--timeout 240]
  *                           [--memory MB[,MB…]] [--plain-masters-from 1000] [--v8-defaults] [--from FILE]
@@ -1061,8 +1062,22 @@ function loopTables(results: readonly LoopMeasurement[], from?: string): string 
         `CloudWatch fixed (from the rendered template): ${first.deployed.cloudwatchFixed}.`,
       ]
     : [];
+  // Rows reprinted from several runs say which run measured which counts.
+  const runs = new Map<string, number[]>();
+  for (const r of results) {
+    const key = `${r.measuredAt}\u0000${r.command}`;
+    runs.set(key, [...(runs.get(key) ?? []), r.masters]);
+  }
   const when = first
-    ? `Measured ${first.measuredAt} with \`${first.command}\`${from ? ` (reprinted from ${from})` : ''}.`
+    ? [...runs]
+        .map(([key, counts]) => {
+          const [at, command] = key.split('\u0000');
+          const which =
+            runs.size > 1 ? ` (${counts.map((n) => n.toLocaleString('en-US')).join(', ')} masters)` : '';
+          return `Measured ${at}${which} with \`${command}\``;
+        })
+        .join('; ')
+        .concat(from ? ` (reprinted from ${from}).` : '.')
     : 'No measurements.';
   return `${measured}\n\n${[...model, ...notes].map((n) => `- ${n}`).join('\n')}\n\n${cost}\n\n${when}`;
 }
@@ -1181,9 +1196,6 @@ async function benchLoop(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const started = new Date();
-  console.log(`## Bundles (${RUNS} imports each, Node ${process.version}, ${started.toISOString()})\n`);
-  console.log(await benchBundles());
   if (opts.from) {
     const results = readFileSync(opts.from, 'utf8')
       .split('\n')
@@ -1195,6 +1207,10 @@ async function main(): Promise<void> {
     console.log(loopTables(results, opts.from));
     return;
   }
+  // Printing again from measurements measures nothing: the bundles only with a real run.
+  const started = new Date();
+  console.log(`## Bundles (${RUNS} imports each, Node ${process.version}, ${started.toISOString()})\n`);
+  console.log(await benchBundles());
   if (opts.loop) {
     console.log(
       `\n## Sentinel loop: a month of three sentinels (one invocation per ${PERIOD_MS / 1000} s, ` +

@@ -283,11 +283,10 @@ function waitOrAbort(out: StepOutput, failover: Recorded<'wait_promotion'>, rese
 function stepEnded(input: FailoverStepInput): FailoverStep {
   const { memory, answer, now, settings } = input;
   if (memory?.state === 'none' && memory.stage === 'completed' && answer.type === 'recorded') {
-    const { oldMaster: old, promoted } = memory;
+    const { oldMaster: old } = memory;
     const out = new StepOutput(input, old);
+    // +switch-master went out with the switch, before any replica (the old master too) was re-pointed.
     out.announce('+failover-end', { kind: 'master', address: old });
-    const switched = `${settings.name} ${old.host} ${old.port} ${promoted.host} ${promoted.port}`;
-    out.emit(makeEvent('+switch-master', switched, settings.name, now));
     // The old master is now one of the replicas: converted when it comes back (+convert-to-slave).
     return out.ask({ type: 'remember-replica', address: old, at: now }, { ...memory, stage: 'remembered' });
   }

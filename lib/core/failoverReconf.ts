@@ -11,6 +11,7 @@
  * every replica done ends the failover.
  */
 import { SENTINEL_DEFAULTS } from './constants.js';
+import { makeEvent } from './events.js';
 import type {
   FailoverAnswer,
   FailoverMemory,
@@ -33,11 +34,18 @@ export function stepReconfigure(
   const { answer } = out;
   const { progress } = failover;
   if (memory?.stage === 'entered' && answer.type === 'recorded') {
+    const { oldMaster: old, promoted } = progress;
     out.log('info', 'promotion committed: the master address is switched', {
-      promoted: progress.promoted,
+      promoted,
       configEpoch: out.input.record.configEpoch,
     });
-    out.announce('+failover-state-reconf-slaves', { kind: 'master', address: progress.oldMaster });
+    // Announced as soon as lookups answer the new master, before any replica is re-pointed: a client
+    // told of the switch moves to the new master before the old one (re-pointed here when it still runs,
+    // in a forced failover) drops its connections. Sentinel announces it only at the end, and demotes a
+    // running old master later still.
+    const switched = `${out.settings.name} ${old.host} ${old.port} ${promoted.host} ${promoted.port}`;
+    out.emit(makeEvent('+switch-master', switched, out.settings.name, out.now));
+    out.announce('+failover-state-reconf-slaves', { kind: 'master', address: old });
     return out.ask({ type: 'continue' }, null);
   }
   if (memory?.stage === 'recorded' && answer.type === 'recorded') {
@@ -181,13 +189,13 @@ function inFlight(replicas: readonly ReplicaReconf[]): number {
   return replicas.filter((r) => r.state === 'sent' || r.state === 'inprog').length;
 }
 
-/** The failover's last write; +failover-end and +switch-master follow it. */
+/** The failover's last write; +failover-end follows it. */
 function finish(out: StepOutput, failover: Reconfiguring, replicas: readonly ReplicaReconf[]): FailoverStep {
   const { progress } = failover;
   return out.end(
     failover,
     { ...progress, replicas },
-    { state: 'none', stage: 'completed', oldMaster: progress.oldMaster, promoted: progress.promoted },
+    { state: 'none', stage: 'completed', oldMaster: progress.oldMaster },
   );
 }
 

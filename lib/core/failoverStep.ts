@@ -128,13 +128,8 @@ export type FailoverMemory =
   | { readonly state: 'reconf_slaves'; readonly stage: 'entered' | 'recorded' }
   | { readonly state: 'reconf_slaves'; readonly stage: 'round'; readonly round: ReconfRound }
   | { readonly state: 'none'; readonly stage: 'aborted' }
-  /** The failover completed: its last events are due, then the old master is remembered as a replica. */
-  | {
-      readonly state: 'none';
-      readonly stage: 'completed' | 'remembered';
-      readonly oldMaster: Address;
-      readonly promoted: Address;
-    };
+  /** The failover completed: its last event is due, then the old master is remembered as a replica. */
+  | { readonly state: 'none'; readonly stage: 'completed' | 'remembered'; readonly oldMaster: Address };
 
 export interface FailoverLogLine {
   readonly level: 'info' | 'warn';

@@ -75,12 +75,13 @@ const LEADER_SEQUENCE = [
   '+failover-state-send-slaveof-noone',
   '+failover-state-wait-promotion',
   '+promoted-slave',
+  // Announced as soon as the address switched, before any replica is re-pointed (Sentinel: at the end).
+  '+switch-master',
   '+failover-state-reconf-slaves',
   '+slave-reconf-sent',
   '+slave-reconf-inprog',
   '+slave-reconf-done',
   '+failover-end',
-  '+switch-master',
 ];
 
 describe('Failover on real Redis and DynamoDB Local', () => {

@@ -532,9 +532,20 @@ describe('reconf_slaves', () => {
       ...overrides,
     });
 
-  it('announces +failover-state-reconf-slaves once entered', () => {
-    const out = step(reconfRecord([reconf(R2)]), { memory: entered, answer: { type: 'recorded' } });
-    expect(eventLines(out)).toEqual([`+failover-state-reconf-slaves ${MASTER_M}`]);
+  it('announces +switch-master once the switch is recorded, before any replica is re-pointed, then +failover-state-reconf-slaves', () => {
+    const out = step(reconfRecord([reconf(R2)]), {
+      now: NOW + 3,
+      memory: entered,
+      answer: { type: 'recorded' },
+    });
+    expect(eventLines(out)).toEqual([
+      `+switch-master mymaster ${M.host} ${M.port} ${R1.host} ${R1.port}`,
+      `+failover-state-reconf-slaves ${MASTER_M}`,
+    ]);
+    expect(out.events.map((e) => [e.master, e.at])).toEqual([
+      ['mymaster', NOW + 3],
+      ['mymaster', NOW + 3],
+    ]);
     expect(out.logs).toEqual([
       {
         level: 'info',
@@ -678,7 +689,7 @@ describe('reconf_slaves', () => {
     });
   });
 
-  it('ends the failover when every replica is done: +failover-end, +switch-master, the old master remembered', () => {
+  it('ends the failover when every replica is done: +failover-end (the switch was announced already), the old master remembered', () => {
     const record = reconfRecord([reconf(R2, 'done'), reconf(R3, 'done')]);
     const out = step(record);
     expect(writeOf(out.request)).toEqual({
@@ -690,14 +701,8 @@ describe('reconf_slaves', () => {
     expect(out.events).toEqual([]);
     const ended = failoverRecord('none', writeOf(out.request).progress, { host: R1.host, port: R1.port });
     const after = step(ended, { now: NOW + 9, memory: out.memory, answer: { type: 'recorded' } });
-    expect(eventLines(after)).toEqual([
-      `+failover-end ${MASTER_M}`,
-      `+switch-master mymaster ${M.host} ${M.port} ${R1.host} ${R1.port}`,
-    ]);
-    expect(after.events.map((e) => [e.master, e.at])).toEqual([
-      ['mymaster', NOW + 9],
-      ['mymaster', NOW + 9],
-    ]);
+    expect(eventLines(after)).toEqual([`+failover-end ${MASTER_M}`]);
+    expect(after.events.map((e) => [e.master, e.at])).toEqual([['mymaster', NOW + 9]]);
     expect(after.request).toEqual({ type: 'remember-replica', address: M, at: NOW + 9 });
     expect(step(ended, { memory: after.memory }).request).toEqual({ type: 'end', outcome: 'completed' });
   });

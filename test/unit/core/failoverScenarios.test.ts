@@ -75,6 +75,7 @@ describe('a whole failover', () => {
       `+failover-state-send-slaveof-noone ${slave(R1)}`,
       `+failover-state-wait-promotion ${slave(R1)}`,
       `+promoted-slave ${slave(R1)}`,
+      `+switch-master mymaster ${M.host} ${M.port} ${R1.host} ${R1.port}`,
       `+failover-state-reconf-slaves ${MASTER_M}`,
       `+slave-reconf-sent ${slave(R2)}`,
       `+slave-reconf-inprog ${slave(R2)}`,
@@ -83,7 +84,6 @@ describe('a whole failover', () => {
       `+slave-reconf-inprog ${slave(R3)}`,
       `+slave-reconf-done ${slave(R3)}`,
       `+failover-end ${MASTER_M}`,
-      `+switch-master mymaster ${M.host} ${M.port} ${R1.host} ${R1.port}`,
     ]);
     const steps = run.writes.map((x) => `${x.write.from}→${x.write.to}`);
     expect(steps.slice(0, 2)).toEqual([
@@ -117,6 +117,32 @@ describe('a whole failover', () => {
     for (const write of run.writes.slice(0, -1))
       expect(write.write.leaseUntil).toBe(write.at + SETTINGS.leaderLeaseMs);
     expect(run.writes.at(-1)?.write.leaseUntil).toBe(0);
+  });
+
+  it('announces +switch-master before it re-points a running old master (a forced failover)', () => {
+    let oldMasterToldAt: number | null = null;
+    const w = world({
+      record: failoverRecord('select_slave', progress({ forced: true })),
+      instances: [
+        [M, { role: 'master', master: null }],
+        [R1, {}],
+        [R2, {}],
+        [R3, {}],
+      ],
+      reply: (command, at) => {
+        if (command.type === 'replicate' && key(command.target) === key(M)) oldMasterToldAt ??= at.now;
+        return undefined;
+      },
+    });
+    const run = w.drive();
+    expect(run.outcome).toBe('completed');
+    const switched = run.events.filter((e) => e.type === '+switch-master');
+    expect(switched).toHaveLength(1);
+    expect(oldMasterToldAt).not.toBeNull();
+    expect(switched[0]?.at).toBeLessThan(oldMasterToldAt as unknown as number);
+    // No replica at all was told before the switch was announced.
+    const firstTold = run.sent.findIndex((s) => s.command.type === 'replicate');
+    expect(run.sent[firstTold]?.record.configEpoch).toBe(1);
   });
 
   it('hands over through the old master in a coordinated switchover, and re-points it', () => {
@@ -294,11 +320,13 @@ describe('timeouts, on the virtual clock', () => {
     const run = w.drive();
     expect(run.outcome).toBe('completed');
     const lines = eventLines(run);
-    expect(lines.slice(-5)).toEqual([
+    expect(lines.slice(-4)).toEqual([
       `+failover-end-for-timeout ${MASTER_M}`,
       `+slave-reconf-sent-be ${slave(R2)}`,
       `+slave-reconf-sent-be ${slave(R3)}`,
       `+failover-end ${MASTER_M}`,
+    ]);
+    expect(lines.filter((l) => l.startsWith('+switch-master'))).toEqual([
       `+switch-master mymaster ${M.host} ${M.port} ${R1.host} ${R1.port}`,
     ]);
     const end = run.writes.at(-1);
