@@ -28,7 +28,6 @@
  */
 import { SENTINEL_DEFAULTS } from './constants.js';
 import { addressKey } from './decide.js';
-import { makeEvent } from './events.js';
 import { stepReconfigure } from './failoverReconf.js';
 import {
   type FailoverCommand,
@@ -281,7 +280,7 @@ function waitOrAbort(out: StepOutput, failover: Recorded<'wait_promotion'>, rese
  * no failover in progress (it ended meanwhile) has nothing left to do: 'completed'.
  */
 function stepEnded(input: FailoverStepInput): FailoverStep {
-  const { memory, answer, now, settings } = input;
+  const { memory, answer, now } = input;
   if (memory?.state === 'none' && memory.stage === 'completed' && answer.type === 'recorded') {
     const { oldMaster: old } = memory;
     const out = new StepOutput(input, old);
