@@ -1070,11 +1070,11 @@ function loopTables(results: readonly LoopMeasurement[], from?: string): string 
   }
   const when = first
     ? [...runs]
-        .map(([key, counts]) => {
+        .map(([key, counts], i) => {
           const [at, command] = key.split('\u0000');
           const which =
             runs.size > 1 ? ` (${counts.map((n) => n.toLocaleString('en-US')).join(', ')} masters)` : '';
-          return `Measured ${at}${which} with \`${command}\``;
+          return `${i === 0 ? 'Measured' : 'and'} ${at}${which} with \`${command}\``;
         })
         .join('; ')
         .concat(from ? ` (reprinted from ${from}).` : '.')

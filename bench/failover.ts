@@ -1,8 +1,25 @@
+/**
+ * bench:failover — SIGKILL of a master with two replicas, timed from the kill, for three systems on
+ * the same topology in the same run:
+ * - `lambda`: three sentinel loops in this process on DynamoDB Local (the store the deployment uses
+ *   locally); lookups read the master record as the HTTP API does;
+ * - `local`: `lambda-sentinel local --config FILE` as users start it (its embedded store, its
+ *   Redis-protocol endpoint); lookups through that endpoint;
+ * - `sentinel`: three real `redis-server --sentinel` 7.0 processes; lookups through one of them.
+ * The first table: replica promoted, address switched (the lookup answers the new master), SET accepted
+ * by it, the other replica re-linked. The second: the timeline of the failover's steps (median ms
+ * after the kill), from the sentinels' own events and, for `lambda`, from the store, probes and Redis
+ * commands as the sentinels call them (bench/support/lambdaSentinels.ts, FailoverStep).
+ *
+ *   npm run bench:failover -- [--runs 5] [--down-after 1000,5000] [--only lambda,local,sentinel]
+ */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Address } from '../lib/core/types.js';
 import { startTopology, type Topology } from '../lib/runtime/redisProcess.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
 import { startLambdaSentinels } from './support/lambdaSentinels.js';
+import { startLocalSentinel } from './support/localSentinel.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { withClient } from './support/redisClients.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
@@ -19,6 +36,11 @@ const DOWN_AFTERS = (opts['down-after'] ?? '').split(',').map(Number);
 const FAILOVER_TIMEOUT_MS = 60_000;
 const SETTLE_MS = 1_500;
 const POLL_MS = 10;
+const SYSTEM_NAMES: Readonly<Record<string, string>> = {
+  lambda: 'lambda-sentinel (DynamoDB Local)',
+  local: 'lambda-sentinel local (embedded store, endpoint)',
+  sentinel: 'redis-server --sentinel 7.0',
+};
 const GIVE_UP_AFTER_MS = 30_000;
 
 interface Timings {
@@ -26,6 +48,62 @@ interface Timings {
   switched?: number;
   written?: number;
   relinked?: number;
+  /** ms after the kill of each step of the timeline, where the system shows it. */
+  steps: Partial<Record<Step, number>>;
+}
+
+/** The failover's steps, in order, as the timeline table shows them (ms after the kill). */
+const STEPS = [
+  'probe noticed',
+  '+sdown',
+  'vote written',
+  '+odown',
+  'elected',
+  'replica selected',
+  'REPLICAOF NO ONE sent',
+  'promotion seen',
+  'record switched',
+] as const;
+type Step = (typeof STEPS)[number];
+
+/**
+ * The events that mark a step. Sentinel sends SLAVEOF NO ONE without waiting for its reply and announces
+ * +failover-state-wait-promotion right after; it sees the promotion in an INFO (+promoted-slave) and
+ * switches its configuration at the end (+switch-master). lambda-sentinel announces
+ * +failover-state-send-slaveof-noone right before it sends, +promoted-slave on the command's OK, and
+ * +switch-master right after the record switched.
+ */
+const SENTINEL_STEP_EVENTS: ReadonlyArray<readonly [string, Step]> = [
+  ['+sdown', '+sdown'],
+  ['+odown', '+odown'],
+  ['+elected-leader', 'elected'],
+  ['+selected-slave', 'replica selected'],
+  ['+failover-state-wait-promotion', 'REPLICAOF NO ONE sent'],
+  ['+promoted-slave', 'promotion seen'],
+  ['+switch-master', 'record switched'],
+];
+const LOCAL_STEP_EVENTS: ReadonlyArray<readonly [string, Step]> = [
+  ['+sdown', '+sdown'],
+  ['+odown', '+odown'],
+  ['+elected-leader', 'elected'],
+  ['+selected-slave', 'replica selected'],
+  ['+failover-state-send-slaveof-noone', 'REPLICAOF NO ONE sent'],
+  ['+promoted-slave', 'promotion seen'],
+  ['+switch-master', 'record switched'],
+];
+
+/** The first time after the kill each step's event was seen, from (type, time) pairs. */
+function stepsFromEvents(
+  events: ReadonlyArray<{ readonly type: string; readonly at: number }>,
+  mapping: ReadonlyArray<readonly [string, Step]>,
+  killedAt: number,
+): Partial<Record<Step, number>> {
+  const steps: Partial<Record<Step, number>> = {};
+  for (const [type, step] of mapping) {
+    const times = events.filter((e) => e.type === type && e.at >= killedAt).map((e) => e.at - killedAt);
+    if (times.length > 0) steps[step] = Math.min(...times);
+  }
+  return steps;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,7 +129,7 @@ async function measure(
   lookup: () => Promise<Address | undefined>,
   killedAt: number,
 ): Promise<Timings> {
-  const t: Timings = {};
+  const t: Timings = { steps: {} };
   const old = topology.master.address;
   let newMaster: Address | undefined;
   while (Date.now() - killedAt < GIVE_UP_AFTER_MS) {
@@ -98,14 +176,19 @@ async function measure(
 async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise<Timings> {
   const topology = await startTopology({ replicas: 2 });
   try {
+    let killedAt: number | null = null;
+    const seen: Partial<Record<Step, number>> = {};
     const sentinels = await startLambdaSentinels({
       endpoint,
       topology,
       downAfterMs,
       failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+      onStep: (step) => {
+        if (killedAt !== null) seen[step === 'claim won' ? 'elected' : step] ??= Date.now() - killedAt;
+      },
     });
     await sleep(SETTLE_MS);
-    const killedAt = Date.now();
+    killedAt = Date.now();
     await topology.master.kill();
     const timings = await measure(
       topology,
@@ -116,10 +199,43 @@ async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise
       killedAt,
     );
     await sentinels.stop();
-    return timings;
+    const fromEvents = stepsFromEvents(
+      sentinels.events,
+      [
+        ['+sdown', '+sdown'],
+        ['+odown', '+odown'],
+      ],
+      killedAt,
+    );
+    return { ...timings, steps: { ...seen, ...fromEvents } };
   } finally {
     await topology.stop();
   }
+}
+
+/** The local runner as users start it: lookups through its Redis-protocol endpoint. */
+async function runLocalSentinel(downAfterMs: number): Promise<Timings> {
+  const topology = await startTopology({ replicas: 2 });
+  try {
+    const local = await startLocalSentinel({ topology, downAfterMs, failoverTimeoutMs: FAILOVER_TIMEOUT_MS });
+    try {
+      await sleep(SETTLE_MS);
+      const killedAt = Date.now();
+      await topology.master.kill();
+      const timings = await measure(topology, () => addressFromEndpoint(local.endpoint), killedAt);
+      return { ...timings, steps: stepsFromEvents(local.events(), LOCAL_STEP_EVENTS, killedAt) };
+    } finally {
+      await local.stop();
+    }
+  } finally {
+    await topology.stop();
+  }
+}
+
+/** SENTINEL get-master-addr-by-name through an endpoint. */
+async function addressFromEndpoint(endpoint: Address): Promise<Address | undefined> {
+  const reply = await withClient(endpoint, (c) => c.call('SENTINEL', 'get-master-addr-by-name', 'mymaster'));
+  return Array.isArray(reply) ? { host: String(reply[0]), port: Number(reply[1]) } : undefined;
 }
 
 async function runRealSentinel(downAfterMs: number): Promise<Timings> {
@@ -136,16 +252,8 @@ async function runRealSentinel(downAfterMs: number): Promise<Timings> {
       const sentinel = { host: '127.0.0.1', port: sentinels.ports[0] as number };
       const killedAt = Date.now();
       await topology.master.kill();
-      return await measure(
-        topology,
-        async () => {
-          const reply = await withClient(sentinel, (c) =>
-            c.call('SENTINEL', 'get-master-addr-by-name', 'mymaster'),
-          );
-          return Array.isArray(reply) ? { host: String(reply[0]), port: Number(reply[1]) } : undefined;
-        },
-        killedAt,
-      );
+      const timings = await measure(topology, () => addressFromEndpoint(sentinel), killedAt);
+      return { ...timings, steps: stepsFromEvents(sentinels.events, SENTINEL_STEP_EVENTS, killedAt) };
     } finally {
       await sentinels.stop();
     }
@@ -155,7 +263,9 @@ async function runRealSentinel(downAfterMs: number): Promise<Timings> {
 }
 
 async function main(): Promise<void> {
-  const systems = opts.only ? [opts.only] : ['lambda', 'sentinel'];
+  const systems = opts.only ? opts.only.split(',') : ['lambda', 'local', 'sentinel'];
+  for (const system of systems)
+    if (!SYSTEM_NAMES[system]) throw new Error(`--only: unknown system ${system} (lambda, local, sentinel)`);
   const dynamo = systems.includes('lambda') ? await startDynamoDbLocal() : null;
   const results = new Map<string, Timings[]>();
   try {
@@ -165,7 +275,9 @@ async function main(): Promise<void> {
           const t =
             system === 'lambda' && dynamo
               ? await runLambdaSentinel(dynamo.endpoint, downAfterMs)
-              : await runRealSentinel(downAfterMs);
+              : system === 'local'
+                ? await runLocalSentinel(downAfterMs)
+                : await runRealSentinel(downAfterMs);
           const key = `${downAfterMs}|${system}`;
           results.set(key, [...(results.get(key) ?? []), t]);
           process.stderr.write(
@@ -180,21 +292,21 @@ async function main(): Promise<void> {
   }
 
   const rows: string[][] = [];
-  const col = (runs: Timings[], key: keyof Timings) => runs.map((t) => t[key] ?? Number.NaN);
+  const col = (runs: Timings[], key: Exclude<keyof Timings, 'steps'>) => runs.map((t) => t[key] ?? Number.NaN);
   for (const downAfterMs of DOWN_AFTERS) {
     const sentinelRuns = results.get(`${downAfterMs}|sentinel`) ?? [];
     for (const system of systems) {
       const runs = results.get(`${downAfterMs}|${system}`) ?? [];
       const written = summarise(col(runs, 'written')).median;
       const ratio =
-        system === 'lambda' && sentinelRuns.length > 0
+        system !== 'sentinel' && sentinelRuns.length > 0
           ? (
               summarise(col(runs, 'switched')).median / summarise(col(sentinelRuns, 'switched')).median
             ).toFixed(2)
           : '—';
       rows.push([
         String(downAfterMs),
-        system === 'lambda' ? 'lambda-sentinel' : 'redis-server --sentinel 7.0',
+        SYSTEM_NAMES[system] as string,
         String(runs.length),
         formatTriple(col(runs, 'promoted')),
         `**${formatTriple(col(runs, 'switched'))}**`,
@@ -223,6 +335,40 @@ async function main(): Promise<void> {
       ],
       rows,
     )}\n`,
+  );
+
+  const timeline: string[][] = [];
+  const median = (values: number[]) => {
+    const seen = values.filter((v) => Number.isFinite(v));
+    return seen.length === 0 ? '—' : String(Math.round(summarise(seen).median));
+  };
+  for (const downAfterMs of DOWN_AFTERS) {
+    for (const system of systems) {
+      const runs = results.get(`${downAfterMs}|${system}`) ?? [];
+      timeline.push([
+        String(downAfterMs),
+        SYSTEM_NAMES[system] as string,
+        ...STEPS.map((step) => median(runs.map((t) => t.steps[step] ?? Number.NaN))),
+        median(col(runs, 'switched')),
+        median(col(runs, 'written')),
+      ]);
+    }
+  }
+  process.stdout.write(
+    '\nTimeline: median ms after the kill at which each step was first seen (— where the system does not show it). ' +
+      'lambda: probe noticed = a sentinel probe of the master failed (socket closed or PING unanswered), vote written = the first down-vote stored, ' +
+      'elected = an epoch claim won, replica selected = the choice recorded, REPLICAOF NO ONE sent and promotion seen = the command and its OK, ' +
+      'record switched = the write that switches the address. local: from the events it prints (+failover-state-send-slaveof-noone is announced ' +
+      'right before the command, +promoted-slave on its OK, +switch-master right after the switch). Sentinel: from its events ' +
+      '(+failover-state-wait-promotion right after it sends SLAVEOF NO ONE, +promoted-slave when INFO shows it, +switch-master at the end).\n\n',
+  );
+  process.stdout.write(
+    `${markdownTable(['down-after', 'system', ...STEPS, 'lookup answers', 'SET accepted'], timeline)}\n`,
+  );
+  process.stdout.write(
+    `\nMeasured ${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the end.\n`,
   );
 }
 

@@ -9,11 +9,90 @@ import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
-import type { SentinelConfig, SentinelEvent, SentinelId } from '../../lib/core/types.js';
+import type { Address, SentinelConfig, SentinelEvent, SentinelId } from '../../lib/core/types.js';
+import type { RedisControlFactory, RedisProbeFactory } from '../../lib/ports.js';
 import type { Topology } from '../../lib/runtime/redisProcess.js';
 import { SentinelRunner } from '../../lib/runtime/sentinel.js';
 
 const DISCOVERY_TIMEOUT_MS = 15_000;
+
+/**
+ * The steps of a failover that no event shows, seen where they happen: a probe of the master failing
+ * (its socket closed, or a PING without a reply), a down-vote written, the epoch claim won, the choice
+ * recorded, REPLICAOF NO ONE sent and its OK received, the record switched to the new master.
+ */
+export type FailoverStep =
+  | 'probe noticed'
+  | 'vote written'
+  | 'claim won'
+  | 'replica selected'
+  | 'REPLICAOF NO ONE sent'
+  | 'promotion seen'
+  | 'record switched';
+
+type OnStep = ((step: FailoverStep) => void) | undefined;
+
+function instrumentStore(store: DynamoStore, onStep: OnStep): DynamoStore {
+  if (!onStep) return store;
+  const { putVote, claimEpoch, advanceFailover } = store;
+  store.putVote = async (vote) => {
+    const outcome = await putVote.call(store, vote);
+    if (vote.down && outcome === 'written') onStep('vote written');
+    return outcome;
+  };
+  store.claimEpoch = async (name, request) => {
+    const result = await claimEpoch.call(store, name, request);
+    if (result.won) onStep('claim won');
+    return result;
+  };
+  store.advanceFailover = async (name, request) => {
+    const result = await advanceFailover.call(store, name, request);
+    if (result.ok && request.to === 'send_slaveof_noone') onStep('replica selected');
+    if (result.ok && request.switchTo) onStep('record switched');
+    return result;
+  };
+  return store;
+}
+
+function instrumentProbes(factory: RedisProbeFactory, master: Address, onStep: OnStep): RedisProbeFactory {
+  if (!onStep) return factory;
+  return (address, options) => {
+    if (address.host !== master.host || address.port !== master.port) return factory(address, options);
+    const probe = factory(address, {
+      ...options,
+      onConnectionLost: () => {
+        onStep('probe noticed');
+        options.onConnectionLost?.();
+      },
+    });
+    return {
+      address: probe.address,
+      ping: async () => {
+        const outcome = await probe.ping();
+        if (outcome.result.type !== 'reply') onStep('probe noticed');
+        return outcome;
+      },
+      info: () => probe.info(),
+      close: () => probe.close(),
+    };
+  };
+}
+
+function instrumentControl(factory: RedisControlFactory, onStep: OnStep): RedisControlFactory {
+  if (!onStep) return factory;
+  return (options) => {
+    const control = factory(options);
+    return {
+      replicaOf: async (target, master) => {
+        if (master === null) onStep('REPLICAOF NO ONE sent');
+        const result = await control.replicaOf(target, master);
+        if (master === null && result.ok) onStep('promotion seen');
+        return result;
+      },
+      failoverTo: (master, target, timeoutMs) => control.failoverTo(master, target, timeoutMs),
+    };
+  };
+}
 
 export interface LambdaSentinels {
   readonly events: SentinelEvent[];
@@ -33,6 +112,8 @@ export async function startLambdaSentinels(args: {
   failoverTimeoutMs: number;
   /** Called for every event as well (after it is recorded), e.g. to drop a view's cache and publish. */
   onEvent?: (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => void;
+  /** Told each failover step as the sentinels' store, probes and Redis commands see it (see FailoverStep). */
+  onStep?: (step: FailoverStep) => void;
 }): Promise<LambdaSentinels> {
   const { endpoint, topology } = args;
   const table = `bench-${randomUUID()}`;
@@ -52,9 +133,9 @@ export async function startLambdaSentinels(args: {
       new SentinelRunner({
         sentinelId,
         config,
-        store: new DynamoStore(createDynamoClient({ endpoint }), table),
-        probeFactory: createRedisProbe,
-        controlFactory: createRedisControl,
+        store: instrumentStore(new DynamoStore(createDynamoClient({ endpoint }), table), args.onStep),
+        probeFactory: instrumentProbes(createRedisProbe, topology.master.address, args.onStep),
+        controlFactory: instrumentControl(createRedisControl, args.onStep),
         signal: abort.signal,
         onEvent: (event, sentinelId, epoch) => {
           events.push(event);
