@@ -1,5 +1,5 @@
 /**
- * The CloudFormation template that `npm run package` (build + osls `sls package`) produces, with no AWS
+ * The CloudFormation template that `npx sls package` (osls; it builds the bundles) produces, with no AWS
  * credentials, and what of it CloudFormation would deploy. Used by the template test and by the
  * benchmark's cost table (test/infra/cloudwatchCost.ts).
  */
@@ -22,11 +22,14 @@ export interface Template {
   readonly Outputs?: Json;
 }
 
+/** osls's command (the devDependency behind `npx sls`), run with this Node. */
+const SLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+
 /** Where `sls package` writes when not told otherwise (and which it empties first). */
 export const SERVERLESS_DIR = join(ROOT, '.serverless');
 
 /**
- * Builds the bundles and packages the stack for `stage`, with `params` as `--param key=value` (as a
+ * Packages the stack for `stage` (which builds the bundles), with `params` as `--param key=value` (as a
  * deploy would pass them), into `packageDir` (default .serverless, which every package empties first),
  * and returns the rendered template. Any AWS credentials of the caller are hidden: packaging must not
  * need an account.
@@ -45,9 +48,10 @@ export async function renderTemplate(
     `${key}=${value}`,
   ]);
   const into = options.packageDir === undefined ? [] : ['--package', options.packageDir];
+  // `sls package` itself, as a user types it: the bundles are built while serverless.yml is read.
   await promisify(execFile)(
-    'npm',
-    ['run', 'package', '--', '--stage', options.stage ?? 'ci', ...into, ...params],
+    process.execPath,
+    [SLS, 'package', '--stage', options.stage ?? 'ci', ...into, ...params],
     { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 },
   );
   const dir = options.packageDir ?? SERVERLESS_DIR;

@@ -4,7 +4,7 @@
  * one is packaged with every optional parameter on (`--param`, as a deploy would pass them), so each
  * option is checked both ways.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +91,11 @@ let template: Template;
 let withOptions: Template;
 let optionsDir: string | undefined;
 
+/** When the packaging below started: the bundles it ships must be built after that. */
+let packagingStartedAt = 0;
+
 beforeAll(async () => {
+  packagingStartedAt = Date.now();
   // The variant first: every `sls package` starts by deleting .serverless, whose zips the tests read.
   optionsDir = mkdtempSync(join(tmpdir(), 'ls-package-options-'));
   withOptions = await renderTemplate({ params: OPTIONS, packageDir: optionsDir });
@@ -148,6 +152,16 @@ function statement(role: Resource, sid: string, t: Template): Statement | undefi
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+describe('packaging', () => {
+  it('builds the bundles itself: `npx sls package` needs no `npm run build` first', () => {
+    // Written by the build that reading serverless.yml ran, not left over from an earlier one.
+    const manifest = statSync(join(ROOT, 'dist', 'manifest.json'));
+    expect(manifest.mtimeMs).toBeGreaterThanOrEqual(packagingStartedAt);
+    const zipped = zipEntryNames(readFileSync(join(SERVERLESS_DIR, 'sentinelA.zip')));
+    expect(zipped).toContain('dist/sentinel.mjs');
+  });
+});
 
 describe('the sentinel functions', () => {
   it('are exactly three, one per sentinel id, each in its own single subnet', () => {
