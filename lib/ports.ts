@@ -98,6 +98,19 @@ export interface ReleaseLeadershipRequest {
 export interface RequestFailoverRequest {
   readonly now: number;
   readonly coordinated?: boolean;
+  /**
+   * A request recorded less than this long ago and not yet taken up by a sentinel counts as a failover
+   * in progress (Sentinel answers a second SENTINEL FAILOVER with INPROG); an older one, which no
+   * sentinel took up, is replaced. Default 0: any earlier request is replaced.
+   */
+  readonly pendingForMs?: number;
+}
+
+/** `requestFailover`'s condition (see the contract above). */
+export function requestFailoverAllowed(record: MasterRecord, request: RequestFailoverRequest): boolean {
+  if (!record.monitored || record.failoverState !== 'none') return false;
+  const pending = record.failoverRequestedAt;
+  return pending === null || pending < request.now - (request.pendingForMs ?? 0);
 }
 
 export type RequestFailoverResult = 'requested' | 'in-progress' | 'no-such-master';
@@ -161,7 +174,8 @@ export type RenewLeaseResult =
  *   lease has expired (leaderLeaseUntil < now). Sets currentEpoch = expectedEpoch + 1, leader = caller and
  *   the lease in the same write ('start' also sets failoverState 'select_slave' and the progress). Exactly
  *   one of any number of concurrent claims for the same expectedEpoch wins; the losers get the record.
- * - `requestFailover`: only if the record exists and failoverState is 'none'.
+ * - `requestFailover`: only if the record exists, failoverState is 'none' and no request is pending that
+ *   was recorded within the last `pendingForMs` (a sentinel takes a request up with its claim).
  * - `advanceFailover`: only if currentEpoch = epoch, leader = caller and failoverState ∈ from. This is
  *   the fence on every topology step: a leader that lost its epoch can record nothing more.
  * - `renewLeadership` / `releaseLeadership`: only if currentEpoch = epoch and leader = caller.

@@ -19,7 +19,11 @@ export type ManualFailoverOutcome =
   /** The request stands, but no sentinel acted on it in time (are they running?). */
   | { readonly reply: 'TIMEOUT' };
 
-export const MANUAL_FAILOVER_DEFAULTS = { waitMs: 30_000, pollMs: 50 } as const;
+/**
+ * pendingMs: a request no sentinel has taken up yet makes another one INPROG this long (a sentinel takes
+ * one up within a heartbeat); after that it is replaced, since no sentinel is acting on it.
+ */
+export const MANUAL_FAILOVER_DEFAULTS = { waitMs: 30_000, pollMs: 50, pendingMs: 60_000 } as const;
 
 export async function requestManualFailover(
   store: SentinelStore,
@@ -29,7 +33,11 @@ export async function requestManualFailover(
   const clock = options.clock ?? systemClock;
   const before = await store.getMaster(name);
   if (before === null) return { reply: 'NOSUCHMASTER' };
-  const requested = await store.requestFailover(name, { now: clock.now(), coordinated: options.coordinated });
+  const requested = await store.requestFailover(name, {
+    now: clock.now(),
+    coordinated: options.coordinated,
+    pendingForMs: MANUAL_FAILOVER_DEFAULTS.pendingMs,
+  });
   if (requested === 'no-such-master') return { reply: 'NOSUCHMASTER' };
   if (requested === 'in-progress') return { reply: 'INPROG' };
   const until = clock.now() + (options.waitMs ?? MANUAL_FAILOVER_DEFAULTS.waitMs);

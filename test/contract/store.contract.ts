@@ -448,6 +448,25 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.requestFailover(master, { now: T0 + 2 })).toBe('in-progress');
         expect((await store.getMaster(master))?.failoverRequestedAt).toBeNull();
       });
+
+      it('answers in-progress while a request no sentinel took up is younger than pendingForMs, then replaces it', async () => {
+        const master = fresh('pend');
+        await ensure(master);
+        expect(await store.requestFailover(master, { now: T0, pendingForMs: 1_000 })).toBe('requested');
+        expect(await store.requestFailover(master, { now: T0 + 1_000, pendingForMs: 1_000 })).toBe(
+          'in-progress',
+        );
+        expect((await store.getMaster(master))?.failoverRequestedAt).toBe(T0);
+        expect(
+          await store.requestFailover(master, { now: T0 + 1_001, coordinated: true, pendingForMs: 1_000 }),
+        ).toBe('requested');
+        expect(await store.getMaster(master)).toMatchObject({
+          failoverRequestedAt: T0 + 1_001,
+          failoverRequestCoordinated: true,
+        });
+        // Without pendingForMs, any earlier request is replaced.
+        expect(await store.requestFailover(master, { now: T0 + 1_002 })).toBe('requested');
+      });
     });
 
     describe('run-time configuration (MONITOR, SET, REMOVE, RESET)', () => {

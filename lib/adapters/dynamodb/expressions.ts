@@ -37,8 +37,13 @@ export const CONDITION = {
   handoverNotNewer: `attribute_not_exists(#${ATTR.pk}) OR #${ATTR.token} <= :token`,
 } as const;
 
-/** A manual failover may be requested only for a monitored master with no failover in progress. */
-export const MONITORED_AND_IDLE = `${CONDITION.monitored} AND #${ATTR.failoverState} = :none`;
+/**
+ * A manual failover may be requested only for a monitored master with no failover in progress and no
+ * request pending that was recorded at or after :pendingBefore (requestFailoverAllowed in lib/ports.ts).
+ */
+export const NO_PENDING_REQUEST =
+  `${CONDITION.monitored} AND #${ATTR.failoverState} = :none AND (attribute_not_exists(#${ATTR.failoverRequestedAt}) ` +
+  `OR attribute_type(#${ATTR.failoverRequestedAt}, :nullType) OR #${ATTR.failoverRequestedAt} < :pendingBefore)`;
 
 /**
  * SENTINEL SET's version check. Records written before run-time settings existed have no version: that

@@ -14,7 +14,7 @@ import { acquiredLease, StoreUnavailableError } from '../../ports.js';
 import {
   advanceFailoverExpressions,
   CONDITION,
-  MONITORED_AND_IDLE,
+  NO_PENDING_REQUEST,
   SETTINGS_VERSION_IS_EXPECTED,
   UPDATE,
 } from './expressions.js';
@@ -163,9 +163,13 @@ export class DynamoStore implements port.SentinelStore {
     request: port.RequestFailoverRequest,
   ): Promise<port.RequestFailoverResult> {
     const update = await this.#updateRecord('requestFailover', name, {
-      condition: MONITORED_AND_IDLE,
+      condition: NO_PENDING_REQUEST,
       update: UPDATE.requestFailover,
-      values: { now: request.now, coordinated: request.coordinated === true },
+      values: {
+        now: request.now,
+        coordinated: request.coordinated === true,
+        pendingBefore: request.now - (request.pendingForMs ?? 0),
+      },
       currentOnConflict: true,
     });
     if (update.ok) return 'requested';

@@ -19,6 +19,7 @@ import {
   claimEpochAllowed,
   claimedRecord,
   leadsEpoch,
+  requestFailoverAllowed,
   StoreUnavailableError,
 } from '../../ports.js';
 
@@ -130,7 +131,7 @@ export class MemoryStore implements port.SentinelStore {
     await this.enter('requestFailover');
     const current = this.masters.get(name);
     if (current === undefined || !current.monitored) return 'no-such-master';
-    if (current.failoverState !== 'none') return 'in-progress';
+    if (!requestFailoverAllowed(current, request)) return 'in-progress';
     this.putRecord(name, {
       ...current,
       failoverRequestedAt: request.now,
