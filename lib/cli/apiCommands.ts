@@ -4,11 +4,20 @@
  * last, as the table-backed `events` prints them). Exit codes: docs/http-api.md ("CLI exit codes").
  */
 import { parseArgs } from 'node:util';
+import { followEvents } from '../client/eventFollower.js';
 import { HttpApiError, type InstanceMap, SentinelHttpClient } from '../client/http.js';
+import { sleep } from '../client/sleep.js';
 import { groupSetArgs, RENAME_COMMAND } from '../core/settings.js';
 import { parseTime, parseWhole } from './args.js';
 import { EXIT } from './exitCodes.js';
 import { eventLine, table } from './format.js';
+
+/** How often `failover` reads the event log for its progress lines. */
+const PROGRESS_POLL_MS = 200;
+/** After the switch, `failover` keeps printing the re-pointing of the replicas this long at most. */
+const PROGRESS_AFTER_SWITCH_MS = 10_000;
+/** …and stops sooner when the event log has shown nothing at all this long after the switch. */
+const PROGRESS_SILENT_MS = 1_000;
 
 export interface Io {
   /** One line (or block) of output; the newline is added. */
@@ -221,21 +230,59 @@ const COMMANDS: Record<string, ApiCommand> = {
       const waitMs = waitText === undefined ? 30_000 : parseWhole(waitText);
       if (waitMs === null) throw new UsageError('--wait-ms must be a whole number of milliseconds');
       const before = await client.address(master);
-      const reply = await client.failover(master, { coordinated: values.coordinated === true });
-      // The server answers OK once the request is recorded; the address moves when a replica is promoted.
-      let after = before;
-      const deadline = Date.now() + waitMs;
-      for (let left = waitMs; after.epoch <= before.epoch && left > 0; left = deadline - Date.now()) {
-        after = await client.address(master, { afterEpoch: before.epoch, waitMs: Math.min(left, 20_000) });
+      // The failover's events as the sentinels record them, printed as they come (not with --json).
+      let seen = 0;
+      let ended = false;
+      const progress =
+        asJson || waitMs === 0
+          ? null
+          : followEvents({
+              client,
+              master,
+              intervalMs: PROGRESS_POLL_MS,
+              onEvent: (record) => {
+                io.out(eventLine(record));
+                seen += 1;
+                if (record.type === '+failover-end' || record.type.startsWith('-failover-abort'))
+                  ended = true;
+              },
+            });
+      await progress?.primed;
+      try {
+        const reply = await client.failover(master, { coordinated: values.coordinated === true });
+        // The server answers OK once the request is recorded; the address moves when a replica is promoted.
+        let after = before;
+        const deadline = Date.now() + waitMs;
+        for (let left = waitMs; after.epoch <= before.epoch && left > 0; left = deadline - Date.now()) {
+          after = await client.address(master, { afterEpoch: before.epoch, waitMs: Math.min(left, 20_000) });
+        }
+        const switched = after.epoch > before.epoch;
+        // Once switched, the replicas are re-pointed: show that too, until +failover-end, for a while; a
+        // log that stays silent a second after the switch is one nobody writes to.
+        const switchedAt = Date.now();
+        const showUntil = Math.min(deadline, switchedAt + PROGRESS_AFTER_SWITCH_MS);
+        for (;;) {
+          const now = Date.now();
+          if (!progress || !switched || ended || now >= showUntil) break;
+          if (seen === 0 && now - switchedAt >= PROGRESS_SILENT_MS) break;
+          await sleep(PROGRESS_POLL_MS);
+        }
+        await progress?.stop();
+        return report(reply, switched, after);
+      } finally {
+        await progress?.stop();
       }
-      const switched = after.epoch > before.epoch;
-      if (asJson) io.out(json({ reply, switched, address: after }));
-      else if (switched) io.out(`${reply} ${master} now at ${after.ip}:${after.port} (epoch ${after.epoch})`);
-      else
-        io.out(
-          `${reply} (failover requested; ${master} is still at ${after.ip}:${after.port}, epoch ${after.epoch})`,
-        );
-      return EXIT.ok;
+
+      function report(reply: string, switched: boolean, after: typeof before): number {
+        if (asJson) io.out(json({ reply, switched, address: after }));
+        else if (switched)
+          io.out(`${reply} ${master} now at ${after.ip}:${after.port} (epoch ${after.epoch})`);
+        else
+          io.out(
+            `${reply} (failover requested; ${master} is still at ${after.ip}:${after.port}, epoch ${after.epoch})`,
+          );
+        return EXIT.ok;
+      }
     },
   },
   set: {

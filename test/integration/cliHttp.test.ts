@@ -201,6 +201,31 @@ describe('failover', () => {
     expect(run.out).toBe('OK mymaster now at 127.0.0.1:7001 (epoch 1)\n');
   });
 
+  it('shows the failover as it happens: each event the sentinels record, then the result', async () => {
+    const log = async (type: string, payload: string) => {
+      await api.eventLog.append(eventRecord({ type, payload, at: Date.now() }, 'sentinel-a', 1));
+    };
+    const answered = (async () => {
+      await answerFailoverRequest(api.store, 'mymaster', { promote: { host: '127.0.0.1', port: 7002 } });
+      await log('+switch-master', 'mymaster 127.0.0.1 7001 127.0.0.1 7002');
+      // After the switch the CLI keeps printing until the failover ends.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await log('+failover-end', 'master mymaster 127.0.0.1 7001');
+    })();
+    const run = await cli('failover', 'mymaster', '--wait-ms', '20000');
+    await answered;
+    expect(run.code).toBe(0);
+    const lines = run.out.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /^\S+Z \[sentinel-a\] \+switch-master mymaster 127\.0\.0\.1 7001 127\.0\.0\.1 7002 \(epoch 1\)$/,
+    );
+    expect(lines[1]).toMatch(
+      /^\S+Z \[sentinel-a\] \+failover-end master mymaster 127\.0\.0\.1 7001 \(epoch 1\)$/,
+    );
+    expect(lines[2]).toBe('OK mymaster now at 127.0.0.1:7002 (epoch 1)');
+  }, 30_000);
+
   it('--json: the reply, whether the address switched, and the address', async () => {
     const run = await cli('failover', 'mymaster', '--coordinated', '--wait-ms', '0', '--json');
     expect(run.code).toBe(0);
