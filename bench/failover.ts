@@ -292,7 +292,8 @@ async function main(): Promise<void> {
   }
 
   const rows: string[][] = [];
-  const col = (runs: Timings[], key: Exclude<keyof Timings, 'steps'>) => runs.map((t) => t[key] ?? Number.NaN);
+  const col = (runs: Timings[], key: Exclude<keyof Timings, 'steps'>) =>
+    runs.map((t) => t[key] ?? Number.NaN);
   for (const downAfterMs of DOWN_AFTERS) {
     const sentinelRuns = results.get(`${downAfterMs}|sentinel`) ?? [];
     for (const system of systems) {

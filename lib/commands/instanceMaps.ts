@@ -14,6 +14,7 @@ import type {
   MasterRecord,
   MasterSettings,
   ReplicaRecord,
+  ReplicationInfo,
   SentinelId,
   Vote,
 } from '../core/types.js';
@@ -208,4 +209,37 @@ export function sentinelMap(
     ['voted-leader', leader === null ? '?' : runIdOf(leader)],
     ['voted-leader-epoch', String(leader === null ? 0 : (s.record?.currentEpoch ?? 0))],
   ];
+}
+
+/**
+ * An instance's INFO as SENTINEL INFO-CACHE gives it. Sentinel caches the whole INFO text; here only
+ * what the probes parse is kept (lib/core/types.ts ReplicationInfo), so the text holds those fields,
+ * with Redis's names, in Redis's sections: what Sentinel itself reads of the cached INFO.
+ */
+export function infoText(info: ReplicationInfo): string {
+  const server = ['# Server'];
+  if (info.redisVersion !== null) server.push(`redis_version:${info.redisVersion}`);
+  if (info.runId !== null) server.push(`run_id:${info.runId}`);
+  const replication = ['# Replication', `role:${info.role === 'master' ? 'master' : 'slave'}`];
+  if (info.role === 'replica') {
+    if (info.masterHost !== null) replication.push(`master_host:${info.masterHost}`);
+    if (info.masterPort !== null) replication.push(`master_port:${info.masterPort}`);
+    replication.push(`master_link_status:${info.masterLinkUp ? 'up' : 'down'}`);
+    if (!info.masterLinkUp && info.masterLinkDownSinceMs > 0) {
+      replication.push(`master_link_down_since_seconds:${Math.floor(info.masterLinkDownSinceMs / 1000)}`);
+    }
+    if (info.replicaOffset !== null) replication.push(`slave_repl_offset:${info.replicaOffset}`);
+    if (info.replicaPriority !== null) replication.push(`slave_priority:${info.replicaPriority}`);
+    replication.push(`replica_announced:${info.replicaAnnounced ? 1 : 0}`);
+  } else {
+    replication.push(`connected_slaves:${info.connectedReplicas.length}`);
+    info.connectedReplicas.forEach((r, i) => {
+      replication.push(
+        `slave${i}:ip=${r.host},port=${r.port},state=${r.state},offset=${r.offset},lag=${r.lag}`,
+      );
+    });
+  }
+  if (info.masterReplOffset !== null) replication.push(`master_repl_offset:${info.masterReplOffset}`);
+  const loading = ['# Persistence', `loading:${info.loading ? 1 : 0}`];
+  return `${[...server, '', ...loading, '', ...replication].join('\r\n')}\r\n`;
 }

@@ -5,12 +5,28 @@
  * (lib/core/settings.ts), RESET's glob (lib/core/glob.ts), vote freshness and quorum
  * (lib/core/quorum.ts), and Sentinel's texts (lib/core/sentinelReplies.ts).
  */
-import { sentinelHeartbeatStaleMs } from '../core/constants.js';
+import { type HostResolver, resolveHost } from '../adapters/redis/resolveHost.js';
+import { SENTINEL_DEFAULTS, sentinelHeartbeatStaleMs } from '../core/constants.js';
 import type { MasterMemory } from '../core/decide.js';
+import { addressKey } from '../core/decide.js';
 import { globMatch } from '../core/glob.js';
 import { InvalidMasterNameError, masterNameTooLong } from '../core/names.js';
-import { ckquorumReply, invalidMasterName, SENTINEL_REPLY } from '../core/sentinelReplies.js';
-import { applySetArgs, validateMonitor } from '../core/settings.js';
+import type { InstanceObservation } from '../core/observation.js';
+import { selectReplica } from '../core/selection.js';
+import {
+  AUTH_USER_NEEDS_FILE_ENTRY,
+  ckquorumReply,
+  invalidMasterName,
+  SENTINEL_REPLY,
+} from '../core/sentinelReplies.js';
+import {
+  applySetArgs,
+  type CredentialChange,
+  isIpLiteral,
+  type ScriptChange,
+  validateMonitor,
+} from '../core/settings.js';
+import type { TiltState } from '../core/tilt.js';
 import type { LoopLease, MasterRecord, SentinelConfig, SentinelId } from '../core/types.js';
 import type { EventLog } from '../eventLog.js';
 import type { SentinelStore } from '../ports.js';
@@ -19,6 +35,7 @@ import { requestManualFailover } from '../runtime/manualFailover.js';
 import { settingsFor, settingsOf } from '../runtime/masterSettings.js';
 import type { MonitorSnapshot } from '../runtime/monitor.js';
 import {
+  infoText,
   isStale,
   type MasterState,
   masterMap,
@@ -29,7 +46,10 @@ import {
 import { ReadCache } from './readCache.js';
 import {
   type AddressWithEpoch,
+  type CachedInfo,
   type CommandReply,
+  type Fields,
+  type InfoCacheEntry,
   MAX_ADDRESS_WAIT_MS,
   runIdOf,
   type SentinelView,
@@ -43,6 +63,8 @@ export interface RunnerLike {
   readonly sentinelId: SentinelId;
   memories(): Record<string, MasterMemory>;
   snapshots?(): Record<string, MonitorSnapshot>;
+  /** Its TILT now (INFO's sentinel_tilt); without it, the lease's `tilt` is read. */
+  tiltState?(): TiltState;
 }
 
 export interface StoreViewOptions {
@@ -50,7 +72,7 @@ export interface StoreViewOptions {
   readonly runners?: readonly RunnerLike[];
   /** The sentinel this endpoint speaks as (MYID; not listed by SENTINEL SENTINELS). Default: the first member. */
   readonly selfId?: SentinelId;
-  /** How long SENTINEL FAILOVER waits for the outcome before answering OK anyway (default 5000 ms). */
+  /** How long a failover asked with awaitOutcome waits for it before answering OK anyway (default 5000 ms). */
   readonly failoverWaitMs?: number;
   readonly clock?: Clock;
   /** The event log `events` reads (without one, `events` answers an empty list). */
@@ -63,7 +85,47 @@ export interface StoreViewOptions {
    * a switch is seen at once (the local runner); the cache only bounds the store reads of a busy client.
    */
   readonly addressCacheMs?: number;
+  /** Run-time credentials (SET auth-pass|auth-user): the local runner's; absent, SET refuses them. */
+  readonly credentials?: RuntimeCredentialSink;
+  /** Run-time script paths (SET notification-script|client-reconfig-script): the local runner's. */
+  readonly scripts?: RuntimeScriptSink;
+  /** Resolves host names (MONITOR with resolve-hostnames, replies without announce-hostnames). */
+  readonly resolveHost?: HostResolver;
+  /**
+   * resolve-hostnames and announce-hostnames in force, read at each command (SENTINEL CONFIG SET changes
+   * them in the local runner). Default: the configuration's.
+   */
+  readonly hostnames?: () => HostnamePolicy;
 }
+
+export interface HostnamePolicy {
+  readonly resolveHostnames: boolean;
+  readonly announceHostnames: boolean;
+}
+
+/**
+ * Where SENTINEL SET auth-pass|auth-user goes in a process that holds the Redis credentials (the local
+ * runner, lib/local/credentials.ts). Without one (the deployment) SET refuses them and says how to rotate.
+ */
+export interface RuntimeCredentialSink {
+  /** False when this change cannot be applied to this master here (then SET refuses it whole). */
+  accepts(record: MasterRecord, change: CredentialChange): boolean;
+  /** Called before the SET's record write, so the sentinels re-read settings with it in force. */
+  apply(record: MasterRecord, change: CredentialChange): void;
+}
+
+/**
+ * Where SENTINEL SET notification-script|client-reconfig-script goes in a process that runs scripts (the
+ * local runner, lib/local/scripts.ts). Without one (the deployment) SET refuses them and says what to use.
+ */
+export interface RuntimeScriptSink {
+  /** Why this change cannot be taken (Sentinel's text for a path that is not executable), or null. */
+  problem(change: ScriptChange): string | null;
+  apply(record: MasterRecord, change: ScriptChange): void;
+}
+
+/** A host name's address is looked up at most this often for replies (announce-hostnames no). */
+const ANNOUNCED_ADDRESS_CACHE_MS = 1_000;
 
 /** storeSentinelView's extras for the process that hosts it. */
 export interface StoreSentinelView extends SentinelView {
@@ -112,8 +174,76 @@ export function storeSentinelView(
   const self = (): RunnerLike | undefined =>
     options.runners?.find((r) => r.sentinelId === selfId) ?? options.runners?.[0];
 
+  const lookupHost = options.resolveHost ?? resolveHost;
+  const resolveHostnames = (): boolean =>
+    options.hostnames?.().resolveHostnames ??
+    config.global.resolveHostnames ??
+    SENTINEL_DEFAULTS.resolveHostnames;
+  const announceHostnames = (): boolean =>
+    options.hostnames?.().announceHostnames ??
+    config.global.announceHostnames ??
+    SENTINEL_DEFAULTS.announceHostnames;
+  const resolved = new Map<string, { readonly address: string | null; readonly at: number }>();
+  /**
+   * The address a reply gives for `host`: as given when it is an IP address or with announce-hostnames
+   * yes; otherwise the IP address it resolves to, as Sentinel announces (the name itself if it does
+   * not resolve now: better than no answer, and what the sentinels keep trying to reach).
+   */
+  async function announced(host: string): Promise<string> {
+    if (announceHostnames() || isIpLiteral(host)) return host;
+    const now = clock.now();
+    const cached = resolved.get(host);
+    if (cached !== undefined && now - cached.at < ANNOUNCED_ADDRESS_CACHE_MS) return cached.address ?? host;
+    const address = await lookupHost(host);
+    resolved.set(host, { address, at: now });
+    return address ?? host;
+  }
+  /**
+   * An instance map with its `ip` field announced; a replica's `name` (`<ip>:<port>`) too, as Sentinel
+   * names a demoted master it monitored by host name.
+   */
+  async function withAnnouncedIp(fields: Fields): Promise<Fields> {
+    const ip = fields.find(([field]) => field === 'ip')?.[1];
+    if (ip === undefined) return fields;
+    const shown = await announced(ip);
+    if (shown === ip) return fields;
+    const port = fields.find(([field]) => field === 'port')?.[1];
+    const isReplica = fields
+      .find(([field]) => field === 'flags')?.[1]
+      ?.split(',')
+      .includes('slave');
+    return fields.map(([field, value]) => {
+      if (field === 'ip') return [field, shown];
+      if (field === 'name' && isReplica) return [field, `${shown}:${port}`];
+      return [field, value];
+    });
+  }
+
   const snapshotOf = (name: string): MonitorSnapshot | null => self()?.snapshots?.()[name] ?? null;
   const memoryOf = (name: string): MasterMemory | null => self()?.memories()[name] ?? null;
+
+  /**
+   * SENTINEL FAILOVER's NOGOODSLAVE, decided as Sentinel decides it: at once, by the selection rules on
+   * this sentinel's own view. Only where that view is in this process (the local runner); elsewhere the
+   * request is recorded and the leader's -failover-abort-no-good-slave event tells.
+   */
+  const noReplicaToPromote = async (name: string): Promise<boolean> => {
+    const snapshot = snapshotOf(name);
+    const memory = memoryOf(name);
+    if (!snapshot || !memory) return false;
+    const s = await state(name);
+    if (!s) return false;
+    const candidates = snapshot.replicas.map((observation) => ({
+      observation,
+      sdown: memory.replicaSdownSince[addressKey(observation.address)] !== undefined,
+    }));
+    const selection = selectReplica(candidates, {
+      settings: s.settings,
+      masterSdownSince: null,
+      now: clock.now(),
+    });
+    return selection.chosen === null;
+  };
 
   /** Configured masters first (file order), then those added by MONITOR; never a removed one. */
   async function names(): Promise<string[]> {
@@ -207,8 +337,9 @@ export function storeSentinelView(
     }
     const before = highest.get(name);
     if (before && before.epoch > read.epoch) return before;
-    highest.set(name, read);
-    return read;
+    const shown = { ...read, ip: await announced(read.ip) };
+    highest.set(name, shown);
+    return shown;
   }
 
   return {
@@ -224,28 +355,30 @@ export function storeSentinelView(
     },
     async master(name) {
       const s = await state(name);
-      return s ? masterFields(s) : null;
+      return s ? withAnnouncedIp(masterFields(s)) : null;
     },
     async masters() {
       const all = await Promise.all((await names()).map(state));
-      return all.filter((s): s is MasterState => s !== null).map(masterFields);
+      return Promise.all(
+        all.filter((s): s is MasterState => s !== null).map((s) => withAnnouncedIp(masterFields(s))),
+      );
     },
     async replicas(name) {
       const s = await state(name);
       if (!s) return null;
       const snapshot = snapshotOf(s.settings.name);
       const sdown = memoryOf(s.settings.name)?.replicaSdownSince;
-      return s.replicas.map((replica) =>
-        replicaMap(
-          s,
-          replica,
-          clock.now(),
+      const listed = s.replicas.flatMap((replica) => {
+        const obs =
           snapshot?.replicas.find(
             (r) => r.address.host === replica.host && r.address.port === replica.port,
-          ) ?? null,
-          sdown?.[`${replica.host}:${replica.port}`] ?? null,
-        ),
-      );
+          ) ?? null;
+        // Sentinel does not list a replica whose INFO says replica_announced:0 (`replica-announced no`),
+        // although it still monitors it and may promote it. Known only where a sentinel loop runs here.
+        if (obs?.info?.replicaAnnounced === false) return [];
+        return [replicaMap(s, replica, clock.now(), obs, sdown?.[`${replica.host}:${replica.port}`] ?? null)];
+      });
+      return Promise.all(listed.map(withAnnouncedIp));
     },
     async sentinels(name, endpoint) {
       const s = await state(name);
@@ -264,9 +397,12 @@ export function storeSentinelView(
     },
     async failover(name, failoverOptions) {
       refuseOverlongName(name);
+      if (await noReplicaToPromote(name)) return 'NOGOODSLAVE';
+      // Over RESP, answered as soon as the request is recorded, as Sentinel answers: a client with a short
+      // socket timeout must not retry into INPROG. The HTTP API waits a little for the outcome.
       const outcome = await requestManualFailover(store, name, {
         clock,
-        waitMs: options.failoverWaitMs ?? DEFAULT_FAILOVER_WAIT_MS,
+        waitMs: failoverOptions?.awaitOutcome ? (options.failoverWaitMs ?? DEFAULT_FAILOVER_WAIT_MS) : 0,
         coordinated: failoverOptions?.coordinated,
       });
       switch (outcome.reply) {
@@ -291,9 +427,12 @@ export function storeSentinelView(
       }
     },
     async monitor(name, ip, port, quorum) {
-      const valid = validateMonitor(name, ip, port, quorum, members.length);
+      const valid = validateMonitor(name, ip, port, quorum, { resolveHostnames: resolveHostnames() });
       if (!valid.ok) return { ok: false, kind: 'invalid', error: valid.error };
       const { host, port: portNumber, quorum: quorumNumber } = valid.value;
+      // With resolve-hostnames, Sentinel refuses a name that does not resolve; the name is kept as given.
+      if (!isIpLiteral(host) && (await lookupHost(host)) === null)
+        return { ok: false, kind: 'invalid', error: SENTINEL_REPLY.invalidAddress };
       // A master listed in the file but never seeded exists for the sentinels: seed it first so MONITOR
       // of the same name is a duplicate, as it would be on a Sentinel that loaded that file.
       const configured = config.masters.find((m) => m.name === name);
@@ -323,14 +462,32 @@ export function storeSentinelView(
       for (let attempt = 0; attempt < SET_ATTEMPTS; attempt++) {
         const record = await seedConfigured(name);
         if (record === null || !record.monitored) return NO_SUCH_MASTER;
-        const applied = applySetArgs(args, record.settings, settingsOf(config, record), members.length);
+        const applied = applySetArgs(args, record.settings, settingsOf(config, record), {
+          runtimeCredentials: options.credentials !== undefined,
+          runtimeScripts: options.scripts !== undefined,
+          denyScriptsReconfig: config.global.denyScriptsReconfig ?? SENTINEL_DEFAULTS.denyScriptsReconfig,
+        });
         if (!applied.ok) return { ok: false, kind: 'invalid', error: applied.error };
+        const { credentials, scripts } = applied.value;
+        const scriptProblem = scripts === null ? null : (options.scripts?.problem(scripts) ?? null);
+        if (scriptProblem !== null) return { ok: false, kind: 'invalid', error: scriptProblem };
+        if (credentials !== null && options.credentials !== undefined) {
+          if (!options.credentials.accepts(record, credentials))
+            return { ok: false, kind: 'invalid', error: AUTH_USER_NEEDS_FILE_ENTRY };
+          // In force before the write that makes every sentinel re-read the settings (never stored).
+          options.credentials.apply(record, credentials);
+        }
+        if (scripts !== null) options.scripts?.apply(record, scripts);
         const outcome = await store.updateMasterSettings(name, {
           expectedVersion: record.settingsVersion,
           settings: applied.value.settings,
           now: clock.now(),
         });
-        if (outcome === 'updated') return { ok: true };
+        if (outcome === 'updated') {
+          // The next SENTINEL MASTER shows the new value, not the read cached before the SET.
+          states.drop(name);
+          return { ok: true };
+        }
         if (outcome === 'no-such-master') return NO_SUCH_MASTER;
       }
       return { ok: false, kind: 'conflict', error: SENTINEL_REPLY.settingsKeptChanging };
@@ -347,6 +504,51 @@ export function storeSentinelView(
     },
     async events(query) {
       return options.eventLog ? options.eventLog.list(query) : [];
+    },
+    async infoCache(asked) {
+      const entries: InfoCacheEntry[] = [];
+      for (const name of new Set(asked)) {
+        // An overlong name names no master: left out like any unknown one, not refused.
+        if (masterNameTooLong(name) !== null) continue;
+        const s = await state(name);
+        if (s === null) continue;
+        const snapshot = snapshotOf(s.settings.name);
+        const now = clock.now();
+        const cached = (obs: InstanceObservation | null | undefined): CachedInfo => ({
+          ageMs: obs?.infoAt == null ? 0 : Math.max(0, now - obs.infoAt),
+          info: obs?.info ? infoText(obs.info) : null,
+        });
+        const replicaObs = (host: string, port: number) =>
+          snapshot?.replicas.find((r) => r.address.host === host && r.address.port === port);
+        entries.push({
+          name: s.settings.name,
+          instances: [cached(snapshot?.master), ...s.replicas.map((r) => cached(replicaObs(r.host, r.port)))],
+        });
+      }
+      return entries;
+    },
+    async masterDownByAddr(host, port, withLeader) {
+      for (const name of await names()) {
+        const s = await state(name);
+        if (s === null || s.address.host !== host || s.address.port !== port) continue;
+        const flags = (masterFields(s).find(([k]) => k === 'flags')?.[1] ?? '').split(',');
+        const leader = withLeader ? (s.record?.leader ?? null) : null;
+        return {
+          down: flags.includes('s_down'),
+          leaderRunId: leader === null ? null : runIdOf(leader),
+          leaderEpoch: leader === null ? 0 : (s.record?.currentEpoch ?? 0),
+        };
+      }
+      return { down: false, leaderRunId: null, leaderEpoch: 0 };
+    },
+    async tilt() {
+      const hosted = self();
+      if (hosted?.tiltState) {
+        const tilt = hosted.tiltState();
+        return { inTilt: tilt.inTilt, since: tilt.inTilt ? tilt.since : null };
+      }
+      const lease = await store.getLease(selfId);
+      return { inTilt: lease?.tilt ?? false, since: null };
     },
   };
 }

@@ -5,8 +5,7 @@
  * (lib/client/httpView.ts). Field names and order are Sentinel's (instanceMaps.ts); reply and error texts
  * are lib/core/sentinelReplies.ts.
  */
-import { createHash } from 'node:crypto';
-import type { Address, SentinelId } from '../core/types.js';
+import type { Address } from '../core/types.js';
 import type { EventQuery, EventRecord } from '../eventLog.js';
 
 /** Ordered `[field, value]` pairs: a Sentinel instance map. Numbers are strings, as Sentinel sends them. */
@@ -47,6 +46,34 @@ export type CommandReply =
  */
 export type SetArgs = ReadonlyArray<readonly string[]>;
 
+/** One instance's entry in SENTINEL INFO-CACHE: how old its INFO is (ms), and the INFO, or null. */
+export interface CachedInfo {
+  readonly ageMs: number;
+  readonly info: string | null;
+}
+
+/** SENTINEL INFO-CACHE for one master: its master's INFO first, then each replica's. */
+export interface InfoCacheEntry {
+  readonly name: string;
+  readonly instances: readonly CachedInfo[];
+}
+
+/** SENTINEL IS-MASTER-DOWN-BY-ADDR's three answers. */
+export interface MasterDownReply {
+  /** This sentinel sees the master at that address subjectively down. */
+  readonly down: boolean;
+  /** The run id of the leader of the master's current epoch, or null (Sentinel's `*`). */
+  readonly leaderRunId: string | null;
+  readonly leaderEpoch: number;
+}
+
+/** TILT of the sentinel this endpoint speaks as (INFO's sentinel_tilt). */
+export interface TiltReport {
+  readonly inTilt: boolean;
+  /** When it entered TILT, when known (INFO's sentinel_tilt_since_seconds). */
+  readonly since: number | null;
+}
+
 /**
  * What the endpoint and the HTTP API read and change. The local runner implements it over the store
  * (storeSentinelView); the proxy implements it over the HTTP API (lib/client).
@@ -61,7 +88,15 @@ export interface SentinelView {
   replicas(name: string): Promise<Fields[] | null>;
   sentinels(name: string, endpoint: EndpointAddress): Promise<Fields[] | null>;
   ckquorum(name: string): Promise<CkquorumReply | null>;
-  failover(name: string, options?: { readonly coordinated?: boolean }): Promise<FailoverReply>;
+  /**
+   * SENTINEL FAILOVER: answered as soon as the request is recorded, as Sentinel answers; with
+   * `awaitOutcome`, after the sentinels promoted a replica or gave up, within a bounded wait (the HTTP
+   * API's callers get NOGOODSLAVE that way where no sentinel's view is at hand).
+   */
+  failover(
+    name: string,
+    options?: { readonly coordinated?: boolean; readonly awaitOutcome?: boolean },
+  ): Promise<FailoverReply>;
   /** get-master-addr-by-name with its epoch; null for an unknown master. */
   addressOf(name: string): Promise<AddressWithEpoch | null>;
   /**
@@ -85,12 +120,23 @@ export interface SentinelView {
   reset(pattern: string): Promise<number>;
   /** The event log, newest first (lib/eventLog.ts EventQuery). */
   events(query: EventQuery): Promise<EventRecord[]>;
+  /**
+   * SENTINEL INFO-CACHE: each named master that exists (names that do not are left out, as Sentinel
+   * does). Optional: a view without it (the proxy) answers an empty list.
+   */
+  infoCache?(names: readonly string[]): Promise<InfoCacheEntry[]>;
+  /**
+   * SENTINEL IS-MASTER-DOWN-BY-ADDR, from what the store holds; `withLeader` when the caller named a run
+   * id (Sentinel then votes; here nobody asks for a vote, so it only reports the epoch's leader).
+   * Optional: a view without it answers "not down, no leader".
+   */
+  masterDownByAddr?(host: string, port: number, withLeader: boolean): Promise<MasterDownReply>;
+  /** TILT of the sentinel this view speaks as. Optional: a view without it reports no TILT. */
+  tilt?(): Promise<TiltReport>;
 }
 
 /** Long polls wait at most this long, whatever the caller asks (a Lambda URL request must end in time). */
 export const MAX_ADDRESS_WAIT_MS = 20_000;
 
-/** A sentinel's run id: 40 hex digits derived from its id (sha1), stable across restarts. */
-export function runIdOf(sentinelId: SentinelId): string {
-  return createHash('sha1').update(`lambda-sentinel:${sentinelId}`).digest('hex');
-}
+/** A sentinel's run id (40 hex digits, stable across restarts): defined in the core, which reports it too. */
+export { runIdOf } from '../core/runId.js';

@@ -8,11 +8,11 @@ import { leaderFenceProblem } from '../core/fence.js';
 import type { GlobalSettings, MasterSettings, TlsSettings } from '../core/types.js';
 import { masterDefaults } from './defaults.js';
 import {
+  GLOBAL_FLAG_OPTIONS,
   GLOBAL_NUMBER_OPTIONS,
   type GlobalNumberField,
   MASTER_NUMBER_OPTIONS,
   type MasterNumberField,
-  MEMBERS,
   type NumberOption,
   optionNameOf,
   SENTINEL,
@@ -20,6 +20,7 @@ import {
   TLS_FLAG_OPTIONS,
 } from './directives.js';
 import type { MasterDraft, ParseState, Setting } from './state.js';
+import { isIpAddress, show } from './values.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Building the result, and the relations between settings.
@@ -75,6 +76,11 @@ export function buildGlobal(state: ParseState): GlobalSettings {
     sentinelIds: global.members?.value ?? Object.freeze([...SENTINEL_DEFAULTS.sentinelIds]),
     ...numbers,
     tls: buildTls(state),
+    resolveHostnames: global.flags.resolveHostnames?.value ?? SENTINEL_DEFAULTS.resolveHostnames,
+    announceHostnames: global.flags.announceHostnames?.value ?? SENTINEL_DEFAULTS.announceHostnames,
+    denyScriptsReconfig: global.flags.denyScriptsReconfig?.value ?? SENTINEL_DEFAULTS.denyScriptsReconfig,
+    // Only what the file set: globalParamsOf (lib/core/globalParams.ts) supplies the defaults.
+    ...Object.fromEntries(Object.entries(global.params).map(([field, setting]) => [field, setting.value])),
   });
 }
 
@@ -121,15 +127,18 @@ function buildTls(state: ParseState): TlsSettings {
 export function buildMaster(state: ParseState, draft: MasterDraft, global: GlobalSettings): MasterSettings {
   const downAfterMs = draft.numbers.downAfterMs?.value ?? SENTINEL_DEFAULTS.downAfterMs;
   const numbers = resolveNumbers(draft.numbers, masterDefaults(downAfterMs));
-  const members = global.sentinelIds.length;
-  if (!state.global.membersInvalid && draft.quorum > members) {
-    const source =
-      state.global.members !== undefined
-        ? ` (see '${SENTINEL} ${MEMBERS}' on line ${state.global.members.line})`
-        : '';
-    const sentinels = `${members} configured sentinel${members === 1 ? '' : 's'}`;
-    state.reject(draft.monitorLine, `quorum ${draft.quorum} is larger than the ${sentinels}${source}`);
+  if (!isIpAddress(draft.host) && !(global.resolveHostnames ?? SENTINEL_DEFAULTS.resolveHostnames)) {
+    // Sentinel's text, then what to do. Sentinel reads resolve-hostnames wherever it is in the file.
+    const flag = optionNameOf(GLOBAL_FLAG_OPTIONS, (field) => field === 'resolveHostnames');
+    state.reject(
+      draft.monitorLine,
+      `Can't resolve instance hostname. '${show(draft.host)}' is a host name: add ` +
+        `'${SENTINEL} ${flag} yes' to monitor a master by host name`,
+    );
   }
+  // A quorum above the number of sentinels is accepted, as in Sentinel: ODOWN can then never be reached, so
+  // no automatic failover starts (operators use it to hold failovers during maintenance); SENTINEL
+  // FAILOVER still works, and CKQUORUM answers NOQUORUM.
   if (numbers.probeTimeoutMs < 1) {
     // Only the derived default can be 0 (down-after 1): no explicit probe-timeout could fit below it either.
     state.reject(
@@ -164,6 +173,13 @@ export function buildMaster(state: ParseState, draft: MasterDraft, global: Globa
       : {}),
     ...(draft.authPass !== undefined && draft.authPass.value !== ''
       ? { authPass: draft.authPass.value }
+      : {}),
+    // Sentinel treats an empty path as no script.
+    ...(draft.notificationScript !== undefined && draft.notificationScript.value !== ''
+      ? { notificationScript: draft.notificationScript.value }
+      : {}),
+    ...(draft.clientReconfigScript !== undefined && draft.clientReconfigScript.value !== ''
+      ? { clientReconfigScript: draft.clientReconfigScript.value }
       : {}),
     renamedCommands,
   });

@@ -3,7 +3,13 @@
  * names up (optionNameOf) instead of repeating them. docs/configuration.md describes each.
  */
 import type { LimitedSetting } from '../core/constants.js';
-import { RENAME_COMMAND } from '../core/settings.js';
+import {
+  AUTH_PASS_OPTION,
+  AUTH_USER_OPTION,
+  CLIENT_RECONFIG_SCRIPT,
+  NOTIFICATION_SCRIPT,
+  RENAME_COMMAND,
+} from '../core/settings.js';
 
 export type MasterNumberField =
   | 'downAfterMs'
@@ -60,11 +66,20 @@ export const TLS_FILE_OPTIONS: ReadonlyMap<string, TlsFileField> = new Map([
   ['tls-key-file', 'keyFile'],
 ]);
 
+export type GlobalFlagField = 'resolveHostnames' | 'announceHostnames' | 'denyScriptsReconfig';
+
+/** Sentinel's global yes/no lines (`sentinel resolve-hostnames yes`); defaults in SENTINEL_DEFAULTS. */
+export const GLOBAL_FLAG_OPTIONS: ReadonlyMap<string, GlobalFlagField> = new Map([
+  ['resolve-hostnames', 'resolveHostnames'],
+  ['announce-hostnames', 'announceHostnames'],
+  ['deny-scripts-reconfig', 'denyScriptsReconfig'],
+]);
+
 export const SENTINEL = 'sentinel';
 export const MONITOR = 'monitor';
 export const MEMBERS = 'members';
-export const AUTH_PASS = 'auth-pass';
-export const AUTH_USER = 'auth-user';
+export const AUTH_PASS = AUTH_PASS_OPTION;
+export const AUTH_USER = AUTH_USER_OPTION;
 
 /**
  * Redis lines that configure the Sentinel process itself: the listener is set on the CLI here.
@@ -78,7 +93,6 @@ export const IGNORED_DIRECTIVES: ReadonlySet<string> = new Set([
   'daemonize',
   'pidfile',
   'logfile',
-  'loglevel',
   'dir',
   'protected-mode',
   'latency-tracking-info-percentiles',
@@ -97,23 +111,36 @@ export const IGNORED_SENTINEL_OPTIONS: ReadonlySet<string> = new Set([
   'known-replica',
   'known-slave',
   'known-sentinel',
-  'deny-scripts-reconfig',
-  'resolve-hostnames',
-  'announce-hostnames',
-  'announce-ip',
-  'announce-port',
-  'sentinel-user',
-  'sentinel-pass',
 ]);
 
-export const REJECTED_SENTINEL_OPTIONS: ReadonlyMap<string, string> = new Map([
-  ['notification-script', 'not supported: alerts go through SNS (email, Slack), see docs/configuration.md'],
-  [
-    'client-reconfig-script',
-    'not supported: clients follow the master through the Sentinel endpoint or the HTTP API, and ' +
-      'switch-master events go through SNS, see docs/configuration.md',
-  ],
+/**
+ * Global lines whose values SENTINEL CONFIG GET shows (lib/core/globalParams.ts reads each value): the
+ * `sentinel …` ones here, and the top-level `loglevel`. Sentinels never connect to each other here, so
+ * sentinel-user and sentinel-pass are only kept; announce-ip and announce-port are the address SENTINEL
+ * SENTINELS gives.
+ */
+export type GlobalParamLineField =
+  | 'announceIp'
+  | 'announcePort'
+  | 'sentinelUser'
+  | 'sentinelPass'
+  | 'loglevel';
+export const GLOBAL_PARAM_OPTIONS: ReadonlyMap<string, GlobalParamLineField> = new Map([
+  ['announce-ip', 'announceIp'],
+  ['announce-port', 'announcePort'],
+  ['sentinel-user', 'sentinelUser'],
+  ['sentinel-pass', 'sentinelPass'],
 ]);
+export const LOGLEVEL = 'loglevel';
+
+/**
+ * Sentinel's script lines: the local runner runs them as Sentinel does (lib/local/scripts.ts); a
+ * deployment refuses them (lib/runtime/lambdaConfig.ts), its functions run no programs.
+ */
+export { CLIENT_RECONFIG_SCRIPT, NOTIFICATION_SCRIPT };
+
+/** `sentinel …` options that exist in Sentinel but are refused here, with the reason. None today. */
+export const REJECTED_SENTINEL_OPTIONS: ReadonlyMap<string, string> = new Map();
 
 /** The configuration name of an option, looked up from its table so names are written once. */
 export function optionNameOf<Value>(
@@ -130,6 +157,8 @@ export function isPerMasterOption(option: string): boolean {
     MASTER_NUMBER_OPTIONS.has(option) ||
     option === AUTH_PASS ||
     option === AUTH_USER ||
+    option === NOTIFICATION_SCRIPT ||
+    option === CLIENT_RECONFIG_SCRIPT ||
     option === RENAME_COMMAND
   );
 }

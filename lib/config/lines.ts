@@ -4,22 +4,27 @@
  * ParseState with its line; nothing here throws.
  */
 import { MAX_PORT } from '../core/constants.js';
+import { LOG_LEVELS, readGlobalParam } from '../core/globalParams.js';
 import { readLimitedInteger } from '../core/limits.js';
 import { masterNameProblem, renameProblem } from '../core/names.js';
 import { RENAME_COMMAND } from '../core/settings.js';
 import {
   AUTH_PASS,
   AUTH_USER,
+  CLIENT_RECONFIG_SCRIPT,
+  type GlobalFlagField,
   type GlobalNumberField,
+  type GlobalParamLineField,
   MASTER_NUMBER_OPTIONS,
   type MasterNumberField,
   MONITOR,
+  NOTIFICATION_SCRIPT,
   type NumberOption,
   SENTINEL,
   TLS_FILE_OPTIONS,
   TLS_FLAG_OPTIONS,
 } from './directives.js';
-import type { ConfigLine, MasterDraft, ParseState } from './state.js';
+import type { ConfigLine, MasterDraft, ParseState, Setting } from './state.js';
 import {
   alreadySet,
   expectedInteger,
@@ -159,6 +164,69 @@ export function applyGlobalNumberLine(
   global.numbers[spec.field] = { value: read.value, line };
 }
 
+/**
+ * `sentinel announce-ip|announce-port|sentinel-user|sentinel-pass <value>` and `loglevel <level>`. A
+ * sentinel-pass value is never shown in a reason.
+ */
+export function applyGlobalParamLine(
+  state: ParseState,
+  { line, directive, args }: ConfigLine,
+  field: GlobalParamLineField,
+): void {
+  const hidden = field === 'sentinelPass';
+  const usage =
+    field === 'announcePort'
+      ? '<port>'
+      : field === 'loglevel'
+        ? LOG_LEVELS.join('|')
+        : hidden
+          ? '<password>; quote a password that contains spaces (value hidden)'
+          : '<value>';
+  if (args.length !== 1) {
+    state.reject(line, wrongArity(directive, usage));
+    return;
+  }
+  const { params } = state.global;
+  const previous = params[field];
+  if (previous !== undefined) {
+    state.reject(line, alreadySet(`'${directive}'`, previous.line));
+    return;
+  }
+  const [text] = args as [string];
+  const read = readGlobalParam(field, text);
+  if (!read.ok) {
+    state.reject(line, `Invalid argument '${show(text)}' for '${directive}': expected ${usage}`);
+    return;
+  }
+  // The field and its value's type go together (readGlobalParam reads the value for that field).
+  (params as Record<GlobalParamLineField, Setting<unknown>>)[field] = { value: read.value, line };
+}
+
+/** `sentinel resolve-hostnames|announce-hostnames|deny-scripts-reconfig yes|no`. */
+export function applyGlobalFlagLine(
+  state: ParseState,
+  { line, directive, args }: ConfigLine,
+  field: GlobalFlagField,
+): void {
+  const { flags } = state.global;
+  if (args.length !== 1) {
+    state.reject(line, wrongArity(directive, 'yes|no'));
+    return;
+  }
+  const previous = flags[field];
+  if (previous !== undefined) {
+    state.reject(line, alreadySet(`'${directive}'`, previous.line));
+    return;
+  }
+  const [text] = args as [string];
+  const value = parseYesNo(text);
+  if (value === undefined) {
+    state.reject(line, `Invalid argument '${show(text)}' for '${directive}': expected yes or no`);
+    return;
+  }
+  flags[field] = { value, line };
+}
+
 export function applyTlsLine(state: ParseState, { line, directive, args }: ConfigLine): void {
   const flag = TLS_FLAG_OPTIONS.get(directive);
   const file = TLS_FILE_OPTIONS.get(directive);
@@ -219,7 +287,14 @@ export function applyPerMasterLine(state: ParseState, entry: ConfigLine): void {
     return;
   }
   const [value] = values as [string];
-  const slot = option === AUTH_PASS ? 'authPass' : 'authUser';
+  const slot =
+    option === AUTH_PASS
+      ? 'authPass'
+      : option === NOTIFICATION_SCRIPT
+        ? 'notificationScript'
+        : option === CLIENT_RECONFIG_SCRIPT
+          ? 'clientReconfigScript'
+          : 'authUser';
   const previous = draft[slot];
   if (previous !== undefined) {
     const what =
@@ -235,6 +310,8 @@ function perMasterUsage(option: string): { readonly arity: number; readonly text
   if (option === AUTH_PASS)
     return { arity: 2, text: '<name> <password>; quote a password that contains spaces' };
   if (option === AUTH_USER) return { arity: 2, text: '<name> <user>' };
+  if (option === NOTIFICATION_SCRIPT || option === CLIENT_RECONFIG_SCRIPT)
+    return { arity: 2, text: '<name> <path>' };
   return { arity: 2, text: `<name> ${MASTER_NUMBER_OPTIONS.get(option)?.unit ?? '<value>'}` };
 }
 

@@ -6,7 +6,8 @@
  * case-insensitive, as in Redis.
  *
  * Sentinel's per-master lines (defaults are Sentinel's; every default lives in SENTINEL_DEFAULTS):
- *   sentinel monitor <name> <host> <port> <quorum>          name: A-Z a-z 0-9 . - _; quorum >= 1
+ *   sentinel monitor <name> <host> <port> <quorum>          name: A-Z a-z 0-9 . - _; quorum >= 1 (above
+ *                                                           the number of sentinels: no automatic failover)
  *   sentinel down-after-milliseconds <name> <ms>            30000, > 0
  *   sentinel failover-timeout <name> <ms>                   180000, > 0
  *   sentinel parallel-syncs <name> <n>                      1, > 0
@@ -27,7 +28,7 @@
  *
  * lambda-sentinel's global lines:
  *   sentinel members <id> [<id> …]        sentinel-a sentinel-b sentinel-c: the fixed voting membership,
- *                                         ids [a-z0-9-]{1,40}; every quorum must be <= its size
+ *                                         ids [a-z0-9-]{1,40}
  *   sentinel tilt-trigger <ms>            2000, > 0
  *   sentinel tilt-period <ms>             30000, > 0
  *   sentinel loop-lease <ms>              180000, > 0
@@ -41,18 +42,28 @@
  * `user` (Redis's ACL syntax), `timeout`, `maxclients`, `client-query-buffer-limit`, `client-query-timeout`.
  *
  * Accepted and ignored (reported back so the CLI can list them): state lives in DynamoDB and the listener
- * is set on the command line, so `port`, `bind`, `daemonize`, `pidfile`, `logfile`, `loglevel`, `dir`,
+ * is set on the command line, so `port`, `bind`, `daemonize`, `pidfile`, `logfile`, `dir`,
  * `protected-mode`, `latency-tracking-info-percentiles` (written by Redis 7's CONFIG REWRITE),
  * and `sentinel myid|current-epoch|config-epoch|leader-epoch|known-replica|known-slave|
- * known-sentinel|deny-scripts-reconfig|resolve-hostnames|announce-hostnames|announce-ip|announce-port|
- * sentinel-user|sentinel-pass` have nothing to configure.
+ * known-sentinel` have nothing to configure.
+ *
+ * Sentinel's global switches, read wherever they are in the file: `sentinel resolve-hostnames yes|no`
+ * (no: a monitor line with a host name is refused with Sentinel's "Can't resolve instance hostname."),
+ * `sentinel announce-hostnames yes|no` (no) and `sentinel deny-scripts-reconfig yes|no` (yes).
+ *
+ * Kept for SENTINEL CONFIG GET (lib/core/globalParams.ts): `sentinel announce-ip <ip>`, `sentinel
+ * announce-port <0-65535>`, `sentinel sentinel-user <user>`, `sentinel sentinel-pass <password>` (never
+ * shown: not in a reason, not in CONFIG GET) and `loglevel debug|verbose|notice|warning|nothing`.
  *
  * Every number also has an upper bound, the same as SENTINEL SET's (SETTING_LIMITS in lib/core/constants.ts,
  * listed in docs/configuration.md), and leader-lease must be at least 2 × (probe-timeout + 500) so that a
  * failover's command to Redis ends before the leader's lease does (lib/core/fence.ts).
  *
- * Rejected: `sentinel notification-script` and `sentinel client-reconfig-script` (events go to SNS), any
- * other directive, a setting given twice, and settings whose relations cannot work (they are reported,
+ * `sentinel notification-script <name> <path>` and `sentinel client-reconfig-script <name> <path>` are read
+ * for the local runner, which runs them (lib/local/scripts.ts); a deployment refuses them
+ * (lib/runtime/lambdaConfig.ts).
+ *
+ * Rejected: any other directive, a setting given twice, and settings whose relations cannot work (they are reported,
  * never adjusted). Every problem in the file is reported in one ConfigError. auth-pass values never
  * appear in a reason; neither do renamed command names, which some deployments treat as secrets.
  */
@@ -61,10 +72,13 @@ import type { SentinelConfig } from '../core/types.js';
 import { ACCESS_DIRECTIVES } from './access.js';
 import { buildGlobal, buildMaster } from './build.js';
 import {
+  GLOBAL_FLAG_OPTIONS,
   GLOBAL_NUMBER_OPTIONS,
+  GLOBAL_PARAM_OPTIONS,
   IGNORED_DIRECTIVES,
   IGNORED_SENTINEL_OPTIONS,
   isPerMasterOption,
+  LOGLEVEL,
   MEMBERS,
   MONITOR,
   REJECTED_SENTINEL_OPTIONS,
@@ -73,7 +87,9 @@ import {
   TLS_FLAG_OPTIONS,
 } from './directives.js';
 import {
+  applyGlobalFlagLine,
   applyGlobalNumberLine,
+  applyGlobalParamLine,
   applyMembersLine,
   applyMonitorLine,
   applyPerMasterLine,
@@ -188,6 +204,7 @@ function dispatch(state: ParseState, entry: ConfigLine): void {
   const { line, directive, sentinelOption: option } = entry;
   if (option === undefined) {
     if (ACCESS_DIRECTIVES.has(directive)) state.access.apply(line, directive, entry.args);
+    else if (directive === LOGLEVEL) applyGlobalParamLine(state, entry, 'loglevel');
     else if (IGNORED_DIRECTIVES.has(directive)) state.ignore(line, directive);
     else if (TLS_FLAG_OPTIONS.has(directive) || TLS_FILE_OPTIONS.has(directive)) applyTlsLine(state, entry);
     else state.reject(line, unknownDirective(directive));
@@ -208,6 +225,16 @@ function dispatch(state: ParseState, entry: ConfigLine): void {
   }
   if (option === MEMBERS) {
     applyMembersLine(state, entry);
+    return;
+  }
+  const globalParam = GLOBAL_PARAM_OPTIONS.get(option);
+  if (globalParam !== undefined) {
+    applyGlobalParamLine(state, entry, globalParam);
+    return;
+  }
+  const globalFlag = GLOBAL_FLAG_OPTIONS.get(option);
+  if (globalFlag !== undefined) {
+    applyGlobalFlagLine(state, entry, globalFlag);
     return;
   }
   const globalNumber = GLOBAL_NUMBER_OPTIONS.get(option);

@@ -2,8 +2,16 @@
  * What the sentinel.conf parser keeps while it reads a file: what each line set, and where, so later
  * checks can point at the line to fix; and the problems it found, reported together.
  */
+import type { GlobalParams } from '../core/globalParams.js';
 import { AccessDraft } from './access.js';
-import type { GlobalNumberField, MasterNumberField, TlsFileField, TlsFlagField } from './directives.js';
+import type {
+  GlobalFlagField,
+  GlobalNumberField,
+  GlobalParamLineField,
+  MasterNumberField,
+  TlsFileField,
+  TlsFlagField,
+} from './directives.js';
 
 export interface ConfigIssue {
   readonly file: string;
@@ -52,6 +60,8 @@ export interface MasterDraft {
   readonly invalid: Set<MasterNumberField>;
   authUser?: Setting<string>;
   authPass?: Setting<string>;
+  notificationScript?: Setting<string>;
+  clientReconfigScript?: Setting<string>;
   readonly renames: Map<string, Setting<string>>;
 }
 
@@ -60,6 +70,9 @@ export interface GlobalDraft {
   membersInvalid: boolean;
   readonly numbers: Partial<Record<GlobalNumberField, Setting<number>>>;
   readonly invalid: Set<GlobalNumberField>;
+  readonly flags: Partial<Record<GlobalFlagField, Setting<boolean>>>;
+  /** announce-ip, announce-port, sentinel-user, sentinel-pass, loglevel, as read (lib/core/globalParams.ts). */
+  readonly params: { -readonly [F in GlobalParamLineField]?: Setting<GlobalParams[F]> };
   readonly tlsFlags: Partial<Record<TlsFlagField, Setting<boolean>>>;
   readonly tlsFiles: Partial<Record<TlsFileField, Setting<string>>>;
 }
@@ -81,6 +94,8 @@ export class ParseState {
     membersInvalid: false,
     numbers: {},
     invalid: new Set(),
+    flags: {},
+    params: {},
     tlsFlags: {},
     tlsFiles: {},
   };

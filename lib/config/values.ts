@@ -6,11 +6,9 @@ import { isIP } from 'node:net';
 import { type LimitedSetting, SETTING_LIMITS } from '../core/constants.js';
 import { type LimitedInteger, tooLargeReason } from '../core/limits.js';
 import { MAX_SHOWN_VALUE } from '../core/sentinelReplies.js';
+import { isHostName } from '../core/settings.js';
 
 const DECIMAL = /^[0-9]+$/;
-const HOST_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
-const HOST_NAME = new RegExp(`^(?=.{1,253}$)${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
-const DOTTED_DIGITS = /^[0-9.]+$/;
 /** A directive name is echoed in a reason only if it looks like one: a stray line may be a password. */
 const DIRECTIVE_LIKE = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 const FIRST_PRINTABLE = 0x20;
@@ -42,11 +40,13 @@ export function parseYesNo(text: string): boolean | undefined {
   return undefined;
 }
 
+/** An IPv4 or IPv6 address, not a host name. */
+export function isIpAddress(host: string): boolean {
+  return isIP(host) !== 0;
+}
+
 export function isHostOrAddress(host: string): boolean {
-  if (isIP(host) !== 0) return true;
-  // 10.0.0.300 is a mistyped address, not a host name.
-  if (DOTTED_DIGITS.test(host)) return false;
-  return HOST_NAME.test(host);
+  return isIP(host) !== 0 || isHostName(host);
 }
 
 export function invalidArgument(

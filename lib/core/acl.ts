@@ -36,9 +36,16 @@ interface CommandEntry {
    */
   readonly always?: boolean;
   readonly subcommands?: Readonly<Record<string, CommandEntry>>;
-  /** The subcommand only reads when its first argument is this word (CONFIG GET); otherwise it writes. */
-  readonly readsWhenFirstArgIs?: string;
+  /**
+   * The subcommand only reads in one form (CONFIG GET); otherwise it writes.
+   * Given the whole command (`sentinel config get *`), whether it is the reading form.
+   */
+  readonly readsWhen?: (args: readonly string[]) => boolean;
+  /** A command with subcommands that also runs alone (COMMAND): permission id is the command's name. */
+  readonly runsAlone?: boolean;
 }
+
+const firstArgIsGet = (args: readonly string[]) => (args[2] ?? '').toLowerCase() === 'get';
 
 const SENTINEL_SUBCOMMANDS: Readonly<Record<string, CommandEntry>> = {
   'get-master-addr-by-name': { arity: 3 },
@@ -57,9 +64,10 @@ const SENTINEL_SUBCOMMANDS: Readonly<Record<string, CommandEntry>> = {
   remove: { arity: 3, write: true },
   monitor: { arity: 6, write: true },
   set: { arity: -5, write: true },
-  config: { arity: -3, write: true, readsWhenFirstArgIs: 'get' },
+  config: { arity: -3, write: true, readsWhen: firstArgIsGet },
   flushconfig: { arity: 2, write: true },
   'simulate-failure': { arity: -3, write: true },
+  // Even without arguments (showing the timing parameters), as in Redis where it is @admin.
   debug: { arity: -2, write: true },
   // In Sentinel, asking with a run id casts this sentinel's vote for a leader: a write, not a lookup.
   'is-master-down-by-addr': { arity: 6, write: true },
@@ -73,12 +81,34 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   ping: { arity: -1 },
   client: {
     arity: -2,
-    subcommands: { id: { arity: 2 }, getname: { arity: 2 }, setname: { arity: 3 }, setinfo: { arity: 4 } },
+    subcommands: {
+      id: { arity: 2 },
+      getname: { arity: 2 },
+      setname: { arity: 3 },
+      setinfo: { arity: 4 },
+      info: { arity: 2 },
+      // Changes nothing, but shows every other connection (address, name, user): in Redis it is @admin,
+      // so here it needs what the commands that change things need.
+      list: { arity: -2, write: true },
+      kill: { arity: -3, write: true },
+    },
   },
   acl: { arity: -2, subcommands: { whoami: { arity: 2 }, help: { arity: 2 } } },
   role: { arity: 1 },
   info: { arity: -1 },
-  command: { arity: -1 },
+  command: {
+    arity: -1,
+    runsAlone: true,
+    subcommands: {
+      count: { arity: 2 },
+      list: { arity: -2 },
+      info: { arity: -2 },
+      docs: { arity: -2 },
+      help: { arity: 2 },
+    },
+  },
+  // Stops the local runner (a deployed stack answers an error): as much a change as any.
+  shutdown: { arity: -1, write: true },
   sentinel: { arity: -2, subcommands: SENTINEL_SUBCOMMANDS },
   subscribe: { arity: -2 },
   psubscribe: { arity: -2 },
@@ -87,7 +117,9 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   publish: { arity: 3 },
 };
 
-/** The two forms of a subcommand with `readsWhenFirstArgIs`, as leaf ids: `sentinel|config|get`, `…|set`. */
+/**
+ * The two forms of a subcommand with `readsWhen`, as leaf ids: `sentinel|config|get` and `…|set`.
+ */
 const READ_FORM = 'get';
 const WRITE_FORM = 'set';
 
@@ -102,7 +134,7 @@ const LEAVES: ReadonlyMap<string, Leaf> = (() => {
   const leaves = new Map<string, Leaf>();
   const add = (name: string, entry: CommandEntry) => {
     if (entry.always) return;
-    if (entry.readsWhenFirstArgIs !== undefined) {
+    if (entry.readsWhen !== undefined) {
       leaves.set(`${name}|${READ_FORM}`, { id: `${name}|${READ_FORM}`, write: false });
       leaves.set(`${name}|${WRITE_FORM}`, { id: `${name}|${WRITE_FORM}`, write: true });
     } else {
@@ -110,8 +142,8 @@ const LEAVES: ReadonlyMap<string, Leaf> = (() => {
     }
   };
   for (const [name, entry] of Object.entries(COMMANDS)) {
-    if (entry.subcommands === undefined) add(name, entry);
-    else for (const [sub, subEntry] of Object.entries(entry.subcommands)) add(`${name}|${sub}`, subEntry);
+    if (entry.subcommands === undefined || entry.runsAlone) add(name, entry);
+    for (const [sub, subEntry] of Object.entries(entry.subcommands ?? {})) add(`${name}|${sub}`, subEntry);
   }
   return leaves;
 })();
@@ -150,7 +182,7 @@ export function lookupCommand(args: readonly string[]): CommandLookup {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (entry === undefined) return { kind: 'unknown-command' };
   if (!arityHolds(entry.arity, args.length)) return { kind: 'arity', name };
-  if (entry.subcommands === undefined) {
+  if (entry.subcommands === undefined || (entry.runsAlone && args.length === 1)) {
     return { kind: 'found', name, id: name, write: entry.write === true, always: entry.always === true };
   }
   const sub = (args[1] ?? '').toLowerCase();
@@ -158,8 +190,8 @@ export function lookupCommand(args: readonly string[]): CommandLookup {
   if (subEntry === undefined) return { kind: 'unknown-subcommand', container: name.toUpperCase() };
   const full = `${name}|${sub}`;
   if (!arityHolds(subEntry.arity, args.length)) return { kind: 'arity', name: full };
-  if (subEntry.readsWhenFirstArgIs !== undefined) {
-    const reads = (args[2] ?? '').toLowerCase() === subEntry.readsWhenFirstArgIs;
+  if (subEntry.readsWhen !== undefined) {
+    const reads = subEntry.readsWhen(args);
     return {
       kind: 'found',
       name: full,

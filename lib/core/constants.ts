@@ -53,6 +53,12 @@ export const SENTINEL_DEFAULTS = {
    * promoted replica's new role stable and act on it.
    */
   heartbeatPeriodMs: 5_000,
+  /** Sentinel: `resolve-hostnames` is off, so only IP addresses are monitored. */
+  resolveHostnames: false,
+  /** Sentinel: `announce-hostnames` is off, so replies give the IP address a host name resolves to. */
+  announceHostnames: false,
+  /** Sentinel: `deny-scripts-reconfig` is on, so SENTINEL SET cannot change a script path. */
+  denyScriptsReconfig: true,
   /**
    * Sentinel: an instance's reported role (or followed master) must have been stable this long before it is
    * reconfigured outside a failover (4 × the hello period): +convert-to-slave, +fix-slave-config.

@@ -10,6 +10,7 @@ import { type EventType, type InstanceRef, instanceEvent, type MasterRef, makeEv
 import type { InstanceObservation } from './observation.js';
 import { countDownVotes, quorumReached, votesNeededToAuthorise } from './quorum.js';
 import { newFailoverProgress } from './records.js';
+import { runIdOf } from './runId.js';
 import { describeSdownCause, nextSdownDeadline, type SdownCause, sdownCause } from './sdown.js';
 import type {
   Address,
@@ -254,8 +255,9 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
         knownLeader.epoch !== record.currentEpoch)
     ) {
       knownLeader = { sentinelId: record.leader, epoch: record.currentEpoch };
+      // Sentinel names the leader by its run id, the id SENTINEL SENTINELS lists it under.
       events.push(
-        makeEvent('+vote-for-leader', `${record.leader} ${record.currentEpoch}`, settings.name, now),
+        makeEvent('+vote-for-leader', `${runIdOf(record.leader)} ${record.currentEpoch}`, settings.name, now),
       );
     }
     if (knownConfig === null) {

@@ -42,6 +42,8 @@ export const EVENT_LEVELS = {
   '+fix-slave-config': 'notice',
   '+tilt': 'warning',
   '-tilt': 'warning',
+  '-script-error': 'warning',
+  '-script-timeout': 'warning',
 } as const satisfies Record<string, SentinelEvent['level']>;
 
 export type EventType = keyof typeof EVENT_LEVELS;

@@ -12,17 +12,19 @@ import { readLimitedInteger, tooLargeReason } from './limits.js';
 import { masterNameProblem, renameProblem } from './names.js';
 import { isRedisCommandName } from './redisCommands.js';
 import {
+  credentialsNotSettable,
   invalidMasterName,
   invalidSetArgument,
-  quorumAboveMembers,
   SENTINEL_REPLY,
+  scriptsNotRun,
   unknownSetOption,
 } from './sentinelReplies.js';
 import type { MasterSettings, RuntimeSettings } from './types.js';
 
 /**
  * One SET option: which field it changes. Its range is SETTING_LIMITS[field], as in the file; quorum's is
- * 1 to the number of sentinels.
+ * any integer from 1, as in Sentinel: a quorum above the number of sentinels is never reached, so no
+ * automatic failover starts (SENTINEL FAILOVER still works).
  */
 interface NumberOption {
   readonly field: Exclude<keyof RuntimeSettings, 'renamedCommands'>;
@@ -39,25 +41,41 @@ export const SET_NUMBER_OPTIONS: ReadonlyMap<string, NumberOption> = new Map([
 
 export const RENAME_COMMAND = 'rename-command';
 
-/** Options Sentinel has that are refused here, with the reason a user needs. */
-const REFUSED_OPTIONS: ReadonlyMap<string, string> = new Map([
-  [
-    'auth-pass',
-    'auth-pass is not stored in the table: put the password in SSM Parameter Store (see docs/deploy.md)',
-  ],
-  [
-    'auth-user',
-    'auth-user is not stored in the table: set it in the deployment configuration (see docs/deploy.md)',
-  ],
-  [
-    'notification-script',
-    'scripts are not run by lambda-sentinel: subscribe to the SNS topic or the event log instead',
-  ],
-  [
-    'client-reconfig-script',
-    'scripts are not run by lambda-sentinel: subscribe to the SNS topic or the event log instead',
-  ],
-]);
+export const AUTH_PASS_OPTION = 'auth-pass';
+export const AUTH_USER_OPTION = 'auth-user';
+
+export const NOTIFICATION_SCRIPT = 'notification-script';
+export const CLIENT_RECONFIG_SCRIPT = 'client-reconfig-script';
+
+/** Sentinel's script options: paths of programs Sentinel runs on events. */
+export const SCRIPT_OPTIONS: ReadonlySet<string> = new Set([NOTIFICATION_SCRIPT, CLIENT_RECONFIG_SCRIPT]);
+
+/**
+ * What the host of this SET can do beyond the table: whether it holds Redis credentials it may change at
+ * run time (the local runner does; deployed, they are in SSM and every function reads them at start),
+ * and Sentinel's `deny-scripts-reconfig`.
+ */
+export interface SetPolicy {
+  readonly runtimeCredentials: boolean;
+  /** Whether this host runs scripts (the local runner does; the deployment does not). */
+  readonly runtimeScripts: boolean;
+  readonly denyScriptsReconfig: boolean;
+}
+
+/** Script paths a SET changes (the local runner's, never stored): an empty value removes one. */
+export interface ScriptChange {
+  readonly notificationScript?: string;
+  readonly clientReconfigScript?: string;
+}
+
+/**
+ * Credentials a SET changes, kept out of the table and out of every event and log: an empty value
+ * clears one, as in Sentinel.
+ */
+export interface CredentialChange {
+  readonly authPass?: string;
+  readonly authUser?: string;
+}
 
 const DECIMAL = /^\d{1,15}$/;
 
@@ -110,19 +128,41 @@ export function applySetArgs(
   args: ReadonlyArray<readonly string[]>,
   current: RuntimeSettings,
   effective: MasterSettings,
-  members: number,
-): Validated<{ settings: RuntimeSettings; changes: SetChange[] }> {
+  policy: SetPolicy,
+): Validated<{
+  settings: RuntimeSettings;
+  changes: SetChange[];
+  credentials: CredentialChange | null;
+  scripts: ScriptChange | null;
+}> {
   if (args.length === 0) return { ok: false, error: SENTINEL_REPLY.setArity };
   const next: { -readonly [K in keyof RuntimeSettings]: RuntimeSettings[K] } = { ...current };
   // A stored rename that is refused was never in force (withRuntimeSettings drops it): any SET clears it.
   const renames = safeRenames(current.renamedCommands ?? {});
   const changes: SetChange[] = [];
+  let credentials: { authPass?: string; authUser?: string } | null = null;
+  let scripts: { notificationScript?: string; clientReconfigScript?: string } | null = null;
   for (const entry of args) {
     const [rawOption, ...values] = entry;
     if (rawOption === undefined) return { ok: false, error: SENTINEL_REPLY.emptySetArgument };
     const option = rawOption.toLowerCase();
-    const refused = REFUSED_OPTIONS.get(option);
-    if (refused !== undefined) return { ok: false, error: refused };
+    if (SCRIPT_OPTIONS.has(option) && values.length === 1) {
+      // Sentinel's refusal first: with deny-scripts-reconfig (the default) it refuses any script path.
+      if (policy.denyScriptsReconfig) return { ok: false, error: SENTINEL_REPLY.scriptsReconfigDenied };
+      if (!policy.runtimeScripts) return { ok: false, error: scriptsNotRun(option) };
+      const field = option === NOTIFICATION_SCRIPT ? 'notificationScript' : 'clientReconfigScript';
+      scripts = { ...(scripts ?? {}), [field]: values[0] };
+      continue;
+    }
+    if ((option === AUTH_PASS_OPTION || option === AUTH_USER_OPTION) && values.length === 1) {
+      if (!policy.runtimeCredentials) return { ok: false, error: credentialsNotSettable(option) };
+      // The value itself is never quoted back, in any reply: it is a credential.
+      credentials = {
+        ...(credentials ?? {}),
+        [option === AUTH_PASS_OPTION ? 'authPass' : 'authUser']: values[0],
+      };
+      continue;
+    }
     if (option === RENAME_COMMAND) {
       const [from, to] = values;
       if (values.length !== 2 || from === undefined || to === undefined)
@@ -144,11 +184,6 @@ export function applySetArgs(
       const parsed = DECIMAL.test(value) ? Number(value) : Number.NaN;
       if (!Number.isSafeInteger(parsed) || parsed < 1)
         return { ok: false, error: invalidSetArgument(value, option) };
-      if (parsed > members)
-        return {
-          ok: false,
-          error: invalidSetArgument(value, option, `larger than the ${members} sentinels`),
-        };
       next.quorum = parsed;
       changes.push({ option, values: [String(parsed)] });
       continue;
@@ -198,7 +233,7 @@ export function applySetArgs(
         ),
       };
   }
-  return { ok: true, value: { settings, changes } };
+  return { ok: true, value: { settings, changes, credentials, scripts } };
 }
 
 /**
@@ -302,17 +337,37 @@ export interface MonitorRequest {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
+const HOST_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const HOST_NAME = new RegExp(`^(?=.{1,253}$)${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
+const DOTTED_DIGITS = /^[0-9.]+$/;
+
+/** An IPv4 address in dotted decimal or an IPv6 address: what Sentinel takes without resolve-hostnames. */
+export function isIpLiteral(host: string): boolean {
+  return IPV4.test(host) || (host.includes(':') && IPV6.test(host) && host.length <= 45);
+}
+
+/** A DNS host name (labels of letters, digits, `-` and `_`); `10.0.0.300` is a mistyped address, not one. */
+export function isHostName(host: string): boolean {
+  return !DOTTED_DIGITS.test(host) && HOST_NAME.test(host);
+}
+
+/** What MONITOR accepts as an address: Sentinel's `resolve-hostnames` decides whether host names are. */
+export interface MonitorPolicy {
+  readonly resolveHostnames: boolean;
+}
 
 /**
- * SENTINEL MONITOR's arguments, with Sentinel's messages. Like Sentinel without resolve-hostnames, the
- * address must be an IP address: the sentinels probe it and clients are told it as is.
+ * SENTINEL MONITOR's arguments, with Sentinel's messages. Without resolve-hostnames, the address must be
+ * an IP address, as in Sentinel; with it, a host name is accepted and kept as given (the caller checks
+ * that it resolves, as Sentinel does, and every connection resolves it again). A quorum above the
+ * number of sentinels is accepted, as in Sentinel.
  */
 export function validateMonitor(
   name: string,
   ip: string,
   port: string,
   quorum: string,
-  members: number,
+  policy: MonitorPolicy,
 ): Validated<MonitorRequest> {
   const nameProblem = masterNameProblem(name);
   if (nameProblem !== null) return { ok: false, error: invalidMasterName(nameProblem) };
@@ -321,9 +376,8 @@ export function validateMonitor(
   const portValue = DECIMAL.test(port) ? Number(port) : Number.NaN;
   if (Number.isNaN(portValue)) return { ok: false, error: SENTINEL_REPLY.invalidPort };
   if (quorumValue <= 0) return { ok: false, error: SENTINEL_REPLY.quorumBelowOne };
-  if (quorumValue > members) return { ok: false, error: quorumAboveMembers(members) };
   if (portValue < 1 || portValue > MAX_PORT) return { ok: false, error: SENTINEL_REPLY.invalidPortNumber };
-  const isIp = IPV4.test(ip) || (ip.includes(':') && IPV6.test(ip) && ip.length <= 45);
-  if (!isIp) return { ok: false, error: SENTINEL_REPLY.invalidAddress };
+  const accepted = isIpLiteral(ip) || (policy.resolveHostnames && isHostName(ip));
+  if (!accepted) return { ok: false, error: SENTINEL_REPLY.invalidAddress };
   return { ok: true, value: { name, host: ip, port: portValue, quorum: quorumValue } };
 }

@@ -3,6 +3,8 @@
  * The core never sees Redis wire words or DynamoDB attribute names: adapters translate at the boundary.
  */
 
+import type { LogLevel } from './globalParams.js';
+
 /** A Redis endpoint. */
 export interface Address {
   readonly host: string;
@@ -30,6 +32,30 @@ export interface GlobalSettings {
   readonly loopLeaseMs: number;
   readonly heartbeatPeriodMs: number;
   readonly tls: TlsSettings;
+  /**
+   * `sentinel resolve-hostnames yes`: a master may be monitored by host name, kept as given and
+   * resolved at each connection. Absent: SENTINEL_DEFAULTS (no, as in Sentinel: IP addresses only).
+   */
+  readonly resolveHostnames?: boolean;
+  /**
+   * `sentinel announce-hostnames yes`: replies show a host name as given instead of its IP address.
+   * Absent: SENTINEL_DEFAULTS (no).
+   */
+  readonly announceHostnames?: boolean;
+  /**
+   * `sentinel deny-scripts-reconfig`: SENTINEL SET may not change a script path. Absent:
+   * SENTINEL_DEFAULTS (yes, as in Sentinel).
+   */
+  readonly denyScriptsReconfig?: boolean;
+  /**
+   * `sentinel announce-ip|announce-port|sentinel-user|sentinel-pass` and `loglevel`, as SENTINEL CONFIG
+   * GET shows them. Absent: GLOBAL_PARAM_DEFAULTS (lib/core/globalParams.ts).
+   */
+  readonly announceIp?: string;
+  readonly announcePort?: number;
+  readonly sentinelUser?: string;
+  readonly sentinelPass?: string;
+  readonly loglevel?: LogLevel;
 }
 
 /** Per-master settings (`sentinel monitor` and the per-master lines). */
@@ -44,6 +70,12 @@ export interface MasterSettings {
   readonly parallelSyncs: number;
   readonly authUser?: string;
   readonly authPass?: string;
+  /**
+   * `sentinel notification-script` / `client-reconfig-script`: programs the local runner runs as
+   * Sentinel does (lib/local/scripts.ts). A deployment refuses them (its functions run no programs).
+   */
+  readonly notificationScript?: string;
+  readonly clientReconfigScript?: string;
   readonly masterRebootDownAfterPeriodMs: number;
   /** `rename-command`: lower-case original name → name to send. */
   readonly renamedCommands: Readonly<Record<string, string>>;

@@ -257,7 +257,9 @@ async function route(request: ApiRequest, options: RouterOptions): Promise<ApiRe
       return json(200, { ok: reply.ok, reply: reply.text });
     }
     case 'failover':
-      return failoverResponse(await view.failover(name as string, failoverOptions(body)));
+      return failoverResponse(
+        await view.failover(name as string, { ...failoverOptions(body), awaitOutcome: true }),
+      );
     case 'reset':
       return json(200, { reset: await view.reset(resetPattern(body)) });
     case 'events':

@@ -12,11 +12,20 @@ import { createTable } from '../adapters/dynamodb/schema.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
 import { createRedisControl } from '../adapters/redis/control.js';
 import { createRedisProbe } from '../adapters/redis/probe.js';
-import { storeSentinelView } from '../commands/storeView.js';
+import { localProcessControls } from '../commands/processControls.js';
+import { type HostnamePolicy, storeSentinelView } from '../commands/storeView.js';
 import { type AccessSource, accessFromEnv, mergeAccess, REQUIREPASS_ENV } from '../config/access.js';
 import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../config/parse.js';
 import { isLoopbackBind } from '../core/acl.js';
 import { SENTINEL_PORT } from '../core/constants.js';
+import { makeEvent } from '../core/events.js';
+import { globalParamsOf, type LogLevel } from '../core/globalParams.js';
+import {
+  AUTH_PASS_OPTION,
+  AUTH_USER_OPTION,
+  CLIENT_RECONFIG_SCRIPT,
+  NOTIFICATION_SCRIPT,
+} from '../core/settings.js';
 import type { AccessSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
 import { EventRecorder, secretsOf } from '../eventLog.js';
 import { startHttpApi } from '../http/server.js';
@@ -25,7 +34,10 @@ import { jsonLinesLog, type Log, logDroppedEvent } from '../runtime/log.js';
 import { startTopology, type Topology } from '../runtime/redisProcess.js';
 import { type RunReport, SentinelRunner } from '../runtime/sentinel.js';
 import { createWebhookSink, webhookHasHiddenParts, webhookOrigin } from '../runtime/webhook.js';
+import { liveCredentials } from './credentials.js';
 import { createEventPrinter } from './eventPrinter.js';
+import { SimulatedCrashes } from './faults.js';
+import { LocalScripts, scriptProblem } from './scripts.js';
 
 /**
  * get-master-addr-by-name is served from a store read at most this old. Every event about a master
@@ -139,6 +151,13 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
         out(`note: ${line.file}:${line.line}: '${line.directive}' does not apply here and is ignored`);
       }
       config = parsed.config;
+      // As Sentinel refuses to start with a script it cannot run.
+      const unrunnable = new LocalScripts(config, () => {}).configProblem();
+      if (unrunnable !== null) {
+        throw new LocalUsageError(
+          `${options.configPath}: master ${unrunnable.master}: ${unrunnable.problem}`,
+        );
+      }
       access = localAccess(config.access, options.configPath, options.env ?? process.env, listeners);
     } else {
       // Checked before the demo starts anything.
@@ -166,8 +185,15 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     const table = options.table ?? LOCAL_DEFAULTS.table;
     await createTable(createDynamoClient({ endpoint }), table);
 
+    // SENTINEL SET auth-pass|auth-user changes the credentials every sentinel here connects with; each
+    // password set is added to `secrets`, which every printed, posted and logged event is redacted by.
     const secrets = secretsOf(config);
+    const credentials = liveCredentials(config, secrets);
+    config = credentials.config;
     const print = createEventPrinter(out, { secrets });
+    // notification-script and client-reconfig-script, run as Sentinel runs them (lib/local/scripts.ts).
+    const scripts = new LocalScripts(config, (event, sentinelId) => onEvent(event, sentinelId, null));
+    cleanups.push(async () => scripts.stop());
     const webhook = options.webhookUrl ? createWebhookSink(options.webhookUrl, { secrets, warn: err }) : null;
     if (webhook && options.webhookUrl) {
       // The URL's path, query and user info often are the token: only where it goes is printed.
@@ -180,6 +206,19 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     }
     // The event log in the table, as deployed (the notifier reads it from the stream in AWS).
     const eventLog = new DynamoEventLog(createDynamoClient({ endpoint }), table, { secrets });
+    // SHUTDOWN (from an allowed user of the endpoint) stops the runners as Ctrl-C does.
+    const shutdown = new AbortController();
+    const signal = AbortSignal.any([options.signal, shutdown.signal]);
+    const crashes = new SimulatedCrashes(signal, (sentinelId, failure) =>
+      out(
+        `${clockTime(Date.now())} [${sentinelId}] crashed (SENTINEL SIMULATE-FAILURE ${failure}): ` +
+          'it releases nothing and stays silent; the others take over when its leases expire',
+      ),
+    );
+    // The loglevel (sentinel.conf, or SENTINEL CONFIG SET) filters what the runner prints without --verbose.
+    let loglevel = globalParamsOf(config.global).loglevel;
+    // resolve-hostnames and announce-hostnames in force (sentinel.conf, or SENTINEL CONFIG SET).
+    let hostnames: HostnamePolicy = globalParamsOf(config.global);
     // One log per sentinel, shared by its loop and its event recorder (a dropped event is a fault).
     const logs = new Map<SentinelId, Log>(
       config.global.sentinelIds.map((sentinelId) => [
@@ -187,7 +226,7 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
         options.verbose
           ? jsonLinesLog((line) => err(line.trimEnd()), { sentinel: sentinelId })
           : (level, message, fields) => {
-              if (level === 'warn' || level === 'error') {
+              if (printsAt(loglevel, level)) {
                 out(`${clockTime(Date.now())} [${sentinelId}] ${level}: ${message}${describeError(fields)}`);
               }
             },
@@ -216,24 +255,70 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
       runners: hosted,
       eventLog,
       addressCacheMs: ADDRESS_CACHE_MS,
+      hostnames: () => hostnames,
+      scripts: {
+        problem: scriptProblem,
+        apply(record, change) {
+          scripts.set(record.name, change);
+          const speaker = config.global.sentinelIds[0];
+          if (speaker === undefined) return;
+          const instance = `master ${record.name} ${record.host} ${record.port}`;
+          const set = (option: string, path: string | undefined) => {
+            if (path !== undefined)
+              onEvent(
+                makeEvent('+set', `${instance} ${option} ${path}`, record.name, Date.now()),
+                speaker,
+                null,
+              );
+          };
+          set(NOTIFICATION_SCRIPT, change.notificationScript);
+          set(CLIENT_RECONFIG_SCRIPT, change.clientReconfigScript);
+        },
+      },
+      credentials: {
+        accepts: credentials.sink.accepts,
+        apply(record, change) {
+          credentials.sink.apply(record, change);
+          // Sentinel's `+set` for a credential, from the sentinel that took the command; the values are
+          // never shown (Sentinel shows auth-pass as ******; here auth-user too).
+          const speaker = config.global.sentinelIds[0];
+          if (speaker === undefined) return;
+          const instance = `master ${record.name} ${record.host} ${record.port}`;
+          for (const option of [
+            ...(change.authPass !== undefined ? [AUTH_PASS_OPTION] : []),
+            ...(change.authUser !== undefined ? [AUTH_USER_OPTION] : []),
+          ])
+            onEvent(
+              makeEvent('+set', `${instance} ${option} ******`, record.name, Date.now()),
+              speaker,
+              null,
+            );
+        },
+      },
     });
     const onEvent = (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => {
+      // A sentinel crashed by SENTINEL SIMULATE-FAILURE says nothing more.
+      if (crashes.isCrashed(sentinelId)) return;
       if (event.master !== null) view.invalidate(event.master);
       print(event, sentinelId);
+      scripts.observe(event, sentinelId);
       webhook?.send(event, sentinelId, epoch);
       recorders.get(sentinelId)?.record(event, epoch);
       // Subscribers get each event once, although every sentinel emits its own (+switch-master…).
       sentinelEndpoint?.publish(event, epoch);
+      crashes.observe(event, sentinelId);
     };
     const runners = config.global.sentinelIds.map(
       (sentinelId) =>
         new SentinelRunner({
           sentinelId,
           config,
-          store: new DynamoStore(createDynamoClient({ endpoint }), table),
-          probeFactory: createRedisProbe,
-          controlFactory: createRedisControl,
-          signal: options.signal,
+          // Wrapped so that SENTINEL SIMULATE-FAILURE can crash this sentinel (lib/local/faults.ts).
+          store: crashes.wrap(sentinelId, new DynamoStore(createDynamoClient({ endpoint }), table)),
+          probeFactory: (address, probeOptions) =>
+            crashes.wrapProbe(sentinelId, createRedisProbe(address, probeOptions)),
+          controlFactory: (controlOptions) => crashes.wrap(sentinelId, createRedisControl(controlOptions)),
+          signal,
           log: logOf(sentinelId),
           onEvent,
         }),
@@ -248,6 +333,21 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
       view,
       users: access.users,
       limits: access.limits,
+      ...(options.configPath !== undefined ? { configFile: options.configPath } : {}),
+      controls: localProcessControls(config.global, {
+        onSimulateFailure: (failures) => crashes.arm(failures),
+        armedFailures: () => crashes.armed(),
+        shutdown: () => {
+          out(`${clockTime(Date.now())} SHUTDOWN received on the Sentinel endpoint: stopping`);
+          shutdown.abort();
+        },
+        // The endpoint speaks as the first member (storeSentinelView's selfId): its queue is reported.
+        pendingScripts: () => scripts.pendingOf(config.global.sentinelIds[0] ?? '', Date.now()),
+        onParams: (params) => {
+          loglevel = params.loglevel;
+          hostnames = params;
+        },
+      }),
       log: (level, message, fields) =>
         out(`${clockTime(Date.now())} ${level}: ${message} ${JSON.stringify(fields ?? {})}`),
     }).catch((error: unknown) => {
@@ -300,11 +400,37 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
       out(`or: npx lambda-sentinel failover ${LOCAL_DEFAULTS.demoMaster} --url ${httpApi.url}`);
     }
     out('press Ctrl-C to stop');
-    return await Promise.all(runners.map((r) => r.run()));
+    const reports = await Promise.all(
+      runners.map((r) =>
+        // A sentinel crashed by SIMULATE-FAILURE ends with its calls refused at shutdown: no report.
+        r.run().catch((error: unknown) => {
+          if (crashes.isCrashed(r.sentinelId)) return null;
+          throw error;
+        }),
+      ),
+    );
+    return reports.filter((report): report is RunReport => report !== null);
   } finally {
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch((error: unknown) => err(`cleanup failed: ${String(error)}`));
     }
+  }
+}
+
+/**
+ * Whether a log line of `level` is printed (without --verbose) at Redis's `loglevel`: notice and warning
+ * print warnings and errors (as before loglevel existed), verbose adds info, debug everything, nothing none.
+ */
+function printsAt(loglevel: LogLevel, level: 'debug' | 'info' | 'warn' | 'error'): boolean {
+  switch (loglevel) {
+    case 'nothing':
+      return false;
+    case 'debug':
+      return true;
+    case 'verbose':
+      return level !== 'debug';
+    default:
+      return level === 'warn' || level === 'error';
   }
 }
 

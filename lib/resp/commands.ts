@@ -1,10 +1,12 @@
 /**
  * The commands of the Redis-protocol endpoint, one command in, its replies out: the connection commands
- * (PING, AUTH, HELLO, CLIENT, RESET, QUIT…), INFO and ROLE, (P)(UN)SUBSCRIBE, and SENTINEL
- * (sentinelCommand.ts). Access is checked here as Redis checks it (lib/core/acl.ts), in Redis's order:
+ * (PING, AUTH, HELLO, CLIENT, RESET, QUIT…), INFO, ROLE, COMMAND and SHUTDOWN, (P)(UN)SUBSCRIBE, and
+ * SENTINEL (sentinelCommand.ts). Access is checked here as Redis checks it (lib/core/acl.ts), in Redis's order:
  * unknown command, arity, authentication, permission; with Redis's texts (redis-server 7.0.15).
  */
+import os from 'node:os';
 import type { AccessControl } from '../accessControl.js';
+import { type ProcessControls, SIMULATED_FAILURE_FLAGS } from '../commands/processControls.js';
 import type { Fields, SentinelView } from '../commands/view.js';
 import {
   type AclUser,
@@ -14,6 +16,16 @@ import {
   mayUseChannel,
   mayUsePattern,
 } from '../core/acl.js';
+import { globMatch } from '../core/glob.js';
+import { errText } from '../core/sentinelReplies.js';
+import {
+  SENTINEL_COMMAND_TABLE,
+  subcommandDocs,
+  subcommandInfo,
+  subcommandNames,
+  wireReply,
+  withCategory,
+} from './commandTable.js';
 import {
   array,
   bulk,
@@ -26,9 +38,10 @@ import {
   push,
   type Reply,
   simple,
+  verbatim,
 } from './encoder.js';
 import { type ReplyEncoder, sentinelCommand } from './sentinelCommand.js';
-import { type Args, type Client, subscribed, subscriptionCount } from './session.js';
+import { type Args, type Client, type EndpointStats, subscribed, subscriptionCount } from './session.js';
 
 const ACL_HELP_LINES = [
   'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -48,7 +61,39 @@ const TEXT = {
     'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
   noPermChannels: 'NOPERM this user has no permissions to access one of the channels used as arguments',
   invalidClientName: 'ERR Client names cannot contain spaces, newlines or special characters.',
+  syntax: 'ERR syntax error',
+  noSuchClient: 'ERR No such client',
+  invalidClientId: 'ERR Invalid client ID',
+  clientIdAboveZero: 'ERR client-id should be greater than 0',
+  noShutdownInProgress: 'ERR No shutdown in progress.',
 } as const;
+
+const unknownClientType = (type: string) => error(`ERR Unknown client type '${type}'`);
+const noSuchUser = (user: string) => error(`ERR No such user '${user}'`);
+
+/** COMMAND HELP, Redis's lines (7.0.15) for the subcommands answered here (not GETKEYS…). */
+const COMMAND_HELP_LINES = [
+  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  '(no subcommand)',
+  '    Return details about all Redis commands.',
+  'COUNT',
+  '    Return the total number of commands in this Redis server.',
+  'LIST',
+  '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]',
+  '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'DOCS [<command-name> ...]',
+  '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** INFO's sections in Sentinel's order; `default`, `all` and `everything` are all of them in Sentinel. */
+const INFO_SECTIONS = ['server', 'clients', 'stats', 'cpu', 'sentinel'] as const;
 
 const noPermission = (command: string): Reply =>
   error(`NOPERM this user has no permissions to run the '${command}' command`);
@@ -86,6 +131,14 @@ export interface EndpointContext {
   readonly announce?: { readonly host?: string; readonly port?: number };
   /** When set, every write command gets this error text (a read-only endpoint). */
   readonly readOnlyError?: (command: string) => string;
+  /** SENTINEL CONFIG, DEBUG, SIMULATE-FAILURE and SHUTDOWN: what the hosting process allows. */
+  readonly controls: ProcessControls;
+  /** INFO stats' counters (kept by server.ts). */
+  readonly stats: EndpointStats;
+  /** INFO clients' maxclients: the connection cap. */
+  readonly maxClients: number;
+  /** INFO server's config_file, when a file was loaded. */
+  readonly configFile?: string;
 }
 
 function unknownCommand(args: Args): Reply {
@@ -111,54 +164,127 @@ function field(fields: Fields, name: string): string {
 export function commandRunner(endpoint: EndpointContext): (client: Client, args: Args) => Promise<Outcome> {
   const { view, access } = endpoint;
 
-  async function info(sections: string[]): Promise<string> {
-    const all = sections.length === 0 || sections.some((s) => ['all', 'default', 'everything'].includes(s));
-    const has = (s: string) => all || sections.includes(s);
-    const out: string[] = [];
-    if (has('server')) {
-      out.push(
-        '# Server',
-        `redis_version:${endpoint.redisVersion}`,
-        'redis_mode:sentinel',
-        `os:${process.platform}`,
-        `process_id:${process.pid}`,
-        `run_id:${endpoint.runId}`,
-        `tcp_port:${endpoint.port()}`,
-        `uptime_in_seconds:${Math.floor((Date.now() - endpoint.startedAt) / 1000)}`,
-        'executable:lambda-sentinel',
-        '',
-      );
+  /** INFO's text: the sections asked for (none, `default`, `all`, `everything`: every one), in Sentinel's order. */
+  async function info(asked: string[]): Promise<string> {
+    const all = asked.length === 0 || asked.some((s) => ['all', 'default', 'everything'].includes(s));
+    const sections = INFO_SECTIONS.filter((s) => all || asked.includes(s));
+    const out: string[][] = [];
+    const now = Date.now();
+    for (const section of sections) {
+      switch (section) {
+        case 'server':
+          out.push(serverSection(now));
+          break;
+        case 'clients':
+          out.push(clientsSection());
+          break;
+        case 'stats':
+          out.push(statsSection());
+          break;
+        case 'cpu':
+          out.push(cpuSection());
+          break;
+        case 'sentinel':
+          out.push(await sentinelSection(now));
+          break;
+      }
     }
-    if (has('clients')) {
-      out.push(
-        '# Clients',
-        `connected_clients:${endpoint.clients.size}`,
-        `pubsub_clients:${[...endpoint.clients].filter(subscribed).length}`,
-        '',
-      );
+    // Sections are separated by an empty line; the text ends with CRLF, as Redis's does.
+    return out.map((lines) => `${lines.join('\r\n')}\r\n`).join('\r\n');
+  }
+
+  function serverSection(now: number): string[] {
+    const uptime = Math.floor((now - endpoint.startedAt) / 1000);
+    return [
+      '# Server',
+      `redis_version:${endpoint.redisVersion}`,
+      'redis_mode:sentinel',
+      `os:${os.type()} ${os.release()} ${os.machine()}`,
+      `arch_bits:${/64/.test(process.arch) ? 64 : 32}`,
+      `process_id:${process.pid}`,
+      `run_id:${endpoint.runId}`,
+      `tcp_port:${endpoint.port()}`,
+      `server_time_usec:${now * 1000}`,
+      `uptime_in_seconds:${uptime}`,
+      `uptime_in_days:${Math.floor(uptime / 86_400)}`,
+      'executable:lambda-sentinel',
+      `config_file:${endpoint.configFile ?? ''}`,
+    ];
+  }
+
+  function clientsSection(): string[] {
+    return [
+      '# Clients',
+      `connected_clients:${endpoint.clients.size}`,
+      'cluster_connections:0',
+      `maxclients:${endpoint.maxClients}`,
+      // No blocking commands, no client-side caching, no blocking timeouts here.
+      'blocked_clients:0',
+      'tracking_clients:0',
+      'clients_in_timeout_table:0',
+    ];
+  }
+
+  function statsSection(): string[] {
+    const { stats } = endpoint;
+    const channels = new Set<string>();
+    const patterns = new Set<string>();
+    for (const c of endpoint.clients) {
+      for (const name of c.channels) channels.add(name);
+      for (const pattern of c.patterns) patterns.add(pattern);
     }
-    if (has('sentinel')) {
-      const masters = await view.masters();
-      out.push(
-        '# Sentinel',
-        `sentinel_masters:${masters.length}`,
-        'sentinel_tilt:0',
-        'sentinel_tilt_since_seconds:-1',
-        'sentinel_running_scripts:0',
-        'sentinel_scripts_queue_length:0',
-        'sentinel_simulate_failure_flags:0',
+    return [
+      '# Stats',
+      `total_connections_received:${stats.connectionsReceived}`,
+      `total_commands_processed:${stats.commandsProcessed}`,
+      `total_net_input_bytes:${stats.netInputBytes}`,
+      `total_net_output_bytes:${stats.netOutputBytes}`,
+      `rejected_connections:${stats.rejectedConnections}`,
+      `pubsub_channels:${channels.size}`,
+      `pubsub_patterns:${patterns.size}`,
+      `total_error_replies:${stats.errorReplies}`,
+    ];
+  }
+
+  function cpuSection(): string[] {
+    const usage = process.cpuUsage();
+    const seconds = (micros: number) => (micros / 1e6).toFixed(6);
+    return ['# CPU', `used_cpu_sys:${seconds(usage.system)}`, `used_cpu_user:${seconds(usage.user)}`];
+  }
+
+  async function sentinelSection(now: number): Promise<string[]> {
+    const [masters, tilt] = await Promise.all([
+      view.masters(),
+      view.tilt ? view.tilt() : Promise.resolve({ inTilt: false, since: null }),
+    ]);
+    const scripts = endpoint.controls.pendingScripts();
+    const flags = endpoint.controls
+      .simulatedFailures()
+      .reduce((bits, failure) => bits | SIMULATED_FAILURE_FLAGS[failure], 0);
+    const tiltSince =
+      tilt.inTilt && tilt.since !== null ? Math.max(0, Math.floor((now - tilt.since) / 1000)) : -1;
+    const lines = [
+      '# Sentinel',
+      `sentinel_masters:${masters.length}`,
+      `sentinel_tilt:${tilt.inTilt ? 1 : 0}`,
+      `sentinel_tilt_since_seconds:${tiltSince}`,
+      `sentinel_running_scripts:${scripts.filter((s) => s.running).length}`,
+      `sentinel_scripts_queue_length:${scripts.length}`,
+      `sentinel_simulate_failure_flags:${flags}`,
+    ];
+    masters.forEach((m, i) => {
+      const masterFlags = field(m, 'flags').split(',');
+      const status = masterFlags.includes('o_down')
+        ? 'odown'
+        : masterFlags.includes('s_down')
+          ? 'sdown'
+          : 'ok';
+      const sentinels = Number(field(m, 'num-other-sentinels')) + 1;
+      lines.push(
+        `master${i}:name=${field(m, 'name')},status=${status},address=${field(m, 'ip')}:${field(m, 'port')},slaves=${field(m, 'num-slaves')},sentinels=${sentinels}`,
       );
-      masters.forEach((m, i) => {
-        const flags = field(m, 'flags').split(',');
-        const status = flags.includes('o_down') ? 'odown' : flags.includes('s_down') ? 'sdown' : 'ok';
-        const sentinels = Number(field(m, 'num-other-sentinels')) + 1;
-        out.push(
-          `master${i}:name=${field(m, 'name')},status=${status},address=${field(m, 'ip')}:${field(m, 'port')},slaves=${field(m, 'num-slaves')},sentinels=${sentinels}`,
-        );
-      });
-      out.push('');
-    }
-    return out.join('\r\n');
+    });
+    return lines;
   }
 
   function sentinel(client: Client, args: Args): Promise<Reply> {
@@ -167,11 +293,14 @@ export function commandRunner(endpoint: EndpointContext): (client: Client, args:
         view,
         replies: endpoint.replies,
         runId: endpoint.runId,
+        controls: endpoint.controls,
         announce: () => {
           const local = (client.socket.localAddress ?? endpoint.host).replace(/^::ffff:/, '');
+          // `sentinel announce-ip|announce-port` (the file, or CONFIG SET), as Sentinel announces itself.
+          const { announceIp, announcePort } = endpoint.controls.params();
           return {
-            host: endpoint.announce?.host ?? local,
-            port: endpoint.announce?.port ?? endpoint.port(),
+            host: announceIp !== '' ? announceIp : (endpoint.announce?.host ?? local),
+            port: announcePort !== 0 ? announcePort : (endpoint.announce?.port ?? endpoint.port()),
           };
         },
       },
@@ -259,24 +388,273 @@ export function commandRunner(endpoint: EndpointContext): (client: Client, args:
     return OK;
   }
 
-  function clientCommand(client: Client, args: Args): Reply {
+  /** CLIENT <subcommand>: the connection's own settings, and the list and killing of connections. */
+  function clientCommand(client: Client, args: Args): Outcome {
     switch ((args[1] ?? '').toLowerCase()) {
       case 'id':
-        return integer(client.id);
+        return { replies: [integer(client.id)] };
       case 'getname':
-        return client.name === null ? nullBulk : bulk(client.name);
+        return { replies: [client.name === null ? nullBulk : bulk(client.name)] };
       case 'setname': {
         const name = args[2] as string;
-        if (!validName(name)) return error(TEXT.invalidClientName);
+        if (!validName(name)) return { replies: [error(TEXT.invalidClientName)] };
         client.name = name === '' ? null : name;
-        return OK;
+        return { replies: [OK] };
       }
+      case 'info':
+        return { replies: [verbatim(clientLine(client, Date.now()))] };
+      case 'list':
+        return { replies: [clientList(args)] };
+      case 'kill':
+        return clientKill(client, args);
       default: {
         // setinfo
         const attr = (args[2] as string).toLowerCase();
-        if (attr !== 'lib-name' && attr !== 'lib-ver') return error(`ERR Unrecognized option '${args[2]}'`);
-        return OK;
+        if (attr !== 'lib-name' && attr !== 'lib-ver')
+          return { replies: [error(`ERR Unrecognized option '${args[2]}'`)] };
+        return { replies: [OK] };
       }
+    }
+  }
+
+  /** Redis's `ip:port` of an address, `[ip]:port` for IPv6. */
+  function formatAddress(host: string | undefined, port: number | undefined): string {
+    const ip = (host ?? '?').replace(/^::ffff:/, '');
+    return `${ip.includes(':') ? `[${ip}]` : ip}:${port ?? 0}`;
+  }
+
+  /**
+   * One CLIENT LIST / CLIENT INFO line, in Redis's format and field order, with the fields that are true
+   * here: no file descriptor, query-buffer or memory accounting is kept, so fd, qbuf, qbuf-free,
+   * argv-mem, multi-mem, rbs, rbp, obl, oll and tot-mem are left out; db is 0, there is no MULTI
+   * (multi=-1), no shard channel (ssub=0) and no client tracking (redir=-1).
+   */
+  function clientLine(c: Client, now: number): string {
+    const seconds = (since: number) => Math.max(0, Math.floor((now - since) / 1000));
+    const pending = c.socket.writableLength;
+    const fields = [
+      `id=${c.id}`,
+      `addr=${formatAddress(c.socket.remoteAddress, c.socket.remotePort)}`,
+      `laddr=${formatAddress(c.socket.localAddress, c.socket.localPort)}`,
+      `name=${c.name ?? ''}`,
+      `age=${seconds(c.connectedAt)}`,
+      `idle=${seconds(c.lastActivity)}`,
+      `flags=${subscribed(c) ? 'P' : 'N'}`,
+      'db=0',
+      `sub=${c.channels.size}`,
+      `psub=${c.patterns.size}`,
+      'ssub=0',
+      'multi=-1',
+      `omem=${pending}`,
+      `events=r${pending > 0 ? 'w' : ''}`,
+      `cmd=${c.lastCommand ?? 'NULL'}`,
+      `user=${c.user?.name ?? DEFAULT_USER}`,
+      'redir=-1',
+      `resp=${c.proto}`,
+    ];
+    return `${fields.join(' ')}\n`;
+  }
+
+  /** CLIENT LIST's and CLIENT KILL's TYPE: Redis's types; a sentinel has no master or replica clients. */
+  function typeMatcher(type: string): ((c: Client) => boolean) | null {
+    switch (type.toLowerCase()) {
+      case 'normal':
+        return (c) => !subscribed(c);
+      case 'pubsub':
+        return subscribed;
+      case 'master':
+      case 'replica':
+      case 'slave':
+        return () => false;
+      default:
+        return null;
+    }
+  }
+
+  function clientList(args: Args): Reply {
+    let keep: (c: Client) => boolean = () => true;
+    const option = (args[2] ?? '').toLowerCase();
+    if (args.length === 4 && option === 'type') {
+      const matcher = typeMatcher(args[3] as string);
+      if (matcher === null) return unknownClientType(args[3] as string);
+      keep = matcher;
+    } else if (args.length >= 4 && option === 'id') {
+      const ids = new Set<number>();
+      for (const text of args.slice(3)) {
+        if (!/^-?(0|[1-9][0-9]{0,17})$/.test(text)) return error(TEXT.invalidClientId);
+        ids.add(Number(text));
+      }
+      keep = (c) => ids.has(c.id);
+    } else if (args.length !== 2) {
+      return error(TEXT.syntax);
+    }
+    const now = Date.now();
+    return verbatim(
+      [...endpoint.clients]
+        .filter(keep)
+        .map((c) => clientLine(c, now))
+        .join(''),
+    );
+  }
+
+  function kill(c: Client): void {
+    c.closed = true;
+    c.socket.destroy();
+  }
+
+  /**
+   * CLIENT KILL <ip:port> (the old form: OK, or an error when no connection has that address) and
+   * CLIENT KILL <filter> <value> … (how many it closed; SKIPME yes by default). The asking connection,
+   * when it kills itself, gets its reply first.
+   */
+  function clientKill(client: Client, args: Args): Outcome {
+    if (args.length === 3) {
+      const target = [...endpoint.clients].find(
+        (c) => formatAddress(c.socket.remoteAddress, c.socket.remotePort) === args[2],
+      );
+      if (target === undefined) return { replies: [error(TEXT.noSuchClient)] };
+      if (target === client) return { replies: [OK], close: true };
+      kill(target);
+      return { replies: [OK] };
+    }
+    const filters: Array<(c: Client) => boolean> = [];
+    let skipMe = true;
+    for (let i = 2; i < args.length; i += 2) {
+      const option = (args[i] as string).toLowerCase();
+      const value = args[i + 1];
+      if (value === undefined) return { replies: [error(TEXT.syntax)] };
+      switch (option) {
+        case 'id': {
+          const id = /^-?(0|[1-9][0-9]{0,17})$/.test(value) ? Number(value) : 0;
+          if (id <= 0) return { replies: [error(TEXT.clientIdAboveZero)] };
+          filters.push((c) => c.id === id);
+          break;
+        }
+        case 'type': {
+          const matcher = typeMatcher(value);
+          if (matcher === null) return { replies: [unknownClientType(value)] };
+          filters.push(matcher);
+          break;
+        }
+        case 'user':
+          if (!access.userNames.includes(value) && value !== DEFAULT_USER)
+            return { replies: [noSuchUser(value)] };
+          filters.push((c) => (c.user?.name ?? DEFAULT_USER) === value);
+          break;
+        case 'addr':
+          filters.push((c) => formatAddress(c.socket.remoteAddress, c.socket.remotePort) === value);
+          break;
+        case 'laddr':
+          filters.push((c) => formatAddress(c.socket.localAddress, c.socket.localPort) === value);
+          break;
+        case 'skipme': {
+          const word = value.toLowerCase();
+          if (word !== 'yes' && word !== 'no') return { replies: [error(TEXT.syntax)] };
+          skipMe = word === 'yes';
+          break;
+        }
+        default:
+          return { replies: [error(TEXT.syntax)] };
+      }
+    }
+    let killed = 0;
+    let killedSelf = false;
+    for (const c of [...endpoint.clients]) {
+      if (!filters.every((f) => f(c))) continue;
+      if (c === client) {
+        if (skipMe) continue;
+        killedSelf = true;
+      } else {
+        kill(c);
+      }
+      killed++;
+    }
+    return { replies: [integer(killed)], ...(killedSelf ? { close: true } : {}) };
+  }
+
+  /** COMMAND [COUNT|LIST|INFO|DOCS|HELP]: Sentinel's table (commandTable.ts). */
+  function command(args: Args): Reply {
+    const sub = (args[1] ?? '').toLowerCase();
+    const byName = (name: string) => {
+      const [top = '', child] = name.toLowerCase().split('|');
+      const meta = SENTINEL_COMMAND_TABLE.find((m) => m.name === top);
+      if (meta === undefined || child === undefined) return meta === undefined ? null : { meta, sub: null };
+      return { meta, sub: `${top}|${child}` };
+    };
+    switch (sub) {
+      case '':
+        return array(SENTINEL_COMMAND_TABLE.map((m) => wireReply(m.info)));
+      case 'count':
+        return integer(SENTINEL_COMMAND_TABLE.length);
+      case 'help':
+        return array(COMMAND_HELP_LINES.map((l) => simple(l)));
+      case 'list':
+        return commandList(args);
+      case 'info': {
+        if (args.length === 2) return array(SENTINEL_COMMAND_TABLE.map((m) => wireReply(m.info)));
+        return array(
+          args.slice(2).map((name) => {
+            const found = byName(name);
+            if (found === null) return nullBulk;
+            const info = found.sub === null ? found.meta.info : subcommandInfo(found.meta.info, found.sub);
+            return info === null ? nullBulk : wireReply(info);
+          }),
+        );
+      }
+      default: {
+        // docs
+        const entries: Array<readonly [Reply, Reply]> = [];
+        const names = args.length === 2 ? SENTINEL_COMMAND_TABLE.map((m) => m.name) : args.slice(2);
+        for (const name of names) {
+          const found = byName(name);
+          if (found === null) continue;
+          const docs = found.sub === null ? found.meta.docs : subcommandDocs(found.meta.docs, found.sub);
+          if (docs !== null) entries.push([bulk(found.sub ?? found.meta.name), wireReply(docs)]);
+        }
+        return map(entries);
+      }
+    }
+  }
+
+  /**
+   * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: Redis's checks of its options (there is nothing to save
+   * or wait for here, so the valid ones all mean "stop"), then the host stops, and the connection closes
+   * without a reply, as Redis's does; where nothing can be stopped, an error says why.
+   */
+  function shutdown(args: Args): Outcome {
+    const options = new Set(args.slice(1).map((a) => a.toLowerCase()));
+    const known = ['nosave', 'save', 'now', 'force', 'abort'];
+    if (
+      [...options].some((o) => !known.includes(o)) ||
+      (options.has('save') && options.has('nosave')) ||
+      (options.has('abort') && options.size > 1)
+    ) {
+      return { replies: [error(TEXT.syntax)] };
+    }
+    if (options.has('abort')) return { replies: [error(TEXT.noShutdownInProgress)] };
+    const reply = endpoint.controls.shutdown();
+    return reply.ok ? { replies: [], close: true } : { replies: [error(errText(reply.error))] };
+  }
+
+  /** COMMAND LIST [FILTERBY MODULE <name> | ACLCAT <category> | PATTERN <glob>]. */
+  function commandList(args: Args): Reply {
+    const names = SENTINEL_COMMAND_TABLE.flatMap((m) => [m.name, ...subcommandNames(m.info)]);
+    if (args.length === 2) return array(names.map((n) => bulk(n)));
+    if (args.length !== 5 || (args[2] as string).toLowerCase() !== 'filterby') return error(TEXT.syntax);
+    const value = args[4] as string;
+    switch ((args[3] as string).toLowerCase()) {
+      case 'module':
+        return array([]);
+      case 'aclcat':
+        return array(
+          SENTINEL_COMMAND_TABLE.flatMap((m) => withCategory(m.info, value.toLowerCase())).map((n) =>
+            bulk(n),
+          ),
+        );
+      case 'pattern':
+        return array(names.filter((n) => globMatch(value.toLowerCase(), n)).map((n) => bulk(n)));
+      default:
+        return error(TEXT.syntax);
     }
   }
 
@@ -295,6 +673,7 @@ export function commandRunner(endpoint: EndpointContext): (client: Client, args:
       if (found.write && endpoint.readOnlyError)
         return { replies: [error(endpoint.readOnlyError(found.name))] };
     }
+    client.lastCommand = found.name;
     const cmd = (args[0] ?? '').toLowerCase();
     if (client.proto === 2 && subscribed(client) && !SUBSCRIBED_ALLOWED.has(cmd)) {
       return {
@@ -330,7 +709,7 @@ export function commandRunner(endpoint: EndpointContext): (client: Client, args:
           return { replies: [bulk(user?.name ?? DEFAULT_USER)] };
         return { replies: [array(ACL_HELP_LINES.map((l) => simple(l)))] };
       case 'client':
-        return { replies: [clientCommand(client, args)] };
+        return clientCommand(client, args);
       case 'role':
         return {
           replies: [array([bulk('sentinel'), array((await view.masterNames()).map((n) => bulk(n)))])],
@@ -338,7 +717,9 @@ export function commandRunner(endpoint: EndpointContext): (client: Client, args:
       case 'info':
         return { replies: [bulk(await info(args.slice(1).map((s) => s.toLowerCase())))] };
       case 'command':
-        return { replies: [array([])] };
+        return { replies: [command(args)] };
+      case 'shutdown':
+        return shutdown(args);
       case 'sentinel':
         return { replies: [await sentinel(client, args)] };
       case 'subscribe':

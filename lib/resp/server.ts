@@ -16,6 +16,7 @@
  */
 import net from 'node:net';
 import { AccessControl } from '../accessControl.js';
+import { fixedProcessControls, type ProcessControls } from '../commands/processControls.js';
 import type { SentinelView } from '../commands/view.js';
 import {
   mayRun,
@@ -31,7 +32,7 @@ import { commandRunner, type Outcome } from './commands.js';
 import { bulk, error, push, type Reply } from './encoder.js';
 import { type ParserLimits, RespParser } from './parser.js';
 import { ReplyEncoder } from './sentinelCommand.js';
-import { type Args, type Client, subscribed } from './session.js';
+import { type Args, type Client, newEndpointStats, subscribed } from './session.js';
 
 export interface SentinelEndpointOptions {
   readonly port: number;
@@ -62,6 +63,13 @@ export interface SentinelEndpointOptions {
   readonly redisVersion?: string;
   /** Where a cross-protocol attempt (POST / Host:) is reported, at most once a minute as Redis does. */
   readonly log?: Log;
+  /**
+   * SENTINEL CONFIG, DEBUG, SIMULATE-FAILURE and SHUTDOWN (lib/commands/processControls.ts). Default:
+   * a deployment's, which shows Sentinel's defaults and refuses every change with what to do instead.
+   */
+  readonly controls?: ProcessControls;
+  /** INFO server's config_file. */
+  readonly configFile?: string;
 }
 
 export interface PublishableEvent {
@@ -134,6 +142,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
   let attackLoggedAt = Number.NEGATIVE_INFINITY;
 
   const replies = new ReplyEncoder();
+  const stats = newEndpointStats();
   const execute = commandRunner({
     view,
     access,
@@ -146,6 +155,10 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     clients,
     announce: options.announce,
     readOnlyError: options.readOnlyError,
+    controls: options.controls ?? fixedProcessControls(),
+    stats,
+    maxClients: limits.maxClients,
+    ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
   });
 
   const maxBacklog = options.maxSubscriberBacklogBytes ?? 8 * 1024 * 1024;
@@ -157,7 +170,10 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       client.socket.destroy();
       return;
     }
-    client.socket.write(replies.encode(reply, client.proto));
+    const bytes = replies.encode(reply, client.proto);
+    stats.netOutputBytes += bytes.length;
+    if (reply.kind === 'error') stats.errorReplies++;
+    client.socket.write(bytes);
   };
 
   const reportCrossProtocol = (client: Client) => {
@@ -181,7 +197,9 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
 
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
+    stats.connectionsReceived++;
     if (clients.size >= limits.maxClients) {
+      stats.rejectedConnections++;
       // Redis's answer to one client too many, then the connection is closed.
       socket.end(`-${MAX_CLIENTS_TEXT}\r\n`, () => socket.destroy());
       return;
@@ -189,6 +207,8 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     const client: Client = {
       id: nextId++,
       socket,
+      connectedAt: Date.now(),
+      lastCommand: null,
       proto: 2,
       user: access.initialUser(),
       name: null,
@@ -323,6 +343,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
           }
           const args = queue[0] as Args;
           let outcome: Outcome;
+          stats.commandsProcessed++;
           try {
             outcome = await execute(client, args);
           } catch (e) {
@@ -368,6 +389,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       if (client.closed || protocolError !== null) return;
       lastRead = Date.now();
       client.lastActivity = lastRead;
+      stats.netInputBytes += chunk.length;
       parser.append(chunk);
       pump();
     });

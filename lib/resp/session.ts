@@ -12,6 +12,10 @@ export type Args = readonly string[];
 export interface Client {
   readonly id: number;
   readonly socket: net.Socket;
+  /** When it connected (CLIENT LIST's age). */
+  readonly connectedAt: number;
+  /** The full name of the last command it ran, as CLIENT LIST shows it (`client|list`); NULL before. */
+  lastCommand: string | null;
   proto: Protocol;
   /** Whom the connection acts as; null until it authenticates (when `default` needs a password). */
   user: AclUser | null;
@@ -27,6 +31,27 @@ export interface Client {
   frameStartedAt: number | null;
   /** Its next command waits for it to read its replies: it counts as idle while it does not. */
   awaitingOutput: boolean;
+}
+
+/** What INFO stats counts since the endpoint started (Redis's names, in INFO). */
+export interface EndpointStats {
+  connectionsReceived: number;
+  commandsProcessed: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  rejectedConnections: number;
+  errorReplies: number;
+}
+
+export function newEndpointStats(): EndpointStats {
+  return {
+    connectionsReceived: 0,
+    commandsProcessed: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    rejectedConnections: 0,
+    errorReplies: 0,
+  };
 }
 
 export function subscriptionCount(client: Client): number {

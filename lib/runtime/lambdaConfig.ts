@@ -19,9 +19,10 @@ import type {
 } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseSentinelConfig } from '../config/parse.js';
-import { MAX_PORT } from '../core/constants.js';
+import { MAX_PORT, SENTINEL_DEFAULTS } from '../core/constants.js';
 import { readJsonObject } from '../core/json.js';
-import { validateMonitor } from '../core/settings.js';
+import { scriptsNotRun } from '../core/sentinelReplies.js';
+import { CLIENT_RECONFIG_SCRIPT, NOTIFICATION_SCRIPT, validateMonitor } from '../core/settings.js';
 import type { Address, AddressBoundAuthPass, SentinelConfig } from '../core/types.js';
 import type { Log } from './log.js';
 
@@ -118,6 +119,25 @@ function refuseEndpointUsers(config: SentinelConfig, source: string | undefined)
   );
 }
 
+/**
+ * `sentinel notification-script` / `client-reconfig-script`: the local runner runs them; the deployed
+ * functions run no programs, so the lines are refused with what gives the same information there.
+ */
+function refuseScripts(config: SentinelConfig, source: string | undefined): void {
+  for (const master of config.masters) {
+    const option =
+      master.notificationScript !== undefined
+        ? NOTIFICATION_SCRIPT
+        : master.clientReconfigScript !== undefined
+          ? CLIENT_RECONFIG_SCRIPT
+          : null;
+    if (option === null) continue;
+    throw new DeploymentConfigError(
+      `${source ?? 'sentinel.conf'}: 'sentinel ${option}' for master ${master.name}: ${scriptsNotRun(option)}`,
+    );
+  }
+}
+
 export async function readDeployment(env: NodeJS.ProcessEnv): Promise<Deployment> {
   const tableName = required(env, SENTINEL_ENV.tableName);
   const text = env[SENTINEL_ENV.configText];
@@ -140,6 +160,7 @@ export async function readDeployment(env: NodeJS.ProcessEnv): Promise<Deployment
     config,
     text !== undefined && text.trim() !== '' ? `$${SENTINEL_ENV.configText}` : file,
   );
+  refuseScripts(config, text !== undefined && text.trim() !== '' ? `$${SENTINEL_ENV.configText}` : file);
   const endpoint = env[SENTINEL_ENV.dynamodbEndpoint];
   return { tableName, config, ...(endpoint ? { dynamodbEndpoint: endpoint } : {}) };
 }
@@ -389,7 +410,9 @@ export function withAuthPasswords(
     }
     // Only SENTINEL MONITOR can add a master the file does not list, so only an address it accepts can
     // ever match; anything else is a mistake to report now, not a password that silently never applies.
-    const monitorable = validateMonitor(name, address.host, String(address.port), '1', 1);
+    const monitorable = validateMonitor(name, address.host, String(address.port), '1', {
+      resolveHostnames: config.global.resolveHostnames ?? SENTINEL_DEFAULTS.resolveHostnames,
+    });
     if (!monitorable.ok) {
       throw new DeploymentConfigError(
         `SSM parameter ${path}/${name}: "address":"${address.host}:${address.port}" is not an address ` +

@@ -19,6 +19,7 @@
  * - random bytes on disk: a configuration or a ConfigError at line 0 for bytes that are not UTF-8.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -235,7 +236,8 @@ function masterArb(members: number, options: GenOptions) {
     name: masterName,
     host,
     port: fc.integer({ min: 1, max: 65_535 }),
-    quorum: fc.integer({ min: 1, max: members }),
+    // Sentinel accepts a quorum above the number of sentinels (no automatic failover then).
+    quorum: fc.integer({ min: 1, max: members + 2 }),
     numbers: masterNumbers,
     explicit: explicitFlags(Object.keys(MASTER_OPTION) as Array<keyof MasterNumbers>),
     authUser: fc.option(anyText(16), { nil: undefined }),
@@ -296,7 +298,7 @@ const IGNORED_LINES: readonly Directive[] = [
   ['sentinel', 'myid', '0123456789abcdef0123456789abcdef01234567'],
   ['sentinel', 'current-epoch', '7'],
   ['sentinel', 'known-replica', 'mymaster', '10.0.0.2', '6379'],
-  ['sentinel', 'sentinel-pass', 'peer-secret'],
+  ['daemonize', 'no'],
 ];
 
 function generated(options: GenOptions): fc.Arbitrary<Generated & { ignoredCount: number }> {
@@ -306,6 +308,8 @@ function generated(options: GenOptions): fc.Arbitrary<Generated & { ignoredCount
       globals: globalNumbers,
       globalExplicit: explicitFlags(Object.keys(GLOBAL_OPTION) as Array<keyof GlobalNumbers>),
       tls: tlsArb,
+      // resolve-hostnames, announce-hostnames, deny-scripts-reconfig: not written, yes or no.
+      flags: fc.tuple(...[0, 1, 2].map(() => fc.constantFrom(undefined, true, false))),
       ignored: fc.subarray([...IGNORED_LINES]),
     })
     .chain((g) =>
@@ -317,8 +321,18 @@ function generated(options: GenOptions): fc.Arbitrary<Generated & { ignoredCount
         })
         .map((masters) => ({ ...g, masters })),
     )
-    .map(({ members, globals, globalExplicit, tls, ignored, masters }) => {
+    .map(({ members, globals, globalExplicit, tls, flags, ignored, masters }) => {
       const directives: Directive[] = [];
+      // A master monitored by host name needs resolve-hostnames yes, as in Sentinel.
+      const [resolveFlag, announceFlag, denyFlag] = flags;
+      const resolve = masters.some((m) => isIP(m.host) === 0) ? true : resolveFlag;
+      const flagLines: ReadonlyArray<readonly [string, boolean | undefined]> = [
+        ['resolve-hostnames', resolve],
+        ['announce-hostnames', announceFlag],
+        ['deny-scripts-reconfig', denyFlag],
+      ];
+      for (const [option, value] of flagLines)
+        if (value !== undefined) directives.push(['sentinel', option, value ? 'yes' : 'no']);
       const secrets: string[] = [];
       if (members) directives.push(['sentinel', 'members', ...members]);
 
@@ -393,6 +407,9 @@ function generated(options: GenOptions): fc.Arbitrary<Generated & { ignoredCount
           sentinelIds: members ?? SENTINEL_DEFAULTS.sentinelIds,
           ...resolvedGlobals,
           tls: tlsSettings,
+          resolveHostnames: resolve ?? SENTINEL_DEFAULTS.resolveHostnames,
+          announceHostnames: announceFlag ?? SENTINEL_DEFAULTS.announceHostnames,
+          denyScriptsReconfig: denyFlag ?? SENTINEL_DEFAULTS.denyScriptsReconfig,
         },
         masters: expectedMasters,
       };
@@ -661,7 +678,8 @@ function expectWorkable(config: SentinelConfig): void {
     expect(m.name).toMatch(/^[A-Za-z0-9._-]+$/);
     expect(Number.isInteger(m.port) && m.port >= 1 && m.port <= 65_535).toBe(true);
     expect(m.quorum).toBeGreaterThanOrEqual(1);
-    expect(m.quorum).toBeLessThanOrEqual(g.sentinelIds.length);
+    // A host name is monitored only with resolve-hostnames yes, as in Sentinel.
+    if (isIP(m.host) === 0) expect(g.resolveHostnames).toBe(true);
     for (const key of Object.keys(MASTER_OPTION) as Array<keyof MasterNumbers>) {
       const minimum = key === 'masterRebootDownAfterPeriodMs' ? 0 : 1;
       expect(Number.isSafeInteger(m[key]) && m[key] >= minimum, `${key} = ${m[key]}`).toBe(true);

@@ -3,6 +3,7 @@
  * and a TCP proxy per sentinel in front of the master. down-after is 1000 ms.
  */
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { runIdOf } from '../../lib/core/runId.js';
 import { type RealCluster, startRealCluster } from '../support/realCluster.js';
 
 const DOWN_AFTER_MS = 1_000;
@@ -42,7 +43,7 @@ describe('Sentinels on real Redis and DynamoDB Local', () => {
     expect(record).toMatchObject({ currentEpoch: 1, leader });
     for (const seen of s.eventsOf('+vote-for-leader')) {
       expect(seen.sentinelId).not.toBe(leader);
-      expect(seen.payload).toBe(`${leader} 1`);
+      expect(seen.payload).toBe(`${runIdOf(leader as string)} 1`);
     }
     // The leader keeps its epoch and finishes the failover: no second election.
     await sleep(2_000);

@@ -246,6 +246,12 @@ describe('ACL decisions', () => {
       ['CLIENT', 'SETNAME', 'x'],
       ['SUBSCRIBE', 'x'],
       ['ACL', 'WHOAMI'],
+      ['COMMAND'],
+      ['COMMAND', 'COUNT'],
+      ['COMMAND', 'DOCS', 'ping'],
+      ['CLIENT', 'INFO'],
+      ['SENTINEL', 'INFO-CACHE', 'm'],
+      ['SENTINEL', 'PENDING-SCRIPTS'],
     ];
     const writes: string[][] = [
       ['SENTINEL', 'FAILOVER', 'm'],
@@ -258,6 +264,11 @@ describe('ACL decisions', () => {
       ['SENTINEL', 'SIMULATE-FAILURE', 'crash-after-election'],
       ['SENTINEL', 'DEBUG'],
       ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '1.2.3.4', '1', '0', 'runid'],
+      ['SENTINEL', 'DEBUG', 'info-period', '1000'],
+      ['CLIENT', 'LIST'],
+      ['CLIENT', 'KILL', 'ID', '1'],
+      ['SHUTDOWN'],
+      ['SHUTDOWN', 'NOSAVE'],
     ];
     for (const args of reads) {
       expect(allowed('+@read', args), args.join(' ')).toBe(true);
@@ -269,6 +280,9 @@ describe('ACL decisions', () => {
       expect(allowed('+@all', args), args.join(' ')).toBe(true);
     }
     expect(WRITE_COMMANDS).toEqual([
+      'client|list',
+      'client|kill',
+      'shutdown',
       'sentinel|failover',
       'sentinel|reset',
       'sentinel|remove',

@@ -16,6 +16,7 @@ import { SPLIT_REASONS, splitConfigLine } from '../../lib/config/splitArgs.js';
 import { SENTINEL_DEFAULTS, SETTING_LIMITS } from '../../lib/core/constants.js';
 import { minimumLeaderLeaseMs } from '../../lib/core/fence.js';
 import type { MasterSettings, SentinelConfig } from '../../lib/core/types.js';
+import { DeploymentConfigError, readDeployment } from '../../lib/runtime/lambdaConfig.js';
 
 const FILE = 'sentinel.conf';
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
@@ -106,6 +107,9 @@ describe('Function: parseSentinelConfig', () => {
         loopLeaseMs: SENTINEL_DEFAULTS.loopLeaseMs,
         heartbeatPeriodMs: SENTINEL_DEFAULTS.heartbeatPeriodMs,
         tls: { enabled: false, rejectUnauthorized: true },
+        resolveHostnames: false,
+        announceHostnames: false,
+        denyScriptsReconfig: true,
       });
     });
   });
@@ -218,9 +222,10 @@ describe('Function: parseSentinelConfig', () => {
       ]);
     });
 
-    it('accepts host names and IPv6 addresses on the monitor line', () => {
+    it('accepts host names (with resolve-hostnames, wherever it is in the file) and IPv6 addresses', () => {
       const { masters } = parse(
         'sentinel monitor a redis-a.internal.example 6379 2',
+        'sentinel resolve-hostnames yes',
         'sentinel monitor b ::1 6379 2',
         'sentinel monitor c fd00:1::5 6379 2',
       );
@@ -335,16 +340,26 @@ describe('Function: parseSentinelConfig', () => {
   });
 
   describe('rejections', () => {
-    it('rejects a quorum larger than the number of sentinels, naming the line', () => {
+    it('accepts a quorum larger than the number of sentinels, as Sentinel does', () => {
+      // A real redis-server --sentinel 7.0.15 loads `sentinel monitor mymaster 127.0.0.1 <port> 4` with no
+      // other sentinel; ODOWN is then never reached, so only SENTINEL FAILOVER fails over.
+      expect(onlyMaster(parse('sentinel monitor mymaster 127.0.0.1 6379 4')).quorum).toBe(4);
+      expect(
+        onlyMaster(parse('sentinel members one two', 'sentinel monitor mymaster 127.0.0.1 6379 3')).quorum,
+      ).toBe(3);
+    });
+
+    it("refuses a host name without 'sentinel resolve-hostnames yes', with Sentinel's reason", () => {
+      // Sentinel 7.0.15: "Can't resolve instance hostname." for `sentinel monitor mx localhost 6379 2`.
       expectSingleIssue(
-        ['# three default sentinels', 'sentinel monitor mymaster 127.0.0.1 6379 4'],
-        2,
-        /^quorum 4 is larger than the 3 configured sentinels$/,
+        ['sentinel monitor mymaster localhost 6379 2'],
+        1,
+        /^Can't resolve instance hostname\. 'localhost' is a host name: add 'sentinel resolve-hostnames yes' to monitor a master by host name$/,
       );
       expectSingleIssue(
-        ['sentinel members one two', 'sentinel monitor mymaster 127.0.0.1 6379 3'],
+        ['sentinel resolve-hostnames no', 'sentinel monitor mymaster redis.internal 6379 2'],
         2,
-        /^quorum 3 is larger than the 2 configured sentinels \(see 'sentinel members' on line 1\)$/,
+        /^Can't resolve instance hostname\./,
       );
     });
 
@@ -626,14 +641,40 @@ describe('Function: parseSentinelConfig', () => {
       ]);
     });
 
-    it('rejects notification-script and client-reconfig-script, pointing to SNS', () => {
-      const issues = issuesOf(
-        MONITOR,
-        'sentinel notification-script mymaster /var/redis/notify.sh',
-        'sentinel client-reconfig-script mymaster /var/redis/reconfig.sh',
+    it('reads notification-script and client-reconfig-script (the local runner runs them)', () => {
+      const master = onlyMaster(
+        parse(
+          MONITOR,
+          'sentinel notification-script mymaster /var/redis/notify.sh',
+          'sentinel client-reconfig-script mymaster "/var/redis/re config.sh"',
+        ),
       );
-      expect(issues.map((issue) => issue.line)).toEqual([2, 3]);
-      for (const issue of issues) expect(issue.reason).toMatch(/is not supported: .*SNS.*docs/);
+      expect(master).toMatchObject({
+        notificationScript: '/var/redis/notify.sh',
+        clientReconfigScript: '/var/redis/re config.sh',
+      });
+      expectSingleIssue(
+        [MONITOR, 'sentinel notification-script mymaster'],
+        2,
+        /^wrong number of arguments for 'sentinel notification-script': expected <name> <path>$/,
+      );
+    });
+
+    it('refuses script lines in a deployment, pointing to SNS and the event log', async () => {
+      for (const option of ['notification-script', 'client-reconfig-script']) {
+        const text = `${MONITOR}\nsentinel ${option} mymaster /var/redis/x.sh\n`;
+        const error = await readDeployment({ TABLE_NAME: 't', SENTINEL_CONFIG: text }).then(
+          () => expect.fail('expected a refusal'),
+          (thrown: unknown) => thrown as Error,
+        );
+        expect(error).toBeInstanceOf(DeploymentConfigError);
+        expect(error.message).toMatch(
+          new RegExp(
+            `^\\$SENTINEL_CONFIG: 'sentinel ${option}' for master mymaster: ${option} is not run by the ` +
+              'deployment, whose functions run no programs: .*SNS topic.*docs/alerts\\.md',
+          ),
+        );
+      }
     });
 
     it('rejects a probe-timeout that is not shorter than down-after, on the probe-timeout line', () => {
@@ -839,7 +880,7 @@ describe('Function: parseSentinelConfig', () => {
             MONITOR,
             'bogus-directive 1',
             'sentinel parallel-syncs mymaster 0',
-            'sentinel monitor other 127.0.0.1 6379 9',
+            'sentinel monitor other localhost 6379 9',
           ),
           '/etc/redis/sentinel.conf',
         ),
@@ -901,7 +942,6 @@ describe('Function: parseSentinelConfig', () => {
         'daemonize yes',
         'pidfile /var/run/sentinel.pid',
         'logfile ""',
-        'loglevel notice',
         'dir /tmp',
         'protected-mode no',
         'sentinel myid 0123456789012345678901234567890123456789',
@@ -911,13 +951,6 @@ describe('Function: parseSentinelConfig', () => {
         'sentinel known-replica mymaster 10.0.0.2 6379',
         'sentinel known-slave mymaster 10.0.0.3 6379',
         'sentinel known-sentinel mymaster 10.0.0.4 26379 0123456789012345678901234567890123456789',
-        'sentinel deny-scripts-reconfig yes',
-        'sentinel resolve-hostnames no',
-        'sentinel announce-hostnames no',
-        'sentinel announce-ip 1.2.3.4',
-        'sentinel announce-port 26379',
-        'sentinel sentinel-user peer',
-        'sentinel sentinel-pass peer-secret',
         'latency-tracking-info-percentiles 50 99 99.9',
         MONITOR,
       ];
@@ -925,9 +958,75 @@ describe('Function: parseSentinelConfig', () => {
       expect(config.masters).toHaveLength(1);
       expect(ignored).toHaveLength(lines.length - 1);
       expect(ignored[0]).toEqual({ file: FILE, line: 1, directive: 'port' });
-      expect(ignored[8]).toEqual({ file: FILE, line: 9, directive: 'sentinel myid' });
+      expect(ignored[7]).toEqual({ file: FILE, line: 8, directive: 'sentinel myid' });
       expect(ignored.map((entry) => entry.directive)).not.toContain('sentinel monitor');
-      expect(JSON.stringify(ignored)).not.toContain('peer-secret');
+    });
+
+    it('reads resolve-hostnames, announce-hostnames and deny-scripts-reconfig, with defaults', () => {
+      expect(parse(MONITOR).global).toMatchObject({
+        resolveHostnames: false,
+        announceHostnames: false,
+        denyScriptsReconfig: true,
+      });
+      const { config, ignored } = parseSentinelConfigDetailed(
+        conf(
+          'sentinel resolve-hostnames YES',
+          'sentinel announce-hostnames yes',
+          'sentinel deny-scripts-reconfig no',
+          MONITOR,
+        ),
+        FILE,
+      );
+      expect(ignored).toEqual([]);
+      expect(config.global).toMatchObject({
+        resolveHostnames: true,
+        announceHostnames: true,
+        denyScriptsReconfig: false,
+      });
+      const bad = configErrorOf(() =>
+        parse('sentinel resolve-hostnames maybe', 'sentinel announce-hostnames', MONITOR),
+      );
+      expect(bad.issues.map((issue) => [issue.line, issue.reason])).toEqual([
+        [1, "Invalid argument 'maybe' for 'sentinel resolve-hostnames': expected yes or no"],
+        [2, "wrong number of arguments for 'sentinel announce-hostnames': expected yes|no"],
+      ]);
+    });
+
+    it('keeps the global parameters SENTINEL CONFIG GET shows, and never shows sentinel-pass', () => {
+      const { config, ignored } = parseSentinelConfigDetailed(
+        conf(
+          'loglevel warning',
+          'sentinel announce-ip 10.1.2.3',
+          'sentinel announce-port 26380',
+          'sentinel sentinel-user peer',
+          'sentinel sentinel-pass "peer secret"',
+          MONITOR,
+        ),
+        FILE,
+      );
+      expect(ignored).toEqual([]);
+      expect(config.global).toMatchObject({
+        loglevel: 'warning',
+        announceIp: '10.1.2.3',
+        announcePort: 26380,
+        sentinelUser: 'peer',
+        sentinelPass: 'peer secret',
+      });
+      const bad = configErrorOf(() =>
+        parse(
+          'loglevel loud',
+          'sentinel announce-port 65536',
+          'sentinel sentinel-pass peer-secret extra',
+          'sentinel sentinel-pass "peer-secret"',
+          'sentinel sentinel-pass "other-secret"',
+          MONITOR,
+        ),
+      );
+      expect(bad.issues.map((issue) => issue.line)).toEqual([1, 2, 3, 5]);
+      expect(bad.issues[0]?.reason).toBe(
+        "Invalid argument 'loud' for 'loglevel': expected debug|verbose|notice|warning|nothing",
+      );
+      expect(bad.message).not.toMatch(/peer-secret|other-secret/);
     });
   });
 });

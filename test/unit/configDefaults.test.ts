@@ -18,8 +18,9 @@ const MASTERS = [
 describe('defaultMasterSettings', () => {
   for (const master of MASTERS) {
     it(`is what the parser gives a bare monitor line (${master.name} ${master.host} ${master.port})`, () => {
+      // resolve-hostnames yes: the last master is monitored by host name.
       const parsed = parseSentinelConfig(
-        `sentinel monitor ${master.name} ${master.host} ${master.port} 2`,
+        `sentinel resolve-hostnames yes\nsentinel monitor ${master.name} ${master.host} ${master.port} 2`,
         'sentinel.conf',
       ).masters[0];
       expect(defaultMasterSettings({ ...master, quorum: 2 })).toStrictEqual(parsed);

@@ -115,6 +115,11 @@ export class SentinelRunner {
     return Object.fromEntries(this.#slots.all.map((s) => [s.settings.name, s.memory]));
   }
 
+  /** Its TILT now (the Sentinel endpoint's INFO: sentinel_tilt, sentinel_tilt_since_seconds). */
+  tiltState(): TiltState {
+    return this.#tilt;
+  }
+
   /** Per-master observations (the Sentinel endpoint's timing fields). */
   snapshots(): Record<string, MonitorSnapshot> {
     return Object.fromEntries(this.#slots.all.map((s) => [s.settings.name, s.monitor.snapshot()]));

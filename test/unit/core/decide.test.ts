@@ -11,6 +11,7 @@ import {
   type StoreView,
 } from '../../../lib/core/decide.js';
 import { applyPingOutcome, type InstanceObservation, newObservation } from '../../../lib/core/observation.js';
+import { runIdOf } from '../../../lib/core/runId.js';
 import type { MasterRecord, Vote } from '../../../lib/core/types.js';
 import { masterSettings } from '../../support/settings.js';
 
@@ -211,6 +212,42 @@ describe('Function: decideMaster', () => {
     expect(types(two.actions)).not.toContain('claim-epoch');
   });
 
+  it('with a quorum above the number of sentinels: SDOWN, never ODOWN, no claim; SENTINEL FAILOVER still claims', () => {
+    // Sentinel accepts such a quorum (operators use it to hold failovers during maintenance).
+    const now = 1200;
+    const aboveMembers = masterSettings({ downAfterMs: 1000, quorum: 4 });
+    const allDown = [downVote('sentinel-b', now), downVote('sentinel-c', now)];
+    const d = decideMaster(
+      input({
+        now,
+        master: deadSince(100, now),
+        settings: aboveMembers,
+        store: { status: 'ok', record: record(), votes: allDown, readAt: now },
+      }),
+    );
+    expect(d.status).toBe('sdown');
+    expect(eventTypes(d)).toEqual(['+sdown']);
+    expect(types(d.actions)).not.toContain('claim-epoch');
+    expect(d.memory.odownSince).toBeNull();
+    const requested = decideMaster(
+      input({
+        now,
+        master: deadSince(100, now),
+        settings: aboveMembers,
+        store: {
+          status: 'ok',
+          record: record({ failoverRequestedAt: now - 10 }),
+          votes: allDown,
+          readAt: now,
+        },
+      }),
+    );
+    expect(requested.actions.find((a) => a.type === 'claim-epoch')).toMatchObject({
+      mode: 'start',
+      progress: { forced: true },
+    });
+  });
+
   it('never votes down, reaches ODOWN or claims in TILT, and withdraws a down-vote it had written', () => {
     const now = 1200;
     const memory: MasterMemory = {
@@ -273,7 +310,10 @@ describe('Function: decideMaster', () => {
     const d = decideMaster(input({ now, master: deadSince(100, now), store, memory }));
     expect(types(d.actions)).not.toContain('claim-epoch');
     expect(eventTypes(d)).toEqual(['+sdown', '+odown', '+new-epoch', '+vote-for-leader']);
-    expect(d.events.find((e) => e.type === '+vote-for-leader')?.payload).toBe('sentinel-b 5');
+    // Sentinel names the leader by its 40-hex run id (the one SENTINEL SENTINELS lists), not by its name.
+    const vote = d.events.find((e) => e.type === '+vote-for-leader')?.payload;
+    expect(vote).toMatch(/^[0-9a-f]{40} 5$/);
+    expect(vote).toBe(`${runIdOf('sentinel-b')} 5`);
   });
 
   it('adopts the recorded epoch and leader silently on its first read', () => {

@@ -8,11 +8,16 @@ import {
   groupSetArgs,
   probeTimingWithin,
   refusedRuntimeRenames,
+  type SetPolicy,
   settingChanges,
   validateMonitor,
   withRuntimeSettings,
 } from '../../../lib/core/settings.js';
 import { masterSettings } from '../../support/settings.js';
+
+/** What the deployment allows: no run-time credentials, scripts denied (Sentinel's default). */
+const DEPLOYED: SetPolicy = { runtimeCredentials: false, runtimeScripts: false, denyScriptsReconfig: true };
+const hostnamesOff = { resolveHostnames: false };
 
 const base = masterSettings({ downAfterMs: 5_000, probePeriodMs: 1_000, probeTimeoutMs: 500, quorum: 2 });
 
@@ -29,7 +34,7 @@ describe('SENTINEL SET validation (applySetArgs)', () => {
       ],
       {},
       base,
-      3,
+      DEPLOYED,
     );
     expect(result).toEqual({
       ok: true,
@@ -50,13 +55,15 @@ describe('SENTINEL SET validation (applySetArgs)', () => {
           { option: 'master-reboot-down-after-period', values: ['0'] },
           { option: 'rename-command', values: ['CONFIG', 'MYCONFIG'] },
         ],
+        credentials: null,
+        scripts: null,
       },
     });
   });
 
   it("rejects with Sentinel's messages, and rejects the whole request for one bad pair", () => {
     const reject = (args: string[][]) => {
-      const result = applySetArgs(args, { quorum: 2 }, base, 3);
+      const result = applySetArgs(args, { quorum: 2 }, base, DEPLOYED);
       return result.ok ? null : result.error;
     };
     expect(reject([['down-after-milliseconds', '-20']])).toBe(
@@ -66,15 +73,16 @@ describe('SENTINEL SET validation (applySetArgs)', () => {
       "Invalid argument 'abc' for SENTINEL SET 'down-after-milliseconds'",
     );
     expect(reject([['quorum', '0']])).toBe("Invalid argument '0' for SENTINEL SET 'quorum'");
-    expect(reject([['quorum', '4']])).toContain('larger than the 3 sentinels');
     expect(reject([['fakeoption', 'fakevalue']])).toBe(
       "Unknown option or number of arguments for SENTINEL SET 'fakeoption'",
     );
     expect(reject([['rename-command', 'PING']])).toBe(
       "Unknown option or number of arguments for SENTINEL SET 'rename-command'",
     );
-    expect(reject([['auth-pass', 'secret']])).toContain('SSM Parameter Store');
-    expect(reject([['notification-script', '/bin/true']])).toContain('SNS');
+    expect(reject([['notification-script', '/bin/true']])).toBe(
+      'Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig ' +
+        'configuration directive in your Sentinel configuration',
+    );
     expect(reject([['down-after-milliseconds', '1']])).toContain('too short');
     expect(reject([])).toContain('wrong number of arguments');
     expect(
@@ -85,12 +93,98 @@ describe('SENTINEL SET validation (applySetArgs)', () => {
     ).toBe("Invalid argument 'x' for SENTINEL SET 'parallel-syncs'");
   });
 
+  it('accepts a quorum above the number of sentinels, as Sentinel does (no automatic failover then)', () => {
+    // A real redis-server --sentinel 7.0.15 with one sentinel answers OK to SET quorum 10.
+    for (const quorum of ['4', '10', '999999999999999']) {
+      const result = applySetArgs([['quorum', quorum]], { quorum: 2 }, base, DEPLOYED);
+      expect(result.ok && result.value.settings.quorum).toBe(Number(quorum));
+    }
+  });
+
+  it('refuses auth-pass and auth-user in the deployment, saying how to rotate, never echoing the value', () => {
+    for (const option of ['auth-pass', 'AUTH-USER']) {
+      const result = applySetArgs([[option, 's3cr3t-value']], {}, base, DEPLOYED);
+      expect(result.ok).toBe(false);
+      const error = result.ok ? '' : result.error;
+      expect(error).toContain(
+        `${option.toLowerCase()} cannot be changed with SENTINEL SET in the deployment`,
+      );
+      expect(error).toMatch(
+        option === 'auth-pass'
+          ? /SSM parameter, then make the sentinel and failover functions start new containers \(docs\/security\.md/
+          : /'sentinel auth-user' line of the deployed sentinel\.conf and deploy/,
+      );
+      expect(error).not.toContain('s3cr3t-value');
+    }
+  });
+
+  it('takes auth-pass and auth-user apart from the stored settings where the host holds credentials', () => {
+    const local: SetPolicy = { runtimeCredentials: true, runtimeScripts: true, denyScriptsReconfig: true };
+    const result = applySetArgs(
+      [
+        ['quorum', '3'],
+        ['auth-user', 'sentinel'],
+        ['auth-pass', 'new-password'],
+      ],
+      {},
+      base,
+      local,
+    );
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        settings: { quorum: 3 },
+        changes: [{ option: 'quorum', values: ['3'] }],
+        credentials: { authUser: 'sentinel', authPass: 'new-password' },
+        scripts: null,
+      },
+    });
+    // An empty password clears it, as in Sentinel.
+    const cleared = applySetArgs([['auth-pass', '']], {}, base, local);
+    expect(cleared.ok && cleared.value.credentials).toEqual({ authPass: '' });
+    // One bad pair refuses the whole SET: no credential is taken from it.
+    expect(
+      applySetArgs(
+        [
+          ['auth-pass', 'x'],
+          ['quorum', '0'],
+        ],
+        {},
+        base,
+        local,
+      ).ok,
+    ).toBe(false);
+  });
+
+  it("refuses script paths with Sentinel's text under deny-scripts-reconfig, else says what to use", () => {
+    const deployedAllowing: SetPolicy = { ...DEPLOYED, denyScriptsReconfig: false };
+    const localAllowing: SetPolicy = { ...deployedAllowing, runtimeScripts: true };
+    for (const option of ['notification-script', 'client-reconfig-script']) {
+      for (const policy of [DEPLOYED, { ...localAllowing, denyScriptsReconfig: true }]) {
+        const denied = applySetArgs([[option, '/usr/local/bin/alert.sh']], {}, base, policy);
+        expect(denied.ok ? '' : denied.error).toMatch(/^Reconfiguration of scripts path is denied/);
+      }
+      const notRun = applySetArgs([[option, '/usr/local/bin/alert.sh']], {}, base, deployedAllowing);
+      expect(notRun.ok ? '' : notRun.error).toMatch(
+        new RegExp(`^${option} is not run by the deployment, whose functions run no programs: .*SNS topic`),
+      );
+      const taken = applySetArgs([[option, '/usr/local/bin/alert.sh']], {}, base, localAllowing);
+      const field = option === 'notification-script' ? 'notificationScript' : 'clientReconfigScript';
+      expect(taken.ok && taken.value).toEqual({
+        settings: {},
+        changes: [],
+        credentials: null,
+        scripts: { [field]: '/usr/local/bin/alert.sh' },
+      });
+    }
+  });
+
   it('undoes a rename when a command is renamed to itself, and keeps other renames', () => {
     const result = applySetArgs(
       [['rename-command', 'ping', 'PING']],
       { renamedCommands: { ping: 'P1', info: 'I1' } },
       base,
-      3,
+      DEPLOYED,
     );
     expect(result.ok && result.value.settings.renamedCommands).toEqual({ info: 'I1' });
   });
@@ -98,7 +192,7 @@ describe('SENTINEL SET validation (applySetArgs)', () => {
   it('never accepts a value that is not a plain decimal within range (property)', () => {
     fc.assert(
       fc.property(fc.string(), (value) => {
-        const result = applySetArgs([['failover-timeout', value]], {}, base, 3);
+        const result = applySetArgs([['failover-timeout', value]], {}, base, DEPLOYED);
         const plain =
           /^\d{1,15}$/.test(value) &&
           Number(value) >= 1 &&
@@ -111,7 +205,7 @@ describe('SENTINEL SET validation (applySetArgs)', () => {
 
 describe('SENTINEL SET upper bounds', () => {
   const reject = (option: string, value: string) => {
-    const result = applySetArgs([[option, value]], {}, base, 3);
+    const result = applySetArgs([[option, value]], {}, base, DEPLOYED);
     return result.ok ? null : result.error;
   };
 
@@ -130,7 +224,7 @@ describe('SENTINEL SET upper bounds', () => {
     ['master-reboot-down-after-period', 'masterRebootDownAfterPeriodMs', 'at most 3600000 (1 hour)'],
   ] as const)('%s: accepts its maximum, refuses one more with "%s"', (option, field, reason) => {
     const maximum = SETTING_LIMITS[field].maximum;
-    const accepted = applySetArgs([[option, String(maximum)]], {}, base, 3);
+    const accepted = applySetArgs([[option, String(maximum)]], {}, base, DEPLOYED);
     expect(accepted.ok && accepted.value.settings[field]).toBe(maximum);
     expect(reject(option, String(maximum + 1))).toBe(
       `Invalid argument '${maximum + 1}' for SENTINEL SET '${option}': ${reason}`,
@@ -145,7 +239,7 @@ describe('SENTINEL SET upper bounds', () => {
       ],
       {},
       base,
-      3,
+      DEPLOYED,
     );
     expect(result.ok).toBe(false);
   });
@@ -153,7 +247,7 @@ describe('SENTINEL SET upper bounds', () => {
 
 describe('SENTINEL SET rename-command', () => {
   const reject = (from: string, to: string, current = {}) => {
-    const result = applySetArgs([['rename-command', from, to]], current, base, 3);
+    const result = applySetArgs([['rename-command', from, to]], current, base, DEPLOYED);
     return result.ok ? null : result.error;
   };
 
@@ -198,7 +292,7 @@ describe('SENTINEL SET rename-command', () => {
       ],
       {},
       base,
-      3,
+      DEPLOYED,
     );
     expect(result.ok).toBe(false);
   });
@@ -213,7 +307,7 @@ describe('SENTINEL SET rename-command', () => {
       [['quorum', '3']],
       { renamedCommands: { ping: 'FLUSHALL', info: 'I1' } },
       base,
-      3,
+      DEPLOYED,
     );
     expect(result.ok && result.value.settings.renamedCommands).toEqual({ info: 'I1' });
   });
@@ -225,7 +319,7 @@ describe('SENTINEL SET and the leader fence', () => {
   const unsafeBase = { ...base, downAfterMs: 30_000, probeTimeoutMs: 4_000, leaderLeaseMs: 5_000 };
 
   it('refuses a down-after change that leaves the lease too short for the probe timeout, saying what to change', () => {
-    const result = applySetArgs([['down-after-milliseconds', '20000']], {}, unsafeBase, 3);
+    const result = applySetArgs([['down-after-milliseconds', '20000']], {}, unsafeBase, DEPLOYED);
     expect(result.ok).toBe(false);
     const error = result.ok ? '' : result.error;
     expect(error).toMatch(/^Invalid argument '20000' for SENTINEL SET 'down-after-milliseconds': /);
@@ -236,11 +330,11 @@ describe('SENTINEL SET and the leader fence', () => {
 
   it('accepts a down-after short enough to bring the probe timeout within the lease', () => {
     // down-after 4000 → probe timeout min(4000, 2000) = 2000, and 2 × (2000 + 500) = 5000 ≤ 5000.
-    expect(applySetArgs([['down-after-milliseconds', '4000']], {}, unsafeBase, 3).ok).toBe(true);
+    expect(applySetArgs([['down-after-milliseconds', '4000']], {}, unsafeBase, DEPLOYED).ok).toBe(true);
   });
 
   it('leaves options that do not move the probe timeout alone', () => {
-    expect(applySetArgs([['quorum', '2']], {}, unsafeBase, 3).ok).toBe(true);
+    expect(applySetArgs([['quorum', '2']], {}, unsafeBase, DEPLOYED).ok).toBe(true);
   });
 });
 
@@ -308,13 +402,13 @@ describe('run-time settings over the configured ones (withRuntimeSettings, setti
 
 describe('SENTINEL MONITOR validation', () => {
   it("accepts an IP address, a port and a quorum within the membership; rejects with Sentinel's messages", () => {
-    expect(validateMonitor('m', '10.0.0.1', '6379', '2', 3)).toEqual({
+    expect(validateMonitor('m', '10.0.0.1', '6379', '2', hostnamesOff)).toEqual({
       ok: true,
       value: { name: 'm', host: '10.0.0.1', port: 6379, quorum: 2 },
     });
-    expect(validateMonitor('m', '::1', '6379', '1', 3).ok).toBe(true);
+    expect(validateMonitor('m', '::1', '6379', '1', hostnamesOff).ok).toBe(true);
     const error = (...args: [string, string, string, string]) => {
-      const result = validateMonitor(...args, 3);
+      const result = validateMonitor(...args, hostnamesOff);
       return result.ok ? null : result.error;
     };
     expect(error('m', '10.0.0.1', '6379', 'x')).toBe('Invalid quorum');
@@ -323,14 +417,33 @@ describe('SENTINEL MONITOR validation', () => {
     expect(error('m', '10.0.0.1', '70000', '2')).toBe('Invalid port number.');
     expect(error('m', 'redis.example.com', '6379', '2')).toBe('Invalid IP address or hostname specified');
     expect(error('m', '10.0.0.300', '6379', '2')).toBe('Invalid IP address or hostname specified');
-    expect(error('m', '10.0.0.1', '6379', '4')).toContain('larger than the 3 sentinels');
+    // A quorum above the number of sentinels is accepted, as Sentinel does (MONITOR … 5 with one sentinel).
+    expect(validateMonitor('m', '10.0.0.1', '6379', '5', hostnamesOff)).toEqual({
+      ok: true,
+      value: { name: 'm', host: '10.0.0.1', port: 6379, quorum: 5 },
+    });
     expect(error('bad name', '10.0.0.1', '6379', '2')).toBe(
       'Invalid master name: use only A-Z a-z 0-9 . - _',
     );
     expect(error('m'.repeat(10_000), '10.0.0.1', '6379', '2')).toBe(
       'Invalid master name: longer than 128 characters',
     );
-    expect(validateMonitor('m'.repeat(128), '10.0.0.1', '6379', '2', 3).ok).toBe(true);
+    expect(validateMonitor('m'.repeat(128), '10.0.0.1', '6379', '2', hostnamesOff).ok).toBe(true);
+  });
+
+  it('accepts a host name only with resolve-hostnames, and keeps it as given', () => {
+    const hostnamesOn = { resolveHostnames: true };
+    expect(validateMonitor('m', 'localhost', '6379', '2', hostnamesOff)).toEqual({
+      ok: false,
+      error: 'Invalid IP address or hostname specified',
+    });
+    expect(validateMonitor('m', 'Redis-A.internal.example', '6379', '2', hostnamesOn)).toEqual({
+      ok: true,
+      value: { name: 'm', host: 'Redis-A.internal.example', port: 6379, quorum: 2 },
+    });
+    for (const bad of ['10.0.0.300', 'bad host', 'a..b', '-a', `${'x'.repeat(64)}.example`]) {
+      expect(validateMonitor('m', bad, '6379', '2', hostnamesOn).ok).toBe(false);
+    }
   });
 });
 

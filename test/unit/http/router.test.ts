@@ -512,7 +512,9 @@ describe('POST …/failover', () => {
     expect(r.status).toBe(status);
     expect(r.json.code).toBe(code);
     if (reply === 'NOGOODSLAVE') expect(r.json.error).toBe('NOGOODSLAVE No suitable replica to promote');
-    expect(view.writes()).toEqual([{ method: 'failover', args: ['mymaster', { coordinated: false }] }]);
+    expect(view.writes()).toEqual([
+      { method: 'failover', args: ['mymaster', { coordinated: false, awaitOutcome: true }] },
+    ]);
   });
 });
 

@@ -229,8 +229,11 @@ describe('authentication (requirepass, ACL users)', () => {
         `NOPERM this user has no permissions to run the '${name}' command`,
       );
     }
-    // CONFIG GET only reads: the permission check lets it through (the command itself is not supported).
-    await expect(reader.call('SENTINEL', 'CONFIG', 'GET', '*')).rejects.toThrow('ERR not supported yet');
+    // CONFIG GET only reads: the permission check lets it through.
+    expect(await reader.call('SENTINEL', 'CONFIG', 'GET', 'resolve-hostnames')).toEqual([
+      'resolve-hostnames',
+      'no',
+    ]);
     const record = await store.getMaster('mymaster');
     expect(record?.settings.renamedCommands).toBeUndefined();
     expect(record?.failoverRequestedAt).toBeNull();

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
 import { storeSentinelView } from '../../../lib/commands/storeView.js';
+import { runIdOf } from '../../../lib/core/runId.js';
 import type { SentinelConfig, Vote } from '../../../lib/core/types.js';
 import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
 import { HANDOVER_STATE_VERSION } from '../../../lib/runtime/handover.js';
@@ -54,7 +55,8 @@ describe('Class: SentinelRunner (fake Redis, in-memory store)', () => {
     expect(record?.leader).toBe(leader);
     expect(record?.currentEpoch).toBe(1);
     expect(running.eventsOf('+sdown')).toHaveLength(3);
-    for (const seen of running.eventsOf('+vote-for-leader')) expect(seen.payload).toBe(`${leader} 1`);
+    for (const seen of running.eventsOf('+vote-for-leader'))
+      expect(seen.payload).toBe(`${runIdOf(leader as string)} 1`);
     await new Promise((r) => setTimeout(r, 500));
     expect(running.eventsOf('+elected-leader')).toHaveLength(1);
   });
