@@ -289,6 +289,12 @@ describe('Manual failover (SENTINEL FAILOVER)', () => {
     const c = await started();
     const oldMaster = c.topology.master.address;
     const first = requestManualFailover(c.store, 'mymaster', { waitMs: WITHIN_MS });
+    // The second request comes once the first is recorded: a pending request makes it INPROG too.
+    await eventually(
+      () => c.store.getMaster('mymaster'),
+      (r) => r !== null && (r.failoverRequestedAt !== null || r.failoverState !== 'none'),
+      'the first request recorded',
+    );
     const second = await eventually(
       () => requestManualFailover(c.store, 'mymaster', { waitMs: 0 }),
       (o) => o.reply === 'INPROG',
