@@ -7,12 +7,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { runIdOf } from '../../lib/core/runId.js';
 import type { Address } from '../../lib/core/types.js';
 import { runLocal } from '../../lib/local/run.js';
 import { startTopology, type Topology } from '../../lib/runtime/redisProcess.js';
+import { redisCallAs } from '../support/localRunner.js';
 
 const MASTER = 'mymaster';
 /** Room for discovery, detection and a failover on a loaded 2-core machine. */
@@ -38,22 +38,8 @@ async function waitUntil(check: () => Promise<boolean> | boolean, what: string, 
 }
 
 /** One command on a fresh connection. */
-async function call(address: Address, args: Array<string | number>, password?: string): Promise<unknown> {
-  const client = new Redis({
-    ...address,
-    ...(password !== undefined ? { password } : {}),
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 2_000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await client.call(String(args[0]), ...args.slice(1).map(String));
-  } finally {
-    client.disconnect();
-  }
+function call(address: Address, args: Array<string | number>, password?: string): Promise<unknown> {
+  return redisCallAs(address, { password, connectTimeoutMs: 2_000 }, ...args);
 }
 
 function fieldsOf(reply: unknown): Record<string, string> {

@@ -148,22 +148,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     clearTimeout(timer);
   };
 
-  const sentinel = async (...args: Array<string | number>) => {
-    const client = new Redis({
-      ...endpoint,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 2_000,
-    });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return await client.call(String(args[0]), ...args.slice(1).map(String));
-    } finally {
-      client.disconnect();
-    }
-  };
+  const sentinel = (...args: Array<string | number>) =>
+    redisCallAs(endpoint, { connectTimeoutMs: 2_000 }, ...args);
 
   const servers = [topology.master, ...topology.replicas];
   const runner: LocalRunner = {
@@ -261,19 +247,23 @@ export async function redisCall(address: Address, ...args: Array<string | number
   return redisCallAs(address, {}, ...args);
 }
 
-/** One command sent straight to a redis-server of the topology, as a user (`AUTH [user] pass` first). */
+/**
+ * One command on a fresh connection to a redis-server of the topology (or the endpoint), as a user
+ * (`AUTH [user] pass` first) when one is given.
+ */
 export async function redisCallAs(
   address: Address,
-  auth: { readonly username?: string; readonly password?: string },
+  options: { readonly username?: string; readonly password?: string; readonly connectTimeoutMs?: number },
   ...args: Array<string | number>
 ): Promise<unknown> {
+  const { connectTimeoutMs = 1_000, ...auth } = options;
   const client = new Redis({
     ...address,
     ...auth,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    connectTimeout: 1_000,
+    connectTimeout: connectTimeoutMs,
   });
   client.on('error', () => {});
   try {
