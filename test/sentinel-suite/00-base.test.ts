@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address } from '../../lib/core/types.js';
-import { fieldsOf, type LocalRunner } from '../support/localRunner.js';
+import { fieldsOf, type LocalRunner, waitUntil } from '../support/localRunner.js';
 import {
   crashMasterAndFailover,
   MEMBERS,
@@ -14,6 +14,7 @@ import {
   roleOf,
   sleep,
   startSuiteRunner,
+  WITHIN_MS,
   waitAllReplicateFrom,
   waitForNewMaster,
   waitMasterFlags,
@@ -144,8 +145,16 @@ describe('00-base', () => {
     // Redis's suite restarts a server from the config file CONFIG REWRITE left, so as the master it was;
     // this server's arguments may still name the master it replicated from before the first failover.
     await server.restart(['--replicaof', 'no', 'one']);
-    expect(await local.sentinel('SENTINEL', 'SET', 'mymaster', 'quorum', QUORUM)).toBe('OK');
+    // The quorum comes back only once every sentinel sees the master up again: set while some still
+    // judge it down, their down-votes would start a failover of the master just restarted.
     await waitMasterFlags(local, (flags) => flags === 'master', 'the restarted master to be up again');
+    await waitUntil(
+      async () =>
+        MEMBERS.every((id) => local.output().slice(from).includes(`[${id}] -sdown master mymaster`)),
+      WITHIN_MS,
+      'every sentinel to see the restarted master up (-sdown)',
+    );
+    expect(await local.sentinel('SENTINEL', 'SET', 'mymaster', 'quorum', QUORUM)).toBe('OK');
   });
 
   it('fails over when the quorum is every sentinel (absolute agreement)', async () => {
