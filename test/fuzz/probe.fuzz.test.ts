@@ -129,52 +129,58 @@ async function startMisbehavingServer(): Promise<MisbehavingServer> {
 
   /** Sockets that are closing: commands that arrived in the same chunk get nothing more on them. */
   const ending = new WeakSet<Socket>();
-  const perform = (socket: Socket, reply: Reply): void => {
-    if (socket.destroyed || ending.has(socket)) return;
-    switch (reply.kind) {
-      case 'bytes':
-        socket.write(reply.bytes);
-        return;
-      case 'bytes-then-close':
-        ending.add(socket);
-        socket.end(reply.bytes);
-        return;
-      case 'bytes-then-reset':
-        ending.add(socket);
-        socket.write(reply.bytes, () => socket.resetAndDestroy());
-        return;
-      case 'drip': {
-        let offset = 0;
-        const step = () => {
-          if (socket.destroyed || offset >= reply.bytes.length) return;
-          socket.write(reply.bytes.subarray(offset, offset + 1));
-          offset += 1;
-          later(reply.everyMs, step);
-        };
-        step();
-        return;
+  /**
+   * Writes one reply; resolves once its last byte is written. A reply that never ends (silence, an
+   * endless bulk) never resolves, so the replies queued behind it are never sent, as on a stuck server.
+   */
+  const perform = (socket: Socket, reply: Reply): Promise<void> =>
+    new Promise<void>((done) => {
+      if (socket.destroyed || ending.has(socket)) return done();
+      switch (reply.kind) {
+        case 'bytes':
+          socket.write(reply.bytes);
+          return done();
+        case 'bytes-then-close':
+          ending.add(socket);
+          socket.end(reply.bytes);
+          return done();
+        case 'bytes-then-reset':
+          ending.add(socket);
+          socket.write(reply.bytes, () => socket.resetAndDestroy());
+          return done();
+        case 'drip': {
+          let offset = 0;
+          const step = () => {
+            if (socket.destroyed || offset >= reply.bytes.length) return done();
+            socket.write(reply.bytes.subarray(offset, offset + 1));
+            offset += 1;
+            later(reply.everyMs, step);
+          };
+          step();
+          return;
+        }
+        case 'late':
+          later(reply.afterMs, () => {
+            if (!socket.destroyed) socket.write(reply.bytes);
+            done();
+          });
+          return;
+        case 'silence':
+          return;
+        case 'endless-bulk': {
+          // A bulk string that announces a gigabyte and trickles it (throttled so the test stays small).
+          socket.write('$1000000000\r\n');
+          const chunk = Buffer.alloc(16 * 1024, 0x78);
+          const pump = () => {
+            if (socket.destroyed) return;
+            socket.write(chunk);
+            later(2, pump);
+          };
+          pump();
+          return;
+        }
       }
-      case 'late':
-        later(reply.afterMs, () => {
-          if (!socket.destroyed) socket.write(reply.bytes);
-        });
-        return;
-      case 'silence':
-        return;
-      case 'endless-bulk': {
-        // A bulk string that announces a gigabyte and trickles it (throttled so the test stays small).
-        socket.write('$1000000000\r\n');
-        const chunk = Buffer.alloc(16 * 1024, 0x78);
-        const pump = () => {
-          if (socket.destroyed) return;
-          socket.write(chunk);
-          later(2, pump);
-        };
-        pump();
-        return;
-      }
-    }
-  };
+    });
 
   const server: Server = createServer((socket) => {
     socket.on('error', () => {});
@@ -185,11 +191,16 @@ async function startMisbehavingServer(): Promise<MisbehavingServer> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const reader = new CommandReader();
+    // Replies go out in the order of the commands, each after the one before has been written in full,
+    // as a real server sends them. Interleaving a dripped reply with the next one could form a valid
+    // reply on the wire out of two garbage ones (`+` + `*2\r\n+PONG\r\n` reads as `+*2`, then `+PONG`).
+    let replies = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
       for (const command of reader.push(chunk)) {
         const name = (command[0] ?? '').toLowerCase();
         const script = state.script;
-        perform(socket, name === 'ping' ? script.ping : name === 'info' ? script.info : script.handshake);
+        const reply = name === 'ping' ? script.ping : name === 'info' ? script.info : script.handshake;
+        replies = replies.then(() => perform(socket, reply));
       }
     });
   });
