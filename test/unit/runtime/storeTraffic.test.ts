@@ -81,6 +81,25 @@ async function until(
 /** Reads of one master's items: what a healthy sentinel must not do at every heartbeat. */
 const PER_MASTER_READS = ['getMaster', 'listVotes', 'listReplicas', 'listMasters'] as const;
 
+/**
+ * Waits until the start-up's writes have been read back: each new record bumps the change counter, and
+ * the heartbeat after the last bump reads every record once. On a loaded machine that heartbeat can come
+ * later than a fixed pause, so this waits for a second with at least two heartbeats and no record read
+ * (the loop wakes at the 300 ms probe period when nothing is due sooner). Up to 10 s: a loop that kept
+ * re-reading every record would never get there, and the test fails here.
+ */
+async function settle(store: CountingStore): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    store.reset();
+    await sleep(10 * HEARTBEAT_MS);
+    if (store.count('getChangeCounter') >= 2 && store.count('listMasters') === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`no quiet second in 10 s: ${JSON.stringify(Object.fromEntries(store.calls))}`);
+    }
+  }
+}
+
 let stopAll: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(stopAll.map((stop) => stop()));
@@ -133,7 +152,7 @@ describe('store traffic of a sentinel that sees every master healthy', () => {
     for (const masters of [1, 40]) {
       const store = new CountingStore(new MemoryStore());
       await runHealthy(masters, store);
-      await sleep(3 * HEARTBEAT_MS);
+      await settle(store);
       store.reset();
       await sleep(20 * HEARTBEAT_MS);
       // The loop wakes at the probe period (300 ms here) when nothing is due sooner: a heartbeat then.
@@ -157,7 +176,7 @@ describe('store traffic of a sentinel that sees every master healthy', () => {
   it('in its hand-over window, also reads its lease once a heartbeat (where a successor’s request shows)', async () => {
     const store = new CountingStore(new MemoryStore());
     await runHealthy(5, store, new FakeRedisWorld(), true);
-    await sleep(3 * HEARTBEAT_MS);
+    await settle(store);
     store.reset();
     await sleep(20 * HEARTBEAT_MS);
     const heartbeats = store.count('getChangeCounter');
