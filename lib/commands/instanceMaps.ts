@@ -119,12 +119,17 @@ export function masterMap(
       ? Math.min(...down.map((v) => v.observedAt))
       : null;
   const inFailover = s.record !== null && s.record.failoverState !== 'none';
+  // Once the address has switched (reconf_slaves), the master shown is the promoted one, which no
+  // failover is replacing: Sentinel shows no failover flag on the master after +switch-master either.
+  // Clients that skip a master flagged failover_in_progress (node-redis) then use the new one at once;
+  // the failover-state field still says the replicas are being re-pointed.
+  const replacingShownMaster = inFailover && s.record?.failoverState !== 'reconf_slaves';
   const flags = [
     ...(sdownSince !== null ? ['s_down'] : []),
     ...(odownSince !== null ? ['o_down'] : []),
     'master',
     ...(obs !== null && !obs.linkConnected ? ['disconnected'] : []),
-    ...(inFailover ? ['failover_in_progress'] : []),
+    ...(replacingShownMaster ? ['failover_in_progress'] : []),
   ];
   const okAt = s.votes
     .filter((v) => !v.down)
