@@ -225,10 +225,13 @@ describe('node-redis createSentinel', () => {
     );
   }, 240_000);
 
-  // Passes alone and beside the sentinel suite, but failed in 2 of 2 runs of the whole suite here: after
-  // the SIGKILL its writes kept timing out for 20 s although the address had switched. node-redis
-  // subscribes to '[-+]odown', '+slave-reconf-done'… (not '+switch-master') and re-reads the topology on
-  // each; the suspicion is that a re-read made at +odown, before the switch, waits on the dead master.
+  // Passes alone, beside the sentinel suite and beside six busy loops, but failed in 2 of 2 runs of the
+  // whole suite here: after the SIGKILL its writes kept timing out for 20 s although the address had
+  // switched. node-redis subscribes to 'switch-master' (without the '+', so it never matches),
+  // '[-+]odown', '+slave-reconf-done'… and re-reads SENTINEL MASTER on each; it skips a master flagged
+  // s_down, disconnected or failover_in_progress and tries again a second later. The last of those flags
+  // used to stay on the new master until its replicas were re-pointed; it no longer does (see
+  // lib/commands/instanceMaps.ts), which may be what those runs hit. Not yet seen passing under that load.
   it.todo('follows a SIGKILLed master under the whole suite’s load (see above)');
 });
 
@@ -259,6 +262,8 @@ describe('iovalkey with failoverDetector', () => {
 
   // After a SIGKILL the client reconnects on its own while the failover runs; a +switch-master that
   // lands in the middle of one of those reconnects ends it for good (the detector disconnects a
-  // connection still being made). Seen in 1 of 2 runs of the whole suite here, never alone.
+  // connection still being made). A race in the client: three real `redis-server --sentinel` 7.0.15
+  // trigger it too, in 1 of 4 SIGKILLs here with the same client options (and this runner in 2 of 4,
+  // with the machine loaded by other tests). Manual failovers do not meet it: the client is connected.
   it.todo('keeps working after a SIGKILLed master under the whole suite’s load (see above)');
 });
