@@ -89,11 +89,26 @@ export interface ProcessControls {
 // ---------------------------------------------------------------------------------------------------------
 // SENTINEL CONFIG.
 
-/** SENTINEL CONFIG GET <pattern>'s pairs: every parameter whose name matches, in Sentinel's order. */
-export function configGet(params: GlobalParams, matches: (name: string) => boolean): Fields {
-  return [...GLOBAL_PARAM_NAMES]
-    .filter(([name]) => matches(name))
-    .map(([name, field]) => [name, shownGlobalParam(params, field)] as const);
+/**
+ * SENTINEL CONFIG GET <pattern> [<pattern> …]'s pairs, as Redis 7.2 answers them: for each pattern in
+ * turn, every parameter whose name it matches (in Sentinel's order), each parameter once, the first
+ * time a pattern matches it. `matches(pattern, name)` is the glob match.
+ */
+export function configGet(
+  params: GlobalParams,
+  patterns: readonly string[],
+  matches: (pattern: string, name: string) => boolean,
+): Fields {
+  const shown = new Set<string>();
+  const pairs: Array<readonly [string, string]> = [];
+  for (const pattern of patterns) {
+    for (const [name, field] of GLOBAL_PARAM_NAMES) {
+      if (shown.has(name) || !matches(pattern, name)) continue;
+      shown.add(name);
+      pairs.push([name, shownGlobalParam(params, field)]);
+    }
+  }
+  return pairs;
 }
 
 /**

@@ -81,21 +81,124 @@ export const MEMBERS = 'members';
 export const AUTH_PASS = AUTH_PASS_OPTION;
 export const AUTH_USER = AUTH_USER_OPTION;
 
+const LISTENER_ON_COMMAND_LINE = 'the listeners are set on the command line (--port, --host, --http-port)';
+const NO_PROCESS_TO_CONFIGURE = 'there is no redis-server process here to configure';
+const NO_TLS_LISTENER = 'applies only to a TLS listener, and the endpoint has none (tls-port is refused)';
+
 /**
- * Redis lines that configure the Sentinel process itself: the listener is set on the CLI here.
- * `latency-tracking-info-percentiles` is in the list because Redis 7's CONFIG REWRITE adds it to every
+ * Redis lines that a Sentinel loads but that have no effect here, each with why: they configure the
+ * redis-server process (its listener is set on the command line here, its logging, threads, OS
+ * tuning, debugging commands), or a TLS listener the endpoint does not have. Ignoring one changes
+ * nothing a user relies on: at worst a client that expected the Unix socket fails to connect.
+ * `latency-tracking-info-percentiles` is here because Redis 7's CONFIG REWRITE adds it to every
  * sentinel.conf it writes: without it no rewritten file would load. (`requirepass`, `user`, `timeout`,
- * `maxclients`… configure the endpoints' access: lib/config/access.ts.)
+ * `maxclients`… configure the endpoints' access: lib/config/access.ts.) Each one is reported with its
+ * file and line (ParseState.ignore) and the runners print it as a warning.
  */
-export const IGNORED_DIRECTIVES: ReadonlySet<string> = new Set([
-  'port',
-  'bind',
-  'daemonize',
-  'pidfile',
-  'logfile',
-  'dir',
-  'protected-mode',
-  'latency-tracking-info-percentiles',
+export const IGNORED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
+  ['port', LISTENER_ON_COMMAND_LINE],
+  ['bind', LISTENER_ON_COMMAND_LINE],
+  ['bind-source-addr', 'connections to Redis leave from the address the system chooses'],
+  ['unixsocket', 'the endpoint listens on TCP only (--port, --host)'],
+  ['unixsocketperm', 'the endpoint listens on TCP only (--port, --host)'],
+  ['tcp-backlog', NO_PROCESS_TO_CONFIGURE],
+  ['tcp-keepalive', NO_PROCESS_TO_CONFIGURE],
+  ['protected-mode', 'the listeners are on loopback unless a password is set (docs/security.md)'],
+  ['daemonize', NO_PROCESS_TO_CONFIGURE],
+  ['supervised', NO_PROCESS_TO_CONFIGURE],
+  ['pidfile', NO_PROCESS_TO_CONFIGURE],
+  ['dir', 'nothing is written to disk: the state is in the DynamoDB table'],
+  ['logfile', 'the runners log to standard output (structured JSON in a deployment)'],
+  ['syslog-enabled', 'the runners log to standard output (structured JSON in a deployment)'],
+  ['syslog-ident', 'the runners log to standard output (structured JSON in a deployment)'],
+  ['syslog-facility', 'the runners log to standard output (structured JSON in a deployment)'],
+  ['always-show-logo', NO_PROCESS_TO_CONFIGURE],
+  ['set-proc-title', NO_PROCESS_TO_CONFIGURE],
+  ['proc-title-template', NO_PROCESS_TO_CONFIGURE],
+  ['crash-log-enabled', NO_PROCESS_TO_CONFIGURE],
+  ['crash-memcheck-enabled', NO_PROCESS_TO_CONFIGURE],
+  ['oom-score-adj', NO_PROCESS_TO_CONFIGURE],
+  ['oom-score-adj-values', NO_PROCESS_TO_CONFIGURE],
+  ['disable-thp', NO_PROCESS_TO_CONFIGURE],
+  ['hz', NO_PROCESS_TO_CONFIGURE],
+  ['dynamic-hz', NO_PROCESS_TO_CONFIGURE],
+  ['io-threads', NO_PROCESS_TO_CONFIGURE],
+  ['io-threads-do-reads', NO_PROCESS_TO_CONFIGURE],
+  ['enable-debug-command', 'the endpoint has no DEBUG command'],
+  ['enable-module-command', 'the endpoint has no MODULE command'],
+  ['enable-protected-configs', 'the endpoint has no CONFIG command'],
+  ['acllog-max-len', 'the endpoint keeps no ACL log'],
+  ['latency-tracking-info-percentiles', 'INFO has no latency statistics here'],
+  ['tls-auth-clients', NO_TLS_LISTENER],
+  ['tls-prefer-server-ciphers', NO_TLS_LISTENER],
+  ['tls-session-caching', NO_TLS_LISTENER],
+  ['tls-session-cache-size', NO_TLS_LISTENER],
+  ['tls-session-cache-timeout', NO_TLS_LISTENER],
+  ['tls-dh-params-file', NO_TLS_LISTENER],
+  ['tls-cluster', 'there is no cluster bus'],
+]);
+
+const TLS_TO_REDIS_HERE =
+  'TLS to Redis is configured here with tls-replication, tls-ca-cert-file, tls-cert-file, tls-key-file and tls-verify-peer (docs/configuration.md)';
+
+/**
+ * Redis lines that a Sentinel loads but that are refused here, each with the reason: ignoring one would
+ * leave a user believing something that is not so — a TLS listener or TLS settings that are not in
+ * force (the link would not be what they think), users or command restrictions that would not be
+ * loaded, lines of another file that would not be read, a password that would not be sent.
+ */
+export const REJECTED_DIRECTIVES: ReadonlyMap<string, string> = new Map([
+  [
+    'tls-port',
+    'the endpoint has no TLS listener: its clients would connect in clear. Remove the line; keep the endpoint on loopback or a private network (docs/security.md)',
+  ],
+  [
+    'tls-ca-cert-dir',
+    `a CA directory is not read: name the CA file with tls-ca-cert-file. ${TLS_TO_REDIS_HERE}`,
+  ],
+  [
+    'tls-client-cert-file',
+    `not read: the certificate for the connections to Redis is tls-cert-file here. ${TLS_TO_REDIS_HERE}`,
+  ],
+  [
+    'tls-client-key-file',
+    `not read: the key for the connections to Redis is tls-key-file here. ${TLS_TO_REDIS_HERE}`,
+  ],
+  [
+    'tls-key-file-pass',
+    `encrypted private keys are not supported: give tls-key-file an unencrypted key. ${TLS_TO_REDIS_HERE}`,
+  ],
+  [
+    'tls-client-key-file-pass',
+    `encrypted private keys are not supported: give tls-key-file an unencrypted key. ${TLS_TO_REDIS_HERE}`,
+  ],
+  [
+    'tls-protocols',
+    `not applied: connections to Redis use Node.js's TLS defaults (TLS 1.2 and 1.3). ${TLS_TO_REDIS_HERE}`,
+  ],
+  ['tls-ciphers', `not applied: connections to Redis use Node.js's default ciphers. ${TLS_TO_REDIS_HERE}`],
+  [
+    'tls-ciphersuites',
+    `not applied: connections to Redis use Node.js's default ciphers. ${TLS_TO_REDIS_HERE}`,
+  ],
+  [
+    'aclfile',
+    'an ACL file is not read: its users would not exist here. Write them in this file as user lines (docs/configuration.md, "Access to the endpoints")',
+  ],
+  [
+    'acl-pubsub-default',
+    'not applied: each user line gets the channels its own & rules give. Remove the line and write the channels in the user lines',
+  ],
+  [
+    'rename-command',
+    "the endpoint's own commands cannot be renamed or disabled: restrict them with user lines (ACL). To rename a command sent to Redis, use 'sentinel rename-command <master> <command> <new name>'",
+  ],
+  ['include', 'other files are not read: the lines in that file would be missed. Copy them into this file'],
+  [
+    'masterauth',
+    "not used to reach the masters (nor by Sentinel): set 'sentinel auth-pass <master> <password>'",
+  ],
+  ['masteruser', "not used to reach the masters (nor by Sentinel): set 'sentinel auth-user <master> <user>'"],
 ]);
 
 /**
@@ -103,14 +206,14 @@ export const IGNORED_DIRECTIVES: ReadonlySet<string> = new Set([
  * (there is no gossip: membership is fixed) or sentinel-to-sentinel credentials (sentinels never connect
  * to each other here).
  */
-export const IGNORED_SENTINEL_OPTIONS: ReadonlySet<string> = new Set([
-  'myid',
-  'current-epoch',
-  'config-epoch',
-  'leader-epoch',
-  'known-replica',
-  'known-slave',
-  'known-sentinel',
+export const IGNORED_SENTINEL_OPTIONS: ReadonlyMap<string, string> = new Map([
+  ['myid', "each sentinel's run id is derived from its member id (sentinel members)"],
+  ['current-epoch', 'epochs are kept in the DynamoDB table'],
+  ['config-epoch', 'epochs are kept in the DynamoDB table'],
+  ['leader-epoch', 'epochs are kept in the DynamoDB table'],
+  ['known-replica', "replicas are discovered from the master's INFO and kept in the DynamoDB table"],
+  ['known-slave', "replicas are discovered from the master's INFO and kept in the DynamoDB table"],
+  ['known-sentinel', 'the sentinels are the fixed members (sentinel members); they never talk to each other'],
 ]);
 
 /**

@@ -41,11 +41,13 @@
  * Access to the Redis-protocol endpoint and the local HTTP API (lib/config/access.ts): `requirepass`,
  * `user` (Redis's ACL syntax), `timeout`, `maxclients`, `client-query-buffer-limit`, `client-query-timeout`.
  *
- * Accepted and ignored (reported back so the CLI can list them): state lives in DynamoDB and the listener
- * is set on the command line, so `port`, `bind`, `daemonize`, `pidfile`, `logfile`, `dir`,
- * `protected-mode`, `latency-tracking-info-percentiles` (written by Redis 7's CONFIG REWRITE),
- * and `sentinel myid|current-epoch|config-epoch|leader-epoch|known-replica|known-slave|
- * known-sentinel` have nothing to configure.
+ * Accepted and ignored (reported back with file, line and why, so the runners can warn): the redis.conf
+ * lines that configure the server process (its listener is set on the command line here), a TLS listener
+ * the endpoint does not have, and Sentinel's persisted state (`sentinel myid|current-epoch|…`), listed
+ * with their reasons in IGNORED_DIRECTIVES and IGNORED_SENTINEL_OPTIONS (lib/config/directives.ts).
+ * Refused with the reason, where ignoring would mislead (REJECTED_DIRECTIVES): `tls-port` and the TLS
+ * settings not applied here, `aclfile`, `acl-pubsub-default`, `rename-command`, `include`, `masterauth`,
+ * `masteruser`.
  *
  * Sentinel's global switches, read wherever they are in the file: `sentinel resolve-hostnames yes|no`
  * (no: a monitor line with a host name is refused with Sentinel's "Can't resolve instance hostname."),
@@ -81,6 +83,7 @@ import {
   LOGLEVEL,
   MEMBERS,
   MONITOR,
+  REJECTED_DIRECTIVES,
   REJECTED_SENTINEL_OPTIONS,
   SENTINEL,
   TLS_FILE_OPTIONS,
@@ -205,13 +208,19 @@ function dispatch(state: ParseState, entry: ConfigLine): void {
   if (option === undefined) {
     if (ACCESS_DIRECTIVES.has(directive)) state.access.apply(line, directive, entry.args);
     else if (directive === LOGLEVEL) applyGlobalParamLine(state, entry, 'loglevel');
-    else if (IGNORED_DIRECTIVES.has(directive)) state.ignore(line, directive);
     else if (TLS_FLAG_OPTIONS.has(directive) || TLS_FILE_OPTIONS.has(directive)) applyTlsLine(state, entry);
-    else state.reject(line, unknownDirective(directive));
+    else {
+      const ignored = IGNORED_DIRECTIVES.get(directive);
+      const refused = REJECTED_DIRECTIVES.get(directive);
+      if (ignored !== undefined) state.ignore(line, directive, ignored);
+      else if (refused !== undefined) state.reject(line, `'${directive}' is refused: ${refused}`);
+      else state.reject(line, unknownDirective(directive));
+    }
     return;
   }
-  if (IGNORED_SENTINEL_OPTIONS.has(option)) {
-    state.ignore(line, directive);
+  const ignoredOption = IGNORED_SENTINEL_OPTIONS.get(option);
+  if (ignoredOption !== undefined) {
+    state.ignore(line, directive, ignoredOption);
     return;
   }
   const refusal = REJECTED_SENTINEL_OPTIONS.get(option);

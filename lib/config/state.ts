@@ -25,6 +25,8 @@ export interface IgnoredLine {
   readonly file: string;
   readonly line: number;
   readonly directive: string;
+  /** Why it has no effect here. */
+  readonly reason: string;
 }
 
 /** Every problem found in one configuration, reported together so one edit can fix them all. */
@@ -110,7 +112,7 @@ export class ParseState {
     this.issues.push({ file: this.file, line, reason });
   }
 
-  ignore(line: number, directive: string): void {
-    this.ignored.push({ file: this.file, line, directive });
+  ignore(line: number, directive: string, reason: string): void {
+    this.ignored.push({ file: this.file, line, directive, reason });
   }
 }

@@ -91,6 +91,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
       // so here it needs what the commands that change things need.
       list: { arity: -2, write: true },
       kill: { arity: -3, write: true },
+      help: { arity: 2 },
     },
   },
   acl: { arity: -2, subcommands: { whoami: { arity: 2 }, help: { arity: 2 } } },

@@ -119,6 +119,14 @@ export function sentinelHeartbeatStaleMs(global: {
   return leaseRenewPeriodMs(global) + 3 * global.heartbeatPeriodMs;
 }
 
+/**
+ * Sentinel: after an attempt that did not switch the master, the next automatic failover of that master
+ * starts no sooner than this many failover-timeouts after the attempt started (sentinel.c compares the
+ * attempt's start time with 2 × failover-timeout). Here also never sooner than one failover-timeout
+ * after the abort (retryNotBeforeAfterAbort, lib/core/failoverStep.ts).
+ */
+export const FAILOVER_RETRY_TIMEOUTS = 2;
+
 /** Sentinel's default port. */
 export const SENTINEL_PORT = 26379;
 

@@ -90,3 +90,41 @@ export function instanceEvent(
 export function formatEvent(event: SentinelEvent): string {
   return `${event.type} ${event.payload}`;
 }
+
+const PORT_TOKEN = /^\d{1,5}$/;
+
+/**
+ * An event as Sentinel shows it with `announce-hostnames no`: every instance address given as a host
+ * name, by the IP address it resolves to. `ipOf` says what a name resolved to (undefined: not known,
+ * and the name stays). An address in a payload is always a host followed by its port (`%@`,
+ * `+switch-master`'s old and new addresses) or a replica's `<host>:<port>` name, so only a token in one
+ * of those two places is replaced, and only when it is a name `ipOf` knows: a master that happens to
+ * be called like a host keeps its name.
+ */
+export function withHostsAsIps(
+  event: SentinelEvent,
+  ipOf: (host: string) => string | undefined,
+): SentinelEvent {
+  const tokens = event.payload.split(' ');
+  let changed = false;
+  const out = tokens.map((token, i) => {
+    const next = tokens[i + 1];
+    if (next !== undefined && PORT_TOKEN.test(next)) {
+      const ip = ipOf(token);
+      if (ip !== undefined) {
+        changed = true;
+        return ip;
+      }
+    }
+    const colon = token.lastIndexOf(':');
+    if (colon > 0 && PORT_TOKEN.test(token.slice(colon + 1))) {
+      const ip = ipOf(token.slice(0, colon));
+      if (ip !== undefined) {
+        changed = true;
+        return `${ip}:${token.slice(colon + 1)}`;
+      }
+    }
+    return token;
+  });
+  return changed ? { ...event, payload: out.join(' ') } : event;
+}

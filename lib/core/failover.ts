@@ -121,7 +121,7 @@ function stepSelect(
       failover,
       { ...progress, rejected: selection.rejected },
       { state: 'none', stage: 'aborted' },
-      { retryNotBefore: out.now + out.settings.failoverTimeoutMs },
+      { retryNotBefore: out.retryNotBeforeAfterAbort(failover) },
     );
   }
   const promoted = selection.chosen.address;

@@ -3,6 +3,7 @@
  * the runner to do, what the runner answers, what the runner carries between steps, and the builder
  * each step writes its output with.
  */
+import { FAILOVER_RETRY_TIMEOUTS } from './constants.js';
 import { type EventType, type InstanceRef, instanceEvent } from './events.js';
 import type { ReplicaCandidate } from './selection.js';
 import type {
@@ -236,14 +237,27 @@ export class StepOutput {
     return this.now - (failover.startedAt ?? this.now) > this.settings.failoverTimeoutMs;
   }
 
-  /** -failover-abort-slave-timeout: the failover ends without a promotion; retried after a timeout. */
+  /**
+   * When the next automatic failover may start after this one aborted: as Sentinel, 2 × failover-timeout
+   * after the attempt started; and never sooner than one failover-timeout after the abort, which is
+   * where Sentinel would allow a retry at once (a promotion sent, or re-sent, late in the attempt times
+   * out after its own failover-timeout): that replica may still apply its late promotion, and a new
+   * attempt would promote another one beside it. A start not recorded counts as now.
+   */
+  retryNotBeforeAfterAbort(failover: RecordedFailover): number {
+    const { failoverTimeoutMs } = this.settings;
+    const startedAt = failover.startedAt ?? this.now;
+    return Math.max(startedAt + FAILOVER_RETRY_TIMEOUTS * failoverTimeoutMs, this.now + failoverTimeoutMs);
+  }
+
+  /** -failover-abort-slave-timeout: the failover ends without a promotion; retried later (above). */
   abortForTimeout(failover: RecordedFailover): FailoverStep {
     this.announce('-failover-abort-slave-timeout', { kind: 'master', address: this.oldMaster });
     return this.end(
       failover,
       failover.progress,
       { state: 'none', stage: 'aborted' },
-      { retryNotBefore: this.now + this.settings.failoverTimeoutMs },
+      { retryNotBefore: this.retryNotBeforeAfterAbort(failover) },
     );
   }
 }

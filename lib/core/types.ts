@@ -401,6 +401,12 @@ export interface ReplicaRecord {
   readonly runId: string | null;
   readonly lastSeenAt: number;
   readonly seenBy: SentinelId;
+  /**
+   * False when the replica's INFO says `replica_announced:0` (`replica-announced no`): views hide it, as
+   * Sentinel's SENTINEL REPLICAS does; it is still monitored and may be promoted. Absent (not known yet,
+   * or a record written by a version without the flag): announced.
+   */
+  readonly announced?: boolean;
 }
 
 /** A Sentinel event: the exact channel name and payload. */

@@ -208,6 +208,33 @@ export const SENTINEL_COMMAND_TABLE: readonly CommandMeta[] = [
             [
               '*',
               [
+                'client|help',
+                2,
+                [
+                  '~',
+                  [
+                    ['+', 'loading'],
+                    ['+', 'stale'],
+                  ],
+                ],
+                0,
+                0,
+                0,
+                [
+                  '~',
+                  [
+                    ['+', '@slow'],
+                    ['+', '@connection'],
+                  ],
+                ],
+                ['~', []],
+                ['~', []],
+                ['~', []],
+              ],
+            ],
+            [
+              '*',
+              [
                 'client|id',
                 2,
                 [
@@ -395,6 +422,18 @@ export const SENTINEL_COMMAND_TABLE: readonly CommandMeta[] = [
           [
             '%',
             [
+              [
+                'client|help',
+                [
+                  '%',
+                  [
+                    ['summary', 'Show helpful text about the different subcommands'],
+                    ['since', '5.0.0'],
+                    ['group', 'connection'],
+                    ['complexity', 'O(1)'],
+                  ],
+                ],
+              ],
               [
                 'client|id',
                 [

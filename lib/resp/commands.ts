@@ -51,6 +51,63 @@ const ACL_HELP_LINES = [
   '    Prints this help.',
 ];
 
+/**
+ * CLIENT HELP: Sentinel 7.0.15's reply, line for line. It is Redis's whole CLIENT help, so it also lists
+ * the subcommands a sentinel has but this endpoint does not answer (CACHING, PAUSE, TRACKING…): a tool
+ * that reads the help sees what it would see on Sentinel; running one of those answers Redis's
+ * unknown-subcommand error.
+ */
+const CLIENT_HELP_LINES = [
+  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'HELP',
+  '    Prints this help.',
+];
+
 /** Redis's replies, word for word (redis-server 7.0.15). */
 const TEXT = {
   noAuth: 'NOAUTH Authentication required.',
@@ -407,6 +464,8 @@ export function commandRunner(endpoint: EndpointContext): (client: Client, args:
         return { replies: [clientList(args)] };
       case 'kill':
         return clientKill(client, args);
+      case 'help':
+        return { replies: [array(CLIENT_HELP_LINES.map((l) => simple(l)))] };
       default: {
         // setinfo
         const attr = (args[2] as string).toLowerCase();

@@ -18,12 +18,13 @@ import type {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { parseSentinelConfig } from '../config/parse.js';
+import { type IgnoredLine, parseSentinelConfigDetailed } from '../config/parse.js';
+import { openDefaultUser } from '../core/acl.js';
 import { MAX_PORT, SENTINEL_DEFAULTS } from '../core/constants.js';
 import { readJsonObject } from '../core/json.js';
 import { scriptsNotRun } from '../core/sentinelReplies.js';
 import { CLIENT_RECONFIG_SCRIPT, NOTIFICATION_SCRIPT, validateMonitor } from '../core/settings.js';
-import type { Address, AddressBoundAuthPass, SentinelConfig } from '../core/types.js';
+import type { AclUserSpec, Address, AddressBoundAuthPass, SentinelConfig } from '../core/types.js';
 import type { Log } from './log.js';
 
 export const SENTINEL_ENV = {
@@ -76,6 +77,8 @@ export interface Deployment {
   readonly tableName: string;
   readonly config: SentinelConfig;
   readonly dynamodbEndpoint?: string;
+  /** Lines of the file that have no effect here (lib/config/directives.ts), logged once at cold start. */
+  readonly ignored?: readonly IgnoredLine[];
 }
 
 /**
@@ -108,7 +111,7 @@ function refuseInlinePasswords(text: string, source: string, env: NodeJS.Process
  * (or its hash) in the package: refused, so nobody believes the deployment is protected by them.
  */
 function refuseEndpointUsers(config: SentinelConfig, source: string | undefined): void {
-  const users = config.access?.users ?? [];
+  const users = (config.access?.users ?? []).filter((user) => !isOpenDefaultUser(user));
   if (users.length === 0) return;
   throw new DeploymentConfigError(
     `${source ?? 'sentinel.conf'}: 'requirepass' / 'user' lines configure the Redis-protocol endpoint of ` +
@@ -116,6 +119,25 @@ function refuseEndpointUsers(config: SentinelConfig, source: string | undefined)
       `password here would ship in the package. Remove them; give the proxy its users with --users, ` +
       `--users-ssm or LAMBDA_SENTINEL_REQUIREPASS (docs/endpoint.md, "Authentication"). The deployed HTTP ` +
       `API is guarded by IAM (docs/deploy.md).`,
+  );
+}
+
+/**
+ * Redis's own `default` user, unchanged: `user default on nopass ~* &* +@all`. Sentinel's CONFIG REWRITE
+ * writes that line into every sentinel.conf it saves, so a file kept from a Sentinel VM has it. It holds
+ * no password and protects nothing, so nobody can take it for protection: the deployment lets it pass.
+ */
+function isOpenDefaultUser(user: AclUserSpec): boolean {
+  const open = openDefaultUser();
+  return (
+    user.name === open.name &&
+    user.enabled &&
+    user.nopass &&
+    user.passwordHashes.length === 0 &&
+    user.allChannels &&
+    user.channelPatterns.length === 0 &&
+    user.commandRules.length === 1 &&
+    user.commandRules[0] === '+@all'
   );
 }
 
@@ -143,14 +165,15 @@ export async function readDeployment(env: NodeJS.ProcessEnv): Promise<Deployment
   const text = env[SENTINEL_ENV.configText];
   const file = env[SENTINEL_ENV.configFile];
   let config: SentinelConfig;
+  let ignored: readonly IgnoredLine[];
   if (text !== undefined && text.trim() !== '') {
     const source = `$${SENTINEL_ENV.configText}`;
     refuseInlinePasswords(text, source, env);
-    config = parseSentinelConfig(text, source);
+    ({ config, ignored } = parseSentinelConfigDetailed(text, source));
   } else if (file) {
     const fileText = await readFile(file, 'utf8');
     refuseInlinePasswords(fileText, file, env);
-    config = parseSentinelConfig(fileText, file);
+    ({ config, ignored } = parseSentinelConfigDetailed(fileText, file));
   } else {
     throw new DeploymentConfigError(
       `set ${SENTINEL_ENV.configText} (sentinel.conf text) or ${SENTINEL_ENV.configFile} (a path in the bundle)`,
@@ -162,7 +185,7 @@ export async function readDeployment(env: NodeJS.ProcessEnv): Promise<Deployment
   );
   refuseScripts(config, text !== undefined && text.trim() !== '' ? `$${SENTINEL_ENV.configText}` : file);
   const endpoint = env[SENTINEL_ENV.dynamodbEndpoint];
-  return { tableName, config, ...(endpoint ? { dynamodbEndpoint: endpoint } : {}) };
+  return { tableName, config, ignored, ...(endpoint ? { dynamodbEndpoint: endpoint } : {}) };
 }
 
 /** A sentinel's deployment: also its id, which must be one of the configured members. */
@@ -491,7 +514,11 @@ export async function readDeploymentWithPasswords<T extends Deployment>(
   env: NodeJS.ProcessEnv,
   log: Log,
 ): Promise<T> {
-  return resolveAuthPasswords(await read(env), env, {
+  const deployment = await read(env);
+  for (const line of deployment.ignored ?? []) {
+    log('warn', 'sentinel.conf directive has no effect here and is ignored', { ...line });
+  }
+  return resolveAuthPasswords(deployment, env, {
     onResolved: (merge) => {
       for (const line of authPasswordLogLines(merge)) log(line.level, line.message, line.fields);
     },

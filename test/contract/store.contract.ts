@@ -1240,6 +1240,21 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store.upsertReplica(seenAgain);
         expect(await store.listReplicas(master)).toEqual([seenAgain]);
       });
+
+      it('keeps a replica-announced no flag, and reads a record without one as announced', async () => {
+        const master = fresh('m');
+        const hidden = { ...replica(master, '10.0.0.2', 6379, T0), announced: false };
+        const shown = { ...replica(master, '10.0.0.3', 6379, T0), announced: true };
+        await store.upsertReplica(hidden);
+        await store.upsertReplica(shown);
+        const listed = await store.listReplicas(master);
+        expect(listed.find((r) => r.host === '10.0.0.2')?.announced).toBe(false);
+        expect(listed.find((r) => r.host === '10.0.0.3')?.announced ?? true).toBe(true);
+        // Written without the flag (a discovery, or an earlier version): announced.
+        await store.upsertReplica(replica(master, '10.0.0.2', 6379, T0 + 1));
+        const again = await store.listReplicas(master);
+        expect(again.find((r) => r.host === '10.0.0.2')?.announced ?? true).toBe(true);
+      });
     });
   });
 }

@@ -636,7 +636,10 @@ describe('Function: parseSentinelConfig', () => {
       );
       expect(issues.map((issue) => [issue.line, issue.reason])).toEqual([
         [2, "unknown directive 'sentinel down-after-milisecond'"],
-        [3, "unknown directive 'masterauth'"],
+        [
+          3,
+          "'masterauth' is refused: not used to reach the masters (nor by Sentinel): set 'sentinel auth-pass <master> <password>'",
+        ],
         [4, "unknown directive 'sentinel frobnicate'"],
       ]);
     });
@@ -957,9 +960,89 @@ describe('Function: parseSentinelConfig', () => {
       const { config, ignored } = parseSentinelConfigDetailed(conf(...lines), FILE);
       expect(config.masters).toHaveLength(1);
       expect(ignored).toHaveLength(lines.length - 1);
-      expect(ignored[0]).toEqual({ file: FILE, line: 1, directive: 'port' });
-      expect(ignored[7]).toEqual({ file: FILE, line: 8, directive: 'sentinel myid' });
+      expect(ignored[0]).toEqual({
+        file: FILE,
+        line: 1,
+        directive: 'port',
+        reason: 'the listeners are set on the command line (--port, --host, --http-port)',
+      });
+      expect(ignored[7]).toEqual({
+        file: FILE,
+        line: 8,
+        directive: 'sentinel myid',
+        reason: "each sentinel's run id is derived from its member id (sentinel members)",
+      });
       expect(ignored.map((entry) => entry.directive)).not.toContain('sentinel monitor');
+    });
+
+    it('accepts the redis.conf lines that have no effect here, each with why, and changes nothing', () => {
+      const lines = [
+        'tcp-keepalive 300',
+        'unixsocket /run/redis.sock',
+        'supervised systemd',
+        'hz 10',
+        'io-threads 4',
+        'acllog-max-len 128',
+        'tls-auth-clients no',
+        'tls-session-caching no',
+        MONITOR,
+      ];
+      const { config, ignored } = parseSentinelConfigDetailed(conf(...lines), FILE);
+      expect(config).toEqual(parse(MONITOR));
+      expect(ignored.map((entry) => [entry.line, entry.directive])).toEqual(
+        lines.slice(0, -1).map((line, i) => [i + 1, line.split(' ')[0]]),
+      );
+      for (const entry of ignored) expect(entry.reason).toMatch(/^\S.{10,}/);
+    });
+
+    it('refuses the redis.conf lines that would mislead if ignored, naming file, line and why', () => {
+      const refused: Array<[string, RegExp]> = [
+        [
+          'tls-port 6380',
+          /^'tls-port' is refused: the endpoint has no TLS listener: its clients would connect in clear\./,
+        ],
+        [
+          'tls-protocols "TLSv1.3"',
+          /^'tls-protocols' is refused: not applied: connections to Redis use Node\.js's TLS defaults/,
+        ],
+        ['tls-ciphers DEFAULT:!MEDIUM', /^'tls-ciphers' is refused: not applied/],
+        ['tls-ciphersuites TLS_CHACHA20_POLY1305_SHA256', /^'tls-ciphersuites' is refused: not applied/],
+        [
+          'tls-ca-cert-dir /etc/ssl/certs',
+          /^'tls-ca-cert-dir' is refused: a CA directory is not read: name the CA file with tls-ca-cert-file/,
+        ],
+        [
+          'tls-client-cert-file /c.crt',
+          /^'tls-client-cert-file' is refused: not read: the certificate for the connections to Redis is tls-cert-file here/,
+        ],
+        ['tls-client-key-file /c.key', /^'tls-client-key-file' is refused: not read/],
+        [
+          'tls-key-file-pass secret',
+          /^'tls-key-file-pass' is refused: encrypted private keys are not supported/,
+        ],
+        [
+          'aclfile /etc/redis/users.acl',
+          /^'aclfile' is refused: an ACL file is not read: its users would not exist here/,
+        ],
+        ['acl-pubsub-default allchannels', /^'acl-pubsub-default' is refused: not applied/],
+        [
+          'rename-command SENTINEL ""',
+          /^'rename-command' is refused: the endpoint's own commands cannot be renamed or disabled/,
+        ],
+        ['include /etc/redis/common.conf', /^'include' is refused: other files are not read/],
+        [
+          'masteruser ops',
+          /^'masteruser' is refused: not used to reach the masters \(nor by Sentinel\): set 'sentinel auth-user <master> <user>'$/,
+        ],
+      ];
+      const issues = issuesOf(MONITOR, ...refused.map(([line]) => line));
+      expect(issues.map((issue) => issue.line)).toEqual(refused.map((_, i) => i + 2));
+      refused.forEach(([, reason], i) => {
+        expect(issues[i]?.file).toBe(FILE);
+        expect(issues[i]?.reason).toMatch(reason);
+      });
+      // A refused line's values are never repeated (a key password, a path).
+      expect(issues.map((issue) => issue.reason).join('\n')).not.toMatch(/secret|users\.acl|common\.conf/);
     });
 
     it('reads resolve-hostnames, announce-hostnames and deny-scripts-reconfig, with defaults', () => {

@@ -17,6 +17,7 @@ import {
   fetchAuthPasswords,
   parseAuthPassParameter,
   readDeployment,
+  readDeploymentWithPasswords,
   readSentinelDeployment,
   resolveAuthPasswords,
   SecretsUnavailableError,
@@ -79,6 +80,28 @@ async function refusal(run: () => Promise<unknown>): Promise<Error> {
 }
 
 describe('readDeployment', () => {
+  it('logs each line that has no effect here once, as a JSON warn line with file, line and why', async () => {
+    const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
+    const deployment = await readDeploymentWithPasswords(
+      readDeployment,
+      envWith(`tcp-keepalive 300\n${CONF}`),
+      (level, message, fields) => lines.push({ level, message, ...(fields ? { fields } : {}) }),
+    );
+    expect(deployment.config.masters.map((m) => m.name)).toEqual(['alpha', 'beta']);
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'sentinel.conf directive has no effect here and is ignored',
+        fields: {
+          file: '$SENTINEL_CONFIG',
+          line: 1,
+          directive: 'tcp-keepalive',
+          reason: 'there is no redis-server process here to configure',
+        },
+      },
+    ]);
+  });
+
   it('reads the table and the configuration as before', async () => {
     const deployment = await readDeployment(envWith(CONF, { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }));
     expect(deployment.tableName).toBe('t');
@@ -118,6 +141,28 @@ describe('readDeployment', () => {
       expect(error.message).toContain('--users');
       expect(error.message).not.toContain('hunter2');
     }
+  });
+
+  it('lets pass the open default user that Sentinel CONFIG REWRITE writes, and nothing more than it', async () => {
+    const rewritten = 'user default on nopass ~* &* +@all';
+    const ok = await readDeployment(envWith(`${CONF}${rewritten}\n`));
+    expect(ok.config.masters.map((m) => m.name)).toEqual(['alpha', 'beta']);
+    for (const line of [
+      'user default on >hunter2-secret ~* &* +@all',
+      'user default on nopass ~* &* +@all -sentinel|failover',
+      'user default off nopass ~* &* +@all',
+      'user ops on nopass ~* &* +@all',
+    ]) {
+      const error = await refusal(() => readDeployment(envWith(`${CONF}${line}\n`)));
+      expect(error.message, line).toContain("'requirepass' / 'user' lines");
+      expect(error.message).not.toContain('hunter2');
+    }
+    const withPassword = await refusal(() =>
+      readDeployment(envWith(`${CONF}${rewritten}\nrequirepass hunter2-secret\n`)),
+    );
+    // Refused by the parser already: the two lines give the default user different passwords.
+    expect(withPassword.message).toContain("'requirepass' and 'user default'");
+    expect(withPassword.message).not.toContain('hunter2');
   });
 
   it('still checks the sentinel id against the members', async () => {

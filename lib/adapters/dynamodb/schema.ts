@@ -95,6 +95,8 @@ export const ATTR = {
   runId: 'runId',
   lastSeenAt: 'lastSeenAt',
   seenBy: 'seenBy',
+  /** False: the replica is `replica-announced no`. Absent in items written before it existed. */
+  replicaAnnounced: 'replicaAnnounced',
   // change counter
   changes: 'changes',
   // hand-over state (also sentinelId, token): the state's JSON, gzip-compressed (a binary attribute)
@@ -227,6 +229,7 @@ export function replicaToItem(replica: ReplicaRecord): Item {
     [ATTR.runId]: replica.runId,
     [ATTR.lastSeenAt]: replica.lastSeenAt,
     [ATTR.seenBy]: replica.seenBy,
+    ...(replica.announced === undefined ? {} : { [ATTR.replicaAnnounced]: replica.announced }),
   };
 }
 
@@ -432,6 +435,9 @@ export function replicaFromItem(item: Item): ReplicaRecord {
     runId: r.stringOrNull(ATTR.runId),
     lastSeenAt: r.number(ATTR.lastSeenAt),
     seenBy: r.string(ATTR.seenBy),
+    // Only decides what a view lists: hidden only for a stored false; absent (an item of an older
+    // version) or anything else reads as announced (the field left out, as the record type says).
+    ...(item[ATTR.replicaAnnounced] === false ? { announced: false } : {}),
   };
 }
 

@@ -184,7 +184,7 @@ describe('select_slave', () => {
     });
   });
 
-  it('aborts with -failover-abort-no-good-slave when no replica qualifies, and retries after failover-timeout', () => {
+  it('aborts with -failover-abort-no-good-slave when no replica qualifies, and retries 2 × failover-timeout after the start, as Sentinel', () => {
     const out = step(
       record,
       chooseFrom(view([candidate(R1, NOW, { sdown: true }), candidate(R2, NOW, { priority: 0 })])),
@@ -203,9 +203,24 @@ describe('select_slave', () => {
       to: 'none',
       progress: progress({ rejected }),
       leaseUntil: 0,
-      retryNotBefore: NOW + FT,
+      // Sentinel (sentinel.c, sentinelStartFailoverIfNeeded): no new attempt before the last one's start
+      // plus 2 × failover-timeout. The attempt started at T0 (failoverStartedAt).
+      retryNotBefore: T0 + 2 * FT,
     });
     expect(out.memory).toEqual({ state: 'none', stage: 'aborted' });
+  });
+
+  it('never lets the next attempt start sooner than failover-timeout after an abort, nor counts an unknown start as early', () => {
+    const noneQualifies = (now: number) =>
+      chooseFrom(view([candidate(R1, now, { sdown: true }), candidate(R2, now, { priority: 0 })]));
+    // Aborted late in the attempt (1.5 FT after its start): Sentinel would allow a retry 0.5 FT later.
+    const late = T0 + 1.5 * FT;
+    const lateAbort = step(record, { ...noneQualifies(late), now: late });
+    expect(writeOf(lateAbort.request)).toMatchObject({ to: 'none', retryNotBefore: late + FT });
+    // Without a recorded start, the attempt counts as started now.
+    const unknownStart = failoverRecord('select_slave', progress(), { failoverStartedAt: null });
+    const out = step(unknownStart, noneQualifies(NOW));
+    expect(writeOf(out.request)).toMatchObject({ to: 'none', retryNotBefore: NOW + 2 * FT });
   });
 
   it("chooses by Sentinel's rules and records the choice with every replica known to the view or the store, except the chosen one and the old master", () => {
@@ -372,6 +387,8 @@ describe('send_slaveof_noone', () => {
   });
 
   it('aborts with -failover-abort-slave-timeout once failover-timeout has passed, and retries after another', () => {
+    // 2 × failover-timeout after the start (Sentinel's rule) is T0 + 2 FT; one failover-timeout after the
+    // abort is 1 ms later, and the later of the two applies.
     const refused: FailoverAnswer = { type: 'reply', reply: { ok: false, reason: 'ECONNREFUSED' } };
     const out = step(record, { now: T0 + FT + 1, memory: sent, answer: refused });
     expect(eventLines(out)).toEqual([`-failover-abort-slave-timeout ${MASTER_M}`]);
