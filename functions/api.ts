@@ -25,6 +25,8 @@ import type {
 import { createDynamoClient } from '../lib/adapters/dynamodb/client.js';
 import { DynamoEventLog } from '../lib/adapters/dynamodb/eventLog.js';
 import { DynamoStore } from '../lib/adapters/dynamodb/store.js';
+import { type StatusSource, storeStatusSource } from '../lib/commands/statusSource.js';
+import { DEPLOYED_STATUS_REFRESH_MS } from '../lib/commands/statusSummary.js';
 import { storeSentinelView } from '../lib/commands/storeView.js';
 import type { SentinelView } from '../lib/commands/view.js';
 import { secretsOf } from '../lib/eventLog.js';
@@ -55,18 +57,25 @@ export type ApiUrlEvent = APIGatewayProxyEventV2WithRequestContext<
 
 const logger = lambdaLogger('api');
 
-let view: Promise<SentinelView> | undefined;
+let view: Promise<{ readonly view: SentinelView; readonly status: StatusSource }> | undefined;
 
 /**
  * Built once per container. A bad deployment (no table, no or an invalid sentinel.conf) rejects here,
  * and every invocation of that container fails with the same clear error.
  */
-async function buildView(): Promise<SentinelView> {
+async function buildView(): Promise<{ readonly view: SentinelView; readonly status: StatusSource }> {
   const d = await readDeployment(process.env);
   const client = createDynamoClient({ endpoint: d.dynamodbEndpoint });
-  return storeSentinelView(new DynamoStore(client, d.tableName), d.config, {
-    eventLog: new DynamoEventLog(client, d.tableName, { secrets: secretsOf(d.config) }),
+  const store = new DynamoStore(client, d.tableName);
+  const eventLog = new DynamoEventLog(client, d.tableName, { secrets: secretsOf(d.config) });
+  const sentinelView = storeSentinelView(store, d.config, { eventLog });
+  // The status page's summary (GET /v1/status); no sentinel loop runs here, so no probes are shown.
+  const status = storeStatusSource(store, d.config, {
+    view: sentinelView,
+    eventLog,
+    refreshMs: DEPLOYED_STATUS_REFRESH_MS,
   });
+  return { view: sentinelView, status };
 }
 
 function bodyOf(event: ApiUrlEvent): string | undefined {
@@ -83,7 +92,7 @@ async function handle(event: ApiUrlEvent, context: Context): Promise<APIGatewayP
     return toResult(errorResponse(403, 'FORBIDDEN', READ_ONLY_TEXT));
   }
   view ??= buildView();
-  const sentinelView = await view;
+  const { view: sentinelView, status } = await view;
   const deadline = deadlineSignal(context);
   const started = Date.now();
   try {
@@ -98,7 +107,7 @@ async function handle(event: ApiUrlEvent, context: Context): Promise<APIGatewayP
         iamAuthenticated,
         signal: deadline.signal,
       },
-      { view: sentinelView, requireIamForWrites: true, version: PACKAGE_VERSION },
+      { view: sentinelView, requireIamForWrites: true, version: PACKAGE_VERSION, status },
     );
     const fields = { method, path, status: response.status, iam: iamAuthenticated, ms: Date.now() - started };
     if (response.status === 500)

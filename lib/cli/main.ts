@@ -24,6 +24,7 @@ import { parseTime, parseWhole, talksToTable } from './args.js';
 import { EXIT } from './exitCodes.js';
 import { eventLine } from './format.js';
 import { runProxyCommand } from './proxyCommand.js';
+import { runStatusCommand, STATUS_USAGE } from './statusCommand.js';
 
 export { EXIT } from './exitCodes.js';
 
@@ -66,6 +67,11 @@ commands:
   ${apiUsage('events')}
         The event log, newest last. TIME is an ISO date or milliseconds since the epoch; --limit
         defaults to 100.
+  ${STATUS_USAGE}
+        What the status page (GET / of the API) shows: each master with its address, epoch, leader
+        and state; its replicas (role, link, offset, lag) and why each would or would not be
+        promoted; each sentinel's last tick, lease and votes; the latest failovers' timelines; the
+        newest events. --watch prints it again every second or so until Ctrl-C.
   Each takes ${CONNECTION_USAGE} [--json].
         --url defaults to $LAMBDA_SENTINEL_URL, else the local runner's ${DEFAULT_API_URL}.
         Requests to a Lambda function URL are signed (SigV4, default AWS credentials; region from
@@ -105,6 +111,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return command === 'failover' ? runFailoverCommand(rest) : runEventsCommand(rest);
     case 'proxy':
       return runProxyCommand(rest, io);
+    case 'status':
+      return runStatusCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

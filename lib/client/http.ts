@@ -10,6 +10,7 @@
 import { createHash, createHmac, type Hmac, type Hash as NodeHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { StatusSummary } from '../commands/statusSummary.js';
 import type { EventQuery, EventRecord } from '../eventLog.js';
 
 /** A Sentinel instance map as the API sends it: Sentinel's field names, in Sentinel's order, string values. */
@@ -310,15 +311,20 @@ export class SentinelHttpClient {
     return { ok: body.bool('ok'), reply: body.str('reply') };
   }
 
-  /** SENTINEL FAILOVER: resolves with the reply (`OK`); INPROG and NOGOODSLAVE are HttpApiErrors (409). */
+  /**
+   * SENTINEL FAILOVER: resolves with the reply (`OK`); INPROG and NOGOODSLAVE are HttpApiErrors (409).
+   * `wait: false` asks the server to answer as soon as the request is recorded (`?wait=false`), as
+   * Sentinel answers; by default it waits up to 5 s for the outcome.
+   */
   async failover(
     name: string,
-    failoverOptions: { readonly coordinated?: boolean } = {},
+    failoverOptions: { readonly coordinated?: boolean; readonly wait?: boolean } = {},
     options?: RequestOptions,
   ): Promise<string> {
+    const query = failoverOptions.wait === false ? '?wait=false' : '';
     const body = await this.#call(
       'POST',
-      `/v1/masters/${enc(name)}/failover`,
+      `/v1/masters/${enc(name)}/failover${query}`,
       failoverOptions.coordinated ? { coordinated: true } : {},
       { ...options, timeoutMs: options?.timeoutMs ?? Math.max(FAILOVER_TIMEOUT_MS, this.#timeoutMs) },
     );
@@ -345,6 +351,13 @@ export class SentinelHttpClient {
 
   async remove(name: string, options?: RequestOptions): Promise<void> {
     await this.#call('DELETE', `/v1/masters/${enc(name)}`, undefined, options);
+  }
+
+  /** GET /v1/status: the status summary (lib/commands/statusSummary.ts) the status page shows. */
+  async status(options?: RequestOptions): Promise<StatusSummary> {
+    const body = await this.#call('GET', '/v1/status', undefined, options);
+    for (const key of ['masters', 'sentinels', 'events', 'failovers']) body.list(key);
+    return body.data as unknown as StatusSummary;
   }
 
   /** SENTINEL RESET <glob>: how many masters were reset. */

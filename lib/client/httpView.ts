@@ -215,7 +215,12 @@ export function httpSentinelView(options: HttpViewOptions & { readonly myId: str
     },
     async failover(name, failoverOptions): Promise<FailoverReply> {
       try {
-        await client.failover(name, failoverOptions);
+        // Over RESP (the proxy) the answer comes as soon as the request is recorded, as Sentinel's: a
+        // client with a short socket timeout must not time out and retry into INPROG.
+        await client.failover(name, {
+          ...(failoverOptions?.coordinated !== undefined ? { coordinated: failoverOptions.coordinated } : {}),
+          wait: failoverOptions?.awaitOutcome === true,
+        });
         return 'OK';
       } catch (error) {
         if (isNoSuchMaster(error)) return 'NOSUCHMASTER';

@@ -15,6 +15,7 @@
  * cause is handed back in `cause` for the caller to log (it is never sent).
  */
 
+import type { StatusSource } from '../commands/statusSource.js';
 import {
   type CommandReply,
   type EndpointAddress,
@@ -29,6 +30,7 @@ import { InvalidMasterNameError, masterNameProblem } from '../core/names.js';
 import { SENTINEL_REPLY, shownValue } from '../core/sentinelReplies.js';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from '../eventLog.js';
 import { StoreUnavailableError } from '../ports.js';
+import { statusPageResponse } from './statusPage.js';
 
 /** Request bodies above this are refused with 413 (docs/http-api.md, Conventions). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -52,7 +54,7 @@ export interface ApiRequest {
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** JSON text. */
+  /** JSON text (the status page at `/`: its HTML). */
   readonly body: string;
   /** What was thrown behind a 500 or a 503, for the caller to log. Never sent to the client. */
   readonly cause?: unknown;
@@ -68,6 +70,8 @@ export interface RouterOptions {
    * request's Host header (443 when it names none), like the Redis-protocol endpoint's own address.
    */
   readonly announce?: EndpointAddress;
+  /** The status summary `GET /v1/status` serves (and the page at `/` shows); without it, that route is 404. */
+  readonly status?: StatusSource;
 }
 
 export const ERROR_CODES = [
@@ -94,6 +98,8 @@ const SIGNED_DECIMAL = /^-?[0-9]{1,15}$/;
 const DEFAULT_ANNOUNCE_PORT = 443;
 
 export type RouteName =
+  | 'page'
+  | 'status'
   | 'root'
   | 'masters'
   | 'master'
@@ -107,6 +113,8 @@ export type RouteName =
 
 /** The methods each route answers, in the order the `allow` header lists them. */
 const ROUTE_METHODS: Readonly<Record<RouteName, readonly string[]>> = {
+  page: ['GET'],
+  status: ['GET'],
   root: ['GET'],
   masters: ['GET', 'POST'],
   master: ['GET', 'PATCH', 'DELETE'],
@@ -122,6 +130,7 @@ const ROUTE_METHODS: Readonly<Record<RouteName, readonly string[]>> = {
 /** Query parameters each route accepts; any other is refused (a misspelt option must not be ignored). */
 const ROUTE_QUERY: Readonly<Partial<Record<RouteName, readonly string[]>>> = {
   address: ['after_epoch', 'wait_ms'],
+  failover: ['wait'],
   events: ['master', 'since', 'limit'],
 };
 
@@ -216,6 +225,15 @@ async function route(request: ApiRequest, options: RouterOptions): Promise<ApiRe
   const { view } = options;
 
   switch (match.route) {
+    case 'page':
+      // Static: no data, no secret. What it shows it reads from /v1/status, with the same auth as any read.
+      noBody(body, method);
+      return statusPageResponse();
+    case 'status':
+      noBody(body, method);
+      if (options.status === undefined)
+        throw new ApiError(404, 'NOT_FOUND', 'This server keeps no status summary');
+      return json(200, await options.status());
     case 'root':
       noBody(body, method);
       return json(200, { myid: view.myId(), version: options.version });
@@ -258,7 +276,10 @@ async function route(request: ApiRequest, options: RouterOptions): Promise<ApiRe
     }
     case 'failover':
       return failoverResponse(
-        await view.failover(name as string, { ...failoverOptions(body), awaitOutcome: true }),
+        await view.failover(name as string, {
+          ...failoverOptions(body),
+          awaitOutcome: waitsForOutcome(query),
+        }),
       );
     case 'reset':
       return json(200, { reset: await view.reset(resetPattern(body)) });
@@ -276,6 +297,7 @@ async function route(request: ApiRequest, options: RouterOptions): Promise<ApiRe
  * Exported for the local server, which decides a user's permission on the same route the router serves.
  */
 export function matchRoute(path: string): RouteMatch | null {
+  if (path === '/') return { route: 'page' };
   if (!path.startsWith('/')) return null;
   let segments: string[];
   try {
@@ -288,7 +310,7 @@ export function matchRoute(path: string): RouteMatch | null {
   const [version, collection, name, sub, ...rest] = segments;
   if (version !== 'v1' || rest.length > 0) return null;
   if (collection === undefined) return { route: 'root' };
-  if (collection === 'reset' || collection === 'events')
+  if (collection === 'reset' || collection === 'events' || collection === 'status')
     return name === undefined ? { route: collection } : null;
   if (collection !== 'masters') return null;
   if (name === undefined) return { route: 'masters' };
@@ -455,6 +477,18 @@ function setArgs(text: string): string[][] {
       throw invalid(`'set[${i}][${j}]' must be a string`);
     });
   });
+}
+
+/**
+ * FAILOVER's `wait`: `true` (the default) waits up to 5 s for the outcome, so a caller without a
+ * sentinel's view learns NOGOODSLAVE; `false` answers as soon as the request is recorded, as Sentinel
+ * answers (the proxy's SENTINEL FAILOVER).
+ */
+function waitsForOutcome(query: Map<string, string>): boolean {
+  const text = query.get('wait');
+  if (text === undefined || text === 'true') return true;
+  if (text === 'false') return false;
+  throw invalid("'wait' must be true or false");
 }
 
 function failoverOptions(text: string): { coordinated?: boolean } | undefined {

@@ -10,7 +10,8 @@
  * - users as on the Redis-protocol endpoint (lib/core/acl.ts), with HTTP Basic auth: without
  *   credentials a request is the `default` user if that needs no password. Each route is the SENTINEL
  *   command it serves, so a read-only user may only read. Bound beyond loopback, the server refuses to
- *   start unless every user has a password.
+ *   start unless every user has a password. The status page (`GET /`) holds no data: any authenticated
+ *   user may load it; its summary (`GET /v1/status`) needs every read it is made of.
  *
  * Long polls hold a request open for up to 20 s. Each request gets an AbortSignal that fires when its
  * client disconnects or the server closes, so the view stops waiting and the poll answers at once.
@@ -19,6 +20,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessControl } from '../accessControl.js';
+import type { StatusSource } from '../commands/statusSource.js';
 import type { EndpointAddress, SentinelView } from '../commands/view.js';
 import { type AclUser, DEFAULT_USER, isLoopbackBind, mayRun, mayUsePattern } from '../core/acl.js';
 import { shownValue } from '../core/sentinelReplies.js';
@@ -43,6 +45,8 @@ export interface HttpApiOptions {
    * `host` is beyond loopback.
    */
   readonly users?: readonly AclUserSpec[];
+  /** The status summary of `GET /v1/status` (and so of the page at `/`). */
+  readonly status?: StatusSource;
 }
 
 export interface HttpApi {
@@ -64,6 +68,9 @@ const BASIC_REALM = 'Basic realm="lambda-sentinel", charset="UTF-8"';
 
 /** The SENTINEL command each route and method serves: the permission a user needs for it. */
 const ROUTE_COMMANDS: Readonly<Record<RouteName, Readonly<Record<string, string>>>> = {
+  // The page holds no data (handled below); the summary is what these reads and the event log give.
+  page: {},
+  status: {},
   root: { GET: 'sentinel|myid' },
   masters: { GET: 'sentinel|masters', POST: 'sentinel|monitor' },
   master: { GET: 'sentinel|master', PATCH: 'sentinel|set', DELETE: 'sentinel|remove' },
@@ -76,6 +83,9 @@ const ROUTE_COMMANDS: Readonly<Record<RouteName, Readonly<Record<string, string>
   // The event log is every channel's messages: what PSUBSCRIBE * would get (handled below).
   events: {},
 };
+
+/** The status summary holds what these commands and the event log answer: a user needs all of them. */
+const STATUS_COMMANDS = ['sentinel|masters', 'sentinel|replicas', 'sentinel|sentinels'] as const;
 
 function refusal(
   status: number,
@@ -118,10 +128,18 @@ function permissionProblem(user: AclUser, method: string, path: string): string 
   } catch {
     route = null;
   }
+  const readsEventLog = (): boolean => mayRun(user, 'psubscribe') && mayUsePattern(user, '*');
   if (route === 'events' && read) {
-    return mayRun(user, 'psubscribe') && mayUsePattern(user, '*')
+    return readsEventLog()
       ? null
       : "this user has no permissions to read the event log (it takes what 'PSUBSCRIBE *' takes)";
+  }
+  // The page is static: any authenticated user may load it; what it shows comes from /v1/status.
+  if (route === 'page' && read) return null;
+  if (route === 'status' && read) {
+    return STATUS_COMMANDS.every((c) => mayRun(user, c)) && readsEventLog()
+      ? null
+      : `this user has no permissions to read the status summary (it takes ${STATUS_COMMANDS.map((c) => `'${c}'`).join(', ')} and what 'PSUBSCRIBE *' takes)`;
   }
   const command = route === null ? undefined : ROUTE_COMMANDS[route][read ? 'GET' : method];
   if (command !== undefined) {
@@ -269,7 +287,13 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         iamAuthenticated: false,
         signal: abort.signal,
       },
-      { view: options.view, requireIamForWrites: false, version, announce: options.announce },
+      {
+        view: options.view,
+        requireIamForWrites: false,
+        version,
+        announce: options.announce,
+        status: options.status,
+      },
     );
     if (response.status >= 500) {
       log(response.status === 503 ? 'warn' : 'error', 'HTTP API request failed', {

@@ -310,6 +310,38 @@ describe('the proxy: read-only unless asked, and its own users', () => {
     expect((await api.store.getMaster('mymaster'))?.settings.quorum).toBe(1);
   });
 
+  it('answers SENTINEL FAILOVER as soon as the request is recorded, as Sentinel, then INPROG', async () => {
+    // A server that would wait ten minutes for the outcome if asked to: no sentinel runs here, so only
+    // an answer that does not wait for the outcome comes back within the test.
+    const api = await startApiHarness({ failoverWaitMs: 600_000 });
+    cleanups.push(() => api.close());
+    const proxy = await startProxy({
+      client: new SentinelHttpClient({ url: api.url }),
+      port: 0,
+      allowWrites: true,
+    });
+    cleanups.push(() => proxy.close());
+    const port = proxy.endpoint.address.port;
+    const within = <T>(work: Promise<T>, ms: number): Promise<T> =>
+      Promise.race([
+        work,
+        new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+      ]);
+    expect(await within(redisCli(port, 'SENTINEL', 'FAILOVER', 'mymaster'), 15_000)).toBe('OK\n');
+    // Recorded when the OK came; no sentinel has taken it up, so a second request is INPROG.
+    expect((await api.store.getMaster('mymaster'))?.failoverRequestedAt).not.toBeNull();
+    expect((await within(redisCli(port, 'SENTINEL', 'FAILOVER', 'mymaster'), 15_000)).trim()).toBe(
+      'INPROG Failover already in progress',
+    );
+    // The HTTP API's own switch, as documented: `wait` true or false, nothing else.
+    const bad = await fetch(`${api.url}/v1/masters/mymaster/failover?wait=maybe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: "'wait' must be true or false", code: 'INVALID' });
+  }, 40_000);
+
   it('with a password: NOAUTH without it, the answer with it (redis-cli -a)', async () => {
     const api = await startApiHarness();
     cleanups.push(() => api.close());

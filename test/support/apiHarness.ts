@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryEventLog } from '../../lib/adapters/memory/eventLog.js';
 import { MemoryStore } from '../../lib/adapters/memory/store.js';
+import { storeStatusSource } from '../../lib/commands/statusSource.js';
 import { storeSentinelView } from '../../lib/commands/storeView.js';
 import type { SentinelView } from '../../lib/commands/view.js';
 import type { Address, SentinelConfig, SentinelEvent, SentinelId } from '../../lib/core/types.js';
@@ -55,7 +56,8 @@ export async function startApiHarness(options: ApiHarnessOptions = {}): Promise<
     return { ...server, store, eventLog, view, config };
   }
   // A 503 is what some tests provoke: no need to log it.
-  const api = await startHttpApi({ view, port: 0, log: () => {} });
+  const status = storeStatusSource(store, config, { view, eventLog });
+  const api = await startHttpApi({ view, port: 0, log: () => {}, status });
   return { url: api.url, store, eventLog, view, config, close: () => api.close() };
 }
 

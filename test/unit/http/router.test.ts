@@ -847,7 +847,6 @@ describe('routing and protocol errors', () => {
   it('404 NOT_FOUND for paths that name no route', async () => {
     const view = recordingView();
     for (const path of [
-      '/',
       '',
       'v1',
       '/v2',
