@@ -11,15 +11,26 @@
  * after the kill), from the sentinels' own events and, for `lambda`, from the store, probes and Redis
  * commands as the sentinels call them (bench/support/lambdaSentinels.ts, FailoverStep).
  *
- *   npm run bench:failover -- [--runs 5] [--down-after 1000,5000] [--only lambda,local,sentinel]
+ * `--masters N` (local and sentinel): N − 1 more healthy masters, started once for the whole run, are
+ * monitored beside the one that fails over, with the same down-after; the tables then say so.
+ *
+ *   npm run bench:failover -- [--runs 5] [--down-after 1000,5000] [--only lambda,local,sentinel] [--masters 1]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Address } from '../lib/core/types.js';
-import { startTopology, type Topology } from '../lib/runtime/redisProcess.js';
+import { EVENT_REORDER_WINDOW_MS } from '../lib/local/eventPrinter.js';
+import {
+  allocatePorts,
+  type RedisHandle,
+  startRedis,
+  startTopology,
+  type Topology,
+} from '../lib/runtime/redisProcess.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
 import { startLambdaSentinels } from './support/lambdaSentinels.js';
 import { startLocalSentinel } from './support/localSentinel.js';
+import { QUIET_MASTER_ARGS } from './support/quietMasters.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { withClient } from './support/redisClients.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
@@ -29,10 +40,13 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     'down-after': { type: 'string', default: '1000,5000' },
     only: { type: 'string' },
+    masters: { type: 'string', default: '1' },
   },
 });
 const RUNS = Number(opts.runs);
 const DOWN_AFTERS = (opts['down-after'] ?? '').split(',').map(Number);
+const MASTERS = Number(opts.masters);
+if (!Number.isInteger(MASTERS) || MASTERS < 1) throw new Error('--masters must be a whole number ≥ 1');
 const FAILOVER_TIMEOUT_MS = 60_000;
 const SETTLE_MS = 1_500;
 const POLL_MS = 10;
@@ -42,6 +56,8 @@ const SYSTEM_NAMES: Readonly<Record<string, string>> = {
   sentinel: 'redis-server --sentinel 7.0',
 };
 const GIVE_UP_AFTER_MS = 30_000;
+/** Beyond the local runner's reordering window, for its last lines to reach this process. */
+const PRINT_MARGIN_MS = 200;
 
 interface Timings {
   promoted?: number;
@@ -123,7 +139,11 @@ async function replication(
   });
 }
 
-/** Polls every POLL_MS from the kill until the four moments are all seen. */
+/**
+ * Polls every POLL_MS from the kill until the four moments are all seen. Two pollers run side by side,
+ * so that neither's round trips delay the other's observations: the replicas' INFO (promoted, re-linked),
+ * and the lookup followed at once by a SET on the address it answers (switched, written).
+ */
 async function measure(
   topology: Topology,
   lookup: () => Promise<Address | undefined>,
@@ -132,8 +152,19 @@ async function measure(
   const t: Timings = { steps: {} };
   const old = topology.master.address;
   let newMaster: Address | undefined;
-  while (Date.now() - killedAt < GIVE_UP_AFTER_MS) {
-    const elapsed = () => Date.now() - killedAt;
+  const elapsed = () => Date.now() - killedAt;
+  const done = () =>
+    t.promoted !== undefined &&
+    t.switched !== undefined &&
+    t.written !== undefined &&
+    t.relinked !== undefined;
+  const poll = async (step: () => Promise<void>) => {
+    while (!done() && elapsed() < GIVE_UP_AFTER_MS) {
+      await step();
+      await sleep(POLL_MS);
+    }
+  };
+  const replicas = async () => {
     if (t.promoted === undefined) {
       for (const replica of topology.replicas) {
         if ((await replication(replica.address))?.role === 'master') {
@@ -142,6 +173,14 @@ async function measure(
         }
       }
     }
+    if (newMaster && t.relinked === undefined) {
+      const target = newMaster;
+      const other = topology.replicas.find((r) => r.address.port !== target.port);
+      const state = other ? await replication(other.address) : undefined;
+      if (state?.role === 'slave' && state.masterPort === target.port && state.linkUp) t.relinked = elapsed();
+    }
+  };
+  const lookupAndWrite = async () => {
     if (t.switched === undefined) {
       const address = await lookup();
       if (address && (address.host !== old.host || address.port !== old.port)) {
@@ -154,22 +193,8 @@ async function measure(
       const ok = await withClient(target, (client) => client.set('bench:key', String(Date.now())));
       if (ok === 'OK') t.written = elapsed();
     }
-    if (newMaster && t.relinked === undefined) {
-      const target = newMaster;
-      const other = topology.replicas.find((r) => r.address.port !== target.port);
-      const state = other ? await replication(other.address) : undefined;
-      if (state?.role === 'slave' && state.masterPort === target.port && state.linkUp) t.relinked = elapsed();
-    }
-    if (
-      t.promoted !== undefined &&
-      t.switched !== undefined &&
-      t.written !== undefined &&
-      t.relinked !== undefined
-    ) {
-      return t;
-    }
-    await sleep(POLL_MS);
-  }
+  };
+  await Promise.all([poll(replicas), poll(lookupAndWrite)]);
   return t;
 }
 
@@ -214,15 +239,22 @@ async function runLambdaSentinel(endpoint: string, downAfterMs: number): Promise
 }
 
 /** The local runner as users start it: lookups through its Redis-protocol endpoint. */
-async function runLocalSentinel(downAfterMs: number): Promise<Timings> {
+async function runLocalSentinel(downAfterMs: number, others: readonly Address[]): Promise<Timings> {
   const topology = await startTopology({ replicas: 2 });
   try {
-    const local = await startLocalSentinel({ topology, downAfterMs, failoverTimeoutMs: FAILOVER_TIMEOUT_MS });
+    const local = await startLocalSentinel({
+      topology,
+      downAfterMs,
+      failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+      otherMasters: others,
+    });
     try {
       await sleep(SETTLE_MS);
       const killedAt = Date.now();
       await topology.master.kill();
       const timings = await measure(topology, () => addressFromEndpoint(local.endpoint), killedAt);
+      // The runner prints each event line once it has held it for its reordering window.
+      await sleep(EVENT_REORDER_WINDOW_MS + PRINT_MARGIN_MS);
       return { ...timings, steps: stepsFromEvents(local.events(), LOCAL_STEP_EVENTS, killedAt) };
     } finally {
       await local.stop();
@@ -238,7 +270,7 @@ async function addressFromEndpoint(endpoint: Address): Promise<Address | undefin
   return Array.isArray(reply) ? { host: String(reply[0]), port: Number(reply[1]) } : undefined;
 }
 
-async function runRealSentinel(downAfterMs: number): Promise<Timings> {
+async function runRealSentinel(downAfterMs: number, others: readonly Address[]): Promise<Timings> {
   const topology = await startTopology({ replicas: 2 });
   try {
     const sentinels = await startRealSentinels({
@@ -246,6 +278,7 @@ async function runRealSentinel(downAfterMs: number): Promise<Timings> {
       downAfterMs,
       failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
       replicas: 2,
+      otherMasters: others,
     });
     try {
       await sleep(SETTLE_MS);
@@ -266,6 +299,13 @@ async function main(): Promise<void> {
   const systems = opts.only ? opts.only.split(',') : ['lambda', 'local', 'sentinel'];
   for (const system of systems)
     if (!SYSTEM_NAMES[system]) throw new Error(`--only: unknown system ${system} (lambda, local, sentinel)`);
+  if (MASTERS > 1 && systems.includes('lambda'))
+    throw new Error('--masters applies to local and sentinel only: add --only local,sentinel');
+  // The other healthy masters: plain redis-servers, each its own master, started once for the run.
+  const quiet: RedisHandle[] = [];
+  const ports = await allocatePorts(MASTERS - 1);
+  for (const port of ports) quiet.push(await startRedis({ port, args: QUIET_MASTER_ARGS }));
+  const others = quiet.map((q) => q.address);
   const dynamo = systems.includes('lambda') ? await startDynamoDbLocal() : null;
   const results = new Map<string, Timings[]>();
   try {
@@ -276,8 +316,8 @@ async function main(): Promise<void> {
             system === 'lambda' && dynamo
               ? await runLambdaSentinel(dynamo.endpoint, downAfterMs)
               : system === 'local'
-                ? await runLocalSentinel(downAfterMs)
-                : await runRealSentinel(downAfterMs);
+                ? await runLocalSentinel(downAfterMs, others)
+                : await runRealSentinel(downAfterMs, others);
           const key = `${downAfterMs}|${system}`;
           results.set(key, [...(results.get(key) ?? []), t]);
           process.stderr.write(
@@ -289,6 +329,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await dynamo?.stop();
+    await Promise.all(quiet.map((q) => q.stop()));
   }
 
   const rows: string[][] = [];
@@ -319,7 +360,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(
-    `\nMaster SIGKILLed → ms after the kill (min / median / max over ${RUNS} runs); 3 sentinels, quorum 2, 1 master + 2 replicas, failover-timeout ${FAILOVER_TIMEOUT_MS}, same machine, same run, polled every ${POLL_MS} ms.\n\n`,
+    `\nMaster SIGKILLed → ms after the kill (min / median / max over ${RUNS} runs); 3 sentinels, quorum 2, 1 master + 2 replicas${MASTERS > 1 ? ` failing over among ${MASTERS} monitored masters (${MASTERS - 1} healthy ones, same down-after)` : ''}, failover-timeout ${FAILOVER_TIMEOUT_MS}, same machine, same run, polled every ${POLL_MS} ms (the lookup, then a SET on its answer, in one poller; the replicas' INFO in another).\n\n`,
   );
   process.stdout.write(
     `${markdownTable(

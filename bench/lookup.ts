@@ -122,8 +122,9 @@ interface OurEndpoint {
 
 /**
  * Three sentinels and the endpoint wired as the local runner does: the view serves lookups from a read at
- * most ADDRESS_CACHE_MS old, every event about a master drops its cached read, and events reach
- * subscribers through the endpoint.
+ * most ADDRESS_CACHE_MS old, every record the sentinels read or write is pushed to it (a switch is
+ * answered from the moment it is written), every event about a master drops its other cached reads,
+ * and events reach subscribers through the endpoint.
  */
 async function startOurEndpoint(dynamoEndpoint: string, topology: Topology): Promise<OurEndpoint> {
   let target: { view: StoreSentinelView; endpoint: SentinelEndpoint } | null = null;
@@ -133,9 +134,10 @@ async function startOurEndpoint(dynamoEndpoint: string, topology: Topology): Pro
     downAfterMs: DOWN_AFTER_MS,
     failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
     onEvent: (event, _sentinelId, epoch) => {
-      if (event.master !== null) target?.view.invalidate(event.master);
+      if (event.master !== null) target?.view.invalidateInstanceMaps(event.master);
       target?.endpoint.publish(event, epoch);
     },
+    onRecord: (record) => target?.view.noteRecord(record),
   });
   const view = storeSentinelView(sentinels.store, sentinels.config, {
     runners: sentinels.runners,

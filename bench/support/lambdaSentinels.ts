@@ -9,7 +9,13 @@ import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
-import type { Address, SentinelConfig, SentinelEvent, SentinelId } from '../../lib/core/types.js';
+import type {
+  Address,
+  MasterRecord,
+  SentinelConfig,
+  SentinelEvent,
+  SentinelId,
+} from '../../lib/core/types.js';
 import type { RedisControlFactory, RedisProbeFactory } from '../../lib/ports.js';
 import type { Topology } from '../../lib/runtime/redisProcess.js';
 import { SentinelRunner } from '../../lib/runtime/sentinel.js';
@@ -112,6 +118,8 @@ export async function startLambdaSentinels(args: {
   failoverTimeoutMs: number;
   /** Called for every event as well (after it is recorded), e.g. to drop a view's cache and publish. */
   onEvent?: (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => void;
+  /** Every master record the sentinels read or write (SentinelRunnerOptions.onRecord), e.g. for a view. */
+  onRecord?: (record: MasterRecord) => void;
   /** Told each failover step as the sentinels' store, probes and Redis commands see it (see FailoverStep). */
   onStep?: (step: FailoverStep) => void;
 }): Promise<LambdaSentinels> {
@@ -137,6 +145,7 @@ export async function startLambdaSentinels(args: {
         probeFactory: instrumentProbes(createRedisProbe, topology.master.address, args.onStep),
         controlFactory: instrumentControl(createRedisControl, args.onStep),
         signal: abort.signal,
+        ...(args.onRecord ? { onRecord: args.onRecord } : {}),
         onEvent: (event, sentinelId, epoch) => {
           events.push(event);
           args.onEvent?.(event, sentinelId, epoch);

@@ -44,6 +44,8 @@ export async function startLocalSentinel(args: {
   topology: Topology;
   downAfterMs: number;
   failoverTimeoutMs: number;
+  /** More masters to monitor beside mymaster (healthy ones), named other1, other2, … */
+  otherMasters?: readonly Address[];
 }): Promise<LocalSentinel> {
   const dir = await mkdtemp(join(tmpdir(), 'ls-bench-local-'));
   const config = join(dir, 'sentinel.conf');
@@ -54,6 +56,10 @@ export async function startLocalSentinel(args: {
       `sentinel monitor mymaster ${master.host} ${master.port} 2`,
       `sentinel down-after-milliseconds mymaster ${args.downAfterMs}`,
       `sentinel failover-timeout mymaster ${args.failoverTimeoutMs}`,
+      ...(args.otherMasters ?? []).flatMap((other, i) => [
+        `sentinel monitor other${i + 1} ${other.host} ${other.port} 2`,
+        `sentinel down-after-milliseconds other${i + 1} ${args.downAfterMs}`,
+      ]),
       '',
     ].join('\n'),
   );

@@ -31,6 +31,8 @@ export async function startRealSentinels(args: {
   downAfterMs: number;
   failoverTimeoutMs: number;
   replicas: number;
+  /** More masters to monitor beside mymaster (healthy ones), named other1, other2, … */
+  otherMasters?: readonly Address[];
 }): Promise<RealSentinels> {
   const binary = findRedisServer();
   const dir = await mkdtemp(join(tmpdir(), 'ls-bench-sentinel-'));
@@ -63,6 +65,10 @@ export async function startRealSentinels(args: {
           `sentinel down-after-milliseconds mymaster ${args.downAfterMs}`,
           `sentinel failover-timeout mymaster ${args.failoverTimeoutMs}`,
           'sentinel parallel-syncs mymaster 1',
+          ...(args.otherMasters ?? []).flatMap((other, n) => [
+            `sentinel monitor other${n + 1} ${other.host} ${other.port} 2`,
+            `sentinel down-after-milliseconds other${n + 1} ${args.downAfterMs}`,
+          ]),
           '',
         ].join('\n'),
       );

@@ -129,8 +129,20 @@ const ANNOUNCED_ADDRESS_CACHE_MS = 1_000;
 
 /** storeSentinelView's extras for the process that hosts it. */
 export interface StoreSentinelView extends SentinelView {
-  /** Forget the cached address of a master (call it on every event about the master). */
+  /** Forget every cached read of a master: its address and its instance maps. */
   invalidate(name: string): void;
+  /**
+   * Forget the cached instance maps of a master (SENTINEL MASTER, REPLICAS, SENTINELS, CKQUORUM): call
+   * it on every event about the master, whose flags, epoch or leader it may have changed. Its address
+   * stays: noteRecord keeps it current.
+   */
+  invalidateInstanceMaps(name: string): void;
+  /**
+   * A master record as it stands in the store, from the sentinels of this process (every record they
+   * read or write, SentinelRunnerOptions.onRecord). A newer configuration than the one lookups answer
+   * (a failover's switch) is answered from the next lookup on, without a store read or a cache expiry.
+   */
+  noteRecord(record: MasterRecord): void;
 }
 
 const NO_SUCH_MASTER: CommandReply = {
@@ -342,13 +354,39 @@ export function storeSentinelView(
     return shown;
   }
 
+  /**
+   * The switch pushed as it is written. Only a configuration newer than every one answered so far: an
+   * older or equal one is what lookups know already (and REMOVE, MONITOR or a lagging copy is left to
+   * the store read, which answers it within the cache age). A host name that must be announced as its
+   * address is resolved by the next lookup's read instead.
+   */
+  function noteRecord(record: MasterRecord): void {
+    if (!record.monitored) return;
+    const before = highest.get(record.name);
+    if (before !== undefined && before.epoch >= record.configEpoch) return;
+    if (!announceHostnames() && !isIpLiteral(record.host)) {
+      addresses.drop(record.name);
+      return;
+    }
+    const pushed: AddressWithEpoch = { ip: record.host, port: record.port, epoch: record.configEpoch };
+    highest.set(record.name, pushed);
+    addresses.put(record.name, pushed);
+  }
+
   return {
     invalidate: (name) => {
       addresses.drop(name);
       states.drop(name);
     },
+    invalidateInstanceMaps: (name) => states.drop(name),
+    noteRecord,
     myId: () => myRunId,
     masterNames: names,
+    addressNow(name) {
+      // An overlong name gets its error from addressOf.
+      if (masterNameTooLong(name) !== null) return undefined;
+      return addresses.peek(name, () => readAddress(name))?.data;
+    },
     async masterAddress(name) {
       const address = await addressOf(name);
       return address && { host: address.ip, port: address.port };
@@ -374,8 +412,9 @@ export function storeSentinelView(
             (r) => r.address.host === replica.host && r.address.port === replica.port,
           ) ?? null;
         // Sentinel does not list a replica whose INFO says replica_announced:0 (`replica-announced no`),
-        // although it still monitors it and may promote it. Known only where a sentinel loop runs here.
-        if (obs?.info?.replicaAnnounced === false) return [];
+        // although it still monitors it and may promote it. A sentinel loop's own INFO where one runs
+        // here, else what the sentinels recorded with the replica (the deployed API function).
+        if ((obs?.info?.replicaAnnounced ?? replica.announced) === false) return [];
         return [replicaMap(s, replica, clock.now(), obs, sdown?.[`${replica.host}:${replica.port}`] ?? null)];
       });
       return Promise.all(listed.map(withAnnouncedIp));

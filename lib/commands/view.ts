@@ -100,6 +100,12 @@ export interface SentinelView {
   /** get-master-addr-by-name with its epoch; null for an unknown master. */
   addressOf(name: string): Promise<AddressWithEpoch | null>;
   /**
+   * What addressOf would answer now, when the view holds it without waiting; undefined when only
+   * addressOf can tell. The same object for as long as the answer stands, so that its encoded reply can
+   * be kept. Optional: the Redis-protocol endpoint's hot path for the lookup clients send most.
+   */
+  addressNow?(name: string): AddressWithEpoch | null | undefined;
+  /**
    * Long poll: resolves as soon as the master's epoch is greater than `afterEpoch`, or after `waitMs`
    * with the current address (same epoch). Null for an unknown master. Never returns an epoch lower
    * than one this view has returned before for the master.

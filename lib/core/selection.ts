@@ -29,6 +29,14 @@ export interface Selection {
   readonly rejected: ReadonlyArray<{ readonly host: string; readonly port: number; readonly reason: string }>;
 }
 
+/** How old a replica's INFO may be for it to be promoted (Sentinel's info validity time). */
+export function infoValidityMs(
+  settings: Pick<MasterSettings, 'probePeriodMs' | 'infoPeriodMs'>,
+  masterSdown: boolean,
+): number {
+  return masterSdown ? 5 * settings.probePeriodMs : 3 * settings.infoPeriodMs;
+}
+
 /** Why this replica may not be promoted now, or null if it may. */
 export function exclusionReason(
   candidate: ReplicaCandidate,
@@ -47,7 +55,7 @@ export function exclusionReason(
   // it was failed over, so promoting it would throw them away (Sentinel would rank it at offset 0).
   if (info.role === 'master') return 'reports role master: not a replica of the failed master';
   const infoAge = now - obs.infoAt;
-  const infoLimit = masterSdownSince !== null ? 5 * settings.probePeriodMs : 3 * settings.infoPeriodMs;
+  const infoLimit = infoValidityMs(settings, masterSdownSince !== null);
   if (infoAge > infoLimit) return `INFO is ${infoAge}ms old (limit ${infoLimit}ms)`;
   const linkDownLimit = (masterSdownSince !== null ? now - masterSdownSince : 0) + 10 * settings.downAfterMs;
   if (info.masterLinkDownSinceMs > linkDownLimit) {

@@ -10,9 +10,11 @@ import { startEmbeddedDynamo } from '../adapters/dynamodb/embedded.js';
 import { DynamoEventLog } from '../adapters/dynamodb/eventLog.js';
 import { createTable } from '../adapters/dynamodb/schema.js';
 import { DynamoStore } from '../adapters/dynamodb/store.js';
+import { MemoryStore } from '../adapters/memory/store.js';
 import { createRedisControl } from '../adapters/redis/control.js';
 import { createRedisProbe } from '../adapters/redis/probe.js';
 import { localProcessControls } from '../commands/processControls.js';
+import { storeStatusSource } from '../commands/statusSource.js';
 import { type HostnamePolicy, storeSentinelView } from '../commands/storeView.js';
 import { type AccessSource, accessFromEnv, mergeAccess, REQUIREPASS_ENV } from '../config/access.js';
 import { loadSentinelConfigDetailed, parseSentinelConfigDetailed } from '../config/parse.js';
@@ -27,23 +29,92 @@ import {
   NOTIFICATION_SCRIPT,
 } from '../core/settings.js';
 import type { AccessSettings, SentinelConfig, SentinelEvent, SentinelId } from '../core/types.js';
-import { EventRecorder, secretsOf } from '../eventLog.js';
+import { type EventLog, EventRecorder, secretsOf } from '../eventLog.js';
 import { startHttpApi } from '../http/server.js';
+import type { SentinelStore } from '../ports.js';
 import { type SentinelEndpoint, startSentinelEndpoint } from '../resp/server.js';
 import { jsonLinesLog, type Log, logDroppedEvent } from '../runtime/log.js';
 import { startTopology, type Topology } from '../runtime/redisProcess.js';
-import { type RunReport, SentinelRunner } from '../runtime/sentinel.js';
+import { type PeerWriteFeed, type RunReport, SentinelRunner } from '../runtime/sentinel.js';
 import { createWebhookSink, webhookHasHiddenParts, webhookOrigin } from '../runtime/webhook.js';
 import { liveCredentials } from './credentials.js';
-import { createEventPrinter } from './eventPrinter.js';
+import { createTimeOrderedPrinter } from './eventPrinter.js';
 import { SimulatedCrashes } from './faults.js';
 import { LocalScripts, scriptProblem } from './scripts.js';
 
 /**
- * get-master-addr-by-name is served from a store read at most this old. Every event about a master
- * drops its cached read, so a switch is answered at once; the cache only spares the store a busy client.
+ * get-master-addr-by-name is served from a store read at most this old. Every record the sentinels here
+ * read or write is pushed to the view, so a switch is answered the moment it is written; the cache only
+ * spares the store a busy client, and bounds how late a change made by another process is seen.
  */
 const ADDRESS_CACHE_MS = 100;
+
+/**
+ * Writes to the store by the sentinels of this process, for their peers (SentinelRunnerOptions.peerWrites):
+ * each reads what a peer changed at once instead of at its next vote-read period.
+ */
+function peerWriteFeed(): PeerWriteFeed & { wrote(master: string, writer: SentinelId): void } {
+  const listeners = new Set<(master: string, writer: SentinelId) => void>();
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    wrote(master, writer) {
+      for (const listener of listeners) listener(master, writer);
+    },
+  };
+}
+
+/**
+ * The store calls that change what a peer decides from (a vote, an epoch claim, a failover step), and
+ * where each names its master.
+ */
+const PEER_VISIBLE_WRITES: Readonly<Record<string, (args: readonly unknown[]) => string>> = {
+  putVote: (args) => (args[0] as { master: string }).master,
+  claimEpoch: (args) => args[0] as string,
+  advanceFailover: (args) => args[0] as string,
+  releaseLeadership: (args) => args[0] as string,
+};
+
+/** `store`, calling `wrote` with the master's name once each of PEER_VISIBLE_WRITES has returned. */
+function reportingWrites(store: SentinelStore, wrote: (master: string) => void): SentinelStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      const masterOf = typeof property === 'string' ? PEER_VISIBLE_WRITES[property] : undefined;
+      if (typeof value !== 'function') return value;
+      // Bound to the store itself: its methods read private fields, which a Proxy does not have.
+      if (masterOf === undefined) return (...args: unknown[]) => Reflect.apply(value, target, args);
+      return async (...args: unknown[]) => {
+        const result = await Reflect.apply(value, target, args);
+        wrote(masterOf(args));
+        return result;
+      };
+    },
+  });
+}
+
+/**
+ * With the embedded store, an event-log append still goes through the AWS SDK to the in-process
+ * dynalite, about 2 ms of this process's one event loop. A failover emits a few dozen events within
+ * ~100 ms of SDOWN: appended as they come, they delay the failover's own steps and the endpoint's
+ * replies by tens of ms. So each append waits until this long after its event; the queue then drains in
+ * order. (That table lives and dies with this process: a crash loses nothing more by it.)
+ */
+const EMBEDDED_EVENT_LOG_DELAY_MS = 250;
+
+/** `log`, each append made no earlier than `delayMs` after its event. */
+function appendingAfter(log: EventLog, delayMs: number): EventLog {
+  return {
+    append: async (record) => {
+      const wait = record.at + delayMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return log.append(record);
+    },
+    list: (query) => log.list(query),
+  };
+}
 
 /** How long shutdown waits for queued events to reach the log and the webhook. */
 const SHUTDOWN_FLUSH_MS = 2_000;
@@ -148,7 +219,10 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     if (options.configPath) {
       const parsed = await loadSentinelConfigDetailed(options.configPath);
       for (const line of parsed.ignored) {
-        out(`note: ${line.file}:${line.line}: '${line.directive}' does not apply here and is ignored`);
+        // One line per ignored directive, as the runner's other log lines: what, then the fields.
+        out(
+          `${clockTime(Date.now())} warning: ${line.file}:${line.line}: '${line.directive}' has no effect here and is ignored ${JSON.stringify(line)}`,
+        );
       }
       config = parsed.config;
       // As Sentinel refuses to start with a script it cannot run.
@@ -174,23 +248,42 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     }
 
     let endpoint = options.dynamodbEndpoint;
+    // Where the sentinels keep their records, votes and leases. Given an endpoint: that table, shared
+    // with whatever else uses it. Embedded: the in-memory store, which keeps the store's contract (the
+    // same contract suite runs against both) at no cost: through the AWS SDK and an in-process dynalite,
+    // each request cost about 2 ms of this process's one event loop, and a failover's burst of them
+    // delayed every step and every lookup by tens of ms. dynalite then holds the event log only.
+    let embeddedStore: MemoryStore | null = null;
     if (!endpoint) {
       const embedded = await startEmbeddedDynamo();
       cleanups.push(() => embedded.close());
       endpoint = embedded.endpoint;
-      out(`embedded DynamoDB (dynalite) at ${endpoint}`);
+      embeddedStore = new MemoryStore();
+      out(
+        `embedded DynamoDB (dynalite) at ${endpoint} (the event log; the sentinels' records, votes and ` +
+          'leases are kept in this process)',
+      );
     } else {
       out(`DynamoDB at ${endpoint}`);
     }
     const table = options.table ?? LOCAL_DEFAULTS.table;
     await createTable(createDynamoClient({ endpoint }), table);
+    const tableEndpoint = endpoint;
+    /** The sentinels' store, as one of them (or the endpoint, `null`) uses it. */
+    const storeFor = (writer: SentinelId | null): SentinelStore => {
+      const store = embeddedStore ?? new DynamoStore(createDynamoClient({ endpoint: tableEndpoint }), table);
+      return writer === null ? store : reportingWrites(store, (master) => peerWrites.wrote(master, writer));
+    };
 
     // SENTINEL SET auth-pass|auth-user changes the credentials every sentinel here connects with; each
     // password set is added to `secrets`, which every printed, posted and logged event is redacted by.
     const secrets = secretsOf(config);
     const credentials = liveCredentials(config, secrets);
     config = credentials.config;
-    const print = createEventPrinter(out, { secrets });
+    // The sentinels' lines in time order (each held for a short window); the rest printed at Ctrl-C.
+    const printer = createTimeOrderedPrinter(out, { secrets });
+    cleanups.push(async () => printer.close());
+    const print = printer.printEvent;
     // notification-script and client-reconfig-script, run as Sentinel runs them (lib/local/scripts.ts).
     const scripts = new LocalScripts(config, (event, sentinelId) => onEvent(event, sentinelId, null));
     cleanups.push(async () => scripts.stop());
@@ -210,8 +303,9 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     const shutdown = new AbortController();
     const signal = AbortSignal.any([options.signal, shutdown.signal]);
     const crashes = new SimulatedCrashes(signal, (sentinelId, failure) =>
-      out(
-        `${clockTime(Date.now())} [${sentinelId}] crashed (SENTINEL SIMULATE-FAILURE ${failure}): ` +
+      printer.printLine(
+        Date.now(),
+        `[${sentinelId}] crashed (SENTINEL SIMULATE-FAILURE ${failure}): ` +
           'it releases nothing and stays silent; the others take over when its leases expire',
       ),
     );
@@ -227,7 +321,7 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
           ? jsonLinesLog((line) => err(line.trimEnd()), { sentinel: sentinelId })
           : (level, message, fields) => {
               if (printsAt(loglevel, level)) {
-                out(`${clockTime(Date.now())} [${sentinelId}] ${level}: ${message}${describeError(fields)}`);
+                printer.printLine(Date.now(), `[${sentinelId}] ${level}: ${message}${describeError(fields)}`);
               }
             },
       ]),
@@ -238,7 +332,7 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
         sentinelId,
         new EventRecorder({
           sentinelId,
-          log: eventLog,
+          log: embeddedStore === null ? eventLog : appendingAfter(eventLog, EMBEDDED_EVENT_LOG_DELAY_MS),
           onDrop: logDroppedEvent(logOf(sentinelId), secrets),
         }),
       ]),
@@ -248,10 +342,13 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     });
     let sentinelEndpoint: SentinelEndpoint | null = null;
     // What the Sentinel endpoint and the HTTP API answer from. Lookups are served from a read at most
-    // ADDRESS_CACHE_MS old, and every event about a master (a switch among them) drops its cached read.
-    // Filled below: the runners report events to the view, and the view reads the runners' observations.
+    // ADDRESS_CACHE_MS old, and every record the runners read or write is pushed to it (a switch is
+    // answered from the moment it is written); every event about a master drops its other cached reads.
+    // Filled below: the runners report records and events to the view, and the view reads the runners'
+    // observations.
     const hosted: SentinelRunner[] = [];
-    const view = storeSentinelView(new DynamoStore(createDynamoClient({ endpoint }), table), config, {
+    const peerWrites = peerWriteFeed();
+    const view = storeSentinelView(storeFor(null), config, {
       runners: hosted,
       eventLog,
       addressCacheMs: ADDRESS_CACHE_MS,
@@ -299,7 +396,7 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     const onEvent = (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => {
       // A sentinel crashed by SENTINEL SIMULATE-FAILURE says nothing more.
       if (crashes.isCrashed(sentinelId)) return;
-      if (event.master !== null) view.invalidate(event.master);
+      if (event.master !== null) view.invalidateInstanceMaps(event.master);
       print(event, sentinelId);
       scripts.observe(event, sentinelId);
       webhook?.send(event, sentinelId, epoch);
@@ -314,13 +411,20 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
           sentinelId,
           config,
           // Wrapped so that SENTINEL SIMULATE-FAILURE can crash this sentinel (lib/local/faults.ts).
-          store: crashes.wrap(sentinelId, new DynamoStore(createDynamoClient({ endpoint }), table)),
+          store: crashes.wrap(sentinelId, storeFor(sentinelId)),
           probeFactory: (address, probeOptions) =>
             crashes.wrapProbe(sentinelId, createRedisProbe(address, probeOptions)),
           controlFactory: (controlOptions) => crashes.wrap(sentinelId, createRedisControl(controlOptions)),
           signal,
           log: logOf(sentinelId),
           onEvent,
+          // Before any event about it: a lookup answers a switch from the moment it is written.
+          onRecord: (record) => {
+            if (!crashes.isCrashed(sentinelId)) view.noteRecord(record);
+          },
+          peerWrites,
+          // As the endpoint's replies: SENTINEL CONFIG SET announce-hostnames applies to events at once.
+          announceHostnames: () => hostnames.announceHostnames,
         }),
     );
     hosted.push(...runners);
@@ -368,6 +472,12 @@ export async function runLocal(options: LocalRunnerOptions): Promise<RunReport[]
     const httpPort = options.httpPort ?? LOCAL_DEFAULTS.httpPort;
     const httpApi = await startHttpApi({
       view,
+      // The status page's summary (GET / and GET /v1/status), with the first sentinel's probes.
+      status: storeStatusSource(storeFor(null), config, {
+        view,
+        eventLog,
+        runners: hosted,
+      }),
       port: httpPort,
       host: httpHost,
       announce: started.address,

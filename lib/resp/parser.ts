@@ -44,8 +44,24 @@ export type ParseStep = { readonly command: Buffer[] } | { readonly error: strin
 
 /** Longest `*<n>` or `$<n>` header line accepted (Redis: 64 KB for the whole query buffer). */
 const MAX_HEADER_LINE = 32;
+/** Most digits a `*<n>` or `$<n>` header may have: every such number is exact in a double. */
+const MAX_HEADER_DIGITS = 15;
 const EMPTY = Buffer.alloc(0);
+const CRLF = Buffer.from('\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
+const STAR = 0x2a;
+const DOLLAR = 0x24;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
 
+/**
+ * Every well-formed frame is read straight from the bytes: a header's digits are summed as they are
+ * read, an argument is a view of the bytes received (not a copy). Only a header that is not complete and
+ * well formed where it starts falls back to looking for its line end and judging the whole line, which
+ * gives the same verdicts, byte for byte, as reading each line as text.
+ */
 export class RespParser {
   #limits: ParserLimits;
   #buffer: Buffer = EMPTY;
@@ -59,6 +75,8 @@ export class RespParser {
   /** Bytes consumed by the current multibulk request so far. */
   #requestBytes = 0;
   #failed: string | null = null;
+  /** The value of the header #readHeader last read. */
+  #header = 0;
 
   constructor(limits: Partial<ParserLimits> = {}) {
     this.#limits = { ...DEFAULT_PARSER_LIMITS, ...limits };
@@ -79,6 +97,10 @@ export class RespParser {
     return this.#argc !== null || this.#pos < this.#buffer.length;
   }
 
+  /**
+   * More bytes. The commands returned are views of these bytes: a chunk must not be written to after it
+   * is appended (a socket's 'data' chunks never are).
+   */
   append(chunk: Buffer): void {
     if (this.#failed !== null || chunk.length === 0) return;
     if (this.#pos >= this.#buffer.length) this.#buffer = chunk;
@@ -116,21 +138,53 @@ export class RespParser {
     return { error: this.#failed };
   }
 
+  /**
+   * A header's number that starts at `start` (after its `*` or `$`) and is complete and well formed
+   * there: an optional '-', 1 to 15 digits, CRLF. Returns where its CR is and leaves the number in
+   * #header; -1 for anything else (the caller then judges the whole line).
+   */
+  #readHeader(buf: Buffer, start: number): number {
+    const length = buf.length;
+    let i = start;
+    const negative = buf[i] === MINUS;
+    if (negative) i++;
+    const digitsFrom = i;
+    // One digit more than allowed is enough to know the header is not one.
+    const stop = Math.min(length, digitsFrom + MAX_HEADER_DIGITS + 1);
+    let value = 0;
+    for (; i < stop; i++) {
+      const c = buf[i] as number;
+      if (c < ZERO || c > NINE) break;
+      value = value * 10 + (c - ZERO);
+    }
+    const digits = i - digitsFrom;
+    if (digits === 0 || digits > MAX_HEADER_DIGITS || i + 1 >= length) return -1;
+    if (buf[i] !== CR || buf[i + 1] !== LF) return -1;
+    this.#header = negative ? -value : value;
+    return i;
+  }
+
   #parse(): ParseStep {
     const buf = this.#buffer;
+    const length = buf.length;
     const limits = this.#limits;
     const who = limits.unauthenticated ? 'unauthenticated ' : 'invalid ';
-    while (this.#pos < buf.length) {
+    while (this.#pos < length) {
       const pos = this.#pos;
       if (this.#argc === null) {
-        if (buf[pos] === 0x2a /* '*' */) {
-          const end = buf.indexOf('\r\n', pos);
+        if (buf[pos] === STAR) {
+          let end = this.#readHeader(buf, pos + 1);
+          let count = this.#header;
           if (end === -1) {
-            if (buf.length - pos > MAX_HEADER_LINE) return this.#fail('too big mbulk count string');
-            return null;
+            end = buf.indexOf(CRLF, pos);
+            if (end === -1) {
+              if (length - pos > MAX_HEADER_LINE) return this.#fail('too big mbulk count string');
+              return null;
+            }
+            const parsed = parseInteger(buf, pos + 1, end);
+            if (parsed === null) return this.#fail('invalid multibulk length');
+            count = parsed;
           }
-          const count = parseInteger(buf, pos + 1, end);
-          if (count === null) return this.#fail('invalid multibulk length');
           if (count > limits.maxArgs) return this.#fail(`${who}multibulk length`);
           this.#requestBytes = end + 2 - pos;
           this.#pos = end + 2;
@@ -142,13 +196,13 @@ export class RespParser {
           }
           continue;
         }
-        const newline = buf.indexOf(0x0a, pos);
+        const newline = buf.indexOf(LF, pos);
         if (newline === -1) {
-          if (buf.length - pos > limits.maxInlineBytes) return this.#fail('too big inline request');
+          if (length - pos > limits.maxInlineBytes) return this.#fail('too big inline request');
           return null;
         }
         if (newline - pos > limits.maxInlineBytes) return this.#fail('too big inline request');
-        const lineEnd = newline > pos && buf[newline - 1] === 0x0d ? newline - 1 : newline;
+        const lineEnd = newline > pos && buf[newline - 1] === CR ? newline - 1 : newline;
         const args = splitInline(buf.subarray(pos, lineEnd).toString('latin1'));
         this.#pos = newline + 1;
         if (args === null) return this.#fail('unbalanced quotes in request');
@@ -157,15 +211,21 @@ export class RespParser {
         continue;
       }
       if (this.#bulkLen === null) {
-        const end = buf.indexOf('\r\n', pos);
+        let end = buf[pos] === DOLLAR ? this.#readHeader(buf, pos + 1) : -1;
+        let len = this.#header;
         if (end === -1) {
-          if (buf.length - pos > MAX_HEADER_LINE) return this.#fail('too big bulk count string');
-          if (buf[pos] !== 0x24 /* '$' */) return this.#fail(`expected '$', got '${printable(buf[pos])}'`);
-          return null;
+          end = buf.indexOf(CRLF, pos);
+          if (end === -1) {
+            if (length - pos > MAX_HEADER_LINE) return this.#fail('too big bulk count string');
+            if (buf[pos] !== DOLLAR) return this.#fail(`expected '$', got '${printable(buf[pos])}'`);
+            return null;
+          }
+          if (buf[pos] !== DOLLAR) return this.#fail(`expected '$', got '${printable(buf[pos])}'`);
+          const parsed = parseInteger(buf, pos + 1, end);
+          if (parsed === null) return this.#fail('invalid bulk length');
+          len = parsed;
         }
-        if (buf[pos] !== 0x24) return this.#fail(`expected '$', got '${printable(buf[pos])}'`);
-        const len = parseInteger(buf, pos + 1, end);
-        if (len === null || len < 0) return this.#fail('invalid bulk length');
+        if (len < 0) return this.#fail('invalid bulk length');
         if (len > limits.maxBulkBytes) return this.#fail(`${who}bulk length`);
         this.#requestBytes += end + 2 - pos;
         if (this.#requestBytes + len + 2 > limits.maxRequestBytes) return this.#fail('request too big');
@@ -174,11 +234,11 @@ export class RespParser {
         continue;
       }
       const len = this.#bulkLen;
-      if (buf.length - pos < len + 2) return null;
-      if (buf[pos + len] !== 0x0d || buf[pos + len + 1] !== 0x0a) {
+      if (length - pos < len + 2) return null;
+      if (buf[pos + len] !== CR || buf[pos + len + 1] !== LF) {
         return this.#fail('bulk string not terminated');
       }
-      this.#args.push(Buffer.from(buf.subarray(pos, pos + len)));
+      this.#args.push(len === 0 ? EMPTY : buf.subarray(pos, pos + len));
       this.#requestBytes += len + 2;
       this.#pos = pos + len + 2;
       this.#bulkLen = null;
@@ -199,11 +259,18 @@ function printable(byte: number | undefined): string {
   return byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
 }
 
-/** A decimal integer between `start` and `end` (exclusive), optional leading '-'; null if not one. */
+/** The decimal integer between `start` and `end` (exclusive): an optional '-', 1 to 15 digits; else null. */
 function parseInteger(buf: Buffer, start: number, end: number): number | null {
-  const text = buf.subarray(start, end).toString('latin1');
-  if (!/^-?\d{1,15}$/.test(text)) return null;
-  return Number(text);
+  const negative = buf[start] === MINUS;
+  const from = negative ? start + 1 : start;
+  if (end - from < 1 || end - from > MAX_HEADER_DIGITS) return null;
+  let value = 0;
+  for (let i = from; i < end; i++) {
+    const c = buf[i] as number;
+    if (c < ZERO || c > NINE) return null;
+    value = value * 10 + (c - ZERO);
+  }
+  return negative ? -value : value;
 }
 
 /**

@@ -11,7 +11,13 @@ import {
   readConfigSet,
   readSimulateFailure,
 } from '../commands/processControls.js';
-import type { CommandReply, EndpointAddress, Fields, SentinelView } from '../commands/view.js';
+import type {
+  AddressWithEpoch,
+  CommandReply,
+  EndpointAddress,
+  Fields,
+  SentinelView,
+} from '../commands/view.js';
 import { globMatch } from '../core/glob.js';
 import { errText, SENTINEL_REPLY, SIMULATED_FAILURES } from '../core/sentinelReplies.js';
 import { groupSetArgs } from '../core/settings.js';
@@ -93,11 +99,25 @@ const noSuchMaster = error(errText(SENTINEL_REPLY.noSuchMaster));
 /**
  * get-master-addr-by-name is what clients ask most, and its answer rarely changes: the same address gets
  * the same reply object, encoded once per protocol. `encode` serves every reply, from the cache when it
- * is one of these.
+ * is one of these (or the unknown master's null).
  */
 export class ReplyEncoder {
   readonly #addressReplies = new Map<string, Reply>();
-  readonly #encoded = new WeakMap<Reply, Partial<Record<Protocol, Buffer>>>();
+  readonly #encoded = new WeakMap<Reply, Partial<Record<Protocol, Buffer>>>([[nullArray, {}]]);
+  /** The encoded reply per address object a view hands out (SentinelView.addressNow), per protocol. */
+  readonly #byAddress = new WeakMap<AddressWithEpoch, Partial<Record<Protocol, Buffer>>>();
+
+  /** The encoded reply to get-master-addr-by-name for an address a view answered. */
+  addressBytes(address: AddressWithEpoch, proto: Protocol): Buffer {
+    let bytes = this.#byAddress.get(address);
+    if (bytes === undefined) {
+      bytes = {};
+      this.#byAddress.set(address, bytes);
+    }
+    const cached = bytes[proto] ?? this.encode(this.addressReply(address.ip, address.port), proto);
+    bytes[proto] = cached;
+    return cached;
+  }
 
   addressReply(host: string, port: number): Reply {
     const key = `${host}:${port}`;
@@ -165,10 +185,13 @@ async function infoCache(context: SentinelCommandContext, names: readonly string
 
 function config(context: SentinelCommandContext, args: Args): Reply {
   const form = (args[2] ?? '').toLowerCase();
-  if (form === 'get' && args.length === 4) {
+  // 7.0.15 takes one pattern; 7.2 several, each parameter answered once.
+  if (form === 'get' && args.length >= 4) {
     // Sentinel matches without case; the names are lower case.
-    const pattern = (args[3] as string).toLowerCase();
-    return fieldMap(configGet(context.controls.params(), (name) => globMatch(pattern, name)));
+    const patterns = args.slice(3).map((p) => p.toLowerCase());
+    return fieldMap(
+      configGet(context.controls.params(), patterns, (pattern, name) => globMatch(pattern, name)),
+    );
   }
   // 7.0.15 takes one pair; 7.2 several, all checked first (its texts for a duplicate or a missing value).
   if (form === 'set' && args.length >= 5) {

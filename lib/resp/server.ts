@@ -5,7 +5,9 @@
  *
  * This file holds the connections; the commands are commands.ts. Each connection handles its commands
  * strictly in order (pipelining), one at a time. A malformed frame gets `-ERR Protocol error: …` and
- * closes that connection only.
+ * closes that connection only. The lookup clients send most, get-master-addr-by-name, is answered as
+ * soon as it is read when nothing before it waits and the view holds the answer (addressLookup.ts); the
+ * replies to the lookups one read brought go out in one write.
  *
  * Access as Redis does it (lib/core/acl.ts): ACL users and `requirepass`, NOAUTH / WRONGPASS / NOPERM with
  * Redis's texts, checked in Redis's order (unknown command, arity, authentication, permission). A
@@ -28,6 +30,7 @@ import {
 import { globMatch } from '../core/glob.js';
 import type { AclUserSpec, ConnectionLimits } from '../core/types.js';
 import type { Log } from '../runtime/log.js';
+import { addressLookup } from './addressLookup.js';
 import { commandRunner, type Outcome } from './commands.js';
 import { bulk, error, push, type Reply } from './encoder.js';
 import { type ParserLimits, RespParser } from './parser.js';
@@ -161,6 +164,8 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
     ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
   });
 
+  const answerNow = addressLookup(view, replies);
+
   const maxBacklog = options.maxSubscriberBacklogBytes ?? 8 * 1024 * 1024;
   const send = (client: Client, reply: Reply) => {
     if (client.closed) return;
@@ -241,6 +246,18 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       corked = false;
       socket.uncork();
     };
+    /** Replies answered as they were read (answerNow), written together when pump is done. */
+    const answered: Buffer[] = [];
+    let answeredBytes = 0;
+    const writeAnswered = () => {
+      if (answered.length === 0 || client.closed) return;
+      const bytes = answered.length === 1 ? (answered[0] as Buffer) : Buffer.concat(answered, answeredBytes);
+      answered.length = 0;
+      answeredBytes = 0;
+      stats.netOutputBytes += bytes.length;
+      client.lastActivity = Date.now();
+      socket.write(bytes);
+    };
 
     const finish = () => {
       client.closed = true;
@@ -279,16 +296,36 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
           break;
         }
         const command = step.command;
+        // Nothing before it waits for its reply, and the client reads what it is sent: the lookup is
+        // answered now if it can be, in order with the replies before it.
+        if (
+          answerNow !== null &&
+          queue.length === 0 &&
+          socket.writableLength + answeredBytes <= OUTPUT_HIGH_WATER_BYTES
+        ) {
+          const reply = answerNow(client, command);
+          if (reply !== null) {
+            stats.commandsProcessed++;
+            answered.push(reply);
+            answeredBytes += reply.length;
+            took = true;
+            continue;
+          }
+        }
         const args = command.map((b) => b.toString('utf8'));
         const name = (args[0] as string).toLowerCase();
         if (CROSS_PROTOCOL_WORDS.has(name)) {
           // An HTTP request: close before anything it carries runs, queued commands included.
           client.closed = true;
           queue.length = 0;
+          answered.length = 0;
+          answeredBytes = 0;
           socket.destroy();
           reportCrossProtocol(client);
           return;
         }
+        // The replies already answered go out before this command's.
+        writeAnswered();
         let bytes = 0;
         for (const arg of command) bytes += arg.length;
         const changesUser = AUTH_CHANGING.has(name);
@@ -298,6 +335,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
         queuedBytes += bytes;
         took = true;
       }
+      writeAnswered();
       // The partial-command clock runs only while the client owes us bytes, not while we hold back.
       if (heldBack || protocolError !== null || !parser.midFrame) client.frameStartedAt = null;
       else if (took || client.frameStartedAt === null) client.frameStartedAt = lastRead;
@@ -305,7 +343,7 @@ export async function startSentinelEndpoint(options: SentinelEndpointOptions): P
       // Read only while there is room: what the client sends beyond that waits in the kernel.
       if (heldBack || protocolError !== null) socket.pause();
       else if (socket.isPaused()) socket.resume();
-      void drain();
+      if (queue.length > 0 || protocolError !== null || closeAfterQueue) void drain();
     };
 
     /**

@@ -54,8 +54,19 @@ export interface FailoverRunnerOptions {
   readonly clock: Clock;
   readonly log: Log;
   readonly emit: (event: SentinelEvent) => void;
+  /**
+   * Each record a step's write left in the store, before the next step (and its events) runs: the local
+   * runner's endpoint answers the switch from it at once (SentinelRunnerOptions.onRecord).
+   */
+  readonly onRecord?: (record: MasterRecord) => void;
   /** The leader's own current view of the replicas and of the master, for selection. */
   readonly view: () => { replicas: readonly ReplicaCandidate[]; masterSdownSince: number | null };
+  /**
+   * Resolves once the view can be judged (bounded): the replicas' INFO asked for when the master went
+   * down has come in. Awaited before the view is taken for selection, which would otherwise reject a
+   * replica for an INFO from the slow period when the failover starts within ms of SDOWN.
+   */
+  readonly settleView?: () => Promise<void>;
   readonly signal: AbortSignal;
   /**
    * Set when this sentinel's own claim of the epoch just won: the record that conditional write
@@ -151,7 +162,8 @@ export class FailoverRunner {
       case 'read-replicas': {
         const claimed = this.#claimedReplicas;
         this.#claimedReplicas = null;
-        const early = claimed && (await claimed);
+        // The next request is the view, for selection: its INFO must have had time to come in.
+        const [early] = await Promise.all([claimed, this.#o.settleView?.()]);
         if (early) return { record, answer: { type: 'replicas', addresses: early } };
         const recorded = await this.#retryStore(() => store.listReplicas(settings.name));
         if (recorded === null) return null;
@@ -321,6 +333,7 @@ export class FailoverRunner {
       });
       return null;
     }
+    this.#o.onRecord?.(result.record);
     return result.record;
   }
 

@@ -40,6 +40,8 @@ interface ProbedInstance {
   /** Aborted to end the INFO loop's wait early: stop(), or the master went down (replicas' INFO now). */
   infoSleep: AbortController;
   infoSleeping: boolean;
+  /** A replica's `replica_announced` as last reported to onReplicaAnnounced (null: not yet, this run). */
+  reportedAnnounced: boolean | null;
 }
 
 const NO_OBSERVATIONS: readonly InstanceObservation[] = Object.freeze([]);
@@ -58,6 +60,12 @@ export interface MasterMonitorOptions {
   readonly clientName: string;
   readonly onEvent: (event: SentinelEvent) => void;
   readonly onReplicaDiscovered?: (address: Address, info: ReplicationInfo | null) => void;
+  /**
+   * A replica's `replica_announced`, from its own INFO: at its first INFO in this monitor's run (the
+   * recorded flag may be stale) and whenever it changes, so the views that read the store can hide a
+   * `replica-announced no` replica as Sentinel does.
+   */
+  readonly onReplicaAnnounced?: (address: Address, announced: boolean) => void;
   /** Observations handed over by the previous invocation (continuous probing); else start fresh. */
   readonly resume?: MonitorSnapshot;
   /**
@@ -73,6 +81,8 @@ export class MasterMonitor {
   #master: ProbedInstance;
   readonly #replicas = new Map<string, ProbedInstance>();
   #fastInfo = false;
+  /** Called after each INFO outcome is applied (awaitFreshInfo's waiters). */
+  readonly #infoAnswered = new Set<() => void>();
   #started = false;
   #stopped = false;
 
@@ -121,6 +131,40 @@ export class MasterMonitor {
     if (turningOn) for (const replica of this.#replicas.values()) wakeInfo(replica);
   }
 
+  /**
+   * Resolves once every connected replica's INFO is at most `maxAgeMs` old, or after `timeoutMs`. The
+   * replicas that are not are asked at once (if their INFO loop is waiting). A leader that won its
+   * epoch within ms of SDOWN waits here for the INFO setFastInfo asked for, one round trip, rather than
+   * judging replicas on INFO from the slow period; a replica that does not answer within the probe
+   * timeout is judged on what it last said.
+   */
+  async awaitFreshInfo(maxAgeMs: number, timeoutMs: number): Promise<void> {
+    const { clock } = this.#options;
+    const until = clock.now() + timeoutMs;
+    const stale = () => {
+      const now = clock.now();
+      return [...this.#replicas.values()].filter(
+        (r) =>
+          !r.stopped &&
+          r.observation.linkConnected &&
+          (r.observation.infoAt === null || now - r.observation.infoAt > maxAgeMs),
+      );
+    };
+    let waiting = stale();
+    for (const replica of waiting) wakeInfo(replica);
+    while (waiting.length > 0 && !this.#stopped && clock.now() < until) {
+      const answered = new AbortController();
+      const wake = () => answered.abort();
+      this.#infoAnswered.add(wake);
+      try {
+        await clock.sleep(until - clock.now(), answered.signal);
+      } finally {
+        this.#infoAnswered.delete(wake);
+      }
+      waiting = stale();
+    }
+  }
+
   /** Follows a master address change recorded in the store (after a failover). */
   repoint(address: Address): void {
     if (address.host === this.masterAddress.host && address.port === this.masterAddress.port) return;
@@ -147,6 +191,7 @@ export class MasterMonitor {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const answered of this.#infoAnswered) answered();
     const all = [this.#master, ...this.#replicas.values()];
     for (const instance of all) stopInstance(instance);
     await Promise.all(all.map((instance) => instance.probe.close()));
@@ -179,6 +224,7 @@ export class MasterMonitor {
       pingSleeping: false,
       infoSleep: new AbortController(),
       infoSleeping: false,
+      reportedAnnounced: null,
     };
     return holder.instance;
   }
@@ -212,7 +258,14 @@ export class MasterMonitor {
     while (!instance.stopped) {
       const outcome = await instance.probe.ping();
       if (instance.stopped) return;
+      const wasAnswering = instance.observation.oldestUnansweredPingAt === null;
       instance.observation = applyPingOutcome(instance.observation, outcome);
+      // The master just stopped answering: its replicas' INFO is asked now, once. Each then reports its
+      // link to the master down and is asked every second (as Sentinel asks such a replica), so a
+      // failover that follows within ms of SDOWN finds INFO recent enough to select on, instead of
+      // INFO from the 10 s period that it would have to wait for (awaitFreshInfo).
+      if (instance === this.#master && wasAnswering && instance.observation.oldestUnansweredPingAt !== null)
+        for (const replica of this.#replicas.values()) wakeInfo(replica);
       if (instance.pingSleep.signal.aborted) instance.pingSleep = new AbortController();
       instance.pingSleeping = true;
       await clock.sleep(outcome.sentAt + settings.probePeriodMs - clock.now(), instance.pingSleep.signal);
@@ -247,6 +300,13 @@ export class MasterMonitor {
           ),
         );
       }
+      if (outcome.result.type === 'info' && instance !== this.#master) {
+        const announced = outcome.result.info.replicaAnnounced;
+        if (announced !== instance.reportedAnnounced) {
+          instance.reportedAnnounced = announced;
+          this.#options.onReplicaAnnounced?.(instance.observation.address, announced);
+        }
+      }
       if (outcome.result.type === 'info' && instance === this.#master) {
         const info = outcome.result.info;
         const known = [...this.#replicas.values()].map((r) => r.observation.address);
@@ -255,6 +315,7 @@ export class MasterMonitor {
           this.#options.onReplicaDiscovered?.(address, null);
         }
       }
+      for (const answered of this.#infoAnswered) answered();
       const fast = this.#fastInfo || (instance.observation.info?.masterLinkDownSinceMs ?? 0) > 0;
       const period = fast
         ? Math.min(SENTINEL_DEFAULTS.fastInfoPeriodMs, settings.infoPeriodMs)

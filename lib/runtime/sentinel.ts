@@ -7,4 +7,4 @@
  */
 export { holderIsDue } from '../core/leaseTiming.js';
 export { SentinelRunner } from './sentinel/runner.js';
-export type { RunEnd, RunReport, SentinelRunnerOptions } from './sentinel/types.js';
+export type { PeerWriteFeed, RunEnd, RunReport, SentinelRunnerOptions } from './sentinel/types.js';

@@ -7,11 +7,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { runIdOf } from '../../lib/core/runId.js';
 import type { Address } from '../../lib/core/types.js';
 import { runLocal } from '../../lib/local/run.js';
 import { startTopology, type Topology } from '../../lib/runtime/redisProcess.js';
+import { lambdaContext } from '../support/lambdaContext.js';
 import { redisCallAs } from '../support/localRunner.js';
 
 const MASTER = 'mymaster';
@@ -52,6 +54,8 @@ function fieldsOf(reply: unknown): Record<string, string> {
 interface Running {
   readonly endpoint: Address;
   readonly httpUrl: string;
+  /** The DynamoDB Local table the runner's sentinels write to. */
+  readonly table: string;
   output(): string;
   sentinel(...args: Array<string | number>): Promise<unknown>;
   masterAddress(name?: string): Promise<Address>;
@@ -75,6 +79,7 @@ async function runner(lines: readonly string[]): Promise<Running> {
   const configPath = join(dir, 'sentinel.conf');
   await writeFile(configPath, `${lines.join('\n')}\n`);
   const abort = new AbortController();
+  const table = `semantics-${Math.random().toString(36).slice(2)}`;
   let printed = '';
   const print = (line: string) => {
     printed += `${line}\n`;
@@ -82,7 +87,7 @@ async function runner(lines: readonly string[]): Promise<Running> {
   const done = runLocal({
     configPath,
     dynamodbEndpoint: inject('dynamodbEndpoint'),
-    table: `semantics-${Math.random().toString(36).slice(2)}`,
+    table,
     port: 0,
     httpPort: 0,
     env: {},
@@ -111,6 +116,7 @@ async function runner(lines: readonly string[]): Promise<Running> {
   return {
     endpoint,
     httpUrl: httpMatch[1] as string,
+    table,
     output: () => printed,
     sentinel,
     masterAddress: async (name = MASTER) => {
@@ -118,6 +124,50 @@ async function runner(lines: readonly string[]): Promise<Running> {
       return { host, port: Number(port) };
     },
     stop,
+  };
+}
+
+/**
+ * The deployed API function's handler (functions/api.ts) over the runner's table, called as a function
+ * URL calls it, for reads (no IAM identity needed): the JSON body of its reply.
+ */
+async function deployedApi(
+  table: string,
+  config: readonly string[],
+): Promise<(method: string, path: string) => Promise<unknown>> {
+  process.env.TABLE_NAME = table;
+  process.env.DYNAMODB_ENDPOINT = inject('dynamodbEndpoint');
+  process.env.SENTINEL_CONFIG = config.join('\n');
+  delete process.env.SENTINEL_CONFIG_FILE;
+  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  vi.resetModules();
+  const { handler } = await import('../../functions/api.js');
+  return async (method, path) => {
+    const result = (await handler(
+      {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: path,
+        rawQueryString: '',
+        headers: { host: 'example.lambda-url.eu-west-1.on.aws' },
+        requestContext: {
+          accountId: 'anonymous',
+          apiId: 'example',
+          domainName: 'example.lambda-url.eu-west-1.on.aws',
+          domainPrefix: 'example',
+          http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' },
+          requestId: String(Math.random()),
+          routeKey: '$default',
+          stage: '$default',
+          time: new Date().toISOString(),
+          timeEpoch: Date.now(),
+        },
+        isBase64Encoded: false,
+      },
+      lambdaContext('lambda-sentinel-dev-api', 30_000),
+    )) as APIGatewayProxyStructuredResultV2 | undefined;
+    expect(result?.statusCode).toBe(200);
+    return JSON.parse(result?.body ?? 'null') as unknown;
   };
 }
 
@@ -150,6 +200,23 @@ describe('Sentinel semantics on real processes', () => {
       replicas: Array<{ port: string }>;
     };
     expect(http.replicas.map((replica) => replica.port)).toEqual([String(shown.address.port)]);
+    // The deployed API function (no sentinel loop in it: it reads the table the sentinels write) hides
+    // it too, in its HTTP API and so in SENTINEL REPLICAS through the proxy, and still counts it.
+    const api = await deployedApi(r.table, [
+      `sentinel monitor ${MASTER} 127.0.0.1 ${t.master.address.port} 2`,
+    ]);
+    await waitUntil(async () => {
+      const listed = (await api('GET', `/v1/masters/${MASTER}/replicas`)) as {
+        replicas: Array<{ port: string }>;
+      };
+      return listed.replicas.length === 1;
+    }, 'the deployed API to hide the replica');
+    const deployed = (await api('GET', `/v1/masters/${MASTER}/replicas`)) as {
+      replicas: Array<{ port: string }>;
+    };
+    expect(deployed.replicas.map((replica) => replica.port)).toEqual([String(shown.address.port)]);
+    const master = (await api('GET', `/v1/masters/${MASTER}`)) as Record<string, string>;
+    expect(master['num-slaves']).toBe('2');
 
     expect(await r.sentinel('SENTINEL', 'FAILOVER', MASTER)).toBe('OK');
     await waitUntil(
@@ -205,6 +272,8 @@ describe('Sentinel semantics on real processes', () => {
     await replicasKnown(r, 2);
     // announce-hostnames no (the default): clients get the address the name resolves to, as Sentinel.
     expect(await r.masterAddress()).toEqual({ host: '127.0.0.1', port });
+    // Events too: Sentinel 7.0.15 announced `+monitor master mymaster 127.0.0.1 <port> quorum 2`.
+    expect(r.output()).toMatch(new RegExp(`\\+monitor master mymaster 127\\.0\\.0\\.1 ${port} quorum 2`));
     expect(fieldsOf(await r.sentinel('SENTINEL', 'MASTER', MASTER)).ip).toBe('127.0.0.1');
     // MONITOR takes a name too now, and refuses one that does not resolve.
     expect(await r.sentinel('SENTINEL', 'MONITOR', 'other', 'localhost', port, 2)).toBe('OK');
@@ -221,8 +290,9 @@ describe('Sentinel semantics on real processes', () => {
       'the failover of the master known as localhost',
     );
     expect((await r.masterAddress()).host).toBe('127.0.0.1');
+    // Sentinel 7.0.15: `+switch-master mymaster 127.0.0.1 <port> 127.0.0.1 <new port>`.
     expect(r.output()).toMatch(
-      new RegExp(`\\+switch-master mymaster localhost ${port} 127\\.0\\.0\\.1 \\d+`),
+      new RegExp(`\\+switch-master mymaster 127\\.0\\.0\\.1 ${port} 127\\.0\\.0\\.1 \\d+`),
     );
     // +vote-for-leader names the leader by the run id SENTINEL SENTINELS lists, as Sentinel does.
     const leader = r.output().match(/\[(sentinel-\w)\] \+elected-leader master mymaster/)?.[1] as string;
@@ -249,6 +319,13 @@ describe('Sentinel semantics on real processes', () => {
       ]);
       expect(listed).toHaveLength(2);
     }
+    // No event named the master by its host name (Sentinel shows the IP address in every one).
+    const events = r
+      .output()
+      .split('\n')
+      .filter((line) => /\] [+-][\w-]+ /.test(line));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.filter((line) => line.includes('localhost'))).toEqual([]);
   });
 
   it('takes SENTINEL SET auth-pass at run time: new connections use it, and it is never shown', async () => {

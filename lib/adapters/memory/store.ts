@@ -1,6 +1,7 @@
 /**
- * SentinelStore in process memory, for unit tests and simulations. It keeps the same contract as the
- * DynamoDB store (test/contract runs one suite against both):
+ * SentinelStore in process memory: the local runner's embedded store (its sentinels share one), unit
+ * tests and simulations. It keeps the same contract as the DynamoDB store (test/contract runs one suite
+ * against both):
  *
  * - linearizable: after the (optional) simulated latency, each method reads, checks and writes
  *   synchronously, so no other call can interleave inside a check-and-set;

@@ -4,6 +4,7 @@
  */
 import { addressKey } from '../../core/decide.js';
 import { READ_AT_ONCE } from '../../core/loopSchedule.js';
+import { infoValidityMs } from '../../core/selection.js';
 import type { MasterSettings } from '../../core/types.js';
 import type { RedisControl } from '../../ports.js';
 import { type ClaimedFailover, FailoverRunner } from '../failover.js';
@@ -68,6 +69,7 @@ export class Failovers {
       clock,
       log,
       emit: (event) => this.#parts.emit(event, epoch),
+      ...(options.onRecord ? { onRecord: options.onRecord } : {}),
       view: () => {
         const snapshot = slot.monitor.snapshot();
         return {
@@ -78,6 +80,13 @@ export class Failovers {
           masterSdownSince: slot.memory.sdownSince,
         };
       },
+      // Judged on the INFO asked for when the master went down (Sentinel's validity limit), waiting at
+      // most a probe timeout for it.
+      settleView: () =>
+        slot.monitor.awaitFreshInfo(
+          infoValidityMs(slot.settings, slot.memory.sdownSince !== null),
+          slot.settings.probeTimeoutMs,
+        ),
       signal: abort.signal,
       ...(claimed ? { claimed } : {}),
     });

@@ -33,6 +33,7 @@ export class RecordsCopy {
   /** A master's record as read or written since (its own read, a claim's result). */
   set(name: string, record: MasterRecord): void {
     this.#records.set(name, record);
+    this.#parts.options.onRecord?.(record);
   }
 
   /** Every record, read at `fullReadAt` (or carried over), current at `counter`. */
@@ -40,6 +41,8 @@ export class RecordsCopy {
     this.#records = new Map(records.map((r) => [r.name, r]));
     this.#changeCounter = counter;
     this.#fullReadAt = fullReadAt;
+    const { onRecord } = this.#parts.options;
+    if (onRecord !== undefined) for (const record of records) onRecord(record);
   }
 
   /** The copy to hand over, or null when it cannot be vouched for. */

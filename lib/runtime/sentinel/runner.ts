@@ -13,6 +13,8 @@
  * failovers.ts the failovers, storeHealth.ts the store's health and its log lines.
  */
 import { randomUUID } from 'node:crypto';
+import { ResolvedHosts, resolveHost } from '../../adapters/redis/resolveHost.js';
+import { SENTINEL_DEFAULTS } from '../../core/constants.js';
 import {
   applyClaimOutcome,
   applyVoteWritten,
@@ -20,7 +22,7 @@ import {
   type MasterAction,
   type MasterMemory,
 } from '../../core/decide.js';
-import { formatEvent, makeEvent } from '../../core/events.js';
+import { formatEvent, makeEvent, withHostsAsIps } from '../../core/events.js';
 import { handedOverToken, handoverGap, stopReason } from '../../core/leaseTiming.js';
 import {
   looksDown,
@@ -29,8 +31,10 @@ import {
   masterRead,
   nextReadAfterDecision,
   nextReadAfterRead,
+  READ_AT_ONCE,
   wakeForMaster,
 } from '../../core/loopSchedule.js';
+import { isIpLiteral } from '../../core/settings.js';
 import { writesAllowed } from '../../core/storeHealth.js';
 import {
   NO_TICK_LINE_YET,
@@ -65,6 +69,12 @@ import type { LoopParts, MasterSlot, RunEnd, RunReport, SentinelRunnerOptions } 
  */
 const TILT_TIMER_PERIOD_MS = 100;
 
+/**
+ * How long a master's start waits for its host name to resolve, so that its `+monitor` gives the IP
+ * address (announce-hostnames no). Bounded: a slow resolver must not hold monitoring back.
+ */
+const HOST_LOOKUP_WAIT_MS = 2_000;
+
 export class SentinelRunner {
   readonly #o: SentinelRunnerOptions;
   readonly #clock: Clock;
@@ -80,6 +90,11 @@ export class SentinelRunner {
   /** Per master: a tick that throws is logged at its first failure, then at most once a minute. */
   readonly #tickFailures: RepeatedFailureLog;
   readonly #secrets: readonly string[];
+  /** Masters whose record or votes a peer in this process changed since their last tick (peerWrites). */
+  readonly #changedByPeers = new Set<string>();
+  /** Ends the loop's current sleep when a peer writes (only with peerWrites). */
+  #wake: AbortController | null = null;
+  readonly #resolvedHosts: ResolvedHosts;
 
   constructor(options: SentinelRunnerOptions) {
     this.#o = options;
@@ -89,6 +104,7 @@ export class SentinelRunner {
     this.invocationId = options.invocationId ?? randomUUID();
     this.#secrets = secretsOf(options.config);
     this.#health = new StoreHealthTracker(this.#clock, this.#log);
+    this.#resolvedHosts = new ResolvedHosts(options.resolveHost ?? resolveHost, () => this.#clock.now());
     const parts: LoopParts = {
       options,
       clock: this.#clock,
@@ -96,6 +112,7 @@ export class SentinelRunner {
       invocationId: this.invocationId,
       health: this.#health,
       emit: (event, epoch) => this.#emit(event, epoch),
+      learnHosts: (hosts) => this.#learnHosts(hosts),
     };
     this.#lease = new LoopLeaseKeeper(parts, () => this.#tilt.inTilt);
     this.#records = new RecordsCopy(parts);
@@ -135,6 +152,7 @@ export class SentinelRunner {
     let completed = false;
     let resumed = false;
     const stopTiltTimer = new AbortController();
+    const unsubscribe = this.#o.peerWrites?.subscribe((master, writer) => this.#peerWrote(master, writer));
     let tiltTimer: Promise<void> | null = null;
     try {
       const handedOver = this.#resume(await this.#handedOverState(acquired.previous));
@@ -153,6 +171,7 @@ export class SentinelRunner {
     } finally {
       try {
         stopTiltTimer.abort();
+        unsubscribe?.();
         await tiltTimer;
         // A failover in flight stops between steps; the next invocation of this sentinel (or another
         // sentinel, once the lease expires) resumes it from the recorded step.
@@ -353,12 +372,43 @@ export class SentinelRunner {
           masters: notOk.map(notOkFields),
         });
       }
-      await this.#clock.sleep(Math.max(1, wakeAt - this.#clock.now()), this.#o.signal);
+      await this.#sleepUntil(wakeAt);
     }
+  }
+
+  /**
+   * The loop's wait until `wakeAt`. With peers in this process, a peer's write ends it early; one made
+   * while the loop was busy makes it tick again at once.
+   */
+  async #sleepUntil(wakeAt: number): Promise<void> {
+    const ms = this.#changedByPeers.size > 0 ? 0 : Math.max(1, wakeAt - this.#clock.now());
+    if (this.#o.peerWrites === undefined) return this.#clock.sleep(ms, this.#o.signal);
+    const wake = new AbortController();
+    this.#wake = wake;
+    const stop = this.#o.signal;
+    try {
+      await this.#clock.sleep(ms, stop === undefined ? wake.signal : AbortSignal.any([stop, wake.signal]));
+    } finally {
+      this.#wake = null;
+    }
+  }
+
+  /**
+   * A peer in this process wrote the master's record or votes: read them at its next tick, and tick now.
+   * Reading earlier than the vote-read period changes nothing about what is decided, only when: the
+   * reads are the same consistent reads, judged by the same rules.
+   */
+  #peerWrote(master: string, writer: SentinelId): void {
+    if (writer === this.#o.sentinelId) return;
+    if (!this.#slots.all.some((s) => s.settings.name === master)) return;
+    this.#changedByPeers.add(master);
+    this.#wake?.abort();
   }
 
   async #tickMaster(slot: MasterSlot): Promise<'ok' | 'fenced'> {
     const { settings } = slot;
+    // A peer's write since the last tick is read now (peerWrites), whatever the schedule says.
+    if (this.#changedByPeers.delete(settings.name)) slot.nextReadAt = READ_AT_ONCE;
     const now = this.#clock.now();
     // Peers' votes are read, with the record, only while they can matter (lib/core/loopSchedule.ts
     // masterRead); otherwise the record is kept current by the change counter (MasterSlots.refresh), and
@@ -378,6 +428,7 @@ export class SentinelRunner {
       await this.#readMaster(slot, now);
     }
 
+    if (!this.#announcesHostnames()) this.#learnNamesOf(slot);
     const decision = decideMaster({
       now,
       self: this.#o.sentinelId,
@@ -542,9 +593,42 @@ export class SentinelRunner {
     if (tilt.transition === 'exited') this.#emit(makeEvent('-tilt', '#tilt mode exited', null, now));
   }
 
+  #announcesHostnames(): boolean {
+    return (
+      this.#o.announceHostnames?.() ??
+      this.#o.config.global.announceHostnames ??
+      SENTINEL_DEFAULTS.announceHostnames
+    );
+  }
+
+  /** In the background: the host names events may show as addresses (a lookup never delays a tick). */
+  #learnNamesOf(slot: MasterSlot): void {
+    const names: string[] = [];
+    const { host } = slot.monitor.masterAddress;
+    if (!isIpLiteral(host)) names.push(host);
+    for (const replica of slot.monitor.replicas) {
+      if (!isIpLiteral(replica.address.host)) names.push(replica.address.host);
+    }
+    if (names.length > 0) void this.#resolvedHosts.learn(names);
+  }
+
+  async #learnHosts(hosts: readonly string[]): Promise<void> {
+    if (this.#announcesHostnames() || hosts.every(isIpLiteral)) return;
+    const waited = new AbortController();
+    await Promise.race([
+      this.#resolvedHosts.learn(hosts),
+      this.#clock.sleep(HOST_LOOKUP_WAIT_MS, waited.signal).catch(() => {}),
+    ]);
+    waited.abort();
+  }
+
   #emit(raw: SentinelEvent, epoch?: number | null): void {
+    // With announce-hostnames no, Sentinel shows every instance by its IP address.
+    const announced = this.#announcesHostnames()
+      ? raw
+      : withHostsAsIps(raw, (host) => this.#resolvedHosts.ipOf(host));
     // An auth-pass must never reach a log line, the event log or an alert.
-    const event = redactSecrets(raw, this.#secrets);
+    const event = redactSecrets(announced, this.#secrets);
     const slot = this.#slots.all.find((s) => s.settings.name === event.master);
     const known = slot?.view?.status === 'ok' ? slot.view.record.currentEpoch : null;
     this.#log(event.level === 'verbose' ? 'debug' : 'info', formatEvent(event), {

@@ -145,6 +145,8 @@ export class MasterSlots {
       planned.filter((p) => p.previous === null),
       async (p) => known.set(p.name, await this.#knownReplicas(p.name)),
     );
+    // Their names resolved first, so that +monitor gives the IP address (announce-hostnames no).
+    await this.#parts.learnHosts(planned.map((p) => p.record?.host ?? p.settings.host));
     for (const p of planned) {
       this.#addSlot(p.settings, p.record, viewOf(p.record), p.origin, p.previous, known.get(p.name) ?? []);
     }
@@ -243,6 +245,7 @@ export class MasterSlots {
       clientName: `sentinel-${options.sentinelId}-cmd`.replace(/[^\w-]/g, ''),
       onEvent: (event) => this.#parts.emit(event),
       onReplicaDiscovered: (replica) => void this.#recordReplica(settings.name, replica),
+      onReplicaAnnounced: (replica, announced) => void this.#recordReplica(settings.name, replica, announced),
       resume,
       knownReplicas,
     });
@@ -298,6 +301,7 @@ export class MasterSlots {
       const known = await this.#knownReplicas(record.name);
       const origin = effectiveOrigin(config, record);
       const view: StoreView = { status: 'ok', record, votes: [], readAt: currentAt };
+      await this.#parts.learnHosts([record.host]);
       this.#addSlot(settingsOf(config, record), record, view, origin, null, known);
     }
   }
@@ -434,20 +438,41 @@ export class MasterSlots {
     );
   }
 
-  async #recordReplica(master: string, address: { host: string; port: number }): Promise<void> {
+  /** Per replica, the last record write: the writes of one replica go out one after the other. */
+  readonly #replicaWrites = new Map<string, Promise<void>>();
+
+  /**
+   * Records a replica: when discovered in the master's INFO, and with its `replica_announced` when its
+   * own INFO first gives it and when it changes. One replica's writes are sent in order, so a discovery
+   * (no flag) never lands after the flag it preceded.
+   */
+  #recordReplica(
+    master: string,
+    address: { host: string; port: number },
+    announced?: boolean,
+  ): Promise<void> {
     const { options, clock, health } = this.#parts;
-    try {
-      await options.store.upsertReplica({
-        master,
-        host: address.host,
-        port: address.port,
-        runId: null,
-        lastSeenAt: clock.now(),
-        seenBy: options.sentinelId,
-      });
-    } catch (error) {
-      health.noteError(error);
-    }
+    const key = JSON.stringify([master, address.host, address.port]);
+    const write = (this.#replicaWrites.get(key) ?? Promise.resolve()).then(async () => {
+      try {
+        await options.store.upsertReplica({
+          master,
+          host: address.host,
+          port: address.port,
+          runId: null,
+          lastSeenAt: clock.now(),
+          seenBy: options.sentinelId,
+          ...(announced === undefined ? {} : { announced }),
+        });
+      } catch (error) {
+        health.noteError(error);
+      }
+    });
+    this.#replicaWrites.set(key, write);
+    void write.then(() => {
+      if (this.#replicaWrites.get(key) === write) this.#replicaWrites.delete(key);
+    });
+    return write;
   }
 }
 

@@ -1,7 +1,10 @@
 /** The sentinel loop's options and report, and what its parts share (lib/runtime/sentinel/runner.ts). */
+
+import type { HostResolver } from '../../adapters/redis/resolveHost.js';
 import type { MasterDecision, MasterMemory, StoreView } from '../../core/decide.js';
 import type {
   MasterOrigin,
+  MasterRecord,
   MasterSettings,
   SentinelConfig,
   SentinelEvent,
@@ -21,8 +24,27 @@ export interface SentinelRunnerOptions {
   readonly probeFactory: RedisProbeFactory;
   readonly clock?: Clock;
   readonly log?: Log;
+  /**
+   * `announce-hostnames` in force (the local runner's SENTINEL CONFIG SET changes it); unset: the
+   * file's. With no, events give a master or replica known by host name by its IP address, as Sentinel.
+   */
+  readonly announceHostnames?: () => boolean;
+  /** Host name lookups for those events (default: the system resolver). */
+  readonly resolveHost?: HostResolver;
   /** Every event, secrets redacted, with the epoch it belongs to (null when not known). */
   readonly onEvent?: (event: SentinelEvent, sentinelId: SentinelId, epoch: number | null) => void;
+  /**
+   * Every master record this sentinel learns as it stands in the store (read, returned by its own
+   * claim or failover step), called before anything is emitted about it. The local runner pushes each
+   * one to its endpoint's view: a lookup answers a switch the moment it is written, without a read.
+   */
+  readonly onRecord?: (record: MasterRecord) => void;
+  /**
+   * Writes to the store by other sentinels of this process (the local runner hosts several): the loop
+   * reads a master's record and votes at once after a peer changed them, instead of at its next
+   * vote-read period. Deployed sentinels have no peers in their process and poll.
+   */
+  readonly peerWrites?: PeerWriteFeed;
   readonly invocationId?: string;
   /** Stop probing and hand over at this time (the Lambda deadline minus a margin). */
   readonly stopAt?: number;
@@ -47,6 +69,12 @@ export interface SentinelRunnerOptions {
    * the backstop against a lost change-counter increment. The simulation scales it down.
    */
   readonly recordsFullReadPeriodMs?: number;
+}
+
+/** Writes to the store made by other sentinels of the same process (SentinelRunnerOptions.peerWrites). */
+export interface PeerWriteFeed {
+  /** Calls `listener` with the master's name after each write by `writer`; returns the unsubscribe. */
+  subscribe(listener: (master: string, writer: SentinelId) => void): () => void;
 }
 
 export type RunEnd =
@@ -102,4 +130,9 @@ export interface LoopParts {
   readonly health: StoreHealthTracker;
   /** Publishes an event (secrets redacted) with its epoch; unknown: the master's current epoch. */
   emit(event: SentinelEvent, epoch?: number | null): void;
+  /**
+   * Looks up the host names among these addresses, for events (announce-hostnames no); waited for only
+   * where a master starts being monitored, and then for at most a bounded time.
+   */
+  learnHosts(hosts: readonly string[]): Promise<void>;
 }
