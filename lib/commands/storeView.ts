@@ -81,8 +81,9 @@ export interface StoreViewOptions {
   readonly addressPollMs?: number;
   /**
    * Serve get-master-addr-by-name from a read at most this old (default 0: read every time). Only where
-   * the sentinel loops run in the same process and call `invalidate` on every event of the master, so
-   * a switch is seen at once (the local runner); the cache only bounds the store reads of a busy client.
+   * the sentinel loops run in the same process and hand every record they read or write to `noteRecord`,
+   * so a switch is seen at once (the local runner); the cache only bounds the store reads of a busy
+   * client, and how late a change made by another process is seen.
    */
   readonly addressCacheMs?: number;
   /** Run-time credentials (SET auth-pass|auth-user): the local runner's; absent, SET refuses them. */
