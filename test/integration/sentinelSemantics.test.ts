@@ -273,7 +273,10 @@ describe('Sentinel semantics on real processes', () => {
     // announce-hostnames no (the default): clients get the address the name resolves to, as Sentinel.
     expect(await r.masterAddress()).toEqual({ host: '127.0.0.1', port });
     // Events too: Sentinel 7.0.15 announced `+monitor master mymaster 127.0.0.1 <port> quorum 2`.
-    expect(r.output()).toMatch(new RegExp(`\\+monitor master mymaster 127\\.0\\.0\\.1 ${port} quorum 2`));
+    // (The runner prints each line after its reordering window: wait for it, then check it.)
+    const monitorLine = new RegExp(`\\+monitor master mymaster 127\\.0\\.0\\.1 ${port} quorum 2`);
+    await waitUntil(() => monitorLine.test(r.output()), 'the +monitor line');
+    expect(r.output()).toMatch(monitorLine);
     expect(fieldsOf(await r.sentinel('SENTINEL', 'MASTER', MASTER)).ip).toBe('127.0.0.1');
     // MONITOR takes a name too now, and refuses one that does not resolve.
     expect(await r.sentinel('SENTINEL', 'MONITOR', 'other', 'localhost', port, 2)).toBe('OK');
@@ -291,9 +294,10 @@ describe('Sentinel semantics on real processes', () => {
     );
     expect((await r.masterAddress()).host).toBe('127.0.0.1');
     // Sentinel 7.0.15: `+switch-master mymaster 127.0.0.1 <port> 127.0.0.1 <new port>`.
-    expect(r.output()).toMatch(
-      new RegExp(`\\+switch-master mymaster 127\\.0\\.0\\.1 ${port} 127\\.0\\.0\\.1 \\d+`),
-    );
+    // The endpoint answers the switch before its event is printed (the runner's reordering window).
+    const switchLine = new RegExp(`\\+switch-master mymaster 127\\.0\\.0\\.1 ${port} 127\\.0\\.0\\.1 \\d+`);
+    await waitUntil(() => switchLine.test(r.output()), 'the +switch-master line');
+    expect(r.output()).toMatch(switchLine);
     // +vote-for-leader names the leader by the run id SENTINEL SENTINELS lists, as Sentinel does.
     const leader = r.output().match(/\[(sentinel-\w)\] \+elected-leader master mymaster/)?.[1] as string;
     await waitUntil(() => /\+vote-for-leader /.test(r.output()), 'a +vote-for-leader');
