@@ -2,11 +2,12 @@
  * `npm run bench:lookup`: how fast clients find the master, on the same machine in the same run.
  *
  * 1. SENTINEL get-master-addr-by-name requests/s with redis-benchmark: our Redis-protocol endpoint
- *    (three sentinels in this process on DynamoDB Local, the view as the local runner wires it) vs a
- *    real `redis-server --sentinel`, on the same topology.
+ *    (three sentinels in this process on DynamoDB Local, the view as the local runner wires it), the
+ *    endpoint of `lambda-sentinel local --config` in its own process as users start it (its embedded
+ *    store), and a real `redis-server --sentinel`, on the same topology.
  * 2. The HTTP API's GET /v1/masters/mymaster/address: requests/s and p50/p99 (load from another process).
  * 3. ioredis in Sentinel mode: time from the master's SIGKILL to the first write acknowledged by the new
- *    master, through our endpoint and through real Sentinel, fresh topology each run.
+ *    master, through each of the three, fresh topology each run.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
 import { startHttpFloor, startNetFloor } from './support/floors.js';
 import { type HttpLoadResult, runHttpLoad } from './support/httpLoad.js';
 import { type LambdaSentinels, startLambdaSentinels } from './support/lambdaSentinels.js';
+import { startLocalSentinel } from './support/localSentinel.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { type RedisBenchmarkResult, runRedisBenchmark } from './support/redisBenchmark.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
@@ -41,7 +43,7 @@ const { values: opts } = parseArgs({
     parts: { type: 'string', default: PARTS.join(',') },
     /** ioredis retry profiles for the resume part: fixed (50 ms), default (ioredis's own backoff). */
     client: { type: 'string', default: 'fixed,default' },
-    /** lambda or sentinel: one system only. */
+    /** Which systems: lambda, local, sentinel (comma-separated). */
     only: { type: 'string' },
     /** Leave out the reference rows (bare node:net and node:http servers). */
     'no-floor': { type: 'boolean', default: false },
@@ -56,7 +58,10 @@ const HTTP_CONCURRENCY = Number(opts['http-concurrency']);
 const HTTP_WARMUP = 1_000;
 const SELECTED = new Set((opts.parts ?? '').split(',').filter(Boolean) as Part[]);
 const CLIENT_PROFILES = (opts.client ?? '').split(',').filter(Boolean);
-const SYSTEMS = opts.only ? [opts.only] : ['lambda', 'sentinel'];
+const SYSTEMS = opts.only ? opts.only.split(',') : ['lambda', 'local', 'sentinel'];
+for (const system of SYSTEMS)
+  if (!['lambda', 'local', 'sentinel'].includes(system))
+    throw new Error(`--only: unknown system ${system} (lambda, local, sentinel)`);
 const FLOORS = !opts['no-floor'];
 
 /** As bench:failover. */
@@ -82,6 +87,7 @@ const load = () =>
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const SYSTEM_NAMES: Record<string, string> = {
   lambda: 'lambda-sentinel endpoint',
+  local: 'lambda-sentinel local (as users start it)',
   sentinel: 'redis-server --sentinel 7.0',
   floor: 'reference: bare node:net server, fixed reply',
 };
@@ -167,6 +173,20 @@ async function withRealSentinels<T>(topology: Topology, use: (sentinel: Address)
     return await use({ host: '127.0.0.1', port: sentinels.ports[0] as number });
   } finally {
     await sentinels.stop();
+  }
+}
+
+/** `lambda-sentinel local --config` in its own process, as users start it (embedded store, endpoint). */
+async function withLocalRunner<T>(topology: Topology, use: (sentinel: Address) => Promise<T>): Promise<T> {
+  const local = await startLocalSentinel({
+    topology,
+    downAfterMs: DOWN_AFTER_MS,
+    failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+  });
+  try {
+    return await use(local.endpoint);
+  } finally {
+    await local.stop();
   }
 }
 
@@ -367,6 +387,14 @@ async function main(): Promise<void> {
               } finally {
                 await floor.close();
               }
+            } else if (system === 'local' && SELECTED.has('rps')) {
+              await withLocalRunner(topology, async (sentinel) => {
+                await sleep(SETTLE_MS);
+                await checkLookup(sentinel, topology);
+                const t = await benchmarkLookup(sentinel);
+                push(throughput, system, t);
+                logThroughput(run, system, t);
+              });
             } else if (system === 'sentinel' && SELECTED.has('rps')) {
               await withRealSentinels(topology, async (sentinel) => {
                 await checkLookup(sentinel, topology);
@@ -395,10 +423,15 @@ async function main(): Promise<void> {
                       await sleep(SETTLE_MS);
                       return resumeAfterKill(topology, ours.endpoint.address, profile);
                     })
-                  : await withRealSentinels(topology, async (sentinel) => {
-                      await sleep(SETTLE_MS);
-                      return resumeAfterKill(topology, sentinel, profile);
-                    });
+                  : system === 'local'
+                    ? await withLocalRunner(topology, async (sentinel) => {
+                        await sleep(SETTLE_MS);
+                        return resumeAfterKill(topology, sentinel, profile);
+                      })
+                    : await withRealSentinels(topology, async (sentinel) => {
+                        await sleep(SETTLE_MS);
+                        return resumeAfterKill(topology, sentinel, profile);
+                      });
               push(resume, `${profile}|${system}`, r);
               log(
                 `resume ${profile} run ${run} ${system}: ${r.resumedMs ?? 'gave up'} ms after the kill, ` +
@@ -485,7 +518,7 @@ async function main(): Promise<void> {
           `**${formatTriple(resumed(runs))}**`,
           `${Math.round(median - DOWN_AFTER_MS) >= 0 ? '+' : ''}${Math.round(median - DOWN_AFTER_MS)}`,
           formatTriple(runs.map((r) => r.reconnects)),
-          system === 'lambda' && real.length > 0
+          system !== 'sentinel' && real.length > 0
             ? (median / summarise(resumed(real)).median).toFixed(2)
             : '—',
         ]);
