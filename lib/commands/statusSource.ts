@@ -5,11 +5,10 @@
  * its summary says so where it matters (a replica's promotion is then "not known here").
  */
 import { sentinelHeartbeatStaleMs } from '../core/constants.js';
-import type { LoopLease, SentinelConfig, SentinelId } from '../core/types.js';
+import type { LoopLease, SentinelConfig } from '../core/types.js';
 import type { EventLog } from '../eventLog.js';
 import type { SentinelStore } from '../ports.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
-import { settingsFor } from '../runtime/masterSettings.js';
 import {
   LOCAL_STATUS_REFRESH_MS,
   type MasterInput,
@@ -17,7 +16,7 @@ import {
   type StatusSummary,
   summarizeStatus,
 } from './statusSummary.js';
-import type { RunnerLike } from './storeView.js';
+import { type RunnerLike, readMasterState, readMemberLeases } from './storeView.js';
 import type { SentinelView } from './view.js';
 
 /** Builds one summary per call (the HTTP API's `GET /v1/status`). */
@@ -45,28 +44,14 @@ export function storeStatusSource(
     options.runners?.find((r) => r.sentinelId === members[0]) ?? options.runners?.[0];
 
   async function masterInput(name: string, leases: readonly LoopLease[]): Promise<MasterInput | null> {
-    const record = await store.getMaster(name);
-    const settings = settingsFor(config, name, record);
-    if (settings === null) return null;
-    const address = record
-      ? { host: record.host, port: record.port }
-      : { host: settings.host, port: settings.port };
-    const [replicas, votes, shown] = await Promise.all([
-      store.listReplicas(name),
-      store.listVotes(name),
+    const [state, shown] = await Promise.all([
+      readMasterState(store, config, name, async () => leases),
       options.view.addressOf(name),
     ]);
-    if (shown === null) return null;
+    if (state === null || shown === null) return null;
     const observer = observerOf();
     return {
-      state: {
-        settings,
-        record,
-        address,
-        replicas: replicas.filter((r) => !(r.host === address.host && r.port === address.port)),
-        votes,
-        leases: [...leases],
-      },
+      state,
       address: shown,
       snapshot: observer?.snapshots?.()[name] ?? null,
       memory: observer?.memories()[name] ?? null,
@@ -76,10 +61,7 @@ export function storeStatusSource(
   return async () => {
     const [names, leases, events] = await Promise.all([
       options.view.masterNames(),
-      // One read per member (membership is fixed): cheaper than listing leases with a Scan.
-      Promise.all(members.map((id: SentinelId) => store.getLease(id))).then((all) =>
-        all.filter((lease): lease is LoopLease => lease !== null),
-      ),
+      readMemberLeases(store, members),
       options.eventLog ? options.eventLog.list({ limit: STATUS_EVENT_LIMIT }) : Promise.resolve([]),
     ]);
     const masters = (await Promise.all(names.map((name) => masterInput(name, leases)))).filter(

@@ -168,6 +168,46 @@ function overlongNameReply(name: string): CommandReply | null {
   return tooLong === null ? null : { ok: false, kind: 'invalid', error: invalidMasterName(tooLong) };
 }
 
+/** The sentinels' loop leases: one read per member (membership is fixed), cheaper than a Scan. */
+export async function readMemberLeases(
+  store: SentinelStore,
+  members: readonly SentinelId[],
+): Promise<LoopLease[]> {
+  const leases = await Promise.all(members.map((id) => store.getLease(id)));
+  return leases.filter((lease): lease is LoopLease => lease !== null);
+}
+
+/**
+ * Everything the store holds about one master, read together (the record first: it says the address);
+ * null for a name neither configured nor recorded. `leases` is read alongside the replicas and votes.
+ */
+export async function readMasterState(
+  store: SentinelStore,
+  config: SentinelConfig,
+  name: string,
+  leases: () => Promise<readonly LoopLease[]>,
+): Promise<MasterState | null> {
+  const record = await store.getMaster(name);
+  const settings = settingsFor(config, name, record);
+  if (settings === null) return null;
+  const address = record
+    ? { host: record.host, port: record.port }
+    : { host: settings.host, port: settings.port };
+  const [replicas, votes, leased] = await Promise.all([
+    store.listReplicas(name),
+    store.listVotes(name),
+    leases(),
+  ]);
+  return {
+    settings,
+    record,
+    address,
+    replicas: replicas.filter((r) => !(r.host === address.host && r.port === address.port)),
+    votes,
+    leases: [...leased],
+  };
+}
+
 /** A SET that loses the race to another SET re-reads and re-validates, this many times at most. */
 const SET_ATTEMPTS = 5;
 
@@ -275,30 +315,8 @@ export function storeSentinelView(
     return states.get(name, () => readState(name));
   };
 
-  async function readState(name: string): Promise<MasterState | null> {
-    const record = await store.getMaster(name);
-    const settings = settingsFor(config, name, record);
-    if (settings === null) return null;
-    const address = record
-      ? { host: record.host, port: record.port }
-      : { host: settings.host, port: settings.port };
-    const [replicas, votes, leases] = await Promise.all([
-      store.listReplicas(name),
-      store.listVotes(name),
-      // One read per member (membership is fixed): cheaper than listing leases with a Scan.
-      Promise.all(members.map((id) => store.getLease(id))).then((leases) =>
-        leases.filter((lease): lease is LoopLease => lease !== null),
-      ),
-    ]);
-    return {
-      settings,
-      record,
-      address,
-      replicas: replicas.filter((r) => !(r.host === address.host && r.port === address.port)),
-      votes,
-      leases,
-    };
-  }
+  const readState = (name: string) =>
+    readMasterState(store, config, name, () => readMemberLeases(store, members));
 
   const otherSentinels = (s: MasterState) =>
     members

@@ -56,6 +56,11 @@ async function manualFailover(local: LocalRunner): Promise<Address> {
     'SENTINEL FAILOVER accepted',
     200,
   );
+  return await movedFrom(local, before, `the master to move from port ${before.port}`);
+}
+
+/** Waits for the endpoint to name another master than `before`, and returns it. */
+async function movedFrom(local: LocalRunner, before: Address, what: string): Promise<Address> {
   let after = before;
   await waitUntil(
     async () => {
@@ -63,7 +68,7 @@ async function manualFailover(local: LocalRunner): Promise<Address> {
       return !sameAddress(after, before);
     },
     FOLLOW_WITHIN_MS,
-    `the master to move from port ${before.port}`,
+    what,
   );
   return after;
 }
@@ -72,16 +77,7 @@ async function manualFailover(local: LocalRunner): Promise<Address> {
 async function killMaster(local: LocalRunner): Promise<Address> {
   const before = await local.masterAddress();
   await local.serverAt(before).kill();
-  let after = before;
-  await waitUntil(
-    async () => {
-      after = await local.masterAddress();
-      return !sameAddress(after, before);
-    },
-    FOLLOW_WITHIN_MS,
-    `a failover after SIGKILL of port ${before.port}`,
-  );
-  return after;
+  return await movedFrom(local, before, `a failover after SIGKILL of port ${before.port}`);
 }
 
 /**

@@ -7,27 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
 import { storeSentinelView } from '../../../lib/commands/storeView.js';
 import type { SentinelConfig } from '../../../lib/core/types.js';
-import type { Clock } from '../../../lib/runtime/clock.js';
 import { switchMaster } from '../../support/apiHarness.js';
+import { manualClock } from '../../support/manualClock.js';
 import { globalSettings, masterSettings } from '../../support/settings.js';
 
 const config: SentinelConfig = {
   global: globalSettings(),
   masters: [masterSettings({ host: '10.0.0.1', port: 6379 })],
 };
-
-function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-    },
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 describe('addressNow on the store view', () => {
   it('answers what addressOf answers when that needs no read, and nothing otherwise', async () => {

@@ -2,28 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
 import { storeSentinelView } from '../../../lib/commands/storeView.js';
 import type { SentinelConfig } from '../../../lib/core/types.js';
-import type { Clock } from '../../../lib/runtime/clock.js';
 import { switchMaster } from '../../support/apiHarness.js';
+import { manualClock } from '../../support/manualClock.js';
 import { globalSettings, masterSettings } from '../../support/settings.js';
 
 const config: SentinelConfig = {
   global: globalSettings(),
   masters: [masterSettings({ host: '10.0.0.1', port: 6379 })],
 };
-
-/** A clock the test moves by hand; sleep advances it. */
-function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-    },
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 describe('get-master-addr-by-name from the store view', () => {
   it('serves a cached read until it is invalidated by an event or ages out', async () => {
