@@ -28,7 +28,7 @@ import {
   type Topology,
 } from '../lib/runtime/redisProcess.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
-import { startLambdaSentinels } from './support/lambdaSentinels.js';
+import { startLambdaSentinels, warmUpDynamoDbLocal } from './support/lambdaSentinels.js';
 import { startLocalSentinel } from './support/localSentinel.js';
 import { QUIET_MASTER_ARGS } from './support/quietMasters.js';
 import { startRealSentinels } from './support/realSentinel.js';
@@ -307,6 +307,7 @@ async function main(): Promise<void> {
   for (const port of ports) quiet.push(await startRedis({ port, args: QUIET_MASTER_ARGS }));
   const others = quiet.map((q) => q.address);
   const dynamo = systems.includes('lambda') ? await startDynamoDbLocal() : null;
+  if (dynamo) await warmUpDynamoDbLocal(dynamo.endpoint);
   const results = new Map<string, Timings[]>();
   try {
     for (const downAfterMs of DOWN_AFTERS) {

@@ -89,6 +89,11 @@ export interface RenewLeadershipRequest {
 }
 
 /** A leader's end of its attempt. */
+export interface MasterWithVotes {
+  readonly record: MasterRecord | null;
+  readonly votes: Vote[];
+}
+
 export interface ReleaseLeadershipRequest {
   readonly epoch: number;
   readonly sentinelId: SentinelId;
@@ -203,6 +208,8 @@ export type RenewLeaseResult =
  * has not landed yet or was lost (the writer died in between, or the store failed the increment). So a
  * reader may use it to skip re-reading records, never for safety (every topology write is conditional on
  * the record itself), and must re-read everything now and then as a backstop against a lost increment.
+ * A write returns once its increment has landed, except a failover's own writes (claimEpoch,
+ * advanceFailover), which return at once and leave it in flight: `settle` waits for those.
  *
  * Reads that a decision depends on (`getMaster`, `listMasters`, `listVotes`, `getLease`,
  * `getChangeCounter`) are strongly consistent. Conflicts are results, not exceptions. Any other failure
@@ -223,6 +230,12 @@ export interface SentinelStore {
    * strongly consistent read.
    */
   getChangeCounter(): Promise<number | null>;
+  /**
+   * Resolves once every change-counter increment this store has sent has landed or failed; never
+   * rejects. Whoever ran a failover's writes calls it before it ends (a Lambda container is frozen once
+   * its handler returns, and an increment still in flight would be lost).
+   */
+  settle(): Promise<void>;
   claimEpoch(name: string, request: ClaimEpochRequest): Promise<ClaimEpochResult>;
   renewLeadership(name: string, request: RenewLeadershipRequest): Promise<boolean>;
   advanceFailover(name: string, request: AdvanceFailoverRequest): Promise<AdvanceFailoverResult>;
@@ -264,6 +277,12 @@ export interface SentinelStore {
 
   putVote(vote: Vote): Promise<'written' | 'fenced'>;
   listVotes(master: string): Promise<Vote[]>;
+  /**
+   * A master's record (null when it has none) and its votes, as getMaster and listVotes give them, in one
+   * strongly consistent request on DynamoDB: what a sentinel reads at every tick while the master looks
+   * down, so one request instead of two, a quarter of the store's load in the first moments of a failover.
+   */
+  getMasterWithVotes(master: string): Promise<MasterWithVotes>;
 
   getLease(sentinelId: SentinelId): Promise<LoopLease | null>;
   listLeases(): Promise<LoopLease[]>;

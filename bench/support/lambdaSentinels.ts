@@ -11,6 +11,7 @@ import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
 import type {
   Address,
+  FailoverState,
   MasterRecord,
   SentinelConfig,
   SentinelEvent,
@@ -98,6 +99,87 @@ function instrumentControl(factory: RedisControlFactory, onStep: OnStep): RedisC
       failoverTo: (master, target, timeoutMs) => control.failoverTo(master, target, timeoutMs),
     };
   };
+}
+
+/** How many times the warm-up makes each store call of a failover (see warmUpDynamoDbLocal). */
+const WARM_UP_ROUNDS = 300;
+/** Rounds run side by side, as three sentinels and a lookup make their calls. */
+const WARM_UP_CONCURRENCY = 3;
+
+/**
+ * DynamoDB Local is a JVM: the code behind a conditional write, a claim or a Query runs interpreted
+ * until it has run some hundreds of times, and a claim takes ~35 ms at first, ~10 ms after a few, ~3 ms
+ * after a hundred (measured on this machine). A failover makes each of its calls a few times, so five
+ * timed runs on a cold DynamoDB Local would measure its JIT, which DynamoDB itself does not have. Before
+ * the timed runs, this makes every store call of a failover, in a table of its own, WARM_UP_ROUNDS times.
+ */
+export async function warmUpDynamoDbLocal(endpoint: string): Promise<void> {
+  const client = createDynamoClient({ endpoint });
+  const table = `warm-up-${randomUUID()}`;
+  await createTable(client, table);
+  const store = new DynamoStore(client, table);
+  const oldMaster = { host: '10.0.0.1', port: 6379 };
+  const promoted = { host: '10.0.0.2', port: 6379 };
+  const progress = {
+    oldMaster,
+    promoted: null,
+    rejected: [],
+    promotionSentAt: null,
+    replicas: [{ ...promoted, state: 'pending' as const, sentAt: null, note: null }],
+    forced: false,
+    coordinated: false,
+  };
+  const round = async (i: number) => {
+    const name = `warm-${i}`;
+    await store.ensureMaster({ name, ...oldMaster, now: i });
+    await store.upsertReplica({ master: name, ...promoted, runId: null, lastSeenAt: i, seenBy: 'a' });
+    for (const sentinelId of ['a', 'b', 'c']) {
+      await store.putVote({
+        master: name,
+        sentinelId,
+        down: true,
+        observedAt: i,
+        configEpoch: 0,
+        token: 1,
+        invocationId: sentinelId,
+      });
+    }
+    await Promise.all([store.getMasterWithVotes(name), store.listReplicas(name), store.getChangeCounter()]);
+    const claim = (sentinelId: string) =>
+      store.claimEpoch(name, {
+        mode: 'start',
+        expectedEpoch: 0,
+        sentinelId,
+        leaseUntil: i + 5_000,
+        progress,
+        now: i,
+      });
+    await Promise.all([claim('a'), claim('b')]);
+    const leader = (await store.getMaster(name))?.leader ?? 'a';
+    const step = (from: FailoverState, to: FailoverState, extra: object = {}) =>
+      store.advanceFailover(name, {
+        epoch: 1,
+        sentinelId: leader,
+        now: i,
+        from: [from],
+        to,
+        progress: { ...progress, promoted },
+        leaseUntil: i + 5_000,
+        ...extra,
+      });
+    await step('select_slave', 'send_slaveof_noone');
+    await step('send_slaveof_noone', 'reconf_slaves', { switchTo: promoted });
+    await step('reconf_slaves', 'none');
+    await store.getMaster(name);
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: WARM_UP_CONCURRENCY }, async () => {
+      while (next < WARM_UP_ROUNDS) await round(next++);
+    }),
+  );
+  await store.settle();
+  client.destroy();
 }
 
 export interface LambdaSentinels {

@@ -142,7 +142,8 @@ export class FailoverRunner {
       log('error', 'failover runner failed', { master: settings.name, ...errorFields(error) });
       return 'stopped';
     } finally {
-      await Promise.all([...this.#probes.values()].map((p) => p.close()));
+      // The failover's writes leave their change-counter increments in flight (ports.ts settle).
+      await Promise.all([...[...this.#probes.values()].map((p) => p.close()), this.#o.store.settle()]);
     }
   }
 

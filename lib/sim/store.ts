@@ -26,6 +26,7 @@ import {
   advancedRecord,
   type ClaimEpochRequest,
   claimedRecord,
+  type MasterWithVotes,
   type SentinelStore,
   StoreUnavailableError,
 } from '../ports.js';
@@ -67,6 +68,7 @@ const RECORD_NEUTRAL = new Set([
   'getHandoverState',
   'putVote',
   'listVotes',
+  'getMasterWithVotes',
   'getLease',
   'listLeases',
   'acquireLease',
@@ -168,6 +170,8 @@ export class SimStore {
       get: (target, property) => {
         const value = Reflect.get(target, property);
         if (typeof property !== 'string' || typeof value !== 'function') return value;
+        // Nothing to wait for: the simulated store's increments land with their writes.
+        if (property === 'settle') return () => Promise.resolve();
         let wrapped = cache.get(property);
         if (wrapped === undefined) {
           wrapped = (...args: unknown[]) => this.#call(process, caller, property, args);
@@ -294,6 +298,11 @@ export class SimStore {
       return this.#advanceUnfenced(args[0] as string, args[1] as AdvanceFailoverRequest, real);
     if (op === 'listVotes' && (b.has('votes-never-stale') || b.has('one-vote-counts-for-all')))
       return real().then((votes) => this.#doctorVotes(votes as Vote[], process));
+    if (op === 'getMasterWithVotes' && (b.has('votes-never-stale') || b.has('one-vote-counts-for-all')))
+      return real().then((read) => {
+        const { record, votes } = read as MasterWithVotes;
+        return { record, votes: this.#doctorVotes(votes, process) };
+      });
     if (op === 'getMaster' && caller === 'client' && b.has('stale-lookups') && this.versions.length > 1) {
       if (this.rng.chance(0.5)) {
         const old = this.versions[this.rng.int(0, this.versions.length - 1)] as MasterRecord;

@@ -40,8 +40,14 @@ function progressFor(host: string): FailoverProgress {
 }
 const LEASE_TTL = 10_000;
 
-/** One call of every store method, typed so that a method added to the port must be added here. */
-export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelStore) => Promise<unknown>> {
+/**
+ * One call of every store method that sends a request, typed so that a method added to the port must be
+ * added here. `settle` sends none and never rejects (it has its own test).
+ */
+export function everyStoreCall(): Record<
+  Exclude<keyof SentinelStore, 'settle'>,
+  (store: SentinelStore) => Promise<unknown>
+> {
   const master = fresh('m');
   return {
     ensureMaster: (s) => s.ensureMaster({ name: master, host: '10.0.0.1', port: 6379, now: T0 }),
@@ -87,6 +93,7 @@ export function everyStoreCall(): Record<keyof SentinelStore, (store: SentinelSt
         invocationId: 'i',
       }),
     listVotes: (s) => s.listVotes(master),
+    getMasterWithVotes: (s) => s.getMasterWithVotes(master),
     getLease: (s) => s.getLease('a'),
     listLeases: (s) => s.listLeases(),
     acquireLease: (s) => s.acquireLease(fresh('s'), { invocationId: 'i', now: T0, ttlMs: LEASE_TTL }),
@@ -806,6 +813,33 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           ]),
         );
       });
+
+      it('reads the record and the votes together as getMaster and listVotes give them, without the replicas', async () => {
+        const master = fresh('m');
+        const other = fresh('m');
+        expect(await store.getMasterWithVotes(master)).toEqual({ record: null, votes: [] });
+        await store.putVote(vote(master, 'sentinel-b', 2, T0));
+        expect(await store.getMasterWithVotes(master)).toEqual({
+          record: null,
+          votes: [vote(master, 'sentinel-b', 2, T0)],
+        });
+        await store.ensureMaster({ name: master, host: '10.0.0.1', port: 6379, now: T0 });
+        await store.ensureMaster({ name: other, host: '10.0.0.9', port: 6379, now: T0 });
+        await store.upsertReplica({
+          master,
+          host: '10.0.0.2',
+          port: 6379,
+          runId: null,
+          lastSeenAt: T0,
+          seenBy: 'sentinel-a',
+        });
+        await store.putVote(vote(master, 'sentinel-a', 1, T0 + 100, false));
+        await store.putVote(vote(other, 'sentinel-c', 1, T0 + 200));
+        const read = await store.getMasterWithVotes(master);
+        expect(read.record).not.toBeNull();
+        expect(read).toEqual({ record: await store.getMaster(master), votes: await store.listVotes(master) });
+        expect(read.votes.map((v) => v.sentinelId)).toEqual(['sentinel-a', 'sentinel-b']);
+      });
     });
 
     describe('loop leases', () => {
@@ -1097,8 +1131,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe('the change counter', () => {
       /** Runs `write` and says by how much it moved the counter. */
       const moved = async (write: () => Promise<unknown>): Promise<number> => {
+        await store.settle();
         const before = await store.getChangeCounter();
         await write();
+        // A failover's writes leave their increment in flight until settle (ports.ts).
+        await store.settle();
         const after = await store.getChangeCounter();
         if (before === null || after === null) throw new Error('the counter is not a count');
         return after - before;

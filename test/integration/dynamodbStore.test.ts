@@ -6,7 +6,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDynamoClient } from '../../lib/adapters/dynamodb/client.js';
 import { startEmbeddedDynamo } from '../../lib/adapters/dynamodb/embedded.js';
@@ -362,6 +362,79 @@ describe('Class: DynamoStore', () => {
       } finally {
         counted.destroy();
         await proxy.close();
+      }
+    });
+
+    it("leaves a failover write's counter increment in flight, and settle waits for it; other writes wait themselves", async () => {
+      const held = createDynamoClient({ endpoint: inject('dynamodbEndpoint') });
+      const table = uniqueTable();
+      await createTable(held, table);
+      // Holds every increment of the change counter while `hold` is set, until `release`.
+      let hold = false;
+      const waiting: Array<() => void> = [];
+      const release = () => {
+        hold = false;
+        for (const go of waiting.splice(0)) go();
+      };
+      const send = held.send.bind(held) as (command: unknown) => Promise<unknown>;
+      (held as unknown as { send: (command: unknown) => Promise<unknown> }).send = async (command) => {
+        const key = (command as { input?: { Key?: { sk?: unknown } } }).input?.Key;
+        if (hold && command instanceof UpdateCommand && key?.sk === keys.changes().sk)
+          await new Promise<void>((go) => waiting.push(go));
+        return send(command);
+      };
+      const fenced = new DynamoStore(held, table);
+      try {
+        const name = 'deferred';
+        await fenced.ensureMaster({ name, host: '10.0.0.1', port: 6379, now: 1 });
+        const before = await fenced.getChangeCounter();
+        hold = true;
+        const claim = await fenced.claimEpoch(name, {
+          mode: 'start',
+          expectedEpoch: 0,
+          sentinelId: 'a',
+          leaseUntil: 10_000,
+          progress: {
+            oldMaster: { host: '10.0.0.1', port: 6379 },
+            promoted: null,
+            rejected: [],
+            promotionSentAt: null,
+            replicas: [],
+            forced: false,
+            coordinated: false,
+          },
+          now: 2,
+        });
+        expect(claim.won).toBe(true);
+        expect(waiting).toHaveLength(1);
+        let settled = false;
+        const settling = fenced.settle().then(() => {
+          settled = true;
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        expect(settled).toBe(false);
+        expect(await fenced.getChangeCounter()).toBe(before);
+        release();
+        await settling;
+        expect(await fenced.getChangeCounter()).toBe((before ?? 0) + 1);
+
+        // A write outside a failover returns only once its increment has landed.
+        hold = true;
+        let returned = false;
+        const released = fenced.releaseLeadership(name, { epoch: 1, sentinelId: 'a', now: 3 }).then((ok) => {
+          returned = true;
+          return ok;
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        expect(returned).toBe(false);
+        expect(waiting).toHaveLength(1);
+        release();
+        expect(await released).toBe(true);
+        expect(await fenced.getChangeCounter()).toBe((before ?? 0) + 2);
+        await dropTable(held, table);
+      } finally {
+        release();
+        held.destroy();
       }
     });
 

@@ -131,6 +131,7 @@ export function advanceFailoverExpressions(request: AdvanceFailoverRequest): {
 }
 
 export const KEY_CONDITION = {
+  partition: `#${ATTR.pk} = :pk`,
   partitionWithPrefix: `#${ATTR.pk} = :pk AND begins_with(#${ATTR.sk}, :skPrefix)`,
 } as const;
 

@@ -109,20 +109,26 @@ export class DynamoStore implements port.SentinelStore {
 
   async claimEpoch(name: string, request: port.ClaimEpochRequest): Promise<port.ClaimEpochResult> {
     const start = request.mode === 'start';
-    const update = await this.#updateRecord('claimEpoch', name, {
-      condition: start ? CONDITION.epochIsExpectedAndIdle : CONDITION.epochIsExpectedAndLeaderGone,
-      update: start ? UPDATE.claimEpochStart : UPDATE.claimEpochResume,
-      values: {
-        expectedEpoch: request.expectedEpoch,
-        nextEpoch: request.expectedEpoch + 1,
-        sentinelId: request.sentinelId,
-        leaseUntil: request.leaseUntil,
-        now: request.now,
-        progress: request.mode === 'start' ? failoverProgressToAttribute(request.progress) : null,
+    const update = await this.#updateRecord(
+      'claimEpoch',
+      name,
+      {
+        condition: start ? CONDITION.epochIsExpectedAndIdle : CONDITION.epochIsExpectedAndLeaderGone,
+        update: start ? UPDATE.claimEpochStart : UPDATE.claimEpochResume,
+        values: {
+          expectedEpoch: request.expectedEpoch,
+          nextEpoch: request.expectedEpoch + 1,
+          sentinelId: request.sentinelId,
+          leaseUntil: request.leaseUntil,
+          now: request.now,
+          progress: request.mode === 'start' ? failoverProgressToAttribute(request.progress) : null,
+        },
+        returnValues: 'ALL_NEW',
+        currentOnConflict: true,
       },
-      returnValues: 'ALL_NEW',
-      currentOnConflict: true,
-    });
+      // The claim starts a failover's chain of writes (ports.ts settle).
+      'deferred',
+    );
     if (update.ok) return { won: true, record: masterFromItem(this.#table.returned('claimEpoch', update)) };
     if (update.current === undefined) {
       throw new StoreUnavailableError(`claimEpoch: no record for master "${name}" (ensureMaster first)`);
@@ -135,24 +141,30 @@ export class DynamoStore implements port.SentinelStore {
     request: port.AdvanceFailoverRequest,
   ): Promise<port.AdvanceFailoverResult> {
     const { condition, update: step, fromValues } = advanceFailoverExpressions(request);
-    const update = await this.#updateRecord('advanceFailover', name, {
-      condition,
-      update: step,
-      values: {
-        ...fromValues,
-        epoch: request.epoch,
-        sentinelId: request.sentinelId,
-        to: request.to,
-        progress: failoverProgressToAttribute(request.progress),
-        leaseUntil: request.leaseUntil,
-        now: request.now,
-        host: request.switchTo?.host,
-        port: request.switchTo?.port,
-        retryNotBefore: request.retryNotBefore,
+    const update = await this.#updateRecord(
+      'advanceFailover',
+      name,
+      {
+        condition,
+        update: step,
+        values: {
+          ...fromValues,
+          epoch: request.epoch,
+          sentinelId: request.sentinelId,
+          to: request.to,
+          progress: failoverProgressToAttribute(request.progress),
+          leaseUntil: request.leaseUntil,
+          now: request.now,
+          host: request.switchTo?.host,
+          port: request.switchTo?.port,
+          retryNotBefore: request.retryNotBefore,
+        },
+        returnValues: 'ALL_NEW',
+        currentOnConflict: true,
       },
-      returnValues: 'ALL_NEW',
-      currentOnConflict: true,
-    });
+      // A step of a failover's chain of writes (ports.ts settle).
+      'deferred',
+    );
     if (update.ok)
       return { ok: true, record: masterFromItem(this.#table.returned('advanceFailover', update)) };
     return { ok: false, record: update.current === undefined ? null : masterFromItem(update.current) };
@@ -272,6 +284,24 @@ export class DynamoStore implements port.SentinelStore {
   async listVotes(master: string): Promise<Vote[]> {
     const items = await this.#table.queryPrefix('listVotes', KEY.masterPrefix + master, KEY.votePrefix);
     return items.map(voteFromItem);
+  }
+
+  /**
+   * One Query of the master's partition: its record, its votes and its replicas, which are dropped here.
+   * A key condition cannot select the record and the votes without the replicas between them (RECORD <
+   * REPLICA#… < VOTE#…), and the replicas of a master are few and small: one read unit for the lot, as
+   * much as the GetItem alone and half of the GetItem plus the Query of the votes it replaces.
+   */
+  async getMasterWithVotes(master: string): Promise<port.MasterWithVotes> {
+    const items = await this.#table.queryPartition('getMasterWithVotes', KEY.masterPrefix + master);
+    let record: MasterRecord | null = null;
+    const votes: Vote[] = [];
+    for (const item of items) {
+      const sk = item[ATTR.sk];
+      if (sk === KEY.recordSk) record = masterFromItem(item);
+      else if (typeof sk === 'string' && sk.startsWith(KEY.votePrefix)) votes.push(voteFromItem(item));
+    }
+    return { record, votes };
   }
 
   async getLease(sentinelId: SentinelId): Promise<LoopLease | null> {
@@ -414,8 +444,18 @@ export class DynamoStore implements port.SentinelStore {
    * A conditional update of a master record. Every one is followed by an increment of the change counter
    * (ports.ts): written here once, so no record write can forget it.
    */
-  async #updateRecord(operation: string, name: string, write: RecordWrite): Promise<WriteOutcome> {
-    return this.#table.update({ ...write, operation, key: keys.master(name), countsAsChange: true });
+  async #updateRecord(
+    operation: string,
+    name: string,
+    write: RecordWrite,
+    count: true | 'deferred' = true,
+  ): Promise<WriteOutcome> {
+    return this.#table.update({ ...write, operation, key: keys.master(name), countsAsChange: count });
+  }
+
+  /** Every change-counter increment sent so far has landed or failed (ports.ts). */
+  settle(): Promise<void> {
+    return this.#table.settle();
   }
 
   /** A conditional update of a sentinel's loop lease (leases do not move the change counter). */

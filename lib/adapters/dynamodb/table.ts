@@ -9,10 +9,14 @@
  *
  * The change counter (ports.ts) is incremented by a second request once a record write has returned:
  * awaited, so that it has landed when the caller moves on (a Lambda handler that returned right after
- * a write would be frozen before a request left in the background). After a write that failed in a way
- * that leaves its outcome unknown, it is sent without waiting: the store is in trouble then, and the
- * caller should hear so at once. A failed increment is not an error of the write: readers tolerate a lost
- * one by contract.
+ * a write would be frozen before a request left in the background). The failover's own writes are the
+ * exception (`countsAsChange: 'deferred'`): a failover is a chain of writes, and waiting for each one's
+ * increment put a second round trip into every step between the kill and the switch. Their increments
+ * are tracked instead, and `settle()` waits for them: the failover runner and the sentinel loop call it
+ * before they end, so nothing is left for a frozen container. After a write that failed in a way that
+ * leaves its outcome unknown, it is sent without waiting: the store is in trouble then, and the caller
+ * should hear so at once. A failed increment is not an error of the write: readers tolerate a lost one
+ * by contract.
  */
 import {
   BatchGetCommand,
@@ -51,8 +55,11 @@ interface WriteOptions {
    * read again (consistent GetItem). Without this, a failed condition is only `ok: false`.
    */
   readonly currentOnConflict?: boolean;
-  /** A write of a master record: followed by an increment of the change counter (see the header). */
-  readonly countsAsChange?: boolean;
+  /**
+   * A write of a master record: followed by an increment of the change counter (see the header), which
+   * the write waits for (`true`) or leaves in flight for `settle()` (`'deferred'`).
+   */
+  readonly countsAsChange?: boolean | 'deferred';
 }
 
 export interface ConditionalUpdate extends WriteOptions {
@@ -80,6 +87,14 @@ export class DynamoTable {
     private readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
   ) {}
+
+  /** Increments sent and not yet answered (see the header). */
+  readonly #pendingIncrements = new Set<Promise<void>>();
+
+  /** Resolves once every increment sent so far has landed or failed; never rejects. */
+  async settle(): Promise<void> {
+    while (this.#pendingIncrements.size > 0) await Promise.all(this.#pendingIncrements);
+  }
 
   /** One conditional UpdateItem. */
   async update(request: ConditionalUpdate): Promise<WriteOutcome> {
@@ -173,6 +188,21 @@ export class DynamoTable {
     );
   }
 
+  /** Every item of partition `pk` (consistent Query, every page). */
+  async queryPartition(operation: string, pk: string): Promise<Item[]> {
+    return this.#pages(operation, (startKey) =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: KEY_CONDITION.partition,
+          ...expressionParts([KEY_CONDITION.partition], { pk }),
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+  }
+
   /** Every item with sort key `sk` (consistent Scan, every page). */
   async scanSortKey(operation: string, sk: string): Promise<Item[]> {
     return this.#pages(operation, (startKey) =>
@@ -205,7 +235,7 @@ export class DynamoTable {
       output = await send();
     } catch (error) {
       if (!isConditionFailure(error)) {
-        if (options.countsAsChange) void this.#incrementChanges();
+        if (options.countsAsChange) this.#incrementInBackground();
         throw this.#unavailable(options.operation, error);
       }
       if (!options.currentOnConflict) return { ok: false, current: undefined };
@@ -221,8 +251,14 @@ export class DynamoTable {
         current: current ?? (await this.get(`${options.operation} (re-read after conflict)`, options.key)),
       };
     }
-    if (options.countsAsChange) await this.#incrementChanges();
+    if (options.countsAsChange === 'deferred') this.#incrementInBackground();
+    else if (options.countsAsChange) await this.#incrementChanges();
     return { ok: true, attributes: output.Attributes };
+  }
+
+  #incrementInBackground(): void {
+    const sent = this.#incrementChanges().finally(() => this.#pendingIncrements.delete(sent));
+    this.#pendingIncrements.add(sent);
   }
 
   /** Never rejects: a failed increment is a lost one, which readers tolerate (ports.ts). */

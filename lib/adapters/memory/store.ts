@@ -101,6 +101,9 @@ export class MemoryStore implements port.SentinelStore {
     return this.changes;
   }
 
+  /** Every increment here lands with its write: nothing is ever in flight. */
+  async settle(): Promise<void> {}
+
   async claimEpoch(name: string, request: port.ClaimEpochRequest): Promise<port.ClaimEpochResult> {
     await this.enter('claimEpoch');
     const current = this.masters.get(name);
@@ -233,6 +236,16 @@ export class MemoryStore implements port.SentinelStore {
     const byMaster = this.votes.get(master);
     if (byMaster === undefined) return [];
     return [...byMaster.values()].sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy);
+  }
+
+  async getMasterWithVotes(master: string): Promise<port.MasterWithVotes> {
+    await this.enter('getMasterWithVotes');
+    const byMaster = this.votes.get(master);
+    const votes = byMaster === undefined ? [] : [...byMaster.values()];
+    return {
+      record: copy(this.masters.get(master) ?? null),
+      votes: votes.sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy),
+    };
   }
 
   async getLease(sentinelId: SentinelId): Promise<LoopLease | null> {

@@ -177,6 +177,8 @@ export class SentinelRunner {
         // sentinel, once the lease expires) resumes it from the recorded step.
         await this.#failovers.stopAll();
         await Promise.all(this.#slots.all.map((s) => s.monitor.stop()));
+        // A claim's change-counter increment may still be in flight (ports.ts settle).
+        await this.#o.store.settle();
       } finally {
         // After a failure, what this invocation observed is not handed on: the successor starts fresh.
         if (end !== 'lease-lost')
@@ -459,12 +461,12 @@ export class SentinelRunner {
     return 'ok';
   }
 
-  /** One master's record and votes, read together (consistent reads). */
+  /** One master's record and votes, read together (one consistent read). */
   async #readMaster(slot: MasterSlot, now: number): Promise<void> {
     const { store, config } = this.#o;
     const name = slot.settings.name;
     try {
-      const [record, votes] = await Promise.all([store.getMaster(name), store.listVotes(name)]);
+      const { record, votes } = await store.getMasterWithVotes(name);
       const resolved =
         record ??
         (await store.ensureMaster({ name, host: slot.settings.host, port: slot.settings.port, now }));

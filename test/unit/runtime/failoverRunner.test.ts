@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../../lib/adapters/memory/store.js';
 import { applyInfoOutcome, applyPingOutcome, newObservation } from '../../../lib/core/observation.js';
 import type { ReplicaCandidate } from '../../../lib/core/selection.js';
@@ -225,6 +225,36 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
       leaderLeaseUntil: 0,
     });
     expect((await store.listReplicas('mymaster')).map((r) => ({ host: r.host, port: r.port }))).toEqual([M]);
+  });
+
+  it("ends only once the store has settled its writes' change-counter increments (a frozen container would lose them)", async () => {
+    const { runner, store } = await setUp();
+    const order: string[] = [];
+    const advance = store.advanceFailover.bind(store);
+    store.advanceFailover = async (name, request) => {
+      order.push('write');
+      return advance(name, request);
+    };
+    let settle = (): void => {};
+    store.settle = () => {
+      order.push('settle');
+      return new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+    };
+    let ended = false;
+    const run = runner()
+      .run()
+      .then((end) => {
+        ended = true;
+        return end;
+      });
+    await vi.waitFor(() => expect(order.at(-1)).toBe('settle'));
+    expect(order.filter((o) => o === 'write').length).toBeGreaterThanOrEqual(3);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(false);
+    settle();
+    expect(await run).toBe('completed');
   });
 
   it('started by its own winning claim, reads nothing before recording the choice: the claim gave the record and the replicas', async () => {
