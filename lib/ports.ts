@@ -89,9 +89,10 @@ export interface RenewLeadershipRequest {
 }
 
 /** A leader's end of its attempt. */
-export interface MasterWithVotes {
+export interface MasterVotesReplicas {
   readonly record: MasterRecord | null;
   readonly votes: Vote[];
+  readonly replicas: ReplicaRecord[];
 }
 
 export interface ReleaseLeadershipRequest {
@@ -278,11 +279,12 @@ export interface SentinelStore {
   putVote(vote: Vote): Promise<'written' | 'fenced'>;
   listVotes(master: string): Promise<Vote[]>;
   /**
-   * A master's record (null when it has none) and its votes, as getMaster and listVotes give them, in one
-   * strongly consistent request on DynamoDB: what a sentinel reads at every tick while the master looks
-   * down, so one request instead of two, a quarter of the store's load in the first moments of a failover.
+   * A master's record (null when it has none), its votes and its replicas, as getMaster, listVotes and
+   * listReplicas give them, in one strongly consistent request on DynamoDB: what a sentinel reads at every
+   * tick while the master looks down (one request instead of two, a quarter of the store's load in the
+   * first moments of a failover), and what SENTINEL MASTER, REPLICAS and a claim need.
    */
-  getMasterWithVotes(master: string): Promise<MasterWithVotes>;
+  getMasterVotesReplicas(master: string): Promise<MasterVotesReplicas>;
 
   getLease(sentinelId: SentinelId): Promise<LoopLease | null>;
   listLeases(): Promise<LoopLease[]>;

@@ -178,8 +178,9 @@ export async function readMemberLeases(
 }
 
 /**
- * Everything the store holds about one master, read together (the record first: it says the address);
- * null for a name neither configured nor recorded. `leases` is read alongside the replicas and votes.
+ * Everything the store holds about one master, read together: its record, votes and replicas in one
+ * read, and `leases` alongside it for a master the configuration names (after it otherwise, so that a
+ * name nobody monitors costs one read); null for a name neither configured nor recorded.
  */
 export async function readMasterState(
   store: SentinelStore,
@@ -187,17 +188,19 @@ export async function readMasterState(
   name: string,
   leases: () => Promise<readonly LoopLease[]>,
 ): Promise<MasterState | null> {
-  const record = await store.getMaster(name);
+  const configured = config.masters.some((m) => m.name === name);
+  const early = configured ? leases() : null;
+  const { record, votes, replicas } = await store.getMasterVotesReplicas(name);
   const settings = settingsFor(config, name, record);
-  if (settings === null) return null;
+  if (settings === null) {
+    // A removed configured master: its leases were asked for with the record; nobody waits for them.
+    early?.catch(() => {});
+    return null;
+  }
+  const leased = await (early ?? leases());
   const address = record
     ? { host: record.host, port: record.port }
     : { host: settings.host, port: settings.port };
-  const [replicas, votes, leased] = await Promise.all([
-    store.listReplicas(name),
-    store.listVotes(name),
-    leases(),
-  ]);
   return {
     settings,
     record,

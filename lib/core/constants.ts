@@ -32,6 +32,13 @@ export const SENTINEL_DEFAULTS = {
   voteReadPeriodMs: 25,
   voteReadFastWindowMs: 5_000,
   slowVoteReadPeriodMs: 500,
+  /**
+   * Project: how long before a master's SDOWN deadline its record and votes are read ahead
+   * (loopSchedule.ts readAheadAt). Under the vote-read period, so that they are still fresh at the
+   * deadline with 10 ms to spare for a late timer; a read slower than this delays the SDOWN tick by the
+   * difference only.
+   */
+  sdownReadAheadMs: 15,
   /** Project: how long an elected leader owns its epoch without renewing (Sentinel waits 2 × failover-timeout). */
   leaderLeaseMs: 5_000,
   /** Sentinel: TILT trigger — a timer delta above this (or below 0) means the process was paused. */

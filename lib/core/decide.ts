@@ -280,7 +280,10 @@ export function decideMaster(input: MasterTickInput): MasterDecision {
     }
 
     const inProgress = record.failoverState !== 'none';
-    const leaderActive = record.leader !== null && inProgress && record.leaderLeaseUntil > now;
+    // The lease holds through its last millisecond, as the store's claim condition has it (ports.ts
+    // claimEpochAllowed: leaderLeaseUntil < now). A claim sent at that very millisecond would lose, and
+    // no second claim is made from the same epoch: the take-over would wait for another epoch.
+    const leaderActive = record.leader !== null && inProgress && record.leaderLeaseUntil >= now;
     const viewIsCurrent = now - store.readAt <= settings.probePeriodMs;
     if (!input.tilt && viewIsCurrent) {
       if (!inProgress) {

@@ -8,7 +8,7 @@
 import { SENTINEL_DEFAULTS } from './constants.js';
 import type { MasterDecision } from './decide.js';
 import type { InstanceObservation } from './observation.js';
-import { type SdownTimings, sdownCause } from './sdown.js';
+import { nextSdownDeadline, type SdownTimings, sdownCause } from './sdown.js';
 
 /** A master's next read at this time: at its next tick. */
 export const READ_AT_ONCE = 0;
@@ -82,11 +82,24 @@ export function looksDown(
 }
 
 /**
+ * When a master's record and votes are read ahead of its SDOWN deadline (sdown.ts nextSdownDeadline):
+ * sdownReadAheadMs before it, so that the tick that judges SDOWN finds votes fresh enough to decide on
+ * (masterRead) and writes its down-vote at once, instead of reading first and writing a round trip
+ * later. Null when no deadline is running (the master answered its last PING). Only a master that has
+ * gone without a reply for down-after less sdownReadAheadMs is read ahead: one read, then the usual
+ * schedule.
+ */
+export function readAheadAt(master: InstanceObservation, downAfterMs: number): number | null {
+  const deadline = nextSdownDeadline(master, downAfterMs);
+  return deadline === null ? null : deadline - SENTINEL_DEFAULTS.sdownReadAheadMs;
+}
+
+/**
  * What a master's tick does about its record and votes before deciding:
  * - `store-down`: the store is down: the view says so, nothing is read;
  * - `read`: its record and votes are read together, because its read is due (`nextReadAt`), or because
- *   it looks down and its votes are older than the vote-read period: urgent, read before deciding, so
- *   the second sentinel to see SDOWN finds the first one's vote in the same tick;
+ *   it looks down or is about to (`readAhead`) and its votes are older than the vote-read period: urgent,
+ *   read before deciding, so the second sentinel to see SDOWN finds the first one's vote in the same tick;
  * - `keep`: the view in hand is used (its record kept current by the change counter, its votes as last
  *   read: nothing is decided from them while the master looks up).
  */
@@ -100,9 +113,13 @@ export function masterRead(input: {
   readonly votesReadAt: number;
   /** Whether the master looks down (looksDown). */
   readonly looksDown: boolean;
+  /** Whether its read-ahead time has come (readAheadAt): it may be judged SDOWN within a vote-read period. */
+  readonly readAhead: boolean;
 }): MasterRead {
   if (input.storeDown) return 'store-down';
-  const urgent = input.looksDown && input.now - input.votesReadAt >= SENTINEL_DEFAULTS.voteReadPeriodMs;
+  const urgent =
+    (input.looksDown || input.readAhead) &&
+    input.now - input.votesReadAt >= SENTINEL_DEFAULTS.voteReadPeriodMs;
   return input.now >= input.nextReadAt || urgent ? 'read' : 'keep';
 }
 
@@ -113,6 +130,30 @@ export function masterRead(input: {
  */
 export function nextReadAfterRead(ok: boolean, now: number, heartbeatPeriodMs: number): number {
   return ok ? READ_WHEN_ASKED : now + heartbeatPeriodMs;
+}
+
+/**
+ * Whether the replicas read with a master's votes at `readAt` are recent enough to hand to the failover a
+ * claim at `now` starts: read within the slow vote-read period, as they are while the master looks down.
+ * Replica records change only when INFO, asked every 10 s at most, shows a new one.
+ */
+export function replicasReadRecently(readAt: number, now: number): boolean {
+  return now - readAt <= SENTINEL_DEFAULTS.slowVoteReadPeriodMs;
+}
+
+/**
+ * A master's next read after this sentinel wrote a vote: at once after its first down-vote of an SDOWN
+ * (the one before was up, or none), else unchanged. Every sentinel judges SDOWN within a few ms of the
+ * others, so their votes are being written at the same moment, and ODOWN needs them: read at the next
+ * tick, not a vote-read period after the read that came before the vote. One read more per SDOWN.
+ */
+export function nextReadAfterVote(input: {
+  readonly nextReadAt: number;
+  readonly down: boolean;
+  /** Whether the vote written before this one said down. */
+  readonly wasDown: boolean;
+}): number {
+  return input.down && !input.wasDown ? READ_AT_ONCE : input.nextReadAt;
 }
 
 /**
@@ -157,18 +198,20 @@ export function loopWakeAt(now: number, probePeriodsMs: readonly number[]): numb
 }
 
 /**
- * The wake time `wakeAt` with one master's tick taken into account: its decision's own wake time, and
- * its next read only when that read is urgent (the decision wants fast vote reads). Routine reads wait
- * for the next regular tick; otherwise many masters, each read on its own schedule, would wake the loop
- * dozens of times a second.
+ * The wake time `wakeAt` with one master's tick taken into account: its decision's own wake time, its
+ * read-ahead time while still to come (readAheadAt), and its next read only when that read is urgent
+ * (the decision wants fast vote reads). Routine reads wait for the next regular tick; otherwise many
+ * masters, each read on its own schedule, would wake the loop dozens of times a second.
  */
 export function wakeForMaster(
   wakeAt: number,
   decision: Pick<MasterDecision, 'wakeAt' | 'wantsFastVoteReads'> | null,
   nextReadAt: number,
+  readAhead: { readonly at: number | null; readonly now: number } = { at: null, now: 0 },
 ): number {
   let wake = wakeAt;
   if (decision?.wakeAt != null) wake = Math.min(wake, decision.wakeAt);
   if (decision?.wantsFastVoteReads) wake = Math.min(wake, nextReadAt);
+  if (readAhead.at !== null && readAhead.at > readAhead.now) wake = Math.min(wake, readAhead.at);
   return wake;
 }

@@ -26,7 +26,7 @@ import {
   advancedRecord,
   type ClaimEpochRequest,
   claimedRecord,
-  type MasterWithVotes,
+  type MasterVotesReplicas,
   type SentinelStore,
   StoreUnavailableError,
 } from '../ports.js';
@@ -68,7 +68,7 @@ const RECORD_NEUTRAL = new Set([
   'getHandoverState',
   'putVote',
   'listVotes',
-  'getMasterWithVotes',
+  'getMasterVotesReplicas',
   'getLease',
   'listLeases',
   'acquireLease',
@@ -298,10 +298,10 @@ export class SimStore {
       return this.#advanceUnfenced(args[0] as string, args[1] as AdvanceFailoverRequest, real);
     if (op === 'listVotes' && (b.has('votes-never-stale') || b.has('one-vote-counts-for-all')))
       return real().then((votes) => this.#doctorVotes(votes as Vote[], process));
-    if (op === 'getMasterWithVotes' && (b.has('votes-never-stale') || b.has('one-vote-counts-for-all')))
+    if (op === 'getMasterVotesReplicas' && (b.has('votes-never-stale') || b.has('one-vote-counts-for-all')))
       return real().then((read) => {
-        const { record, votes } = read as MasterWithVotes;
-        return { record, votes: this.#doctorVotes(votes, process) };
+        const { votes, ...rest } = read as MasterVotesReplicas;
+        return { ...rest, votes: this.#doctorVotes(votes, process) };
       });
     if (op === 'getMaster' && caller === 'client' && b.has('stale-lookups') && this.versions.length > 1) {
       if (this.rng.chance(0.5)) {

@@ -93,7 +93,7 @@ export function everyStoreCall(): Record<
         invocationId: 'i',
       }),
     listVotes: (s) => s.listVotes(master),
-    getMasterWithVotes: (s) => s.getMasterWithVotes(master),
+    getMasterVotesReplicas: (s) => s.getMasterVotesReplicas(master),
     getLease: (s) => s.getLease('a'),
     listLeases: (s) => s.listLeases(),
     acquireLease: (s) => s.acquireLease(fresh('s'), { invocationId: 'i', now: T0, ttlMs: LEASE_TTL }),
@@ -814,20 +814,30 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         );
       });
 
-      it('reads the record and the votes together as getMaster and listVotes give them, without the replicas', async () => {
+      it('reads the record, the votes and the replicas together as getMaster, listVotes and listReplicas give them', async () => {
         const master = fresh('m');
         const other = fresh('m');
-        expect(await store.getMasterWithVotes(master)).toEqual({ record: null, votes: [] });
+        expect(await store.getMasterVotesReplicas(master)).toEqual({ record: null, votes: [], replicas: [] });
         await store.putVote(vote(master, 'sentinel-b', 2, T0));
-        expect(await store.getMasterWithVotes(master)).toEqual({
+        expect(await store.getMasterVotesReplicas(master)).toEqual({
           record: null,
           votes: [vote(master, 'sentinel-b', 2, T0)],
+          replicas: [],
         });
         await store.ensureMaster({ name: master, host: '10.0.0.1', port: 6379, now: T0 });
         await store.ensureMaster({ name: other, host: '10.0.0.9', port: 6379, now: T0 });
+        for (const port of [6380, 6379])
+          await store.upsertReplica({
+            master,
+            host: '10.0.0.2',
+            port,
+            runId: null,
+            lastSeenAt: T0,
+            seenBy: 'sentinel-a',
+          });
         await store.upsertReplica({
-          master,
-          host: '10.0.0.2',
+          master: other,
+          host: '10.0.0.8',
           port: 6379,
           runId: null,
           lastSeenAt: T0,
@@ -835,10 +845,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         });
         await store.putVote(vote(master, 'sentinel-a', 1, T0 + 100, false));
         await store.putVote(vote(other, 'sentinel-c', 1, T0 + 200));
-        const read = await store.getMasterWithVotes(master);
+        const read = await store.getMasterVotesReplicas(master);
         expect(read.record).not.toBeNull();
-        expect(read).toEqual({ record: await store.getMaster(master), votes: await store.listVotes(master) });
+        expect(read).toEqual({
+          record: await store.getMaster(master),
+          votes: await store.listVotes(master),
+          replicas: await store.listReplicas(master),
+        });
         expect(read.votes.map((v) => v.sentinelId)).toEqual(['sentinel-a', 'sentinel-b']);
+        expect(read.replicas.map((r) => r.port).sort()).toEqual([6379, 6380]);
       });
     });
 

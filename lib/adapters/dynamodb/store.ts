@@ -287,21 +287,23 @@ export class DynamoStore implements port.SentinelStore {
   }
 
   /**
-   * One Query of the master's partition: its record, its votes and its replicas, which are dropped here.
-   * A key condition cannot select the record and the votes without the replicas between them (RECORD <
-   * REPLICA#… < VOTE#…), and the replicas of a master are few and small: one read unit for the lot, as
-   * much as the GetItem alone and half of the GetItem plus the Query of the votes it replaces.
+   * One Query of the master's partition, which holds its record, its votes and its replicas and nothing
+   * else. The replicas of a master are few and small: one read unit for the lot, as much as the GetItem
+   * alone and half of the GetItem plus the Query of the votes it replaces.
    */
-  async getMasterWithVotes(master: string): Promise<port.MasterWithVotes> {
-    const items = await this.#table.queryPartition('getMasterWithVotes', KEY.masterPrefix + master);
+  async getMasterVotesReplicas(master: string): Promise<port.MasterVotesReplicas> {
+    const items = await this.#table.queryPartition('getMasterVotesReplicas', KEY.masterPrefix + master);
     let record: MasterRecord | null = null;
     const votes: Vote[] = [];
+    const replicas: ReplicaRecord[] = [];
     for (const item of items) {
       const sk = item[ATTR.sk];
       if (sk === KEY.recordSk) record = masterFromItem(item);
       else if (typeof sk === 'string' && sk.startsWith(KEY.votePrefix)) votes.push(voteFromItem(item));
+      else if (typeof sk === 'string' && sk.startsWith(KEY.replicaPrefix))
+        replicas.push(replicaFromItem(item));
     }
-    return { record, votes };
+    return { record, votes, replicas };
   }
 
   async getLease(sentinelId: SentinelId): Promise<LoopLease | null> {

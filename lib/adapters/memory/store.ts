@@ -238,13 +238,15 @@ export class MemoryStore implements port.SentinelStore {
     return [...byMaster.values()].sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy);
   }
 
-  async getMasterWithVotes(master: string): Promise<port.MasterWithVotes> {
-    await this.enter('getMasterWithVotes');
+  async getMasterVotesReplicas(master: string): Promise<port.MasterVotesReplicas> {
+    await this.enter('getMasterVotesReplicas');
     const byMaster = this.votes.get(master);
     const votes = byMaster === undefined ? [] : [...byMaster.values()];
+    const replicas = [...(this.replicas.get(master)?.entries() ?? [])];
     return {
       record: copy(this.masters.get(master) ?? null),
       votes: votes.sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy),
+      replicas: replicas.sort(([a], [b]) => compare(a, b)).map(([, replica]) => copy(replica)),
     };
   }
 

@@ -31,7 +31,10 @@ import {
   masterRead,
   nextReadAfterDecision,
   nextReadAfterRead,
+  nextReadAfterVote,
   READ_AT_ONCE,
+  readAheadAt,
+  replicasReadRecently,
   wakeForMaster,
 } from '../../core/loopSchedule.js';
 import { isIpLiteral } from '../../core/settings.js';
@@ -337,7 +340,13 @@ export class SentinelRunner {
           // Checked first: the line's fields would be built for every master on every tick otherwise.
           if (this.#tickFailures.isFailing(master))
             this.#tickFailures.recovered(master, 'tick for master works again', { master });
-          wakeAt = wakeForMaster(wakeAt, slot.lastDecision, slot.nextReadAt);
+          wakeAt = wakeForMaster(wakeAt, slot.lastDecision, slot.nextReadAt, {
+            at:
+              slot.memory.sdownSince === null
+                ? readAheadAt(slot.monitor.master, slot.settings.downAfterMs)
+                : null,
+            now: this.#clock.now(),
+          });
         } catch (error) {
           // A bug or an unexpected reply must never stop the sentinel: go on with the next tick. It
           // counts on the tick line (failedMasters, which the alarms watch); the error line is rate-limited.
@@ -416,12 +425,14 @@ export class SentinelRunner {
     // masterRead); otherwise the record is kept current by the change counter (MasterSlots.refresh), and
     // the view's votes are the last ones read: the tick line's count shows those still fresh, and
     // nothing is decided from them.
+    const readAhead = readAheadAt(slot.monitor.master, settings.downAfterMs);
     const read = masterRead({
       now,
       storeDown: this.#health.down,
       nextReadAt: slot.nextReadAt,
       votesReadAt: slot.votesReadAt,
       looksDown: looksDown(slot.memory.sdownSince, slot.monitor.master, slot.settings, now),
+      readAhead: readAhead !== null && now >= readAhead,
     });
     if (read === 'store-down') {
       if (slot.view?.status !== 'unavailable')
@@ -466,7 +477,7 @@ export class SentinelRunner {
     const { store, config } = this.#o;
     const name = slot.settings.name;
     try {
-      const { record, votes } = await store.getMasterWithVotes(name);
+      const { record, votes, replicas } = await store.getMasterVotesReplicas(name);
       const resolved =
         record ??
         (await store.ensureMaster({ name, host: slot.settings.host, port: slot.settings.port, now }));
@@ -474,6 +485,7 @@ export class SentinelRunner {
       this.#records.set(name, resolved);
       slot.votes = votes;
       slot.votesReadAt = readAt;
+      slot.replicasRead = replicas.map((r) => ({ host: r.host, port: r.port }));
       if (!(await this.#slots.applyRecord(slot, resolved, readAt))) return;
       this.#health.noteRead(readAt);
       this.#health.noteAnswered();
@@ -510,16 +522,25 @@ export class SentinelRunner {
             });
             return 'fenced';
           }
+          slot.nextReadAt = nextReadAfterVote({
+            nextReadAt: slot.nextReadAt,
+            down: action.down,
+            wasDown: slot.memory.voteWritten?.down === true,
+          });
           slot.memory = applyVoteWritten(slot.memory, action, this.#clock.now());
           return 'done';
         }
         case 'claim-epoch': {
-          // Read along with the claim: the replicas to re-point are recorded with the choice, the
-          // failover's first write, so a winner need not wait for this read after its claim.
-          const replicas = store.listReplicas(name).then(
-            (recorded) => recorded.map((r) => ({ host: r.host, port: r.port })),
-            () => null,
-          );
+          // The replicas to re-point are recorded with the choice, the failover's first write, so a winner
+          // need not read them after its claim: those read with the votes the claim was decided on, or,
+          // when that read is not recent (a requested failover of a master that looks up), a read sent
+          // along with the claim.
+          const replicas = replicasReadRecently(slot.votesReadAt, this.#clock.now())
+            ? Promise.resolve(slot.replicasRead)
+            : store.listReplicas(name).then(
+                (recorded) => recorded.map((r) => ({ host: r.host, port: r.port })),
+                () => null,
+              );
           const result = await store.claimEpoch(
             name,
             action.mode === 'start'

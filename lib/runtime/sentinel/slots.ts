@@ -223,6 +223,7 @@ export class MasterSlots {
       view,
       votes: [],
       votesReadAt: Number.NEGATIVE_INFINITY,
+      replicasRead: null,
       // A record the store vouched for is kept current by the change counter; without one, read it now.
       nextReadAt: firstReadAt(view?.status === 'ok'),
       lastDecision: null,

@@ -3,6 +3,7 @@
 import type { HostResolver } from '../../adapters/redis/resolveHost.js';
 import type { MasterDecision, MasterMemory, StoreView } from '../../core/decide.js';
 import type {
+  Address,
   MasterOrigin,
   MasterRecord,
   MasterSettings,
@@ -116,6 +117,11 @@ export interface MasterSlot {
   votes: readonly Vote[];
   /** When the master's record and votes were last read together. */
   votesReadAt: number;
+  /**
+   * The replica records read with them (null before the first such read): a claim hands them to the
+   * failover it starts, so the winner need not read them after its claim, nor every claimer with it.
+   */
+  replicasRead: readonly Address[] | null;
   /** The next read of this master's record and votes; READ_WHEN_ASKED while its record is kept by the counter. */
   nextReadAt: number;
   lastDecision: MasterDecision | null;

@@ -316,6 +316,25 @@ describe('Function: decideMaster', () => {
     expect(vote).toBe(`${runIdOf('sentinel-b')} 5`);
   });
 
+  it('does not claim at the last millisecond of the leader’s lease, which the store’s condition still honours', () => {
+    const now = 20_000;
+    const lease = (leaderLeaseUntil: number): StoreView => ({
+      status: 'ok',
+      record: record({
+        currentEpoch: 5,
+        leader: 'sentinel-b',
+        failoverState: 'select_slave',
+        leaderLeaseUntil,
+      }),
+      votes: [downVote('sentinel-c', now)],
+      readAt: now,
+    });
+    const at = decideMaster(input({ now, master: deadSince(100, now), store: lease(now) }));
+    expect(types(at.actions)).not.toContain('claim-epoch');
+    const after = decideMaster(input({ now, master: deadSince(100, now), store: lease(now - 1) }));
+    expect(types(after.actions)).toContain('claim-epoch');
+  });
+
   it('adopts the recorded epoch and leader silently on its first read', () => {
     const now = 1200;
     const store: StoreView = {

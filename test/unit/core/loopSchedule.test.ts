@@ -8,9 +8,12 @@ import {
   masterRead,
   nextReadAfterDecision,
   nextReadAfterRead,
+  nextReadAfterVote,
   READ_AT_ONCE,
   READ_WHEN_ASKED,
+  readAheadAt,
   recordsStillCurrent,
+  replicasReadRecently,
   wakeForMaster,
 } from '../../../lib/core/loopSchedule.js';
 import { applyPingOutcome, type InstanceObservation, newObservation } from '../../../lib/core/observation.js';
@@ -143,6 +146,7 @@ describe('Function: masterRead', () => {
     nextReadAt: READ_WHEN_ASKED,
     votesReadAt: 0,
     looksDown: false,
+    readAhead: false,
   };
 
   it('reads nothing while the store is down, even when due or urgent', () => {
@@ -164,6 +168,68 @@ describe('Function: masterRead', () => {
     expect(masterRead({ ...base, looksDown: true, votesReadAt: 10_000 - FAST })).toBe('read');
     expect(masterRead({ ...base, looksDown: true, votesReadAt: 10_000 - FAST + 1 })).toBe('keep');
     expect(masterRead({ ...base, looksDown: true, votesReadAt: Number.NEGATIVE_INFINITY })).toBe('read');
+  });
+
+  it('reads ahead, before it looks down, a master whose read-ahead time has come, unless its votes were just read', () => {
+    expect(masterRead({ ...base, readAhead: true, votesReadAt: 10_000 - FAST })).toBe('read');
+    expect(masterRead({ ...base, readAhead: true, votesReadAt: 10_000 - FAST + 1 })).toBe('keep');
+    expect(masterRead({ ...base, readAhead: true, storeDown: true })).toBe('store-down');
+  });
+});
+
+describe('Function: readAheadAt', () => {
+  it('is sdownReadAheadMs (under the vote-read period) before the SDOWN deadline of a master that stopped answering', () => {
+    expect(SENTINEL_DEFAULTS.sdownReadAheadMs).toBeLessThan(FAST);
+    expect(readAheadAt(refusedAfter(0), 1_000)).toBe(1_002 - SENTINEL_DEFAULTS.sdownReadAheadMs);
+    // The tick at that time reads, and the one at the deadline finds the votes fresh enough to keep.
+    const at = readAheadAt(refusedAfter(0), 1_000) as number;
+    expect(
+      masterRead({
+        now: at,
+        storeDown: false,
+        nextReadAt: READ_WHEN_ASKED,
+        votesReadAt: 0,
+        looksDown: false,
+        readAhead: true,
+      }),
+    ).toBe('read');
+    expect(
+      masterRead({
+        now: 1_002,
+        storeDown: false,
+        nextReadAt: READ_WHEN_ASKED,
+        votesReadAt: at,
+        looksDown: true,
+        readAhead: true,
+      }),
+    ).toBe('keep');
+  });
+
+  it('is null for a master that answered its last PING', () => {
+    expect(readAheadAt(answeredAt(0), 1_000)).toBeNull();
+  });
+});
+
+describe('Function: replicasReadRecently', () => {
+  it('hands a claim the replicas read with the votes within the slow vote-read period, not older ones', () => {
+    expect(replicasReadRecently(10_000, 10_000 + FAST)).toBe(true);
+    expect(replicasReadRecently(10_000, 10_000 + SLOW)).toBe(true);
+    expect(replicasReadRecently(10_000, 10_000 + SLOW + 1)).toBe(false);
+    expect(replicasReadRecently(Number.NEGATIVE_INFINITY, 10_000)).toBe(false);
+  });
+});
+
+describe('Function: nextReadAfterVote', () => {
+  it('reads at once after the first down-vote of an SDOWN: the peers are writing theirs at the same moment', () => {
+    expect(nextReadAfterVote({ nextReadAt: 10_025, down: true, wasDown: false })).toBe(READ_AT_ONCE);
+  });
+
+  it('leaves the schedule alone for a refreshed down-vote and for an up-vote', () => {
+    expect(nextReadAfterVote({ nextReadAt: 10_025, down: true, wasDown: true })).toBe(10_025);
+    expect(nextReadAfterVote({ nextReadAt: 10_025, down: false, wasDown: true })).toBe(10_025);
+    expect(nextReadAfterVote({ nextReadAt: READ_WHEN_ASKED, down: false, wasDown: false })).toBe(
+      READ_WHEN_ASKED,
+    );
   });
 });
 
@@ -242,6 +308,13 @@ describe('Function: wakeForMaster', () => {
     expect(wakeForMaster(2_000, { wakeAt: 1_000, wantsFastVoteReads: true }, 1_025)).toBe(1_000);
     expect(wakeForMaster(2_000, { wakeAt: null, wantsFastVoteReads: true }, READ_WHEN_ASKED)).toBe(2_000);
   });
+
+  it('wakes for the master’s read-ahead time while it is still to come', () => {
+    const none = { wakeAt: 1_002, wantsFastVoteReads: false };
+    expect(wakeForMaster(2_000, none, READ_WHEN_ASKED, { at: 987, now: 500 })).toBe(987);
+    expect(wakeForMaster(2_000, none, READ_WHEN_ASKED, { at: 987, now: 987 })).toBe(1_002);
+    expect(wakeForMaster(2_000, none, READ_WHEN_ASKED, { at: null, now: 500 })).toBe(1_002);
+  });
 });
 
 describe('read scheduling on a virtual clock', () => {
@@ -257,7 +330,14 @@ describe('read scheduling on a virtual clock', () => {
     while (now < input.until) {
       const down = now >= input.downFrom;
       const sdownSince = down ? input.downFrom : null;
-      const read = masterRead({ now, storeDown: false, nextReadAt, votesReadAt, looksDown: down });
+      const read = masterRead({
+        now,
+        storeDown: false,
+        nextReadAt,
+        votesReadAt,
+        looksDown: down,
+        readAhead: false,
+      });
       if (read === 'read') {
         reads.push(now);
         votesReadAt = now;

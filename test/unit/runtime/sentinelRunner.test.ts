@@ -3,7 +3,7 @@ import { MemoryStore } from '../../../lib/adapters/memory/store.js';
 import { storeSentinelView } from '../../../lib/commands/storeView.js';
 import { runIdOf } from '../../../lib/core/runId.js';
 import type { SentinelConfig, Vote } from '../../../lib/core/types.js';
-import type { MasterWithVotes } from '../../../lib/ports.js';
+import type { MasterVotesReplicas } from '../../../lib/ports.js';
 import { type Clock, systemClock } from '../../../lib/runtime/clock.js';
 import { HANDOVER_STATE_VERSION } from '../../../lib/runtime/handover.js';
 import { type Log, REPEATED_FAILURE_LOG_INTERVAL_MS } from '../../../lib/runtime/log.js';
@@ -308,8 +308,8 @@ class MalformedVotesStore extends MemoryStore {
     if (this.broken) return null as unknown as Vote[];
     return super.listVotes(master);
   }
-  override async getMasterWithVotes(master: string): Promise<MasterWithVotes> {
-    const read = await super.getMasterWithVotes(master);
+  override async getMasterVotesReplicas(master: string): Promise<MasterVotesReplicas> {
+    const read = await super.getMasterVotesReplicas(master);
     return this.broken ? { ...read, votes: null as unknown as Vote[] } : read;
   }
 }

@@ -82,7 +82,7 @@ async function until(
 const PER_MASTER_READS = [
   'getMaster',
   'listVotes',
-  'getMasterWithVotes',
+  'getMasterVotesReplicas',
   'listReplicas',
   'listMasters',
 ] as const;
@@ -237,7 +237,7 @@ describe('store traffic of a sentinel that sees every master healthy', () => {
     await until(() => events.some((e) => e.type === '+sdown' && e.master === 'm3'), 3_000, '+sdown of m3');
     await sleep(20 * HEARTBEAT_MS);
     // At the vote-read period (25 ms) for 2 s: dozens of reads of m3, against one per heartbeat before.
-    expect(store.count('getMasterWithVotes')).toBeGreaterThan(20);
+    expect(store.count('getMasterVotesReplicas')).toBeGreaterThan(20);
     // Always together, in one request: never the record or the votes alone.
     expect(store.count('getMaster')).toBe(0);
     expect(store.count('listVotes')).toBe(0);
@@ -312,7 +312,7 @@ describe('what a sentinel still hears of at once, with no per-master reads', () 
     // Heard through the change counter: neither sentinel read the master's record on its own.
     expect(store.count('getMaster')).toBe(0);
     expect(store.count('listVotes')).toBe(0);
-    expect(store.count('getMasterWithVotes')).toBe(0);
+    expect(store.count('getMasterVotesReplicas')).toBe(0);
   });
 
   it('starts a requested failover (SENTINEL FAILOVER) within a few heartbeats', async () => {
