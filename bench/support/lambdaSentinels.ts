@@ -144,7 +144,11 @@ export async function warmUpDynamoDbLocal(endpoint: string): Promise<void> {
         invocationId: sentinelId,
       });
     }
-    await Promise.all([store.getMasterVotesReplicas(name), store.listReplicas(name), store.getChangeCounter()]);
+    await Promise.all([
+      store.getMasterVotesReplicas(name),
+      store.listReplicas(name),
+      store.getChangeCounter(),
+    ]);
     const claim = (sentinelId: string) =>
       store.claimEpoch(name, {
         mode: 'start',
