@@ -1,7 +1,8 @@
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startTopology } from '../lib/runtime/redisProcess.js';
 import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
-import { startLambdaSentinels } from './support/lambdaSentinels.js';
+import { startLambdaSentinels, warmUpDynamoDbLocal } from './support/lambdaSentinels.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
 
@@ -97,6 +98,7 @@ async function runRealSentinel(downAfterMs: number): Promise<Timings> {
 async function main(): Promise<void> {
   const systems = opts.only ? [opts.only] : ['lambda', 'sentinel'];
   const dynamo = systems.includes('lambda') ? await startDynamoDbLocal() : null;
+  if (dynamo) await warmUpDynamoDbLocal(dynamo.endpoint);
   const results = new Map<string, Timings[]>();
   try {
     for (const downAfterMs of DOWN_AFTERS) {
@@ -160,6 +162,11 @@ async function main(): Promise<void> {
       ],
       rows,
     )}\n`,
+  );
+  process.stdout.write(
+    `\nMeasured ${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the end.\n`,
   );
 }
 

@@ -189,15 +189,14 @@ export async function readMasterState(
   leases: () => Promise<readonly LoopLease[]>,
 ): Promise<MasterState | null> {
   const configured = config.masters.some((m) => m.name === name);
-  const early = configured ? leases() : null;
-  const { record, votes, replicas } = await store.getMasterVotesReplicas(name);
+  // Promise.all: whichever read fails, the other's outcome is handled too.
+  const [{ record, votes, replicas }, leasedEarly] = await Promise.all([
+    store.getMasterVotesReplicas(name),
+    configured ? leases() : null,
+  ]);
   const settings = settingsFor(config, name, record);
-  if (settings === null) {
-    // A removed configured master: its leases were asked for with the record; nobody waits for them.
-    early?.catch(() => {});
-    return null;
-  }
-  const leased = await (early ?? leases());
+  if (settings === null) return null;
+  const leased = leasedEarly ?? (await leases());
   const address = record
     ? { host: record.host, port: record.port }
     : { host: settings.host, port: settings.port };

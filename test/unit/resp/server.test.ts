@@ -278,6 +278,13 @@ describe('Sentinel endpoint (unit, memory store)', () => {
             return record && { ...record, failoverState: 'wait_promotion' as const };
           };
         }
+        if (prop === 'getMasterVotesReplicas') {
+          return async (name: string) => {
+            const read = await target.getMasterVotesReplicas(name);
+            const { record } = read;
+            return { ...read, record: record && { ...record, failoverState: 'wait_promotion' as const } };
+          };
+        }
         const value = Reflect.get(target, prop) as unknown;
         return typeof value === 'function' ? value.bind(target) : value;
       },
