@@ -1,8 +1,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startTopology } from '../lib/runtime/redisProcess.js';
-import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
-import { startLambdaSentinels, warmUpDynamoDbLocal } from './support/lambdaSentinels.js';
+import { startBenchDynamoDbLocal, startLambdaSentinels } from './support/lambdaSentinels.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { formatTriple, markdownTable, summarise } from './support/stats.js';
 
@@ -97,8 +96,7 @@ async function runRealSentinel(downAfterMs: number): Promise<Timings> {
 
 async function main(): Promise<void> {
   const systems = opts.only ? [opts.only] : ['lambda', 'sentinel'];
-  const dynamo = systems.includes('lambda') ? await startDynamoDbLocal() : null;
-  if (dynamo) await warmUpDynamoDbLocal(dynamo.endpoint);
+  const dynamo = systems.includes('lambda') ? await startBenchDynamoDbLocal() : null;
   const results = new Map<string, Timings[]>();
   try {
     for (const downAfterMs of DOWN_AFTERS) {

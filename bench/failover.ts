@@ -2,7 +2,8 @@
  * bench:failover — SIGKILL of a master with two replicas, timed from the kill, for three systems on
  * the same topology in the same run:
  * - `lambda`: three sentinel loops in this process on DynamoDB Local (the store the deployment uses
- *   locally); lookups read the master record as the HTTP API does;
+ *   locally), started with its first JIT tier only and warmed up before the timed runs
+ *   (startBenchDynamoDbLocal); lookups read the master record as the HTTP API does;
  * - `local`: `lambda-sentinel local --config FILE` as users start it (its embedded store, its
  *   Redis-protocol endpoint); lookups through that endpoint;
  * - `sentinel`: three real `redis-server --sentinel` 7.0 processes; lookups through one of them.
@@ -27,8 +28,7 @@ import {
   startTopology,
   type Topology,
 } from '../lib/runtime/redisProcess.js';
-import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
-import { startLambdaSentinels, warmUpDynamoDbLocal } from './support/lambdaSentinels.js';
+import { startBenchDynamoDbLocal, startLambdaSentinels } from './support/lambdaSentinels.js';
 import { startLocalSentinel } from './support/localSentinel.js';
 import { QUIET_MASTER_ARGS } from './support/quietMasters.js';
 import { startRealSentinels } from './support/realSentinel.js';
@@ -306,8 +306,7 @@ async function main(): Promise<void> {
   const ports = await allocatePorts(MASTERS - 1);
   for (const port of ports) quiet.push(await startRedis({ port, args: QUIET_MASTER_ARGS }));
   const others = quiet.map((q) => q.address);
-  const dynamo = systems.includes('lambda') ? await startDynamoDbLocal() : null;
-  if (dynamo) await warmUpDynamoDbLocal(dynamo.endpoint);
+  const dynamo = systems.includes('lambda') ? await startBenchDynamoDbLocal() : null;
   const results = new Map<string, Timings[]>();
   try {
     for (const downAfterMs of DOWN_AFTERS) {

@@ -20,6 +20,7 @@ import type {
 import type { RedisControlFactory, RedisProbeFactory } from '../../lib/ports.js';
 import type { Topology } from '../../lib/runtime/redisProcess.js';
 import { SentinelRunner } from '../../lib/runtime/sentinel.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../test/support/dynamodbLocal.js';
 
 const DISCOVERY_TIMEOUT_MS = 15_000;
 
@@ -99,6 +100,26 @@ function instrumentControl(factory: RedisControlFactory, onStep: OnStep): RedisC
       failoverTo: (master, target, timeoutMs) => control.failoverTo(master, target, timeoutMs),
     };
   };
+}
+
+/**
+ * DynamoDB Local's JVM for the timed runs: its first JIT tier only. The second tier recompiles hot code
+ * in background threads for a long while after the warm-up, on the same two cores as the sentinels;
+ * with it bench:failover gave +72 and +71 ms (median write − down-after at 1000, 10 runs each), with
+ * the first tier only +58 and +60, in alternating runs of one hour on 2026-12-06.
+ */
+const BENCH_DYNAMODB_JAVA_OPTIONS = '-XX:TieredStopAtLevel=1';
+
+/** DynamoDB Local as the benchmarks time it: first JIT tier only, warmed up (warmUpDynamoDbLocal). */
+export async function startBenchDynamoDbLocal(): Promise<DynamoDbLocal> {
+  const dynamo = await startDynamoDbLocal({ javaOptions: BENCH_DYNAMODB_JAVA_OPTIONS });
+  try {
+    await warmUpDynamoDbLocal(dynamo.endpoint);
+  } catch (error) {
+    await dynamo.stop();
+    throw error;
+  }
+  return dynamo;
 }
 
 /** How many times the warm-up makes each store call of a failover (see warmUpDynamoDbLocal). */

@@ -127,9 +127,19 @@ async function waitUntilReady(endpoint: string, child: ChildProcess): Promise<vo
   }
 }
 
-async function spawnOn(port: number): Promise<ChildProcess> {
-  // detached: the JVM leads its own process group, so signals reach it (and only it) by group id.
-  const child = spawnDynamoDbLocal({ port, detached: true, stdio: 'ignore' });
+async function spawnOn(port: number, javaOptions: string | undefined): Promise<ChildProcess> {
+  // The package's spawn takes no environment: the child gets this process's, copied when it is spawned,
+  // so JAVA_TOOL_OPTIONS is set around the call only.
+  const before = process.env.JAVA_TOOL_OPTIONS;
+  if (javaOptions !== undefined) process.env.JAVA_TOOL_OPTIONS = javaOptions;
+  let child: ChildProcess;
+  try {
+    // detached: the JVM leads its own process group, so signals reach it (and only it) by group id.
+    child = spawnDynamoDbLocal({ port, detached: true, stdio: 'ignore' });
+  } finally {
+    if (before === undefined) delete process.env.JAVA_TOOL_OPTIONS;
+    else process.env.JAVA_TOOL_OPTIONS = before;
+  }
   if (child.pid === undefined) {
     await new Promise((resolve) => child.once('error', resolve));
     throw new Error('Could not spawn DynamoDB Local (java)');
@@ -148,7 +158,12 @@ async function spawnOn(port: number): Promise<ChildProcess> {
   return child;
 }
 
-export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
+export interface DynamoDbLocalOptions {
+  /** Options for its JVM (JAVA_TOOL_OPTIONS), e.g. the benchmarks' JIT setting. */
+  readonly javaOptions?: string;
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   assertJavaAvailable();
   installExitHooks();
 
@@ -159,7 +174,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   for (let attempt = 0; attempt < START_ATTEMPTS && child === undefined; attempt++) {
     port = await findFreePort();
     try {
-      child = await spawnOn(port);
+      child = await spawnOn(port, options.javaOptions);
     } catch (error) {
       lastError = error;
     }
@@ -198,7 +213,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
     kill: killNow,
     async restart() {
       await killNow();
-      current = await spawnOn(port);
+      current = await spawnOn(port, options.javaOptions);
     },
   };
 }
