@@ -109,6 +109,18 @@ export function applyPingOutcome(obs: InstanceObservation, outcome: PingOutcome)
   }
 }
 
+/**
+ * The connection was lost (closed by the server or reset) while no PING was waiting on it. Sentinel marks
+ * its link `disconnected` in the disconnect callback, at once; waiting for the next PING to fail would
+ * show a dead master as healthy for one more connection attempt, and a client in Sentinel mode that
+ * re-reads SENTINEL MASTER then would connect to it. The loss counts as a PING that could not be
+ * delivered, as the PING sent next on a new connection would: the down timer starts now.
+ */
+export function applyLinkLost(obs: InstanceObservation, at: number): InstanceObservation {
+  if (!obs.linkConnected) return obs;
+  return { ...obs, linkConnected: false, oldestUnansweredPingAt: obs.oldestUnansweredPingAt ?? at };
+}
+
 export interface InfoChange {
   readonly observation: InstanceObservation;
   /** The run_id changed from a known value: the instance restarted (Sentinel's `+reboot`). */

@@ -7,6 +7,7 @@ import { SENTINEL_DEFAULTS } from '../core/constants.js';
 import { type InstanceRef, instanceEvent, type MasterRef } from '../core/events.js';
 import {
   applyInfoOutcome,
+  applyLinkLost,
   applyPingOutcome,
   type ConfiguredRole,
   type InstanceObservation,
@@ -213,7 +214,12 @@ export class MasterMonitor {
       clientName,
       now: () => clock.now(),
       onConnectionLost: () => {
-        if (holder.instance) wakePing(holder.instance);
+        const instance = holder.instance;
+        if (!instance || instance.stopped) return;
+        // No PING waiting on the lost connection (one that was is settled with it, and applied next):
+        // the link is down now, not when the PING sent next fails (SENTINEL MASTER's `disconnected`).
+        if (instance.pingSleeping) this.#applyPing(instance, (obs) => applyLinkLost(obs, clock.now()));
+        wakePing(instance);
       },
     });
     holder.instance = {
@@ -258,19 +264,24 @@ export class MasterMonitor {
     while (!instance.stopped) {
       const outcome = await instance.probe.ping();
       if (instance.stopped) return;
-      const wasAnswering = instance.observation.oldestUnansweredPingAt === null;
-      instance.observation = applyPingOutcome(instance.observation, outcome);
-      // The master just stopped answering: its replicas' INFO is asked now, once. Each then reports its
-      // link to the master down and is asked every second (as Sentinel asks such a replica), so a
-      // failover that follows within ms of SDOWN finds INFO recent enough to select on, instead of
-      // INFO from the 10 s period that it would have to wait for (awaitFreshInfo).
-      if (instance === this.#master && wasAnswering && instance.observation.oldestUnansweredPingAt !== null)
-        for (const replica of this.#replicas.values()) wakeInfo(replica);
+      this.#applyPing(instance, (obs) => applyPingOutcome(obs, outcome));
       if (instance.pingSleep.signal.aborted) instance.pingSleep = new AbortController();
       instance.pingSleeping = true;
       await clock.sleep(outcome.sentAt + settings.probePeriodMs - clock.now(), instance.pingSleep.signal);
       instance.pingSleeping = false;
     }
+  }
+
+  /** A PING's outcome (or a lost link) into the instance's observation. */
+  #applyPing(instance: ProbedInstance, apply: (obs: InstanceObservation) => InstanceObservation): void {
+    const wasAnswering = instance.observation.oldestUnansweredPingAt === null;
+    instance.observation = apply(instance.observation);
+    // The master just stopped answering: its replicas' INFO is asked now, once. Each then reports its
+    // link to the master down and is asked every second (as Sentinel asks such a replica), so a
+    // failover that follows within ms of SDOWN finds INFO recent enough to select on, instead of
+    // INFO from the 10 s period that it would have to wait for (awaitFreshInfo).
+    if (instance === this.#master && wasAnswering && instance.observation.oldestUnansweredPingAt !== null)
+      for (const replica of this.#replicas.values()) wakeInfo(replica);
   }
 
   async #infoLoop(instance: ProbedInstance): Promise<void> {
