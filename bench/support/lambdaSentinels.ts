@@ -9,6 +9,7 @@ import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
 import { parseSentinelConfig } from '../../lib/config/parse.js';
+import { newFailoverProgress } from '../../lib/core/records.js';
 import type {
   Address,
   FailoverState,
@@ -141,15 +142,7 @@ export async function warmUpDynamoDbLocal(endpoint: string): Promise<void> {
   const store = new DynamoStore(client, table);
   const oldMaster = { host: '10.0.0.1', port: 6379 };
   const promoted = { host: '10.0.0.2', port: 6379 };
-  const progress = {
-    oldMaster,
-    promoted: null,
-    rejected: [],
-    promotionSentAt: null,
-    replicas: [{ ...promoted, state: 'pending' as const, sentAt: null, note: null }],
-    forced: false,
-    coordinated: false,
-  };
+  const progress = newFailoverProgress(oldMaster, { forced: false, coordinated: false });
   const round = async (i: number) => {
     const name = `warm-${i}`;
     await store.ensureMaster({ name, ...oldMaster, now: i });

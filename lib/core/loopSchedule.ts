@@ -98,7 +98,7 @@ export function readAheadAt(master: InstanceObservation, downAfterMs: number): n
  * What a master's tick does about its record and votes before deciding:
  * - `store-down`: the store is down: the view says so, nothing is read;
  * - `read`: its record and votes are read together, because its read is due (`nextReadAt`), or because
- *   it looks down or is about to (`readAhead`) and its votes are older than the vote-read period: urgent,
+ *   it looks down or is about to (its `readAheadAt` has come) and its votes are older than the vote-read period: urgent,
  *   read before deciding, so the second sentinel to see SDOWN finds the first one's vote in the same tick;
  * - `keep`: the view in hand is used (its record kept current by the change counter, its votes as last
  *   read: nothing is decided from them while the master looks up).
@@ -113,13 +113,13 @@ export function masterRead(input: {
   readonly votesReadAt: number;
   /** Whether the master looks down (looksDown). */
   readonly looksDown: boolean;
-  /** Whether its read-ahead time has come (readAheadAt): it may be judged SDOWN within a vote-read period. */
-  readonly readAhead: boolean;
+  /** Its read-ahead time (readAheadAt): from then on it may be judged SDOWN within sdownReadAheadMs. */
+  readonly readAheadAt: number | null;
 }): MasterRead {
   if (input.storeDown) return 'store-down';
+  const readAhead = input.readAheadAt !== null && input.now >= input.readAheadAt;
   const urgent =
-    (input.looksDown || input.readAhead) &&
-    input.now - input.votesReadAt >= SENTINEL_DEFAULTS.voteReadPeriodMs;
+    (input.looksDown || readAhead) && input.now - input.votesReadAt >= SENTINEL_DEFAULTS.voteReadPeriodMs;
   return input.now >= input.nextReadAt || urgent ? 'read' : 'keep';
 }
 

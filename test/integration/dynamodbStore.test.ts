@@ -14,7 +14,7 @@ import { ATTR, createTable, GARBAGE_AFTER_SECONDS, keys } from '../../lib/adapte
 import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { INITIAL_MEMORY } from '../../lib/core/decide.js';
 import { newObservation } from '../../lib/core/observation.js';
-import { newMasterRecord } from '../../lib/core/records.js';
+import { newFailoverProgress, newMasterRecord } from '../../lib/core/records.js';
 import type { ReplicationInfo } from '../../lib/core/types.js';
 import { StoreUnavailableError } from '../../lib/ports.js';
 import {
@@ -394,15 +394,10 @@ describe('Class: DynamoStore', () => {
           expectedEpoch: 0,
           sentinelId: 'a',
           leaseUntil: 10_000,
-          progress: {
-            oldMaster: { host: '10.0.0.1', port: 6379 },
-            promoted: null,
-            rejected: [],
-            promotionSentAt: null,
-            replicas: [],
-            forced: false,
-            coordinated: false,
-          },
+          progress: newFailoverProgress(
+            { host: '10.0.0.1', port: 6379 },
+            { forced: false, coordinated: false },
+          ),
           now: 2,
         });
         expect(claim.won).toBe(true);

@@ -233,6 +233,10 @@ export class MemoryStore implements port.SentinelStore {
 
   async listVotes(master: string): Promise<Vote[]> {
     await this.enter('listVotes');
+    return this.#votesOf(master);
+  }
+
+  #votesOf(master: string): Vote[] {
     const byMaster = this.votes.get(master);
     if (byMaster === undefined) return [];
     return [...byMaster.values()].sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy);
@@ -240,13 +244,10 @@ export class MemoryStore implements port.SentinelStore {
 
   async getMasterVotesReplicas(master: string): Promise<port.MasterVotesReplicas> {
     await this.enter('getMasterVotesReplicas');
-    const byMaster = this.votes.get(master);
-    const votes = byMaster === undefined ? [] : [...byMaster.values()];
-    const replicas = [...(this.replicas.get(master)?.entries() ?? [])];
     return {
       record: copy(this.masters.get(master) ?? null),
-      votes: votes.sort((a, b) => compare(a.sentinelId, b.sentinelId)).map(copy),
-      replicas: replicas.sort(([a], [b]) => compare(a, b)).map(([, replica]) => copy(replica)),
+      votes: this.#votesOf(master),
+      replicas: this.#replicasOf(master),
     };
   }
 
@@ -343,6 +344,10 @@ export class MemoryStore implements port.SentinelStore {
 
   async listReplicas(master: string): Promise<ReplicaRecord[]> {
     await this.enter('listReplicas');
+    return this.#replicasOf(master);
+  }
+
+  #replicasOf(master: string): ReplicaRecord[] {
     const byMaster = this.replicas.get(master);
     if (byMaster === undefined) return [];
     return [...byMaster.entries()].sort(([a], [b]) => compare(a, b)).map(([, replica]) => copy(replica));

@@ -341,10 +341,7 @@ export class SentinelRunner {
           if (this.#tickFailures.isFailing(master))
             this.#tickFailures.recovered(master, 'tick for master works again', { master });
           wakeAt = wakeForMaster(wakeAt, slot.lastDecision, slot.nextReadAt, {
-            at:
-              slot.memory.sdownSince === null
-                ? readAheadAt(slot.monitor.master, slot.settings.downAfterMs)
-                : null,
+            at: readAheadAt(slot.monitor.master, slot.settings.downAfterMs),
             now: this.#clock.now(),
           });
         } catch (error) {
@@ -425,14 +422,13 @@ export class SentinelRunner {
     // masterRead); otherwise the record is kept current by the change counter (MasterSlots.refresh), and
     // the view's votes are the last ones read: the tick line's count shows those still fresh, and
     // nothing is decided from them.
-    const readAhead = readAheadAt(slot.monitor.master, settings.downAfterMs);
     const read = masterRead({
       now,
       storeDown: this.#health.down,
       nextReadAt: slot.nextReadAt,
       votesReadAt: slot.votesReadAt,
       looksDown: looksDown(slot.memory.sdownSince, slot.monitor.master, slot.settings, now),
-      readAhead: readAhead !== null && now >= readAhead,
+      readAheadAt: readAheadAt(slot.monitor.master, settings.downAfterMs),
     });
     if (read === 'store-down') {
       if (slot.view?.status !== 'unavailable')

@@ -146,7 +146,7 @@ describe('Function: masterRead', () => {
     nextReadAt: READ_WHEN_ASKED,
     votesReadAt: 0,
     looksDown: false,
-    readAhead: false,
+    readAheadAt: null,
   };
 
   it('reads nothing while the store is down, even when due or urgent', () => {
@@ -171,9 +171,10 @@ describe('Function: masterRead', () => {
   });
 
   it('reads ahead, before it looks down, a master whose read-ahead time has come, unless its votes were just read', () => {
-    expect(masterRead({ ...base, readAhead: true, votesReadAt: 10_000 - FAST })).toBe('read');
-    expect(masterRead({ ...base, readAhead: true, votesReadAt: 10_000 - FAST + 1 })).toBe('keep');
-    expect(masterRead({ ...base, readAhead: true, storeDown: true })).toBe('store-down');
+    expect(masterRead({ ...base, readAheadAt: 10_000, votesReadAt: 10_000 - FAST })).toBe('read');
+    expect(masterRead({ ...base, readAheadAt: 10_000, votesReadAt: 10_000 - FAST + 1 })).toBe('keep');
+    expect(masterRead({ ...base, readAheadAt: 10_001, votesReadAt: 10_000 - FAST })).toBe('keep');
+    expect(masterRead({ ...base, readAheadAt: 10_000, storeDown: true })).toBe('store-down');
   });
 });
 
@@ -190,7 +191,7 @@ describe('Function: readAheadAt', () => {
         nextReadAt: READ_WHEN_ASKED,
         votesReadAt: 0,
         looksDown: false,
-        readAhead: true,
+        readAheadAt: at,
       }),
     ).toBe('read');
     expect(
@@ -200,7 +201,7 @@ describe('Function: readAheadAt', () => {
         nextReadAt: READ_WHEN_ASKED,
         votesReadAt: at,
         looksDown: true,
-        readAhead: true,
+        readAheadAt: at,
       }),
     ).toBe('keep');
   });
@@ -336,7 +337,7 @@ describe('read scheduling on a virtual clock', () => {
         nextReadAt,
         votesReadAt,
         looksDown: down,
-        readAhead: false,
+        readAheadAt: null,
       });
       if (read === 'read') {
         reads.push(now);

@@ -188,7 +188,8 @@ describe('MasterMonitor.awaitFreshInfo: a leader elected within ms of SDOWN judg
 
   const replicaInfoAt = (m: MasterMonitor) => m.replicas.find((r) => r.address.port === R1.port)?.infoAt;
 
-  it('asks a replica whose INFO is from the slow period at once, and resolves when it answered', async () => {
+  /** A monitor of M whose replica R1 has answered its first INFO; the world, to change R1 afterwards. */
+  async function monitorWithReplicaInfo(): Promise<{ world: FakeRedisWorld; m: MasterMonitor }> {
     const world = new FakeRedisWorld();
     world.set(M, 'up');
     world.set(R1, 'up');
@@ -196,6 +197,11 @@ describe('MasterMonitor.awaitFreshInfo: a leader elected within ms of SDOWN judg
     const m = startMonitor(world);
     const until = Date.now() + 2_000;
     while (replicaInfoAt(m) == null && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    return { world, m };
+  }
+
+  it('asks a replica whose INFO is from the slow period at once, and resolves when it answered', async () => {
+    const { m } = await monitorWithReplicaInfo();
     const first = replicaInfoAt(m) as number;
     expect(first).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 60));
@@ -207,13 +213,7 @@ describe('MasterMonitor.awaitFreshInfo: a leader elected within ms of SDOWN judg
   });
 
   it('waits no longer than its timeout for a replica whose INFO does not come', async () => {
-    const world = new FakeRedisWorld();
-    world.set(M, 'up');
-    world.set(R1, 'up');
-    world.setInfo(R1, replicaInfo());
-    const m = startMonitor(world);
-    const until = Date.now() + 2_000;
-    while (replicaInfoAt(m) == null && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    const { world, m } = await monitorWithReplicaInfo();
     await new Promise((r) => setTimeout(r, 60));
     // Its INFO now fails: the wait ends at the timeout, and selection then judges what it last said.
     world.setInfo(R1, undefined as never);
