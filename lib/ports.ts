@@ -32,7 +32,10 @@ interface ClaimEpochBase {
 }
 
 export type ClaimEpochRequest =
-  /** Start a new failover: only while none is in progress. The master enters 'select_slave'. */
+  /**
+   * Start a new failover: only while none is in progress. The master enters 'select_slave', or
+   * 'send_slaveof_noone' when the progress already names the replica to promote (claimStartState).
+   */
   | (ClaimEpochBase & { readonly mode: 'start'; readonly progress: FailoverProgress })
   /**
    * Take over a failover in progress whose leader's lease has expired: epoch and leader change, the
@@ -178,7 +181,7 @@ export type RenewLeaseResult =
  * - `claimEpoch`: succeeds only if the record's currentEpoch equals `expectedEpoch` and, for 'start', no
  *   failover is in progress (failoverState 'none'), or, for 'resume', one is in progress and its leader's
  *   lease has expired (leaderLeaseUntil < now). Sets currentEpoch = expectedEpoch + 1, leader = caller and
- *   the lease in the same write ('start' also sets failoverState 'select_slave' and the progress). Exactly
+ *   the lease in the same write ('start' also sets failoverState (claimStartState) and the progress). Exactly
  *   one of any number of concurrent claims for the same expectedEpoch wins; the losers get the record.
  * - `requestFailover`: only if the record exists, failoverState is 'none' and no request is pending that
  *   was recorded within the last `pendingForMs` (a sentinel takes a request up with its claim).
@@ -319,8 +322,16 @@ export function claimEpochAllowed(record: MasterRecord, request: ClaimEpochReque
 }
 
 /**
+ * The state a 'start' claim enters: select_slave, or send_slaveof_noone when the claimant already chose
+ * the replica (its progress names it): the claim then records the choice too, one write instead of two.
+ */
+export function claimStartState(progress: FailoverProgress): 'select_slave' | 'send_slaveof_noone' {
+  return progress.promoted === null ? 'select_slave' : 'send_slaveof_noone';
+}
+
+/**
  * The record a won claim writes: the next epoch, led by the caller, with its lease. 'start' also begins
- * the failover (select_slave, the progress) and clears a manual request; 'resume' keeps the recorded
+ * the failover (claimStartState, the progress) and clears a manual request; 'resume' keeps the recorded
  * state and progress. `request.progress` is taken as is: a caller that must not share it copies it first.
  */
 export function claimedRecord(record: MasterRecord, request: ClaimEpochRequest): MasterRecord {
@@ -334,7 +345,7 @@ export function claimedRecord(record: MasterRecord, request: ClaimEpochRequest):
   return request.mode === 'start'
     ? {
         ...claimed,
-        failoverState: 'select_slave',
+        failoverState: claimStartState(request.progress),
         failoverStartedAt: request.now,
         failover: request.progress,
         failoverRequestedAt: null,

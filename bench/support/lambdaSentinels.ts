@@ -52,6 +52,8 @@ function instrumentStore(store: DynamoStore, onStep: OnStep): DynamoStore {
   store.claimEpoch = async (name, request) => {
     const result = await claimEpoch.call(store, name, request);
     if (result.won) onStep('claim won');
+    // A claim that recorded the choice itself (choiceForClaim) is also the step that selects.
+    if (result.won && result.record.failoverState === 'send_slaveof_noone') onStep('replica selected');
     return result;
   };
   store.advanceFailover = async (name, request) => {

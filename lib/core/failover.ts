@@ -33,16 +33,18 @@ import {
   type FailoverCommand,
   type FailoverStep,
   type FailoverStepInput,
+  type LeaderView,
   type MemoryOf,
   type Recorded,
   StepOutput,
 } from './failoverStep.js';
 import { newFailoverProgress } from './records.js';
-import { selectReplica } from './selection.js';
+import { infoValidityMs, type Selection, selectReplica } from './selection.js';
 import type {
   Address,
   FailoverProgress,
   MasterRecord,
+  MasterSettings,
   PromotionProgress,
   RecordedFailover,
 } from './types.js';
@@ -109,38 +111,86 @@ function stepSelect(
     out.log('info', 'the master answers again before any change: failover abandoned');
     return out.end(failover, progress, { state: 'none', stage: 'aborted' });
   }
-  const selection = selectReplica(view.replicas, {
-    settings: out.settings,
-    masterSdownSince: view.masterSdownSince,
-    now: out.now,
-  });
-  if (!selection.chosen) {
+  const choice = chooseReplica(progress, view, memory.recorded, out.settings, out.now);
+  if (!choice.chosen) {
     out.announce('-failover-abort-no-good-slave', { kind: 'master', address: progress.oldMaster });
-    out.log('warn', 'no replica can be promoted', { rejected: selection.rejected });
+    out.log('warn', 'no replica can be promoted', { rejected: choice.rejected });
     return out.end(
       failover,
-      { ...progress, rejected: selection.rejected },
+      { ...progress, rejected: choice.rejected },
       { state: 'none', stage: 'aborted' },
       { retryNotBefore: out.retryNotBeforeAfterAbort(failover) },
     );
   }
-  const promoted = selection.chosen.address;
-  const others = replicasToRepoint(progress.oldMaster, promoted, [
-    ...view.replicas.map((candidate) => candidate.observation.address),
-    ...memory.recorded,
-  ]);
-  // A forced failover leaves the old master running: it is re-pointed with the replicas.
-  if (progress.forced) others.push(progress.oldMaster);
-  const chosen: PromotionProgress = {
-    ...progress,
-    promoted,
-    rejected: selection.rejected,
-    replicas: others.map((a) => ({ host: a.host, port: a.port, state: 'pending', sentAt: null, note: null })),
-  };
-  return out.record(failover, 'send_slaveof_noone', chosen, {
+  return out.record(failover, 'send_slaveof_noone', choice.chosen, {
     state: 'send_slaveof_noone',
     stage: 'entered',
   });
+}
+
+/**
+ * select_slave's choice on a view: the replica to promote, with every other known one (the view's, then
+ * the store's `recorded`) to re-point; or none, with why each was rejected.
+ */
+function chooseReplica(
+  progress: FailoverProgress,
+  view: LeaderView,
+  recorded: readonly Address[],
+  settings: MasterSettings,
+  now: number,
+):
+  | { readonly chosen: PromotionProgress }
+  | { readonly chosen: null; readonly rejected: Selection['rejected'] } {
+  const selection = selectReplica(view.replicas, { settings, masterSdownSince: view.masterSdownSince, now });
+  if (!selection.chosen) return { chosen: null, rejected: selection.rejected };
+  const promoted = selection.chosen.address;
+  const others = replicasToRepoint(progress.oldMaster, promoted, [
+    ...view.replicas.map((candidate) => candidate.observation.address),
+    ...recorded,
+  ]);
+  // A forced failover leaves the old master running: it is re-pointed with the replicas.
+  if (progress.forced) others.push(progress.oldMaster);
+  return {
+    chosen: {
+      ...progress,
+      promoted,
+      rejected: selection.rejected,
+      replicas: others.map((a) => ({
+        host: a.host,
+        port: a.port,
+        state: 'pending',
+        sentAt: null,
+        note: null,
+      })),
+    },
+  };
+}
+
+/**
+ * The choice an epoch claim that starts an automatic failover records itself, so that the claim and the
+ * choice are one conditional write instead of two in a row: select_slave's own choice, made on the
+ * claimant's view as the claim is sent (the winner's view, since only the winner's write lands). Null
+ * where select_slave must run after the claim instead:
+ * - a forced failover (SENTINEL FAILOVER): its master may be up, and nothing waits on it;
+ * - the master not down in this view, or a replica's INFO older than selection accepts while the link
+ *   is up (select_slave waits for the INFO asked for at SDOWN; the claim does not);
+ * - no replica qualifies: select_slave aborts with -failover-abort-no-good-slave, as Sentinel does.
+ * Either way the choice is recorded before any command, and every command goes to the replica it names.
+ */
+export function choiceForClaim(
+  progress: FailoverProgress,
+  view: LeaderView,
+  recorded: readonly Address[],
+  settings: MasterSettings,
+  now: number,
+): PromotionProgress | null {
+  if (progress.forced || view.masterSdownSince === null) return null;
+  const validity = infoValidityMs(settings, true);
+  const settled = view.replicas.every(
+    ({ observation: o }) => !o.linkConnected || (o.infoAt !== null && now - o.infoAt <= validity),
+  );
+  if (!settled) return null;
+  return chooseReplica(progress, view, recorded, settings, now).chosen;
 }
 
 /** Every replica known (the view's, then the store's), except the promoted one and the old master. */

@@ -112,6 +112,12 @@ export class FailoverRunner {
       let record: MasterRecord = read;
       let memory: FailoverMemory = null;
       let answer: FailoverAnswer = { type: 'none' };
+      if (this.#o.claimed && read.failoverState === 'send_slaveof_noone') {
+        // This sentinel's own claim recorded the choice (choiceForClaim): the claim was the write that
+        // entered send_slaveof_noone, so the run continues as after select_slave's write.
+        memory = { state: 'send_slaveof_noone', stage: 'entered' };
+        answer = { type: 'recorded' };
+      }
       // The record read, and each one a write into a new state returns, must still be this runner's epoch.
       let checkEpoch = true;
       for (;;) {

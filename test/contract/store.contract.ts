@@ -254,6 +254,67 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.getMaster(master)).toEqual(result.record);
       });
 
+      it('enters send_slaveof_noone when a start claim names the replica to promote; the failover continues from there', async () => {
+        const master = fresh('m');
+        await ensure(master);
+        const chosen: FailoverProgress = {
+          ...progressFor('10.0.0.1'),
+          promoted: { host: '10.0.0.2', port: 6379 },
+          rejected: [{ host: '10.0.0.3', port: 6379, reason: 'sdown' }],
+          replicas: [{ host: '10.0.0.3', port: 6379, state: 'pending', sentAt: null, note: null }],
+        };
+        const result = await store.claimEpoch(master, {
+          mode: 'start',
+          expectedEpoch: 0,
+          sentinelId: 'sentinel-a',
+          leaseUntil: T0 + 5_100,
+          progress: chosen,
+          now: T0 + 100,
+        });
+        expect(result.won).toBe(true);
+        expect(result.record).toMatchObject({
+          currentEpoch: 1,
+          leader: 'sentinel-a',
+          failoverState: 'send_slaveof_noone',
+          failover: chosen,
+        });
+        expect(await store.getMaster(master)).toEqual(result.record);
+        // A concurrent claim of the same epoch loses, whatever it names.
+        const late = await store.claimEpoch(master, {
+          mode: 'start',
+          expectedEpoch: 0,
+          sentinelId: 'sentinel-b',
+          leaseUntil: T0 + 5_100,
+          progress: { ...chosen, promoted: { host: '10.0.0.3', port: 6379 } },
+          now: T0 + 101,
+        });
+        expect(late.won).toBe(false);
+        expect(late.record.failover?.promoted).toEqual({ host: '10.0.0.2', port: 6379 });
+        // The next step is from send_slaveof_noone: select_slave's write is refused.
+        const fromSelect = await store.advanceFailover(master, {
+          epoch: 1,
+          sentinelId: 'sentinel-a',
+          now: T0 + 110,
+          from: ['select_slave'],
+          to: 'send_slaveof_noone',
+          progress: chosen,
+          leaseUntil: T0 + 5_200,
+        });
+        expect(fromSelect.ok).toBe(false);
+        const switched = await store.advanceFailover(master, {
+          epoch: 1,
+          sentinelId: 'sentinel-a',
+          now: T0 + 120,
+          from: ['send_slaveof_noone'],
+          to: 'reconf_slaves',
+          progress: { ...chosen, promotionSentAt: T0 + 115 },
+          leaseUntil: T0 + 5_200,
+          switchTo: { host: '10.0.0.2', port: 6379 },
+        });
+        expect(switched.ok).toBe(true);
+        if (switched.ok) expect(switched.record).toMatchObject({ host: '10.0.0.2', configEpoch: 1 });
+      });
+
       it('loses a claim on a stale epoch and returns the winner’s record', async () => {
         const master = fresh('m');
         await ensure(master);

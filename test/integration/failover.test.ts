@@ -144,6 +144,45 @@ describe('Failover on real Redis and DynamoDB Local', () => {
     expect(s.eventsOf('+fix-slave-config')).toEqual([]);
   });
 
+  it('records the choice of replica with the winning claim: no select_slave write, the promoted one named from the start', async () => {
+    const claims: MasterRecord[] = [];
+    const steps: string[] = [];
+    const c = await started({
+      wrapStore: (store) => {
+        const { claimEpoch, advanceFailover } = store;
+        store.claimEpoch = async (name, request) => {
+          const result = await claimEpoch.call(store, name, request);
+          if (result.won) claims.push(result.record);
+          return result;
+        };
+        store.advanceFailover = async (name, request) => {
+          const result = await advanceFailover.call(store, name, request);
+          if (result.ok) steps.push(`${result.record.failoverState}`);
+          return result;
+        };
+        return store;
+      },
+    });
+    await c.topology.master.kill();
+    const record = await waitForRecord(
+      c,
+      (r) => r.failoverState === 'none' && r.configEpoch >= 1,
+      'failover end',
+    );
+    expect(claims).toHaveLength(1);
+    expect(claims[0]?.failoverState).toBe('send_slaveof_noone');
+    expect(claims[0]?.failover?.promoted).toEqual({ host: '127.0.0.1', port: record.port });
+    expect(steps).not.toContain('send_slaveof_noone');
+    expect(steps[0]).toBe('reconf_slaves');
+    // Sentinel's events still come in its order, and the choice is announced once.
+    const leader = c.sentinels.eventsOf('+elected-leader')[0]?.sentinelId;
+    const sequence = c.sentinels.events
+      .filter((e) => e.sentinelId === leader && LEADER_SEQUENCE.includes(e.type))
+      .map((e) => e.type);
+    expect(sequence.filter((t, i) => sequence.indexOf(t) === i)).toEqual(LEADER_SEQUENCE);
+    expect(c.sentinels.eventsOf('+selected-slave')).toHaveLength(1);
+  });
+
   it('fails over with the default 10 s INFO period: replicas are asked for INFO as soon as the master looks down', async () => {
     const c = await started({ settings: { infoPeriodMs: 10_000 } });
     // Let the replicas' last INFO age past the 5 s limit that applies once the master is down.

@@ -124,7 +124,8 @@ export async function switchMaster(store: SentinelStore, name: string, to: Addre
     epoch,
     sentinelId,
     now,
-    from: ['select_slave'],
+    // The claim named the promoted replica, so it recorded the choice too (claimStartState).
+    from: ['send_slaveof_noone'],
     to: 'reconf_slaves',
     progress: claim.record.failover,
     leaseUntil: now + 10_000,

@@ -41,6 +41,8 @@ export async function startRealCluster(args: {
   replicaArgs?: ReadonlyArray<readonly string[]>;
   /** A topology built by the test (1 master, 2 replicas); stopped with the cluster. */
   topology?: Topology;
+  /** Wraps each sentinel's store, to watch the writes a sentinel makes. */
+  wrapStore?: (store: DynamoStore, sentinelId: string) => DynamoStore;
 }): Promise<RealCluster> {
   const topology = args.topology ?? (await startTopology({ replicas: 2 }));
   for (const [i, extra] of (args.replicaArgs ?? []).entries()) {
@@ -73,7 +75,10 @@ export async function startRealCluster(args: {
       };
     const sentinels = startSentinels({
       config,
-      storeFor: () => new DynamoStore(createDynamoClient({ endpoint: args.endpoint }), table),
+      storeFor: (id) => {
+        const store = new DynamoStore(createDynamoClient({ endpoint: args.endpoint }), table);
+        return args.wrapStore ? args.wrapStore(store, id) : store;
+      },
       probeFactoryFor,
       // Reconfigurations go straight to the servers: the proxies only model what each sentinel can see.
       controlFactoryFor: () => createRedisControl,

@@ -54,7 +54,7 @@ export const SETTINGS_VERSION_IS_EXPECTED = `${CONDITION.monitored} AND (#${ATTR
 export const UPDATE = {
   claimEpochStart:
     `SET #${ATTR.currentEpoch} = :nextEpoch, #${ATTR.leader} = :sentinelId, ` +
-    `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.failoverState} = :selectSlave, ` +
+    `#${ATTR.leaderLeaseUntil} = :leaseUntil, #${ATTR.failoverState} = :startState, ` +
     `#${ATTR.failoverStartedAt} = :now, #${ATTR.failover} = :progress, #${ATTR.updatedAt} = :now, ` +
     `#${ATTR.failoverRequestedAt} = :null, #${ATTR.failoverRequestCoordinated} = :false`,
   requestFailover: `SET #${ATTR.failoverRequestedAt} = :now, #${ATTR.failoverRequestCoordinated} = :coordinated`,
@@ -151,7 +151,6 @@ export const LITERALS: Readonly<Record<string, unknown>> = {
   one: 1,
   minusOne: -1,
   none: 'none',
-  selectSlave: 'select_slave',
   nullType: 'NULL',
 };
 

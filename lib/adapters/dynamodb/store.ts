@@ -10,7 +10,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newMasterRecord } from '../../core/records.js';
 import type { LoopLease, MasterRecord, ReplicaRecord, SentinelId, Vote } from '../../core/types.js';
 import type * as port from '../../ports.js';
-import { acquiredLease, StoreUnavailableError } from '../../ports.js';
+import { acquiredLease, claimStartState, StoreUnavailableError } from '../../ports.js';
 import {
   advanceFailoverExpressions,
   CONDITION,
@@ -122,6 +122,7 @@ export class DynamoStore implements port.SentinelStore {
           leaseUntil: request.leaseUntil,
           now: request.now,
           progress: request.mode === 'start' ? failoverProgressToAttribute(request.progress) : null,
+          startState: request.mode === 'start' ? claimStartState(request.progress) : null,
         },
         returnValues: 'ALL_NEW',
         currentOnConflict: true,

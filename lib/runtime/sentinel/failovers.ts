@@ -3,6 +3,7 @@
  * reconfigurations outside a failover (+convert-to-slave, +fix-slave-config).
  */
 import { addressKey } from '../../core/decide.js';
+import type { LeaderView } from '../../core/failoverStep.js';
 import { READ_AT_ONCE } from '../../core/loopSchedule.js';
 import { infoValidityMs } from '../../core/selection.js';
 import type { MasterSettings } from '../../core/types.js';
@@ -70,16 +71,7 @@ export class Failovers {
       log,
       emit: (event) => this.#parts.emit(event, epoch),
       ...(options.onRecord ? { onRecord: options.onRecord } : {}),
-      view: () => {
-        const snapshot = slot.monitor.snapshot();
-        return {
-          replicas: snapshot.replicas.map((observation) => ({
-            observation,
-            sdown: slot.memory.replicaSdownSince[addressKey(observation.address)] !== undefined,
-          })),
-          masterSdownSince: slot.memory.sdownSince,
-        };
-      },
+      view: () => leaderView(slot),
       // Judged on the INFO asked for when the master went down (Sentinel's validity limit), waiting at
       // most a probe timeout for it.
       settleView: () =>
@@ -133,4 +125,16 @@ export class Failovers {
       ...(result.ok ? {} : { reason: result.reason }),
     });
   }
+}
+
+/** This sentinel's current view of the slot's replicas and master, as selection judges it. */
+export function leaderView(slot: MasterSlot): LeaderView {
+  const snapshot = slot.monitor.snapshot();
+  return {
+    replicas: snapshot.replicas.map((observation) => ({
+      observation,
+      sdown: slot.memory.replicaSdownSince[addressKey(observation.address)] !== undefined,
+    })),
+    masterSdownSince: slot.memory.sdownSince,
+  };
 }

@@ -23,6 +23,7 @@ import {
   type MasterMemory,
 } from '../../core/decide.js';
 import { formatEvent, makeEvent, withHostsAsIps } from '../../core/events.js';
+import { choiceForClaim } from '../../core/failover.js';
 import { handedOverToken, handoverGap, stopReason } from '../../core/leaseTiming.js';
 import {
   looksDown,
@@ -59,7 +60,7 @@ import {
 } from '../handover.js';
 import { errorFields, FAULT, type Log, RepeatedFailureLog, silentLog } from '../log.js';
 import type { MonitorSnapshot } from '../monitor.js';
-import { Failovers } from './failovers.js';
+import { Failovers, leaderView } from './failovers.js';
 import { LoopLeaseKeeper } from './lease.js';
 import { RecordsCopy } from './records.js';
 import { MasterSlots } from './slots.js';
@@ -531,12 +532,20 @@ export class SentinelRunner {
           // need not read them after its claim: those read with the votes the claim was decided on, or,
           // when that read is not recent (a requested failover of a master that looks up), a read sent
           // along with the claim.
-          const replicas = replicasReadRecently(slot.votesReadAt, this.#clock.now())
-            ? Promise.resolve(slot.replicasRead)
+          const now = this.#clock.now();
+          const recent = replicasReadRecently(slot.votesReadAt, now) ? slot.replicasRead : null;
+          const replicas = recent
+            ? Promise.resolve(recent)
             : store.listReplicas(name).then(
                 (recorded) => recorded.map((r) => ({ host: r.host, port: r.port })),
                 () => null,
               );
+          // An automatic start records the choice of replica with the claim when this sentinel's view
+          // allows it now (choiceForClaim): the winner then goes straight to REPLICAOF NO ONE.
+          const chosen =
+            action.mode === 'start' && recent
+              ? choiceForClaim(action.progress, leaderView(slot), recent, slot.settings, now)
+              : null;
           const result = await store.claimEpoch(
             name,
             action.mode === 'start'
@@ -545,15 +554,15 @@ export class SentinelRunner {
                   expectedEpoch: action.expectedEpoch,
                   sentinelId,
                   leaseUntil: action.leaseUntil,
-                  progress: action.progress,
-                  now: this.#clock.now(),
+                  progress: chosen ?? action.progress,
+                  now,
                 }
               : {
                   mode: 'resume',
                   expectedEpoch: action.expectedEpoch,
                   sentinelId,
                   leaseUntil: action.leaseUntil,
-                  now: this.#clock.now(),
+                  now,
                 },
           );
           const applied = applyClaimOutcome(slot.memory, action, result, masterRef, this.#clock.now());

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SENTINEL_DEFAULTS } from '../../../lib/core/constants.js';
-import { RESEND_PROMOTION_AFTER_MS, recordedFailover, stepFailover } from '../../../lib/core/failover.js';
+import {
+  choiceForClaim,
+  RESEND_PROMOTION_AFTER_MS,
+  recordedFailover,
+  stepFailover,
+} from '../../../lib/core/failover.js';
 import type {
   FailoverAnswer,
   FailoverMemory,
@@ -13,6 +18,7 @@ import type {
   FailoverStep,
   LeaderView,
 } from '../../../lib/core/failoverStep.js';
+import { applyLinkLost } from '../../../lib/core/observation.js';
 import type {
   Address,
   FailoverProgress,
@@ -273,6 +279,50 @@ describe('select_slave', () => {
     ]);
     expect(out.logs.map((l) => l.message)).toEqual(['replica selected']);
     expect(out.request).toEqual({ type: 'continue' });
+  });
+});
+
+describe('choiceForClaim: the choice an automatic start claim records itself', () => {
+  const VALIDITY = 5 * SETTINGS.probePeriodMs;
+  const leaderView = (replicas: LeaderView['replicas'], masterSdownSince: number | null = NOW - 20) => ({
+    replicas,
+    masterSdownSince,
+  });
+
+  it("is select_slave's own choice on the same view and recorded replicas", () => {
+    const replicas = [candidate(R1, NOW, { offset: 500 }), candidate(R2, NOW, { offset: 900 })];
+    const recorded = [R2, R3, M, R1];
+    const choice = choiceForClaim(progress(), leaderView(replicas), recorded, SETTINGS, NOW);
+    const selected = step(failoverRecord('select_slave', progress()), {
+      memory: { state: 'select_slave', stage: 'looking', recorded },
+      answer: { type: 'view', view: leaderView(replicas) },
+    });
+    expect(choice).toEqual(writeOf(selected.request).progress);
+    expect(choice).toMatchObject({ promoted: R2, replicas: [reconf(R1), reconf(R3)] });
+  });
+
+  it('judges INFO as selection does with the master down: a connected replica may not be older than 5 probe periods', () => {
+    const settled = [candidate(R1, NOW - VALIDITY), candidate(R2, NOW)];
+    expect(choiceForClaim(progress(), leaderView(settled), [], SETTINGS, NOW)?.promoted).toEqual(R1);
+    // R1's INFO a millisecond too old: select_slave would wait for the INFO asked for at SDOWN.
+    const unsettled = [candidate(R1, NOW - VALIDITY - 1, { offset: 5_000 }), candidate(R2, NOW)];
+    expect(choiceForClaim(progress(), leaderView(unsettled), [], SETTINGS, NOW)).toBeNull();
+    // A replica whose link is down waits for nothing (selection excludes it): the claim chooses.
+    const lost = candidate(R1, NOW - VALIDITY - 1, { offset: 5_000 });
+    const disconnected = [
+      { ...lost, observation: applyLinkLost(lost.observation, NOW - 10) },
+      candidate(R2, NOW),
+    ];
+    expect(choiceForClaim(progress(), leaderView(disconnected), [], SETTINGS, NOW)?.promoted).toEqual(R2);
+  });
+
+  it('leaves the choice to select_slave for a forced failover, a master not down, or no replica that qualifies', () => {
+    const replicas = [candidate(R1, NOW)];
+    expect(choiceForClaim(progress({ forced: true }), leaderView(replicas), [], SETTINGS, NOW)).toBeNull();
+    expect(choiceForClaim(progress(), leaderView(replicas, null), [], SETTINGS, NOW)).toBeNull();
+    const none = [candidate(R1, NOW, { sdown: true }), candidate(R2, NOW, { priority: 0 })];
+    expect(choiceForClaim(progress(), leaderView(none), [], SETTINGS, NOW)).toBeNull();
+    expect(choiceForClaim(progress(), leaderView([]), [], SETTINGS, NOW)).toBeNull();
   });
 });
 
