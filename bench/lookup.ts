@@ -17,10 +17,14 @@ import type { Address } from '../lib/core/types.js';
 import { startHttpApi } from '../lib/http/server.js';
 import { type SentinelEndpoint, startSentinelEndpoint } from '../lib/resp/server.js';
 import { startTopology, type Topology } from '../lib/runtime/redisProcess.js';
-import { startDynamoDbLocal } from '../test/support/dynamodbLocal.js';
+
 import { startHttpFloor, startNetFloor } from './support/floors.js';
 import { type HttpLoadResult, runHttpLoad } from './support/httpLoad.js';
-import { type LambdaSentinels, startLambdaSentinels } from './support/lambdaSentinels.js';
+import {
+  type LambdaSentinels,
+  startBenchDynamoDbLocal,
+  startLambdaSentinels,
+} from './support/lambdaSentinels.js';
 import { startLocalSentinel } from './support/localSentinel.js';
 import { startRealSentinels } from './support/realSentinel.js';
 import { type RedisBenchmarkResult, runRedisBenchmark } from './support/redisBenchmark.js';
@@ -342,7 +346,7 @@ async function main(): Promise<void> {
     map.set(key, [...(map.get(key) ?? []), value]);
 
   log(`load average at start: ${load()} (${os.cpus().length} cores)`);
-  const dynamo = SYSTEMS.includes('lambda') ? await startDynamoDbLocal() : null;
+  const dynamo = SYSTEMS.includes('lambda') ? await startBenchDynamoDbLocal() : null;
   try {
     if (SELECTED.has('rps') || SELECTED.has('http')) {
       for (let run = 1; run <= RUNS; run += 1) {

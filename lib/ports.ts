@@ -477,6 +477,15 @@ export interface RedisControl {
    * the target replica has caught up, then swaps roles. Resolves when the command is accepted.
    */
   failoverTo(master: Address, target: Address, timeoutMs: number): Promise<ReplicaOfResult>;
+  /**
+   * Opens, ahead of time, the connection the next `replicaOf` to `target` will use: a claim that records
+   * the replica to promote prepares it while the claim's write is in flight, so REPLICAOF NO ONE does
+   * not wait for a connect. Never throws; a connection that fails is not used (replicaOf connects
+   * afresh). Optional: a control without connections has nothing to open.
+   */
+  prepare?(target: Address): void;
+  /** Closes what `prepare` opened and no call used. */
+  close?(): void;
 }
 
 export type RedisControlFactory = (options: RedisProbeOptions) => RedisControl;

@@ -81,6 +81,8 @@ export interface ClaimedFailover {
   readonly record: MasterRecord;
   /** Never rejects: null when the read failed (the runner then reads again, with retries). */
   readonly replicas: Promise<readonly Address[] | null>;
+  /** The control whose connection to the chosen replica the claim opened ahead (RedisControl.prepare). */
+  readonly control?: RedisControl;
 }
 
 /** What doing a step's request left: the record as it now stands, and the answer for the next step. */
@@ -149,6 +151,7 @@ export class FailoverRunner {
       return 'stopped';
     } finally {
       // The failover's writes leave their change-counter increments in flight (ports.ts settle).
+      this.#o.control.close?.();
       await Promise.all([...[...this.#probes.values()].map((p) => p.close()), this.#o.store.settle()]);
     }
   }

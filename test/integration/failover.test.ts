@@ -4,6 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import type { MasterRecord } from '../../lib/core/types.js';
 import { requestManualFailover } from '../../lib/runtime/manualFailover.js';
 import { allocatePorts, startRedis } from '../../lib/runtime/redisProcess.js';
@@ -147,7 +148,29 @@ describe('Failover on real Redis and DynamoDB Local', () => {
   it('records the choice of replica with the winning claim: no select_slave write, the promoted one named from the start', async () => {
     const claims: MasterRecord[] = [];
     const steps: string[] = [];
+    // What each control the sentinels create is asked, in order, by control.
+    const controls: string[][] = [];
     const c = await started({
+      controlFactoryFor: () => (options) => {
+        const real = createRedisControl(options);
+        const calls: string[] = [];
+        controls.push(calls);
+        return {
+          replicaOf: (target, master) => {
+            calls.push(`replicaOf ${target.port} ${master === null ? 'NO ONE' : master.port}`);
+            return real.replicaOf(target, master);
+          },
+          failoverTo: (master, target, ms) => real.failoverTo(master, target, ms),
+          prepare: (target) => {
+            calls.push(`prepare ${target.port}`);
+            real.prepare?.(target);
+          },
+          close: () => {
+            calls.push('close');
+            real.close?.();
+          },
+        };
+      },
       wrapStore: (store) => {
         const { claimEpoch, advanceFailover } = store;
         store.claimEpoch = async (name, request) => {
@@ -174,6 +197,18 @@ describe('Failover on real Redis and DynamoDB Local', () => {
     expect(claims[0]?.failover?.promoted).toEqual({ host: '127.0.0.1', port: record.port });
     expect(steps).not.toContain('send_slaveof_noone');
     expect(steps[0]).toBe('reconf_slaves');
+    // The winner's connection to the chosen replica was opened with its claim and used for the
+    // promotion; every claimant's prepared control (the losers' too) was closed.
+    const prepared = controls.filter((calls) => calls[0]?.startsWith('prepare'));
+    expect(prepared.length).toBeGreaterThanOrEqual(1);
+    const winner = prepared.filter((calls) => calls.some((call) => call.startsWith('replicaOf')));
+    expect(winner).toHaveLength(1);
+    expect(winner[0]?.slice(0, 2)).toEqual([`prepare ${record.port}`, `replicaOf ${record.port} NO ONE`]);
+    await c.sentinels.waitFor(
+      () => prepared.every((calls) => calls.at(-1) === 'close'),
+      WITHIN_MS,
+      'every prepared control closed',
+    );
     // Sentinel's events still come in its order, and the choice is announced once.
     const leader = c.sentinels.eventsOf('+elected-leader')[0]?.sentinelId;
     const sequence = c.sentinels.events

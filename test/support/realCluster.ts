@@ -11,7 +11,7 @@ import { DynamoStore } from '../../lib/adapters/dynamodb/store.js';
 import { createRedisControl } from '../../lib/adapters/redis/control.js';
 import { createRedisProbe } from '../../lib/adapters/redis/probe.js';
 import type { Address, MasterSettings, SentinelConfig } from '../../lib/core/types.js';
-import type { RedisProbeFactory } from '../../lib/ports.js';
+import type { RedisControlFactory, RedisProbeFactory } from '../../lib/ports.js';
 import { startTopology, type Topology } from '../../lib/runtime/redisProcess.js';
 import { type RunningSentinels, startSentinels } from './sentinels.js';
 import { globalSettings, masterSettings } from './settings.js';
@@ -43,6 +43,8 @@ export async function startRealCluster(args: {
   topology?: Topology;
   /** Wraps each sentinel's store, to watch the writes a sentinel makes. */
   wrapStore?: (store: DynamoStore, sentinelId: string) => DynamoStore;
+  /** Each sentinel's control factory (default: the real one, straight to the servers). */
+  controlFactoryFor?: (sentinelId: string) => RedisControlFactory;
 }): Promise<RealCluster> {
   const topology = args.topology ?? (await startTopology({ replicas: 2 }));
   for (const [i, extra] of (args.replicaArgs ?? []).entries()) {
@@ -81,7 +83,7 @@ export async function startRealCluster(args: {
       },
       probeFactoryFor,
       // Reconfigurations go straight to the servers: the proxies only model what each sentinel can see.
-      controlFactoryFor: () => createRedisControl,
+      controlFactoryFor: args.controlFactoryFor ?? (() => createRedisControl),
     });
     const store = new DynamoStore(createDynamoClient({ endpoint: args.endpoint }), table);
     return {

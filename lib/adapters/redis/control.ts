@@ -1,7 +1,8 @@
 /**
- * RedisControl over ioredis: a fresh fail-fast connection per reconfiguration, one MULTI/EXEC, closed
- * at once. Reconfigurations are rare, so a dedicated connection costs nothing and never shares a socket
- * with the probes' timeouts.
+ * RedisControl over ioredis: a fail-fast connection of its own per reconfiguration, one MULTI/EXEC,
+ * closed at once. Reconfigurations are rare, so a dedicated connection costs nothing and never shares a
+ * socket with the probes' timeouts. A promotion's connection may be opened ahead (`prepare`), while the
+ * claim that chose the replica is written, and is still used for that one call only.
  *
  * Connect and reply share one budget, timeoutMs (probe-timeout), like a probe's: the call ends within
  * controlCommandDeadlineMs(timeoutMs), which the failover runner's leader fence counts on
@@ -27,8 +28,17 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+function addressKey(address: Address): string {
+  return `${address.host}:${address.port}`;
+}
+
 class IoredisControl implements RedisControl {
   readonly #tls;
+  /**
+   * Connections opened by `prepare`, by address: each is used by one call at most (taken out of the map
+   * when used), so no two reconfigurations ever share a socket.
+   */
+  readonly #prepared = new Map<string, { client: Redis; connected: Promise<boolean> }>();
 
   constructor(private readonly options: RedisProbeOptions) {
     this.#tls = options.tls?.enabled ? readTlsOptions(options.tls) : undefined;
@@ -38,10 +48,25 @@ class IoredisControl implements RedisControl {
     return this.#withClient(target, (client) => this.#transaction(client, master));
   }
 
+  prepare(target: Address): void {
+    const key = addressKey(target);
+    if (this.#prepared.has(key)) return;
+    const client = this.#newClient(target);
+    const connected = client.connect().then(
+      () => true,
+      () => false,
+    );
+    this.#prepared.set(key, { client, connected });
+  }
+
+  close(): void {
+    for (const { client } of this.#prepared.values()) client.disconnect();
+    this.#prepared.clear();
+  }
+
   async failoverTo(master: Address, target: Address, timeoutMs: number): Promise<ReplicaOfResult> {
     return this.#withClient(master, async (client) => {
       try {
-        await client.connect();
         await client.call(
           commandName(this.options, 'failover'),
           'TO',
@@ -57,11 +82,55 @@ class IoredisControl implements RedisControl {
     });
   }
 
-  /** A fresh fail-fast connection for one call, closed afterwards, with one outer deadline for all of it. */
+  /**
+   * A fail-fast connection for one call, closed afterwards, with one outer deadline for all of it: the
+   * one `prepare` opened for this address if it connected, else a fresh one.
+   */
   async #withClient(
     target: Address,
     call: (client: Redis) => Promise<ReplicaOfResult>,
   ): Promise<ReplicaOfResult> {
+    const { options } = this;
+    const used: { client: Redis | null; expired: boolean } = { client: null, expired: false };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<ReplicaOfResult>((resolve) => {
+      timer = setTimeout(() => {
+        used.expired = true;
+        resolve({ ok: false, reason: 'timeout' });
+      }, controlCommandDeadlineMs(options.timeoutMs));
+    });
+    const attempt = async (): Promise<ReplicaOfResult> => {
+      const prepared = await this.#takePrepared(target);
+      used.client = prepared ?? this.#newClient(target);
+      // Nothing is written once the deadline has passed (the leader fence counts on it).
+      if (used.expired) return { ok: false, reason: 'timeout' };
+      try {
+        if (!prepared) await used.client.connect();
+      } catch (error) {
+        return { ok: false, reason: errorText(error) };
+      }
+      return call(used.client);
+    };
+    try {
+      return await Promise.race([attempt(), deadline]);
+    } finally {
+      clearTimeout(timer);
+      used.client?.disconnect();
+    }
+  }
+
+  /** The prepared connection to `target`, once connected; null when none was prepared or it failed. */
+  async #takePrepared(target: Address): Promise<Redis | null> {
+    const key = addressKey(target);
+    const prepared = this.#prepared.get(key);
+    if (!prepared) return null;
+    this.#prepared.delete(key);
+    if ((await prepared.connected) && prepared.client.status === 'ready') return prepared.client;
+    prepared.client.disconnect();
+    return null;
+  }
+
+  #newClient(target: Address): Redis {
     const { options } = this;
     const client = new Redis({
       ...PROBE_CLIENT_OPTIONS,
@@ -75,25 +144,12 @@ class IoredisControl implements RedisControl {
       ...(options.clientName ? { connectionName: options.clientName } : {}),
     });
     client.on('error', () => {});
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<ReplicaOfResult>((resolve) => {
-      timer = setTimeout(
-        () => resolve({ ok: false, reason: 'timeout' }),
-        controlCommandDeadlineMs(options.timeoutMs),
-      );
-    });
-    try {
-      return await Promise.race([call(client), deadline]);
-    } finally {
-      clearTimeout(timer);
-      client.disconnect();
-    }
+    return client;
   }
 
   async #transaction(client: Redis, master: Address | null): Promise<ReplicaOfResult> {
     const { options } = this;
     try {
-      await client.connect();
       const args = master === null ? ['NO', 'ONE'] : [master.host, String(master.port)];
       const results = await client
         .multi()

@@ -6,7 +6,7 @@ import { addressKey } from '../../core/decide.js';
 import type { LeaderView } from '../../core/failoverStep.js';
 import { READ_AT_ONCE } from '../../core/loopSchedule.js';
 import { infoValidityMs } from '../../core/selection.js';
-import type { MasterSettings } from '../../core/types.js';
+import type { Address, MasterSettings } from '../../core/types.js';
 import type { RedisControl } from '../../ports.js';
 import { type ClaimedFailover, FailoverRunner } from '../failover.js';
 import { errorFields, FAULT } from '../log.js';
@@ -35,6 +35,17 @@ export class Failovers {
     return Promise.all([...this.#running.values()].map((f) => f.done));
   }
 
+  /**
+   * A control for the failover a claim that chose `promoted` would run, its connection to that replica
+   * opened now, while the claim is written (RedisControl.prepare). The caller closes it if the claim
+   * does not win; a run started with it closes it when it ends.
+   */
+  preparedControl(slot: MasterSlot, promoted: Address): RedisControl {
+    const control = this.#controlFor(slot.settings);
+    control.prepare?.(promoted);
+    return control;
+  }
+
   #controlFor(settings: MasterSettings): RedisControl {
     const { options, clock } = this.#parts;
     return options.controlFactory({
@@ -56,7 +67,10 @@ export class Failovers {
     const { options, clock, log } = this.#parts;
     const name = slot.settings.name;
     const running = this.#running.get(name);
-    if (running && running.epoch === epoch) return;
+    if (running && running.epoch === epoch) {
+      claimed?.control?.close?.();
+      return;
+    }
     running?.abort.abort();
     const abort = new AbortController();
     const runner = new FailoverRunner({
@@ -65,7 +79,7 @@ export class Failovers {
       sentinelId: options.sentinelId,
       epoch,
       store: options.store,
-      control: this.#controlFor(slot.settings),
+      control: claimed?.control ?? this.#controlFor(slot.settings),
       probeFactory: options.probeFactory,
       clock,
       log,

@@ -51,6 +51,7 @@ import {
 import { INITIAL_TILT, observeTimer, type TiltState } from '../../core/tilt.js';
 import type { LoopLease, SentinelEvent, SentinelId } from '../../core/types.js';
 import { redactSecrets, secretsOf } from '../../eventLog.js';
+import type { ClaimEpochRequest } from '../../ports.js';
 import { type Clock, systemClock } from '../clock.js';
 import {
   type HandoverState,
@@ -546,8 +547,10 @@ export class SentinelRunner {
             action.mode === 'start' && recent
               ? choiceForClaim(action.progress, leaderView(slot), recent, slot.settings, now)
               : null;
-          const result = await store.claimEpoch(
-            name,
+          // Its connection to the chosen replica opens while the claim is written; only a won claim's
+          // failover uses it.
+          const control = chosen?.promoted ? this.#failovers.preparedControl(slot, chosen.promoted) : null;
+          const request: ClaimEpochRequest =
             action.mode === 'start'
               ? {
                   mode: 'start',
@@ -563,8 +566,12 @@ export class SentinelRunner {
                   sentinelId,
                   leaseUntil: action.leaseUntil,
                   now,
-                },
-          );
+                };
+          const result = await store.claimEpoch(name, request).catch((error: unknown) => {
+            control?.close?.();
+            throw error;
+          });
+          if (!result.won) control?.close?.();
           const applied = applyClaimOutcome(slot.memory, action, result, masterRef, this.#clock.now());
           slot.memory = applied.memory;
           for (const event of applied.events) this.#emit(event);
@@ -578,7 +585,11 @@ export class SentinelRunner {
           });
           // Fast path: the elected sentinel runs the failover itself, at once, without waiting for a tick.
           if (result.won)
-            this.#failovers.start(slot, result.record.currentEpoch, { record: result.record, replicas });
+            this.#failovers.start(slot, result.record.currentEpoch, {
+              record: result.record,
+              replicas,
+              ...(control ? { control } : {}),
+            });
           return 'done';
         }
         case 'run-failover':

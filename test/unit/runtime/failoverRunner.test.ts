@@ -154,7 +154,7 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
     const events: SentinelEvent[] = [];
     const logs: string[] = [];
     const abort = new AbortController();
-    const runner = (sentinelId = 'sentinel-a', claimed?: ClaimedFailover) =>
+    const runner = (sentinelId = 'sentinel-a', claimed?: ClaimedFailover, control?: RedisControl) =>
       new FailoverRunner({
         ...(claimed ? { claimed } : {}),
         settings: { ...settings, leaderLeaseMs: 5_000 },
@@ -162,7 +162,7 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
         sentinelId,
         epoch: 1,
         store,
-        control: world.controlFactory()({ timeoutMs: 100, now: () => clock.now() }),
+        control: control ?? world.controlFactory()({ timeoutMs: 100, now: () => clock.now() }),
         probeFactory: world.factory(),
         clock,
         log: (_level, message) => logs.push(message),
@@ -277,6 +277,50 @@ describe('Class: FailoverRunner, on a virtual clock', () => {
     // R2 came only from the read made with the claim: it is recorded with the choice and re-pointed.
     expect(toRepoint).toEqual([R2]);
     expect(world.replicaOfCalls).toContainEqual({ target: R2, master: R1 });
+  });
+
+  it('started by its own claim that recorded the choice, sends REPLICAOF NO ONE first: no read, no select write; it closes its control at the end', async () => {
+    const chosen = progress({
+      promoted: R1,
+      replicas: [{ host: R2.host, port: R2.port, state: 'pending', sentAt: null, note: null }],
+    });
+    const { runner, store, world, claim, events } = await setUp({ progress: chosen });
+    expect(claim.record.failoverState).toBe('send_slaveof_noone');
+    world.set(R2, 'up');
+    const reads = countReads(store);
+    const steps: string[] = [];
+    const advance = store.advanceFailover.bind(store);
+    store.advanceFailover = async (name, request) => {
+      steps.push(`${request.from.join('|')}→${request.to}`);
+      return advance(name, request);
+    };
+    const fake = world.controlFactory()({ timeoutMs: 100, now: Date.now });
+    const calls: string[] = [];
+    const control: RedisControl = {
+      replicaOf: (target, master) => {
+        calls.push(`replicaOf ${target.port} ${master?.port ?? 'NO ONE'}`);
+        return fake.replicaOf(target, master);
+      },
+      failoverTo: (master, target, ms) => fake.failoverTo(master, target, ms),
+      close: () => calls.push('close'),
+    };
+    const end = await runner(
+      'sentinel-a',
+      { record: claim.record, replicas: Promise.resolve([R2]) },
+      control,
+    ).run();
+    expect(end).toBe('completed');
+    expect(reads.getMaster).toBe(0);
+    expect(steps[0]).toBe('send_slaveof_noone→reconf_slaves');
+    expect(calls[0]).toBe(`replicaOf ${R1.port} NO ONE`);
+    expect(calls.at(-1)).toBe('close');
+    expect(calls.filter((c) => c === 'close')).toHaveLength(1);
+    expect(events.map((e) => e.type).slice(0, 4)).toEqual([
+      '+selected-slave',
+      '+failover-state-send-slaveof-noone',
+      '+failover-state-wait-promotion',
+      '+promoted-slave',
+    ]);
   });
 
   it('reads the record and the replicas itself when the read made with the claim failed', async () => {
