@@ -101,6 +101,8 @@ function instrumentControl(factory: RedisControlFactory, onStep: OnStep): RedisC
         return result;
       },
       failoverTo: (master, target, timeoutMs) => control.failoverTo(master, target, timeoutMs),
+      prepare: (target) => control.prepare?.(target),
+      close: () => control.close?.(),
     };
   };
 }
