@@ -45,7 +45,8 @@ class IoredisControl implements RedisControl {
   }
 
   async replicaOf(target: Address, master: Address | null): Promise<ReplicaOfResult> {
-    return this.#withClient(target, (client) => this.#transaction(client, master));
+    const failed = (error: unknown): ReplicaOfResult => ({ ok: false, reason: errorText(error) });
+    return this.#withClient(target, failed, (client) => this.#transaction(client, master));
   }
 
   prepare(target: Address): void {
@@ -65,7 +66,11 @@ class IoredisControl implements RedisControl {
   }
 
   async failoverTo(master: Address, target: Address, timeoutMs: number): Promise<ReplicaOfResult> {
-    return this.#withClient(master, async (client) => {
+    const refused = (error: unknown): ReplicaOfResult => ({
+      ok: false,
+      reason: `FAILOVER TO refused: ${errorText(error)}`,
+    });
+    return this.#withClient(master, refused, async (client) => {
       try {
         await client.call(
           commandName(this.options, 'failover'),
@@ -77,7 +82,7 @@ class IoredisControl implements RedisControl {
         );
         return { ok: true };
       } catch (error) {
-        return { ok: false, reason: `FAILOVER TO refused: ${errorText(error)}` };
+        return refused(error);
       }
     });
   }
@@ -88,6 +93,7 @@ class IoredisControl implements RedisControl {
    */
   async #withClient(
     target: Address,
+    connectFailed: (error: unknown) => ReplicaOfResult,
     call: (client: Redis) => Promise<ReplicaOfResult>,
   ): Promise<ReplicaOfResult> {
     const { options } = this;
@@ -101,13 +107,17 @@ class IoredisControl implements RedisControl {
     });
     const attempt = async (): Promise<ReplicaOfResult> => {
       const prepared = await this.#takePrepared(target);
+      // Nothing is written once the deadline has passed (the leader fence counts on it); the finally
+      // below has already run then, so the prepared connection is closed here.
+      if (used.expired) {
+        prepared?.disconnect();
+        return { ok: false, reason: 'timeout' };
+      }
       used.client = prepared ?? this.#newClient(target);
-      // Nothing is written once the deadline has passed (the leader fence counts on it).
-      if (used.expired) return { ok: false, reason: 'timeout' };
       try {
         if (!prepared) await used.client.connect();
       } catch (error) {
-        return { ok: false, reason: errorText(error) };
+        return connectFailed(error);
       }
       return call(used.client);
     };
