@@ -150,8 +150,9 @@ export class FailoverRunner {
       log('error', 'failover runner failed', { master: settings.name, ...errorFields(error) });
       return 'stopped';
     } finally {
-      // The failover's writes leave their change-counter increments in flight (ports.ts settle).
+      // A connection the claim opened ahead and no command used (RedisControl.prepare).
       this.#o.control.close?.();
+      // The failover's writes leave their change-counter increments in flight (ports.ts settle).
       await Promise.all([...[...this.#probes.values()].map((p) => p.close()), this.#o.store.settle()]);
     }
   }
