@@ -98,8 +98,9 @@ export function readAheadAt(master: InstanceObservation, downAfterMs: number): n
  * What a master's tick does about its record and votes before deciding:
  * - `store-down`: the store is down: the view says so, nothing is read;
  * - `read`: its record and votes are read together, because its read is due (`nextReadAt`), or because
- *   it looks down or is about to (its `readAheadAt` has come) and its votes are older than the vote-read period: urgent,
- *   read before deciding, so the second sentinel to see SDOWN finds the first one's vote in the same tick;
+ *   it looks down or is about to (its `readAheadAt` has come) and its votes are older than the
+ *   vote-read period: urgent, read before deciding, so the second sentinel to see SDOWN finds the first
+ *   one's vote in the same tick;
  * - `keep`: the view in hand is used (its record kept current by the change counter, its votes as last
  *   read: nothing is decided from them while the master looks up).
  */

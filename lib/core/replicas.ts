@@ -1,7 +1,12 @@
 /**
  * Replica discovery from the master's INFO (Sentinel §1.8: the `slaveN:` lines).
  */
-import type { Address, ReplicationInfo } from './types.js';
+import type { Address, ReplicaRecord, ReplicationInfo } from './types.js';
+
+/** The addresses of recorded replicas, without the rest of their records. */
+export function replicaAddresses(records: readonly ReplicaRecord[]): Address[] {
+  return records.map((r) => ({ host: r.host, port: r.port }));
+}
 
 /** Replicas the master reports that this sentinel does not know yet, in the order reported. */
 export function newlyReportedReplicas(known: readonly Address[], masterInfo: ReplicationInfo): Address[] {

@@ -21,6 +21,7 @@ import type {
   FailoverWrite,
 } from '../core/failoverStep.js';
 import { leaderFenceMs } from '../core/fence.js';
+import { replicaAddresses } from '../core/replicas.js';
 import type { ReplicaCandidate } from '../core/selection.js';
 import type {
   Address,
@@ -180,7 +181,7 @@ export class FailoverRunner {
         if (recorded === null) return null;
         return {
           record,
-          answer: { type: 'replicas', addresses: recorded.map((r) => ({ host: r.host, port: r.port })) },
+          answer: { type: 'replicas', addresses: replicaAddresses(recorded) },
         };
       }
       case 'info': {

@@ -296,9 +296,10 @@ export class SimStore {
       return this.#acknowledgeWithoutWriting(args[0] as string, real);
     if (op === 'advanceFailover' && b.has('advance-unfenced'))
       return this.#advanceUnfenced(args[0] as string, args[1] as AdvanceFailoverRequest, real);
-    if (op === 'listVotes' && (b.has('votes-never-stale') || b.has('one-vote-counts-for-all')))
+    const doctorsVotes = b.has('votes-never-stale') || b.has('one-vote-counts-for-all');
+    if (op === 'listVotes' && doctorsVotes)
       return real().then((votes) => this.#doctorVotes(votes as Vote[], process));
-    if (op === 'getMasterVotesReplicas' && (b.has('votes-never-stale') || b.has('one-vote-counts-for-all')))
+    if (op === 'getMasterVotesReplicas' && doctorsVotes)
       return real().then((read) => {
         const { votes, ...rest } = read as MasterVotesReplicas;
         return { ...rest, votes: this.#doctorVotes(votes, process) };

@@ -175,27 +175,25 @@ export class DynamoTable {
 
   /** Every item of partition `pk` whose sort key starts with `skPrefix` (consistent Query, every page). */
   async queryPrefix(operation: string, pk: string, skPrefix: string): Promise<Item[]> {
-    return this.#pages(operation, (startKey) =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: KEY_CONDITION.partitionWithPrefix,
-          ...expressionParts([KEY_CONDITION.partitionWithPrefix], { pk, skPrefix }),
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
+    return this.#query(operation, KEY_CONDITION.partitionWithPrefix, { pk, skPrefix });
   }
 
   /** Every item of partition `pk` (consistent Query, every page). */
   async queryPartition(operation: string, pk: string): Promise<Item[]> {
+    return this.#query(operation, KEY_CONDITION.partition, { pk });
+  }
+
+  #query(
+    operation: string,
+    keyCondition: string,
+    values: Readonly<Record<string, unknown>>,
+  ): Promise<Item[]> {
     return this.#pages(operation, (startKey) =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: KEY_CONDITION.partition,
-          ...expressionParts([KEY_CONDITION.partition], { pk }),
+          KeyConditionExpression: keyCondition,
+          ...expressionParts([keyCondition], values),
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),

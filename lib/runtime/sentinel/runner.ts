@@ -38,6 +38,7 @@ import {
   replicasReadRecently,
   wakeForMaster,
 } from '../../core/loopSchedule.js';
+import { replicaAddresses } from '../../core/replicas.js';
 import { isIpLiteral } from '../../core/settings.js';
 import { writesAllowed } from '../../core/storeHealth.js';
 import {
@@ -483,7 +484,7 @@ export class SentinelRunner {
       this.#records.set(name, resolved);
       slot.votes = votes;
       slot.votesReadAt = readAt;
-      slot.replicasRead = replicas.map((r) => ({ host: r.host, port: r.port }));
+      slot.replicasRead = replicaAddresses(replicas);
       if (!(await this.#slots.applyRecord(slot, resolved, readAt))) return;
       this.#health.noteRead(readAt);
       this.#health.noteAnswered();
@@ -537,10 +538,7 @@ export class SentinelRunner {
           const recent = replicasReadRecently(slot.votesReadAt, now) ? slot.replicasRead : null;
           const replicas = recent
             ? Promise.resolve(recent)
-            : store.listReplicas(name).then(
-                (recorded) => recorded.map((r) => ({ host: r.host, port: r.port })),
-                () => null,
-              );
+            : store.listReplicas(name).then(replicaAddresses, () => null);
           // An automatic start records the choice of replica with the claim when this sentinel's view
           // allows it now (choiceForClaim): the winner then goes straight to REPLICAOF NO ONE.
           const chosen =

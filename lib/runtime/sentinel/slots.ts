@@ -12,6 +12,7 @@ import {
 import { INITIAL_MEMORY, type StoreView } from '../../core/decide.js';
 import { makeEvent } from '../../core/events.js';
 import { firstReadAt, READ_AT_ONCE } from '../../core/loopSchedule.js';
+import { replicaAddresses } from '../../core/replicas.js';
 import {
   RENAME_COMMAND,
   refusedRuntimeRenames,
@@ -184,7 +185,7 @@ export class MasterSlots {
     const { options, health } = this.#parts;
     if (health.down) return [];
     try {
-      return (await options.store.listReplicas(master)).map((r) => ({ host: r.host, port: r.port }));
+      return replicaAddresses(await options.store.listReplicas(master));
     } catch (error) {
       health.noteError(error);
       return [];
